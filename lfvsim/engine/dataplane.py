@@ -1,0 +1,234 @@
+"""The data plane: requests, slots and the queue, advanced in batches by the kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from lfvsim.engine import kernel as k
+from lfvsim.scenario import Unit
+
+__all__ = ["DataPlane", "service_sampler"]
+
+
+def service_sampler(unit: Unit) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """A function drawing ``n`` service times (s) from the unit's latency distribution."""
+    if unit.latency_distribution == "constant":
+        mean = unit.latency_mean_s
+        return lambda rng, n: np.full(n, mean)
+    if unit.latency_distribution == "exponential":
+        mean = unit.latency_mean_s
+        return lambda rng, n: rng.exponential(mean, n)
+    mu, sigma = unit.lognormal_params()
+    return lambda rng, n: rng.lognormal(mu, sigma, n)
+
+
+class DataPlane:
+    """Requests served by the slots of the units in service.
+
+    Parameters
+    ----------
+    arrival_blocks : iterator of ndarray
+        Sorted arrival times (s) in blocks.
+    service_rng : numpy.random.Generator
+        Stream for service times, drawn per block in arrival order so that every
+        configuration sees the same service time for the same request.
+    unit : Unit
+        Capacity of one inference unit.
+    minutes : int
+        Length of the per-minute statistics.
+    record : bool
+        Keep every request's arrival, service, start, unit and status (small runs only).
+    progress : callable, optional
+        Called with the simulated time (s) reached after each block.
+    """
+
+    def __init__(
+        self,
+        arrival_blocks: Iterator[np.ndarray],
+        service_rng: np.random.Generator,
+        unit: Unit,
+        minutes: int,
+        record: bool = False,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        self._blocks = arrival_blocks
+        self._service_rng = service_rng
+        self._sample = service_sampler(unit)
+        self._progress = progress
+        self.spu = unit.slots
+        self.offered = np.zeros(minutes, np.int64)
+        self.accepted = np.zeros(minutes, np.int64)
+        self.throttled = np.zeros(minutes, np.int64)
+        self.busy_s = np.zeros(minutes)
+        self.hist_minute = np.zeros((minutes, k.HIST_MINUTE[2]), np.int32)
+        self.hist_all = np.zeros(k.HIST_ALL[2], np.int64)
+        self.acc = np.zeros(5)
+        self.served_by_unit = np.zeros(64, np.int64)
+        self._ht = np.empty(16 * self.spu)
+        self._hs = np.empty(16 * self.spu, np.int64)
+        queue = unit.queue_limit if unit.when_busy == "queue" else 0
+        limit = -1 if queue is None else queue
+        ring = 1024 if limit < 0 else max(limit, 1)
+        self._st = np.array([0, 0, 0, limit, 0], np.int64)
+        self._q_t = np.empty(ring)
+        self._q_s = np.empty(ring)
+        self._q_i = np.zeros(ring, np.int64)
+        self._record = record
+        self._rec_arrival: list[np.ndarray] = []
+        self._rec_service: list[np.ndarray] = []
+        self._rec_start = np.empty(1024 if record else 0)
+        self._rec_unit = np.empty(1024 if record else 0, np.int32)
+        self._rec_status = np.zeros(1024 if record else 0, np.int8)
+        self._arrivals = np.empty(0)
+        self._services = np.empty(0)
+        self._pos = 0
+        self._offset = 0  # index of self._arrivals[0] among all requests
+        self._exhausted = False
+
+    # --- advancing time -----------------------------------------------------------------
+
+    def advance(self, t: float) -> None:
+        """Process every arrival before ``t``, then start queued requests due by ``t``."""
+        while True:
+            if self._pos >= len(self._arrivals) and not self._next_block():
+                break
+            i = k.serve_block(
+                self._arrivals, self._services, self._pos, t, self._offset, self.spu,
+                self._ht, self._hs, self._st, self._q_t, self._q_s, self._q_i, self.offered,
+                self.accepted, self.throttled, self.busy_s, self.hist_minute, self.hist_all,
+                self.acc, self.served_by_unit, self._rec_start, self._rec_unit,
+                self._rec_status,
+            )  # fmt: skip
+            self._pos = i
+            if self._st[k.Q_GROW]:
+                self._grow_queue()
+                continue
+            if i < len(self._arrivals):
+                break  # reached t
+        self._start_waiting(t)
+
+    def drain(self) -> None:
+        """Serve everything still queued with the capacity left (end of the simulation)."""
+        self._start_waiting(np.inf)
+
+    def _start_waiting(self, t: float) -> None:
+        if self._st[k.Q_LEN]:
+            k.start_waiting(
+                t, self.spu, self._ht, self._hs, self._st, self._q_t, self._q_s, self._q_i,
+                self.busy_s, self.hist_minute, self.hist_all, self.acc, self.served_by_unit,
+                self._rec_start, self._rec_unit,
+            )  # fmt: skip
+
+    def _next_block(self) -> bool:
+        if self._exhausted:
+            return False
+        self._offset += len(self._arrivals)
+        block = next(self._blocks, None)
+        if block is None:
+            self._exhausted = True
+            self._arrivals = np.empty(0)
+            return False
+        self._arrivals = block
+        self._services = self._sample(self._service_rng, len(block))
+        self._pos = 0
+        if self._record:
+            self._rec_arrival.append(block)
+            self._rec_service.append(self._services)
+            need = self._offset + len(block)
+            if need > len(self._rec_start):
+                size = max(need, 2 * len(self._rec_start))
+                self._rec_start = _grown(self._rec_start, size)
+                self._rec_unit = _grown(self._rec_unit, size)
+                self._rec_status = _grown(self._rec_status, size)
+        if self._progress is not None and len(block):
+            self._progress(float(block[-1]))
+        return True
+
+    def _grow_queue(self) -> None:
+        cap = len(self._q_t)
+        head, qlen = int(self._st[k.Q_HEAD]), int(self._st[k.Q_LEN])
+        order = (head + np.arange(qlen)) % cap
+        self._q_t = _grown(self._q_t[order], 2 * cap)
+        self._q_s = _grown(self._q_s[order], 2 * cap)
+        self._q_i = _grown(self._q_i[order], 2 * cap)
+        self._st[k.Q_HEAD] = 0
+        self._st[k.Q_GROW] = 0
+
+    # --- capacity changes (control plane) -----------------------------------------------
+
+    def add_unit(self, unit_id: int, t: float) -> None:
+        """Put a unit's slots in service at ``t``."""
+        n = int(self._st[k.HEAP_N])
+        if n + self.spu > len(self._ht):
+            self._ht = _grown(self._ht, 2 * (n + self.spu))
+            self._hs = _grown(self._hs, 2 * (n + self.spu))
+        if unit_id >= len(self.served_by_unit):
+            self.served_by_unit = _grown(self.served_by_unit, 2 * unit_id + 2)
+        self._ht[n : n + self.spu] = t
+        self._hs[n : n + self.spu] = unit_id * self.spu + np.arange(self.spu)
+        self._st[k.HEAP_N] = n + self.spu
+        self._reheap()
+
+    def least_busy_unit(self) -> int:
+        """The unit in service whose in-flight requests finish first (newest on ties)."""
+        n = int(self._st[k.HEAP_N])
+        units = self._hs[:n] // self.spu
+        ids = np.unique(units)
+        drain = np.full(len(ids), -np.inf)
+        np.maximum.at(drain, np.searchsorted(ids, units), self._ht[:n])
+        best = np.flatnonzero(drain == drain.min())
+        return int(ids[best[-1]])
+
+    def remove_unit(self, unit_id: int, t: float) -> float:
+        """Stop routing requests to a unit at ``t``; returns when its last request ends."""
+        n = int(self._st[k.HEAP_N])
+        mine = self._hs[:n] // self.spu == unit_id
+        if not mine.any():
+            raise ValueError(f"unit {unit_id} is not in service")
+        drained = max(t, float(self._ht[:n][mine].max()))
+        keep = ~mine
+        m = int(keep.sum())
+        self._ht[:m] = self._ht[:n][keep]
+        self._hs[:m] = self._hs[:n][keep]
+        self._st[k.HEAP_N] = m
+        self._reheap()
+        return drained
+
+    def _reheap(self) -> None:
+        # A sorted array is a valid min-heap; capacity changes are rare.
+        n = int(self._st[k.HEAP_N])
+        order = np.argsort(self._ht[:n], kind="stable")
+        self._ht[:n] = self._ht[:n][order]
+        self._hs[:n] = self._hs[:n][order]
+
+    # --- results ------------------------------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting now."""
+        return int(self._st[k.Q_LEN])
+
+    def requests(self) -> dict[str, np.ndarray] | None:
+        """Every request's record, or None when ``record`` was not set."""
+        if not self._record:
+            return None
+        arrival = np.concatenate(self._rec_arrival) if self._rec_arrival else np.empty(0)
+        n = len(arrival)
+        service = np.concatenate(self._rec_service) if self._rec_service else np.empty(0)
+        status = self._rec_status[:n]
+        served = status == k.SERVED
+        return {
+            "arrival_s": arrival,
+            "service_s": service,
+            "start_s": np.where(served, self._rec_start[:n], np.nan),
+            "unit": np.where(served, self._rec_unit[:n], -1),
+            "throttled": status == k.THROTTLED,
+        }
+
+
+def _grown(a: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros(size, a.dtype)
+    out[: len(a)] = a
+    return out

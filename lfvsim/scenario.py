@@ -1,0 +1,387 @@
+"""Scenario schema: what is simulated, with documented facts and flagged assumptions.
+
+A scenario is a TOML file with the sections ``[model]``, ``[unit]``, ``[autoscaler]``,
+``[billing]``, ``[traffic]`` and ``[simulation]``. Every key has a default except the
+traffic; unknown keys are errors. Fields whose value AWS does not publish carry
+``assumption`` in their schema so that ``lfvsim run --show-config`` can mark them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lfvsim.billing import PRICE_SOURCE, PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
+from lfvsim.errors import InputError
+
+__all__ = [
+    "Autoscaler",
+    "Billing",
+    "ConstantTraffic",
+    "CsvTraffic",
+    "DiurnalTraffic",
+    "Model",
+    "Scenario",
+    "Simulation",
+    "Unit",
+    "load_scenario",
+    "render_toml",
+]
+
+DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, 00:00 UTC
+
+
+def _assumed(default: Any, description: str, **kw: Any) -> Any:
+    """A field whose default AWS does not publish."""
+    return Field(default, description=description, json_schema_extra={"assumption": True}, **kw)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Model(_Section):
+    """The model as ``StartModel`` receives it."""
+
+    project: str = Field(
+        "my-project",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_\-]*$",
+        description="ProjectName (1-255 characters, [a-zA-Z0-9][a-zA-Z0-9_-]*)",
+    )
+    version: str = Field(
+        "1",
+        pattern=r"^([1-9][0-9]{0,9}|latest)$",
+        max_length=10,
+        description="ModelVersion (a positive integer or 'latest')",
+    )
+    min_units: int = Field(1, ge=1, description="MinInferenceUnits (>= 1)")
+    max_units: int | None = Field(
+        None,
+        ge=1,
+        description="MaxInferenceUnits (>= min_units); unset means no auto-scaling",
+    )
+    region: Literal[REGIONS] = Field(  # type: ignore[valid-type]
+        "us-east-1", description="AWS region; picks the price"
+    )
+
+    @model_validator(mode="after")
+    def _max_not_below_min(self) -> Model:
+        if self.max_units is not None and self.max_units < self.min_units:
+            raise ValueError(
+                f"max_units ({self.max_units}) is below min_units ({self.min_units}); "
+                "set max_units >= min_units, or leave it unset for no auto-scaling"
+            )
+        return self
+
+
+class Unit(_Section):
+    """Capacity of one inference unit."""
+
+    slots: int = _assumed(
+        4, "concurrent requests one unit serves; with the latency mean: 5 TPS per unit", ge=1
+    )
+    latency_distribution: Literal["lognormal", "exponential", "constant"] = _assumed(
+        "lognormal", "distribution of the service time of one request"
+    )
+    latency_mean_s: float = _assumed(0.8, "mean service time of one request (s)", gt=0)
+    latency_p99_s: float = _assumed(
+        2.0, "99th percentile of the service time (s); lognormal only", gt=0
+    )
+    when_busy: Literal["throttle", "queue"] = _assumed(
+        "throttle",
+        "with every slot busy: throttle at once (ThrottlingException) or wait in a queue",
+    )
+    queue_limit: int | None = _assumed(
+        None, "requests that may wait when when_busy = 'queue'; unset: no limit", ge=0
+    )
+
+    @model_validator(mode="after")
+    def _p99_fits_lognormal(self) -> Unit:
+        if self.latency_distribution == "lognormal":
+            ratio = self.latency_p99_s / self.latency_mean_s
+            if not 1.0 < ratio < math.exp(_Z99**2 / 2):
+                raise ValueError(
+                    f"latency_p99_s / latency_mean_s = {ratio:.3g} is outside the range a "
+                    f"lognormal can have (1 < ratio < {math.exp(_Z99**2 / 2):.3g}); "
+                    "adjust latency_p99_s"
+                )
+        return self
+
+    @property
+    def nominal_tps(self) -> float:
+        """Requests per second one unit completes with every slot busy."""
+        return self.slots / self.latency_mean_s
+
+    def lognormal_params(self) -> tuple[float, float]:
+        """(mu, sigma) of the lognormal with this mean and 99th percentile."""
+        # mean = exp(mu + s^2/2), p99 = exp(mu + z s): the smaller root of s^2/2 - z s + ln r.
+        r = math.log(self.latency_p99_s / self.latency_mean_s)
+        sigma = _Z99 - math.sqrt(_Z99**2 - 2.0 * r)
+        mu = math.log(self.latency_mean_s) - sigma**2 / 2
+        return mu, sigma
+
+
+_Z99 = 2.3263478740408408  # standard normal quantile at 0.99
+
+
+class Autoscaler(_Section):
+    """Auto-scaling policy; AWS does not publish its rules, so every default is assumed."""
+
+    policy: Literal["auto", "none", "target_tracking", "oracle"] = Field(
+        "auto",
+        description=(
+            "'auto': target_tracking when max_units is set, else none (documented: without "
+            "MaxInferenceUnits the model never scales); 'oracle': perfect foresight, no delay"
+        ),
+    )
+    metric: Literal["utilization", "offered_utilization"] = _assumed(
+        "utilization",
+        "busy slot-seconds / in-service slot-seconds (%), or offered work including "
+        "throttled requests / in-service slot-seconds (%)",
+    )
+    target_percent: float = _assumed(50.0, "target value of the metric (%)", gt=0, le=100)
+    evaluation_period_s: int = _assumed(60, "one datapoint per period (s), a multiple of 60", ge=60)
+    scale_out_datapoints: int = _assumed(
+        3, "consecutive datapoints above target to scale out", ge=1
+    )
+    scale_in_datapoints: int = _assumed(
+        15, "consecutive datapoints below scale_in_ratio x target to scale in", ge=1
+    )
+    scale_in_ratio: float = _assumed(0.9, "scale in below this fraction of the target", gt=0, le=1)
+    scale_out_cooldown_s: float = _assumed(0.0, "no scale-out sooner after a scale-out (s)", ge=0)
+    scale_in_cooldown_s: float = _assumed(300.0, "no scale-in sooner after a scale-in (s)", ge=0)
+    provisioning_delay_s: float = _assumed(
+        300.0, "from the scale-out decision until the new unit serves (s)", ge=0
+    )
+
+    @model_validator(mode="after")
+    def _whole_minutes(self) -> Autoscaler:
+        if self.evaluation_period_s % 60:
+            raise ValueError(
+                f"evaluation_period_s = {self.evaluation_period_s} is not a whole number of "
+                "minutes; use 60, 120, ..."
+            )
+        return self
+
+
+class Billing(_Section):
+    """Metering and price."""
+
+    price_per_unit_hour_usd: float | None = _assumed(
+        None, "USD per inference-unit hour; unset: the regional price table", gt=0
+    )
+    metering_granularity_s: float = Field(
+        60.0, gt=0, description="each unit is billed in whole intervals of this length (s)"
+    )
+    bill_provisioning: bool = _assumed(
+        False, "bill a new unit from the scale-out decision rather than from when it serves"
+    )
+
+
+class CsvTraffic(_Section):
+    """A CSV trace: one row per request, or per-interval counts."""
+
+    kind: Literal["csv"] = "csv"
+    path: str = Field(..., description="CSV file; relative paths are from the scenario file")
+    scale: float = Field(1.0, gt=0, description="multiply the traffic (counts traces only)")
+
+
+class ConstantTraffic(_Section):
+    """Poisson arrivals at a constant rate."""
+
+    kind: Literal["constant"] = "constant"
+    rate_tps: float = Field(..., ge=0, description="mean requests per second")
+    duration_h: float = Field(24.0, gt=0, description="length of the trace (h)")
+    start: datetime = Field(DEFAULT_START, description="start of the trace (UTC)")
+
+
+class DiurnalTraffic(_Section):
+    """Poisson arrivals whose rate follows a daily sine wave."""
+
+    kind: Literal["diurnal"] = "diurnal"
+    mean_tps: float = Field(..., gt=0, description="mean requests per second over a day")
+    peak_to_trough: float = Field(4.0, ge=1, description="peak rate / lowest rate")
+    peak_hour_utc: float = Field(14.0, ge=0, lt=24, description="hour of the peak (UTC)")
+    duration_h: float = Field(24.0, gt=0, description="length of the trace (h)")
+    start: datetime = Field(DEFAULT_START, description="start of the trace (UTC)")
+
+
+Traffic = Annotated[CsvTraffic | ConstantTraffic | DiurnalTraffic, Field(discriminator="kind")]
+
+
+class Simulation(_Section):
+    """Run settings."""
+
+    seed: int | None = Field(None, ge=0, description="random seed; unset: fresh entropy")
+    horizon_h: float | None = Field(
+        None, gt=0, description="simulate only the first hours of the trace; unset: all of it"
+    )
+
+
+class Scenario(_Section):
+    """A complete, validated scenario."""
+
+    model: Model = Model()
+    unit: Unit = Unit()
+    autoscaler: Autoscaler = Autoscaler()
+    billing: Billing = Billing()
+    traffic: Traffic
+    simulation: Simulation = Simulation()
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _policy_fits_model(self) -> Scenario:
+        if self.autoscaler.policy == "target_tracking" and self.model.max_units is None:
+            raise ValueError(
+                "autoscaler.policy = 'target_tracking' needs model.max_units; set max_units, "
+                "or use policy = 'none'"
+            )
+        return self
+
+    @property
+    def policy(self) -> str:
+        """The policy that runs, with 'auto' resolved."""
+        if self.autoscaler.policy != "auto":
+            return self.autoscaler.policy
+        return "none" if self.model.max_units is None else "target_tracking"
+
+    @property
+    def price_per_unit_hour_usd(self) -> float:
+        """Price used for the cost, USD per inference-unit hour."""
+        if self.billing.price_per_unit_hour_usd is not None:
+            return self.billing.price_per_unit_hour_usd
+        return PRICE_TABLE_USD_PER_UNIT_HOUR[self.model.region]
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted keys replaced (``{"model.min_units": 2}``), validated again."""
+        data = self.model_dump(exclude_none=True)
+        for dotted, value in overrides.items():
+            section, _, key = dotted.partition(".")
+            if section == "traffic" and not key:
+                data["traffic"] = value
+                continue
+            if not key or section not in data:
+                raise InputError(
+                    f"unknown scenario key '{dotted}'; use SECTION.KEY, e.g. model.min_units"
+                )
+            data[section] = {**data[section], key: value}
+            if value is None:
+                del data[section][key]
+        return _validate(data, base_dir=self.base_dir, source="scenario")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Raises
+    ------
+    InputError
+        The file is missing, is not TOML, or breaks the schema; the message names the key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"scenario file '{path}' does not exist; check the path")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    return _validate(data, base_dir=path.resolve().parent, source=str(path))
+
+
+def _validate(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:
+    if "traffic" not in data:
+        raise InputError(
+            f"{source}: missing [traffic] section; add one, e.g. kind = 'constant' and rate_tps = 2"
+        )
+    try:
+        return Scenario.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise InputError(f"{source}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One validation error as 'key: what is wrong'."""
+    loc = [str(p) for p in error["loc"] if str(p) not in {"csv", "constant", "diurnal"}]
+    key = ".".join(loc) or "scenario"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'" + _suggest(loc)
+    if error["type"] == "missing":
+        return f"missing required key '{key}'"
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] in {"value_error", "assertion_error"}:
+        return f"{key}: {msg}" if loc else msg
+    return f"{key}: {msg} (got {error.get('input')!r})"
+
+
+def _suggest(loc: list[str]) -> str:
+    section = {
+        "model": Model,
+        "unit": Unit,
+        "autoscaler": Autoscaler,
+        "billing": Billing,
+        "simulation": Simulation,
+    }
+    if len(loc) == 1:
+        known = [k for k in Scenario.model_fields if k != "base_dir"]
+    elif loc[0] in section:
+        known = list(section[loc[0]].model_fields)
+    elif loc[0] == "traffic":
+        known = sorted(
+            {k for m in (CsvTraffic, ConstantTraffic, DiurnalTraffic) for k in m.model_fields}
+        )
+    else:
+        return ""
+    close = difflib.get_close_matches(loc[-1], known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(known)
+    return f"; {hint}"
+
+
+def render_toml(scenario: Scenario) -> str:
+    """The resolved scenario as TOML, every default filled in and each assumption marked.
+
+    The output loads back with :func:`load_scenario` to the same scenario.
+    """
+    lines = [
+        "# Resolved lfvsim scenario. 'ASSUMPTION' marks values AWS does not publish:",
+        "# sweep them (see the README) before you rely on an answer that depends on them.",
+    ]
+    for name in ("model", "unit", "autoscaler", "billing", "traffic", "simulation"):
+        section = getattr(scenario, name)
+        lines += ["", f"[{name}]"]
+        for key, field in type(section).model_fields.items():
+            value = getattr(section, key)
+            note = field.description or ""
+            if (field.json_schema_extra or {}).get("assumption"):
+                note = f"ASSUMPTION: {note}"
+            if value is None:
+                lines.append(f"# {key} is unset: {note}")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}  # {note}")
+    lines += [
+        "",
+        f"# policy that runs: {scenario.policy}",
+        f"# nominal throughput: {scenario.unit.nominal_tps:.3g} TPS per unit "
+        "(slots / latency_mean_s; ASSUMPTION: AWS once documented 'up to 5 TPS')",
+        f"# price: USD {scenario.price_per_unit_hour_usd:.2f} per unit-hour"
+        + ("" if scenario.billing.price_per_unit_hour_usd else f" ({PRICE_SOURCE})"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return json.dumps(str(value))
