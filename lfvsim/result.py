@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lfvsim.billing import metered_seconds
+from lfvsim.errors import InputError
 from lfvsim.minutes import MINUTE_S, overlap_seconds_per_minute
 
 if TYPE_CHECKING:
@@ -96,6 +99,8 @@ class Result:
         The scenario as simulated.
     seed : int
         The seed; the same seed gives the same result.
+    trace_source : str
+        Where the replayed traffic came from.
     notes : list of str
         What is approximate or assumed in these numbers.
     requests : pandas.DataFrame or None
@@ -107,21 +112,39 @@ class Result:
     units: pd.DataFrame
     scenario: Scenario
     seed: int
+    trace_source: str = ""
     notes: list[str] = field(default_factory=list)
     requests: pd.DataFrame | None = None
 
     def to_json(self) -> str:
         """The summary and notes as one JSON object."""
-        return json.dumps({**self.summary.to_dict(), "notes": self.notes}, indent=2)
+        return json.dumps(
+            {**self.summary.to_dict(), "trace": self.trace_source, "notes": self.notes}, indent=2
+        )
 
     def write(self, directory: str | Path) -> list[Path]:
-        """Write ``timeline.csv``, ``units.csv`` and ``summary.json`` into ``directory``."""
+        """Write ``timeline.csv``, ``units.csv``, ``summary.json`` and ``scenario.toml``.
+
+        Files are written to a temporary folder beside ``directory`` and moved in when all
+        are complete, so an interrupted write leaves no partial file behind.
+        """
+        from lfvsim.scenario import render_toml
+
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        paths = [directory / "timeline.csv", directory / "units.csv", directory / "summary.json"]
-        self.timeline.to_csv(paths[0], index_label="timestamp")
-        self.units.to_csv(paths[1], index=False)
-        paths[2].write_text(self.to_json() + "\n", encoding="utf-8")
+        if directory.exists() and not directory.is_dir():
+            raise InputError(f"output '{directory}' is a file; give a folder path")
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=directory.parent, prefix=".lfvsim-") as tmp:
+            staged = Path(tmp)
+            self.timeline.to_csv(staged / "timeline.csv", index_label="timestamp")
+            self.units.to_csv(staged / "units.csv", index=False)
+            (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
+            (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
+            directory.mkdir(exist_ok=True)
+            paths = []
+            for f in sorted(staged.iterdir()):
+                paths.append(directory / f.name)
+                os.replace(f, paths[-1])
         return paths
 
 
@@ -272,6 +295,7 @@ def build_result(
         units=units,
         scenario=scenario,
         seed=seed,
+        trace_source=trace.source,
         notes=_notes(scenario),
         requests=None if records is None else pd.DataFrame(records),
     )

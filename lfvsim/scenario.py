@@ -261,8 +261,12 @@ class Scenario(_Section):
             return self.billing.price_per_unit_hour_usd
         return PRICE_TABLE_USD_PER_UNIT_HOUR[self.model.region]
 
-    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
-        """A copy with dotted keys replaced (``{"model.min_units": 2}``), validated again."""
+    def with_overrides(self, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
+        """A copy with dotted keys replaced (``{"model.min_units": 2}``), validated again.
+
+        ``{"traffic": {...}}`` replaces the whole traffic section; a value of None unsets a
+        key. ``source`` names the overrides in error messages.
+        """
         data = self.model_dump(exclude_none=True)
         for dotted, value in overrides.items():
             section, _, key = dotted.partition(".")
@@ -276,7 +280,7 @@ class Scenario(_Section):
             data[section] = {**data[section], key: value}
             if value is None:
                 del data[section][key]
-        return _validate(data, base_dir=self.base_dir, source="scenario")
+        return _validate(data, base_dir=self.base_dir, source=source)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -316,6 +320,11 @@ def _describe(error: dict[str, Any]) -> str:
         return f"unknown key '{key}'" + _suggest(loc)
     if error["type"] == "missing":
         return f"missing required key '{key}'"
+    kinds = "'csv', 'constant' or 'diurnal'"
+    if error["type"] == "union_tag_not_found":
+        return f"{key}.kind: missing; set kind = {kinds}"
+    if error["type"] == "union_tag_invalid":
+        return f"{key}.kind: {error['ctx']['tag']!r} is not a traffic kind; use {kinds}"
     msg = error["msg"].removeprefix("Value error, ")
     if error["type"] in {"value_error", "assertion_error"}:
         return f"{key}: {msg}" if loc else msg
@@ -365,7 +374,8 @@ def render_toml(scenario: Scenario) -> str:
             if value is None:
                 lines.append(f"# {key} is unset: {note}")
             else:
-                lines.append(f"{key} = {_toml_value(value)}  # {note}")
+                comment = f"  # {note}" if note else ""
+                lines.append(f"{key} = {_toml_value(value)}{comment}")
     lines += [
         "",
         f"# policy that runs: {scenario.policy}",

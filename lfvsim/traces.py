@@ -303,7 +303,7 @@ def _counts_trace(seconds: np.ndarray, col: pd.Series, path: Path, scale: float)
     if bad.any():
         row = int(np.argmax(bad))
         raise InputError(
-            f"{path}: row {row + 2}: count {col.iloc[row]!r} is not a non-negative integer; "
+            f"{path}: row {row + 2}: count {_cell(col.iloc[row])} is not a non-negative integer; "
             "fix or remove the row"
         )
     if len(seconds) == 1:
@@ -338,7 +338,7 @@ def _epoch_seconds(col: pd.Series, path: Path) -> np.ndarray:
         if bad.any():
             row = int(np.argmax(bad))
             raise InputError(
-                f"{path}: row {row + 2}: timestamp {col.iloc[row]!r} is not a non-negative "
+                f"{path}: row {row + 2}: timestamp {_cell(col.iloc[row])} is not a non-negative "
                 "epoch second; fix or remove the row"
             )
         return values
@@ -353,14 +353,14 @@ def _epoch_seconds(col: pd.Series, path: Path) -> np.ndarray:
     if parsed.isna().any():
         row = int(np.argmax(parsed.isna().to_numpy()))
         raise InputError(
-            f"{path}: row {row + 2}: cannot read timestamp {col.iloc[row]!r}; use ISO 8601 "
+            f"{path}: row {row + 2}: cannot read timestamp {_cell(col.iloc[row])}; use ISO 8601 "
             "(2026-01-05T10:00:00Z) or epoch seconds"
         )
     values = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
     if (values < 0).any():
         row = int(np.argmax(values < 0))
         raise InputError(
-            f"{path}: row {row + 2}: timestamp {col.iloc[row]!r} is before 1970; fix the row"
+            f"{path}: row {row + 2}: timestamp {_cell(col.iloc[row])} is before 1970; fix the row"
         )
     return values
 
@@ -388,3 +388,8 @@ def trace_from_scenario(scenario) -> Trace:
     if t.kind == "constant":
         return constant(t.rate_tps, t.duration_h, t.start)
     return diurnal(t.mean_tps, t.peak_to_trough, t.peak_hour_utc, t.duration_h, t.start)
+
+
+def _cell(value: object) -> str:
+    """A CSV cell as the user wrote it."""
+    return repr(value) if isinstance(value, str) else str(value)

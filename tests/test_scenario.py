@@ -1,0 +1,58 @@
+"""Scenario loading, defaults and overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+import lfvsim
+from lfvsim.errors import InputError
+from tests.conftest import ROOT, scenario
+
+
+def test_defaults_follow_the_documented_facts():
+    sc = scenario()
+    assert sc.model.min_units == 1 and sc.model.max_units is None
+    assert sc.policy == "none"  # documented: without MaxInferenceUnits the model never scales
+    assert scenario(model={"max_units": 3}).policy == "target_tracking"
+    assert sc.unit.nominal_tps == pytest.approx(5.0)  # the once-documented 5 TPS per unit
+    a = sc.autoscaler
+    assert (a.scale_out_datapoints, a.scale_in_datapoints, a.scale_in_ratio) == (3, 15, 0.9)
+    assert sc.billing.metering_granularity_s == 60
+    assert sc.price_per_unit_hour_usd == 4.0
+
+
+def test_every_assumed_default_is_marked():
+    text = lfvsim.render_toml(scenario())
+    for key in (
+        "slots",
+        "latency_mean_s",
+        "target_percent",
+        "provisioning_delay_s",
+        "bill_provisioning",
+    ):
+        line = next(
+            x for x in text.splitlines() if x.startswith(f"{key} =") or f" {key} is unset" in x
+        )
+        assert "ASSUMPTION" in line, line
+    line = next(x for x in text.splitlines() if x.startswith("min_units ="))
+    assert "ASSUMPTION" not in line
+
+
+def test_overrides_are_validated_again():
+    sc = lfvsim.load_scenario(ROOT / "scenarios" / "quickstart.toml")
+    assert sc.with_overrides({"model.max_units": 8}).model.max_units == 8
+    assert sc.with_overrides({"model.max_units": None}).policy == "none"
+    with pytest.raises(InputError, match="max_units"):
+        sc.with_overrides({"model.min_units": 9})
+    with pytest.raises(InputError, match=r"unknown key 'model\.max_unit'"):
+        sc.with_overrides({"model.max_unit": 9})
+    with pytest.raises(InputError, match=r"SECTION\.KEY"):
+        sc.with_overrides({"max_units": 9})
+
+
+def test_csv_paths_are_relative_to_the_scenario_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "t.csv").write_text("timestamp,count\n0,5\n60,7\n")
+    (tmp_path / "sub" / "s.toml").write_text('[traffic]\nkind = "csv"\npath = "t.csv"\n')
+    r = lfvsim.simulate(lfvsim.load_scenario(tmp_path / "sub" / "s.toml"), seed=1)
+    assert r.summary.requests == 12
