@@ -12,21 +12,20 @@ import difflib
 import json
 import math
 import tomllib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from lfvsim._schema import Section, assumed
 from lfvsim.billing import PRICE_SOURCE, PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
 from lfvsim.errors import InputError
+from lfvsim.traces.schema import TRAFFIC_SECTION_CLASSES, Traffic
 
 __all__ = [
     "Autoscaler",
     "Billing",
-    "ConstantTraffic",
-    "CsvTraffic",
-    "DiurnalTraffic",
     "Model",
     "Scenario",
     "Simulation",
@@ -35,19 +34,8 @@ __all__ = [
     "render_toml",
 ]
 
-DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, 00:00 UTC
 
-
-def _assumed(default: Any, description: str, **kw: Any) -> Any:
-    """A field whose default AWS does not publish."""
-    return Field(default, description=description, json_schema_extra={"assumption": True}, **kw)
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class Model(_Section):
+class Model(Section):
     """The model as ``StartModel`` receives it."""
 
     project: str = Field(
@@ -83,24 +71,24 @@ class Model(_Section):
         return self
 
 
-class Unit(_Section):
+class Unit(Section):
     """Capacity of one inference unit."""
 
-    slots: int = _assumed(
+    slots: int = assumed(
         4, "concurrent requests one unit serves; with the latency mean: 5 TPS per unit", ge=1
     )
-    latency_distribution: Literal["lognormal", "exponential", "constant"] = _assumed(
+    latency_distribution: Literal["lognormal", "exponential", "constant"] = assumed(
         "lognormal", "distribution of the service time of one request"
     )
-    latency_mean_s: float = _assumed(0.8, "mean service time of one request (s)", gt=0)
-    latency_p99_s: float = _assumed(
+    latency_mean_s: float = assumed(0.8, "mean service time of one request (s)", gt=0)
+    latency_p99_s: float = assumed(
         2.0, "99th percentile of the service time (s); lognormal only", gt=0
     )
-    when_busy: Literal["throttle", "queue"] = _assumed(
+    when_busy: Literal["throttle", "queue"] = assumed(
         "throttle",
         "with every slot busy: throttle at once (ThrottlingException) or wait in a queue",
     )
-    queue_limit: int | None = _assumed(
+    queue_limit: int | None = assumed(
         None, "requests that may wait when when_busy = 'queue'; unset: no limit", ge=0
     )
 
@@ -133,7 +121,7 @@ class Unit(_Section):
 _Z99 = 2.3263478740408408  # standard normal quantile at 0.99
 
 
-class Autoscaler(_Section):
+class Autoscaler(Section):
     """Auto-scaling policy; AWS does not publish its rules, so every default is assumed."""
 
     policy: Literal["auto", "none", "target_tracking", "oracle"] = Field(
@@ -143,23 +131,21 @@ class Autoscaler(_Section):
             "MaxInferenceUnits the model never scales); 'oracle': perfect foresight, no delay"
         ),
     )
-    metric: Literal["utilization", "offered_utilization"] = _assumed(
+    metric: Literal["utilization", "offered_utilization"] = assumed(
         "utilization",
         "busy slot-seconds / in-service slot-seconds (%), or offered work including "
         "throttled requests / in-service slot-seconds (%)",
     )
-    target_percent: float = _assumed(50.0, "target value of the metric (%)", gt=0, le=100)
-    evaluation_period_s: int = _assumed(60, "one datapoint per period (s), a multiple of 60", ge=60)
-    scale_out_datapoints: int = _assumed(
-        3, "consecutive datapoints above target to scale out", ge=1
-    )
-    scale_in_datapoints: int = _assumed(
+    target_percent: float = assumed(50.0, "target value of the metric (%)", gt=0, le=100)
+    evaluation_period_s: int = assumed(60, "one datapoint per period (s), a multiple of 60", ge=60)
+    scale_out_datapoints: int = assumed(3, "consecutive datapoints above target to scale out", ge=1)
+    scale_in_datapoints: int = assumed(
         15, "consecutive datapoints below scale_in_ratio x target to scale in", ge=1
     )
-    scale_in_ratio: float = _assumed(0.9, "scale in below this fraction of the target", gt=0, le=1)
-    scale_out_cooldown_s: float = _assumed(0.0, "no scale-out sooner after a scale-out (s)", ge=0)
-    scale_in_cooldown_s: float = _assumed(300.0, "no scale-in sooner after a scale-in (s)", ge=0)
-    provisioning_delay_s: float = _assumed(
+    scale_in_ratio: float = assumed(0.9, "scale in below this fraction of the target", gt=0, le=1)
+    scale_out_cooldown_s: float = assumed(0.0, "no scale-out sooner after a scale-out (s)", ge=0)
+    scale_in_cooldown_s: float = assumed(300.0, "no scale-in sooner after a scale-in (s)", ge=0)
+    provisioning_delay_s: float = assumed(
         300.0, "from the scale-out decision until the new unit serves (s)", ge=0
     )
 
@@ -173,52 +159,21 @@ class Autoscaler(_Section):
         return self
 
 
-class Billing(_Section):
+class Billing(Section):
     """Metering and price."""
 
-    price_per_unit_hour_usd: float | None = _assumed(
+    price_per_unit_hour_usd: float | None = assumed(
         None, "USD per inference-unit hour; unset: the regional price table", gt=0
     )
     metering_granularity_s: float = Field(
         60.0, gt=0, description="each unit is billed in whole intervals of this length (s)"
     )
-    bill_provisioning: bool = _assumed(
+    bill_provisioning: bool = assumed(
         False, "bill a new unit from the scale-out decision rather than from when it serves"
     )
 
 
-class CsvTraffic(_Section):
-    """A CSV trace: one row per request, or per-interval counts."""
-
-    kind: Literal["csv"] = "csv"
-    path: str = Field(..., description="CSV file; relative paths are from the scenario file")
-    scale: float = Field(1.0, gt=0, description="multiply the traffic (counts traces only)")
-
-
-class ConstantTraffic(_Section):
-    """Poisson arrivals at a constant rate."""
-
-    kind: Literal["constant"] = "constant"
-    rate_tps: float = Field(..., ge=0, description="mean requests per second")
-    duration_h: float = Field(24.0, gt=0, description="length of the trace (h)")
-    start: datetime = Field(DEFAULT_START, description="start of the trace (UTC)")
-
-
-class DiurnalTraffic(_Section):
-    """Poisson arrivals whose rate follows a daily sine wave."""
-
-    kind: Literal["diurnal"] = "diurnal"
-    mean_tps: float = Field(..., gt=0, description="mean requests per second over a day")
-    peak_to_trough: float = Field(4.0, ge=1, description="peak rate / lowest rate")
-    peak_hour_utc: float = Field(14.0, ge=0, lt=24, description="hour of the peak (UTC)")
-    duration_h: float = Field(24.0, gt=0, description="length of the trace (h)")
-    start: datetime = Field(DEFAULT_START, description="start of the trace (UTC)")
-
-
-Traffic = Annotated[CsvTraffic | ConstantTraffic | DiurnalTraffic, Field(discriminator="kind")]
-
-
-class Simulation(_Section):
+class Simulation(Section):
     """Run settings."""
 
     seed: int | None = Field(None, ge=0, description="random seed; unset: fresh entropy")
@@ -227,7 +182,7 @@ class Simulation(_Section):
     )
 
 
-class Scenario(_Section):
+class Scenario(Section):
     """A complete, validated scenario."""
 
     model: Model = Model()
@@ -344,9 +299,7 @@ def _suggest(loc: list[str]) -> str:
     elif loc[0] in section:
         known = list(section[loc[0]].model_fields)
     elif loc[0] == "traffic":
-        known = sorted(
-            {k for m in (CsvTraffic, ConstantTraffic, DiurnalTraffic) for k in m.model_fields}
-        )
+        known = sorted({k for m in TRAFFIC_SECTION_CLASSES for k in m.model_fields})
     else:
         return ""
     close = difflib.get_close_matches(loc[-1], known, n=1)

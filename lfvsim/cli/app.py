@@ -1,0 +1,90 @@
+"""The typer application and what every command shares: errors, progress, entry point."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from lfvsim import __version__
+from lfvsim.errors import InputError
+
+__all__ = ["app", "entry_point", "input_errors", "progress_bar"]
+
+app = typer.Typer(
+    help="Cost and capacity planning for models hosted on inference units "
+    "(Amazon Lookout for Vision, Rekognition Custom Labels).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lfvsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Simulate auto-scaling, throttling and inference-unit cost."""
+
+
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Bad input: one line on stderr, exit status 2, no traceback."""
+    try:
+        yield
+    except InputError as exc:
+        typer.echo(f"lfvsim: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[float, float], None] | None]:
+    """A progress bar in simulated hours: on stderr, on a terminal, after two seconds."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with tqdm(
+        total=None, unit="h", desc="simulating", file=sys.stderr, delay=2.0, leave=False
+    ) as bar:
+
+        def update(done_s: float, total_s: float) -> None:
+            bar.total = round(total_s / 3600, 2)
+            bar.n = round(done_s / 3600, 2)
+            bar.refresh()
+
+        yield update
+
+
+def entry_point() -> None:
+    """The ``lfvsim`` console script: usage errors as one line, exit status 2."""
+    try:
+        code = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("lfvsim: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        # typer raises its (vendored) click's UsageError family here; match it by shape.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.ctx.get_help())
+            sys.exit(2)
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path} --help" if ctx is not None else "lfvsim --help"
+        typer.echo(f"lfvsim: error: {exc.format_message()} (see '{where}')", err=True)
+        sys.exit(exc.exit_code)
+    if type(code).__name__ == "Abort":
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
