@@ -296,7 +296,7 @@ def build_result(
         scenario=scenario,
         seed=seed,
         trace_source=trace.source,
-        notes=_notes(scenario),
+        notes=_notes(scenario) + list(getattr(trace, "notes", ())),
         requests=None if records is None else pd.DataFrame(records),
     )
 

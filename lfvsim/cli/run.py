@@ -11,6 +11,7 @@ from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.engine import simulate
 from lfvsim.result import Result
 from lfvsim.scenario import Scenario, load_scenario, render_toml
+from lfvsim.traces.schema import traffic_for_file
 
 __all__ = ["format_summary", "run"]
 
@@ -67,7 +68,7 @@ def _scenario(
     scenario = load_scenario(path)
     overrides: dict[str, Any] = {}
     if trace is not None:
-        overrides["traffic"] = {"kind": "csv", "path": str(trace.resolve())}
+        overrides["traffic"] = traffic_for_file(trace)
     if min_units is not None:
         overrides["model.min_units"] = min_units
     if max_units is not None:

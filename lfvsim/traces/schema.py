@@ -13,7 +13,14 @@ from lfvsim.traces.generators import constant, diurnal
 from lfvsim.traces.model import Trace
 from lfvsim.traces.readers import read_csv_trace
 
-__all__ = ["ConstantTraffic", "CsvTraffic", "DiurnalTraffic", "Traffic", "trace_from_scenario"]
+__all__ = [
+    "ConstantTraffic",
+    "CsvTraffic",
+    "DiurnalTraffic",
+    "Traffic",
+    "trace_from_scenario",
+    "traffic_for_file",
+]
 
 
 class CsvTraffic(Section):
@@ -58,3 +65,8 @@ def trace_from_scenario(scenario) -> Trace:
     if t.kind == "constant":
         return constant(t.rate_tps, t.duration_h, t.start)
     return diurnal(t.mean_tps, t.peak_to_trough, t.peak_hour_utc, t.duration_h, t.start)
+
+
+def traffic_for_file(path: str | Path) -> dict[str, str]:
+    """The ``[traffic]`` section that replays a trace file (``lfvsim run --trace``)."""
+    return {"kind": "csv", "path": str(Path(path).resolve())}
