@@ -1,0 +1,611 @@
+"""``lfvsim trace``: make, inspect, import and convert traffic traces."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+
+from lfvsim.cli.app import app, input_errors
+from lfvsim.errors import InputError
+from lfvsim.traces.arrivals import arrivals_from_options
+from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
+from lfvsim.traces.model import CountTrace, Trace
+from lfvsim.traces.points import fmt_time
+from lfvsim.traces.readers import detect_trace_format, read_trace
+from lfvsim.traces.schema import Traffic, trace_from_traffic
+from lfvsim.traces.stats import TraceStats, describe_trace, sparkline
+from lfvsim.traces.transforms import to_counts
+from lfvsim.traces.writers import output_format, write_trace
+
+__all__ = ["format_stats", "trace_app"]
+
+trace_app = typer.Typer(
+    help="Make, inspect, import and convert traffic traces.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(trace_app, name="trace")
+
+_SYNTH_KINDS = ("constant", "diurnal", "factory")
+_OUTPUT = "Output"
+_SHAPE = "Shape (any kind)"
+_ARRIVALS = "Arrivals inside an interval"
+_REPAIRS = "Reading files: repairs and options"
+
+Output = Annotated[
+    Path,
+    typer.Option(
+        "--output",
+        "-o",
+        help="File to write: .csv or .parquet (counts, or requests with --requests), or .json "
+        "(a CloudWatch get-metric-data export).",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+FillGaps = Annotated[
+    str | None,
+    typer.Option(
+        help="Missing intervals or counts: 'error' (default) or 'zero' (reported).",
+        rich_help_panel=_REPAIRS,
+    ),
+]
+Duplicates = Annotated[
+    str | None,
+    typer.Option(
+        help="A timestamp twice: 'error' (default), 'sum' or 'first' (reported).",
+        rich_help_panel=_REPAIRS,
+    ),
+]
+Unsorted = Annotated[
+    str | None,
+    typer.Option(
+        help="Rows out of time order: 'error' (default) or 'sort' (reported).",
+        rich_help_panel=_REPAIRS,
+    ),
+]
+Timezone = Annotated[
+    str | None,
+    typer.Option(
+        help="IANA time zone of timestamps without an offset (default: UTC, reported).",
+        rich_help_panel=_REPAIRS,
+    ),
+]
+Metric = Annotated[
+    str | None,
+    typer.Option(
+        help="CloudWatch: 'ProcessedImageCount', 'offered' (SuccessfulRequestCount + "
+        "ThrottledCount), a series' Label or Id, or 'auto' (default).",
+        rich_help_panel=_REPAIRS,
+    ),
+]
+PeriodS = Annotated[
+    float | None,
+    typer.Option(
+        help="CloudWatch: period of the datapoints in seconds (default: the smallest step).",
+        rich_help_panel=_REPAIRS,
+    ),
+]
+Seed = Annotated[int, typer.Option(min=0, help="Seed of the sampled arrivals.")]
+
+
+# --- synth --------------------------------------------------------------------------------
+
+
+@trace_app.command()
+def synth(
+    kind: Annotated[str, typer.Argument(help="constant, diurnal or factory.")],
+    output: Output,
+    rate_tps: Annotated[
+        float | None,
+        typer.Option(help="constant: requests per second.", rich_help_panel="constant"),
+    ] = None,
+    mean_tps: Annotated[
+        float | None,
+        typer.Option(help="diurnal: mean requests per second.", rich_help_panel="diurnal"),
+    ] = None,
+    peak_to_trough: Annotated[
+        float | None,
+        typer.Option(help="diurnal: peak rate / lowest rate (4).", rich_help_panel="diurnal"),
+    ] = None,
+    peak_hour_utc: Annotated[
+        float | None,
+        typer.Option(help="diurnal: hour of the peak, UTC (14).", rich_help_panel="diurnal"),
+    ] = None,
+    peak_tps: Annotated[
+        float | None,
+        typer.Option(help="factory: requests per second in a shift.", rich_help_panel="factory"),
+    ] = None,
+    weekday_shifts: Annotated[
+        str | None,
+        typer.Option(
+            help="factory: Monday-Friday shifts, local HH:MM-HH:MM[@factor],... "
+            "('06:00-14:00,14:00-22:00').",
+            rich_help_panel="factory",
+        ),
+    ] = None,
+    saturday_shifts: Annotated[
+        str | None, typer.Option(help="factory: Saturday shifts (none).", rich_help_panel="factory")
+    ] = None,
+    sunday_shifts: Annotated[
+        str | None, typer.Option(help="factory: Sunday shifts (none).", rich_help_panel="factory")
+    ] = None,
+    breaks: Annotated[
+        str | None,
+        typer.Option(help="factory: daily stops, HH:MM-HH:MM,...", rich_help_panel="factory"),
+    ] = None,
+    holidays: Annotated[
+        str | None,
+        typer.Option(help="factory: closed days, YYYY-MM-DD,...", rich_help_panel="factory"),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="factory: IANA zone of the calendar (UTC).", rich_help_panel="factory"),
+    ] = None,
+    idle_tps: Annotated[
+        float | None,
+        typer.Option(
+            help="factory: requests per second between shifts (0).", rich_help_panel="factory"
+        ),
+    ] = None,
+    line_stops_per_day: Annotated[
+        float | None,
+        typer.Option(
+            help="factory: random line stops per production day (0).", rich_help_panel="factory"
+        ),
+    ] = None,
+    line_stop_mean_min: Annotated[
+        float | None,
+        typer.Option(
+            help="factory: mean length of a line stop, minutes (20).", rich_help_panel="factory"
+        ),
+    ] = None,
+    duration_h: Annotated[
+        float | None,
+        typer.Option(help="Length in hours (24; factory 168).", rich_help_panel=_SHAPE),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Start, ISO 8601 (2026-01-05T00:00Z, a Monday).", rich_help_panel=_SHAPE),
+    ] = None,
+    scale: Annotated[
+        float | None, typer.Option(help="Multiply the traffic.", rich_help_panel=_SHAPE)
+    ] = None,
+    growth_percent_per_month: Annotated[
+        float | None,
+        typer.Option(help="Compound growth per 30 days (%).", rich_help_panel=_SHAPE),
+    ] = None,
+    noise_cv: Annotated[
+        float | None,
+        typer.Option(help="Random variation of the rate per minute (CV).", rich_help_panel=_SHAPE),
+    ] = None,
+    spikes_per_day: Annotated[
+        float | None, typer.Option(help="Random surges per day.", rich_help_panel=_SHAPE)
+    ] = None,
+    spike_multiplier: Annotated[
+        float | None, typer.Option(help="Rate multiplier of a surge (3).", rich_help_panel=_SHAPE)
+    ] = None,
+    spike_duration_s: Annotated[
+        float | None, typer.Option(help="Length of a surge, s (300).", rich_help_panel=_SHAPE)
+    ] = None,
+    arrivals: Annotated[
+        str | None,
+        typer.Option(
+            help="poisson (default), even, batch or onoff; used with --requests.",
+            rich_help_panel=_ARRIVALS,
+        ),
+    ] = None,
+    batch_mean_size: Annotated[
+        float | None,
+        typer.Option(help="batch: mean requests per batch (4).", rich_help_panel=_ARRIVALS),
+    ] = None,
+    batch_spread_s: Annotated[
+        float | None,
+        typer.Option(help="batch: a batch arrives within (s) (0.5).", rich_help_panel=_ARRIVALS),
+    ] = None,
+    on_fraction: Annotated[
+        float | None,
+        typer.Option(help="onoff: share of time on (0.5).", rich_help_panel=_ARRIVALS),
+    ] = None,
+    on_mean_s: Annotated[
+        float | None, typer.Option(help="onoff: mean on period, s (30).", rich_help_panel=_ARRIVALS)
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the shape (surges, noise, line stops) and sample.")
+    ] = 0,
+    bin_s: Annotated[
+        float, typer.Option(help="Interval of the counts written, s.", rich_help_panel=_OUTPUT)
+    ] = 60.0,
+    requests: Annotated[
+        bool,
+        typer.Option("--requests", help="Write one row per request.", rich_help_panel=_OUTPUT),
+    ] = False,
+    pages: Annotated[
+        int,
+        typer.Option(min=1, help=".json: split the export into pages.", rich_help_panel=_OUTPUT),
+    ] = 1,
+    omit_zeros: Annotated[
+        bool,
+        typer.Option(
+            "--omit-zeros",
+            help=".json: leave out periods without requests, as CloudWatch does.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = False,
+    metric: Annotated[
+        str, typer.Option(help=".json: the metric's label.", rich_help_panel=_OUTPUT)
+    ] = "ProcessedImageCount",
+) -> None:
+    """Generate seeded synthetic traffic and write it to a file.
+
+    Options take the names of the keys of a scenario's traffic section; unset ones keep
+    their defaults. The file holds one sample: counts drawn with --seed (or one row per
+    request with --requests), which reads back to the same counts.
+    """
+    options = {k: v for k, v in locals().items() if v is not None}
+    with input_errors():
+        if kind not in _SYNTH_KINDS:
+            raise InputError(f"unknown kind {kind!r}; use {', '.join(_SYNTH_KINDS)}")
+        section_keys = {
+            k: v
+            for k, v in options.items()
+            if k not in {"kind", "output", "bin_s", "requests", "pages", "omit_zeros", "metric"}
+        }
+        traffic = _section({"kind": kind, **section_keys})
+        output_format(output)
+        trace = trace_from_traffic(traffic)
+        written = write_trace(
+            trace,
+            output,
+            requests=requests,
+            bin_s=bin_s,
+            seed=seed,
+            metric=metric,
+            pages=pages,
+            omit_zeros=omit_zeros,
+        )
+        counts = None if requests else to_counts(trace, bin_s, seed=seed)
+    typer.echo(_wrote(written, trace, counts))
+
+
+def _section(data: dict[str, Any]) -> Any:
+    try:
+        return TypeAdapter(Traffic).validate_python(data)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            loc = [str(p) for p in e["loc"][1:]] or ["kind"]
+            option = "--" + loc[-1].replace("_", "-")
+            if e["type"] == "extra_forbidden":
+                problems.append(f"{option} does not apply to kind {data['kind']!r}")
+            elif e["type"] == "missing":
+                problems.append(f"{option} is required for kind {data['kind']!r}")
+            else:
+                msg = e["msg"].removeprefix("Value error, ")
+                problems.append(f"{option}: {msg}")
+        raise InputError("; ".join(problems)) from None
+
+
+def _wrote(paths: list[Path], trace: Trace, counts: CountTrace | None) -> str:
+    names = ", ".join(str(p) for p in paths)
+    span = f"from {fmt_time(trace.start.timestamp())}, {_duration(trace.duration_s)}"
+    if counts is None:
+        return f"wrote {names}: one row per request, {span}"
+    return (
+        f"wrote {names}: {int(counts.counts.sum()):,} requests in {len(counts.counts):,} "
+        f"intervals of {counts.bin_s:g} s, {span}"
+    )
+
+
+# --- inspect ------------------------------------------------------------------------------
+
+
+@trace_app.command()
+def inspect(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE...",
+            help="Trace file (CSV, Parquet, CloudWatch JSON: every page), or a scenario TOML.",
+        ),
+    ],
+    seed: Seed = 0,
+    plot: Annotated[Path | None, typer.Option(help="Also draw the trace to this PNG file.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the figures as one JSON object.")
+    ] = False,
+    width: Annotated[int, typer.Option(min=8, help="Width of the sparkline.")] = 60,
+    fill_gaps: FillGaps = None,
+    duplicates: Duplicates = None,
+    unsorted: Unsorted = None,
+    timezone: Timezone = None,
+    metric: Metric = None,
+    period_s: PeriodS = None,
+) -> None:
+    """Duration, requests, mean and peak TPS at 1 s and 1 min, burstiness, a sparkline."""
+    with input_errors():
+        trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
+        stats = describe_trace(trace, seed=seed)
+        if plot is not None:
+            _plot(stats, plot)
+    if json_output:
+        typer.echo(json.dumps(stats.to_dict(), indent=2))
+        return
+    typer.echo(format_stats(stats, width))
+    if plot is not None:
+        typer.echo(f"\nwrote {plot}")
+
+
+def format_stats(stats: TraceStats, width: int = 60) -> str:
+    """The figures of :func:`~lfvsim.traces.describe_trace` as an aligned table."""
+    line, per = sparkline(stats.per_minute / 60.0, width)
+    mean = stats.mean_tps
+    rows = [
+        ("layout", stats.layout),
+        ("start", fmt_time(stats.start.timestamp())),
+        ("duration", _duration(stats.duration_s)),
+        ("requests", f"{stats.requests:,}"),
+        ("mean TPS", f"{mean:.4g}"),
+        (
+            "peak TPS, 1 min",
+            f"{stats.peak_tps_1min:.4g} at {fmt_time(stats.peak_1min_at.timestamp())}  "
+            f"({_ratio(stats.peak_to_mean_1min)} the mean)",
+        ),
+        (
+            "peak TPS, 1 s",
+            f"{stats.peak_tps_1s:.4g} at {fmt_time(stats.peak_1s_at.timestamp())}  "
+            f"({_ratio(stats.peak_to_mean_1s)} the mean)",
+        ),
+        (
+            "burstiness",
+            f"{_num(stats.burstiness)}  (inter-arrival times: -1 even, 0 Poisson, 1 bursty)",
+        ),
+        (
+            "1 s dispersion",
+            f"{_num(stats.dispersion_1s)}  (per-second counts in each minute: 1 Poisson, "
+            "above 1 bursty)",
+        ),
+    ]
+    if stats.sampled:
+        rows.append(("arrivals", f"one sample, seed {stats.seed} (1 s figures vary with it)"))
+    rows.append((f"TPS, {_duration(per * 60.0)}/char", line))
+    w = max(len(k) for k, _ in rows)
+    out = [stats.source] + [f"  {k:<{w}}  {v}" for k, v in rows]
+    if stats.notes:
+        out += ["", "notes:"] + [f"  - {n}" for n in stats.notes]
+    return "\n".join(out)
+
+
+def _plot(stats: TraceStats, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError(
+            "--plot needs matplotlib; install it with pip install matplotlib"
+        ) from None
+    from lfvsim.traces.plots import plot_trace_stats
+
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError(f"--plot {path}: use a .png, .svg or .pdf file name")
+    if not path.parent.is_dir():
+        raise InputError(f"--plot {path}: the folder does not exist")
+    fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
+    plot_trace_stats(stats, ax=ax)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# --- import-cloudwatch, convert -----------------------------------------------------------
+
+
+@trace_app.command("import-cloudwatch")
+def import_cloudwatch(
+    exports: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="EXPORT.json...",
+            help="Output of aws cloudwatch get-metric-data or get-metric-statistics; one file "
+            "per page.",
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Counts file to write: .csv or .parquet.")
+    ],
+    metric: Metric = None,
+    period_s: PeriodS = None,
+    fill_gaps: FillGaps = None,
+    duplicates: Duplicates = None,
+) -> None:
+    """Turn a CloudWatch export into a counts trace (timestamp,count)."""
+    with input_errors():
+        if output_format(output) == "cloudwatch":
+            raise InputError(f"-o {output}: write counts to a .csv or .parquet file")
+        opts = _options(fill_gaps=fill_gaps, duplicates=duplicates, metric=metric)
+        trace = read_cloudwatch_export(exports, period_s=period_s, **opts)
+        written = write_trace(trace, output, bin_s=trace.bin_s)
+    typer.echo(_wrote(written, trace, trace))
+    _echo_repairs(trace)
+
+
+@trace_app.command()
+def convert(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE...", help="Trace file to read (CloudWatch: every page)."),
+    ],
+    output: Output,
+    bin_s: Annotated[
+        float, typer.Option(help="Interval of the counts written, s.", rich_help_panel=_OUTPUT)
+    ] = 60.0,
+    requests: Annotated[
+        bool,
+        typer.Option("--requests", help="Write one row per request.", rich_help_panel=_OUTPUT),
+    ] = False,
+    seed: Seed = 0,
+    fill_gaps: FillGaps = None,
+    duplicates: Duplicates = None,
+    unsorted: Unsorted = None,
+    timezone: Timezone = None,
+    metric: Metric = None,
+    period_s: PeriodS = None,
+) -> None:
+    """Convert a trace to counts, requests, another format or a CloudWatch export.
+
+    Per-request rows are counted per --bin-s in one pass over the file, in bounded memory.
+    The output format follows the suffix: .csv, .parquet, or .json (CloudWatch).
+    """
+    with input_errors():
+        trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
+        written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=seed)
+        counts = None if requests else to_counts(trace, bin_s, seed=seed)
+    typer.echo(_wrote(written, trace, counts))
+    _echo_repairs(trace)
+
+
+# --- compare-arrivals ---------------------------------------------------------------------
+
+
+@trace_app.command("compare-arrivals")
+def compare_arrivals_command(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
+    trace: Annotated[
+        Path | None, typer.Option(help="Replay this trace file instead of the scenario's traffic.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed of every run (default: the scenario's).")
+    ] = None,
+    batch_mean_size: Annotated[float, typer.Option(help="batch: mean requests per batch.")] = 4.0,
+    batch_spread_s: Annotated[float, typer.Option(help="batch: a batch arrives within (s).")] = 0.5,
+    on_fraction: Annotated[float, typer.Option(help="onoff: share of time on.")] = 0.5,
+    on_mean_s: Annotated[float, typer.Option(help="onoff: mean on period (s).")] = 30.0,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per arrival model.")
+    ] = False,
+) -> None:
+    """Run a scenario under each arrival model inside an interval, side by side.
+
+    The same counts and seed under even, Poisson, batch and on/off arrivals: how much the
+    answer depends on what per-minute counts hide.
+    """
+    from lfvsim.scenario import load_scenario
+    from lfvsim.traces.sensitivity import compare_arrivals
+
+    with input_errors():
+        scenario = load_scenario(scenario_path)
+        base = read_trace(trace) if trace is not None else None
+        models = [
+            arrivals_from_options(name, batch_mean_size, batch_spread_s, on_fraction, on_mean_s)
+            for name in ("even", "poisson", "batch", "onoff")
+        ]
+        table = compare_arrivals(scenario, base, models, seed=seed)
+    if json_output:
+        typer.echo(table.reset_index().to_json(orient="records", indent=2))
+        return
+    typer.echo(format_comparison(table))
+
+
+def format_comparison(table) -> str:
+    """The table of :func:`~lfvsim.traces.compare_arrivals` as text."""
+    head = ["arrivals", "requests", "throttled", "p99 s", "unit-h", "USD", "peak 1s", "disp."]
+    rows = [
+        [
+            name,
+            f"{int(r.requests):,}",
+            f"{100 * r.throttle_rate:.3g}%",
+            _num(r.latency_p99_s, 3),
+            f"{r.unit_hours:,.2f}",
+            f"{r.cost_usd:,.2f}",
+            f"{r.peak_tps_1s:.4g}",
+            _num(r.dispersion_1s, 3),
+        ]
+        for name, r in table.iterrows()
+    ]
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
+    fmt = lambda cells: "  ".join(  # noqa: E731
+        c.ljust(w) if k == 0 else c.rjust(w)
+        for k, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
+    lines = [fmt(head)] + [fmt(r) for r in rows]
+    rate = table["throttle_rate"]
+    lines += [
+        "",
+        f"throttled share ranges {100 * rate.min():.3g}% to {100 * rate.max():.3g}% and p99 "
+        f"latency {table['latency_p99_s'].min():.3f} to {table['latency_p99_s'].max():.3f} s "
+        "across arrival models, with the same counts per interval and the same seed.",
+    ]
+    lines += [f"  {name}: {r.description}" for name, r in table.iterrows()]
+    return "\n".join(lines)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _load(
+    paths: list[Path],
+    fill_gaps: str | None,
+    duplicates: str | None,
+    unsorted: str | None,
+    timezone: str | None,
+    metric: str | None,
+    period_s: float | None,
+) -> Trace:
+    opts = _options(
+        fill_gaps=fill_gaps, duplicates=duplicates, unsorted=unsorted, timezone=timezone,
+        metric=metric, period_s=period_s,
+    )  # fmt: skip
+    if len(paths) == 1 and paths[0].suffix.lower() == ".toml":
+        from lfvsim.scenario import load_scenario
+        from lfvsim.traces.schema import trace_from_scenario
+
+        if opts:
+            raise InputError(
+                f"{paths[0]}: set reading options in the scenario's [traffic] section, not here"
+            )
+        return trace_from_scenario(load_scenario(paths[0]))
+    files = expand_paths(paths)
+    if len(files) == 1:
+        return read_trace(files[0], **opts)
+    for f in files:
+        if detect_trace_format(f) != "cloudwatch":
+            raise InputError(
+                f"{f}: several files are read as the pages of one CloudWatch export, and this "
+                "is not JSON; give one CSV or Parquet file"
+            )
+    for key in ("unsorted", "timezone"):
+        opts.pop(key, None)
+    return read_cloudwatch_export(files, **opts)
+
+
+def _options(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _echo_repairs(trace: Trace) -> None:
+    notes = [n for n in getattr(trace, "notes", ()) if not n.startswith("assumed: arrivals")]
+    if notes:
+        typer.echo("\nnotes:\n" + "\n".join(f"  - {n}" for n in notes))
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:g} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 86400:g} d"
+
+
+def _ratio(x: float) -> str:
+    return "n/a x" if not math.isfinite(x) else f"{x:.3g} x"
+
+
+def _num(x: float, digits: int = 3) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}g}"

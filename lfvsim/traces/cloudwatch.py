@@ -1,0 +1,613 @@
+"""CloudWatch metrics as traces: exports written by the AWS CLI, and live pulls with boto3.
+
+Lookout for Vision publishes per-model metrics in the ``AWS/LookoutVision`` namespace
+(dimensions ``ProjectName`` and ``ModelVersion``). The offered load is either
+``ProcessedImageCount`` or ``SuccessfulRequestCount + ThrottledCount`` (throttled requests
+were offered too); both are read as the ``Sum`` per period.
+
+Two export shapes are read, as the AWS CLI prints them:
+
+- ``aws cloudwatch get-metric-data``: ``{"MetricDataResults": [{"Id", "Label",
+  "Timestamps", "Values", "StatusCode"}], "NextToken"?, "Messages"}``, newest timestamp
+  first, possibly several files when paging by hand (``--max-items`` /
+  ``--starting-token``);
+- ``aws cloudwatch get-metric-statistics``: ``{"Label", "Datapoints": [{"Timestamp",
+  "Sum", "Unit"}]}``, datapoints in no order.
+
+Timestamps are ISO 8601 strings with an offset (CLI v2), epoch seconds, or ``datetime``
+objects (boto3). CloudWatch writes no datapoint for a period without requests: such gaps
+are errors unless ``fill_gaps='zero'`` (then reported in the trace's notes).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lfvsim.errors import InputError
+from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
+from lfvsim.traces.generators import utc
+from lfvsim.traces.model import CountTrace
+from lfvsim.traces.points import (
+    Duplicates,
+    FillGaps,
+    counts_from_points,
+    epoch_timestamp,
+    fmt_time,
+)
+
+__all__ = [
+    "LFV_NAMESPACE",
+    "METRICS",
+    "cloudwatch_export_pages",
+    "expand_paths",
+    "get_cloudwatch_trace",
+    "read_cloudwatch_export",
+]
+
+LFV_NAMESPACE = "AWS/LookoutVision"
+#: Values of ``metric``: a metric name, or 'offered' for successful + throttled requests.
+METRICS = ("auto", "ProcessedImageCount", "offered", "SuccessfulRequestCount")
+_OFFERED = ("SuccessfulRequestCount", "ThrottledCount")
+
+
+@dataclass
+class _Series:
+    """Datapoints of one metric, gathered over the files of an export."""
+
+    key: str
+    ids: set[str] = field(default_factory=set)
+    labels: set[str] = field(default_factory=set)
+    times: list[Any] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def matches(self, name: str) -> bool:
+        want = name.lower()
+        if want in {i.lower() for i in self.ids}:
+            return True
+        return any(want in re.split(r"[^a-z0-9]+", lab.lower()) for lab in self.labels)
+
+
+def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """File names, with glob patterns (``export-*.json``) expanded in sorted order."""
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        text = str(item)
+        if any(c in text for c in "*?["):
+            found = sorted(glob.glob(text))
+            if not found:
+                raise InputError(f"no file matches '{text}'; check the pattern")
+            out.extend(Path(f) for f in found)
+        else:
+            out.append(Path(text))
+    if not out:
+        raise InputError("no CloudWatch export given; name at least one JSON file")
+    return out
+
+
+def read_cloudwatch_export(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    metric: str = "auto",
+    period_s: float | None = None,
+    fill_gaps: FillGaps = "error",
+    duplicates: Duplicates = "error",
+    scale: float = 1.0,
+    arrivals: Arrivals | None = None,
+) -> CountTrace:
+    """Read request counts from CloudWatch JSON exported with the AWS CLI.
+
+    Parameters
+    ----------
+    paths : str, Path or sequence of them
+        The export's files (one per page when paging by hand); glob patterns are expanded.
+    metric : str
+        ``'auto'`` (``ProcessedImageCount`` if present, else successful + throttled, else
+        the only series), ``'offered'`` (``SuccessfulRequestCount + ThrottledCount``), or
+        the ``Label`` or ``Id`` of one series.
+    period_s : float, optional
+        Period of the datapoints; default: the smallest step between them.
+    fill_gaps : {'error', 'zero'}
+        A period without a datapoint is an error, or counts as 0.
+    duplicates : {'error', 'sum', 'first'}
+        A timestamp twice (overlapping pages) is an error, is added up, or the first is kept.
+    scale : float
+        Multiply the traffic.
+    arrivals : Arrivals, optional
+        How requests fall inside a period (default: Poisson).
+
+    Returns
+    -------
+    CountTrace
+        The metric's ``Sum`` per period; repairs and assumptions are in its ``notes``.
+
+    Raises
+    ------
+    InputError
+        A missing or malformed file, a page missing from a hand-paged export, a metric
+        with no datapoints, values that are not whole counts, gaps, or duplicates.
+    """
+    files = expand_paths(paths)
+    series: dict[str, _Series] = {}
+    tokens = []
+    for path in files:
+        data = _load_json(path)
+        tokens.append(_add_export(path, data, series))
+    paged = [t for t in tokens if t is not None]
+    if paged and "last" not in paged:
+        raise InputError(
+            f"{files[-1]}: every file of the export has a NextToken, so its last page is "
+            "missing; fetch it with --starting-token and add the file"
+        )
+    label = str(files[0]) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
+    return _trace_from_series(
+        series, label, metric, period_s, fill_gaps, duplicates, scale, arrivals, window_s=None
+    )
+
+
+def get_cloudwatch_trace(
+    project: str,
+    version: str,
+    start: datetime | str,
+    end: datetime | str,
+    *,
+    metric: str = "ProcessedImageCount",
+    period_s: int = 60,
+    fill_gaps: FillGaps = "error",
+    namespace: str = LFV_NAMESPACE,
+    dimensions: dict[str, str] | None = None,
+    region: str | None = None,
+    client: Any = None,
+    arrivals: Arrivals | None = None,
+) -> CountTrace:
+    """Pull request counts from CloudWatch with ``GetMetricData`` (needs ``lfvsim[aws]``).
+
+    Parameters
+    ----------
+    project, version : str
+        The model (dimensions ``ProjectName`` and ``ModelVersion``).
+    start, end : datetime or str
+        Time range (UTC when naive).
+    metric : str
+        ``'ProcessedImageCount'`` or ``'offered'`` (``SuccessfulRequestCount +
+        ThrottledCount``).
+    period_s : int
+        Period of the datapoints (a multiple of 60, or 1, 5, 10, 30 for high resolution).
+    fill_gaps : {'error', 'zero'}
+        A period without a datapoint (CloudWatch omits periods without requests) is an
+        error, or counts as 0.
+    namespace : str
+        ``AWS/LookoutVision``; for Rekognition Custom Labels use ``AWS/Rekognition`` and
+        ``dimensions``.
+    dimensions : dict, optional
+        Replaces the default ``ProjectName`` / ``ModelVersion`` dimensions.
+    region : str, optional
+        AWS region of the client that is made when ``client`` is not given.
+    client : botocore client, optional
+        A CloudWatch client (``boto3.client('cloudwatch')``).
+    arrivals : Arrivals, optional
+        How requests fall inside a period.
+
+    Returns
+    -------
+    CountTrace
+    """
+    t0, t1 = utc(start), utc(end)
+    if not t1 > t0:
+        raise InputError(f"end {t1} is not after start {t0}; give a later end")
+    names = _OFFERED if metric == "offered" else (metric,)
+    dims = dimensions or {"ProjectName": project, "ModelVersion": version}
+    if client is None:
+        try:
+            import boto3
+        except ImportError:
+            raise InputError(
+                "reading CloudWatch needs boto3; install it with pip install 'lfvsim[aws]'"
+            ) from None
+        client = boto3.client("cloudwatch", region_name=region)
+    queries = [
+        {
+            "Id": f"m{k}",
+            "Label": name,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": namespace,
+                    "MetricName": name,
+                    "Dimensions": [{"Name": k_, "Value": v} for k_, v in dims.items()],
+                },
+                "Period": int(period_s),
+                "Stat": "Sum",
+            },
+            "ReturnData": True,
+        }
+        for k, name in enumerate(names)
+    ]
+    series: dict[str, _Series] = {}
+    request: dict[str, Any] = {
+        "MetricDataQueries": queries,
+        "StartTime": t0.to_pydatetime(),
+        "EndTime": t1.to_pydatetime(),
+        "ScanBy": "TimestampAscending",
+    }
+    pages = 0
+    while True:
+        try:
+            page = client.get_metric_data(**request)
+        except Exception as exc:  # botocore's errors: credentials, access, throttling, network
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(
+                f"CloudWatch GetMetricData failed ({reason}); check credentials, region and "
+                "permissions (cloudwatch:GetMetricData)"
+            ) from None
+        pages += 1
+        _add_export(Path(f"GetMetricData page {pages}"), page, series)
+        token = page.get("NextToken")
+        if not token:
+            break
+        request["NextToken"] = token
+    for name in names:
+        series.setdefault(name, _Series(name, ids=set(), labels={name}))
+    label = f"CloudWatch {namespace} {'/'.join(dims.values())}"
+    return _trace_from_series(
+        series,
+        label,
+        "offered" if metric == "offered" else metric,
+        float(period_s),
+        fill_gaps,
+        "error",
+        1.0,
+        arrivals,
+        window_s=(t0.timestamp(), t1.timestamp()),
+    )
+
+
+def cloudwatch_export_pages(
+    trace: CountTrace,
+    metric: str = "ProcessedImageCount",
+    *,
+    pages: int = 1,
+    omit_zeros: bool = False,
+    shape: str = "get-metric-data",
+) -> list[dict[str, Any]]:
+    """A counts trace as the AWS CLI would print its export: one dict per page.
+
+    ``get-metric-data`` pages list timestamps newest first; every page but the last has a
+    ``NextToken`` and the status ``PartialData``. ``omit_zeros`` leaves out periods without
+    requests, as CloudWatch does.
+    """
+    if np.ndim(trace.scale) != 0 or trace.scale != 1.0:
+        raise InputError("write a counts trace without scale; use to_counts() first")
+    stamps = trace.start + pd.to_timedelta(np.arange(len(trace.counts)) * trace.bin_s, unit="s")
+    keep = trace.counts > 0 if omit_zeros else np.ones(len(trace.counts), bool)
+    times = [t.isoformat() for t in stamps[keep]]
+    values = [float(v) for v in trace.counts[keep]]
+    if shape == "get-metric-statistics":
+        return [
+            {
+                "Label": metric,
+                "Datapoints": [
+                    {"Timestamp": t, "Sum": v, "Unit": "Count"}
+                    for t, v in zip(times, values, strict=True)
+                ],
+            }
+        ]
+    if shape != "get-metric-data":
+        raise InputError(f"unknown export shape {shape!r}; use get-metric-data")
+    times, values = times[::-1], values[::-1]
+    size = max(1, -(-len(times) // max(1, pages)))
+    out = []
+    for k in range(0, max(len(times), 1), size):
+        last = k + size >= len(times)
+        page: dict[str, Any] = {
+            "MetricDataResults": [
+                {
+                    "Id": "m1",
+                    "Label": metric,
+                    "Timestamps": times[k : k + size],
+                    "Values": values[k : k + size],
+                    "StatusCode": "Complete" if last else "PartialData",
+                }
+            ],
+        }
+        if not last:
+            page["NextToken"] = f"page-{len(out) + 2}-of-{pages}"
+        page["Messages"] = []
+        out.append(page)
+    return out
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def _load_json(path: Path) -> Any:
+    if not path.is_file():
+        raise InputError(f"CloudWatch export '{path}' does not exist; check the path")
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "save the AWS CLI's output as is (--output json)"
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; save the AWS CLI's JSON output") from None
+
+
+def _add_export(path: Path, data: Any, series: dict[str, _Series]) -> str | None:
+    """Add one file's datapoints; returns 'paged' if it has a NextToken, else 'last' or
+    None for shapes without pages."""
+    if isinstance(data, dict) and "MetricDataResults" in data:
+        results = data["MetricDataResults"]
+        if not isinstance(results, list):
+            raise InputError(f"{path}: MetricDataResults is not a list; check the file")
+        for k, r in enumerate(results):
+            _add_result(path, k, r, series)
+        return "paged" if data.get("NextToken") else "last"
+    if isinstance(data, dict) and "Datapoints" in data:
+        label = str(data.get("Label") or "")
+        s = series.setdefault(label or "(no label)", _Series(label or "(no label)"))
+        s.labels.add(label)
+        s.files.append(str(path))
+        points = data["Datapoints"]
+        if not isinstance(points, list):
+            raise InputError(f"{path}: Datapoints is not a list; check the file")
+        for i, p in enumerate(points):
+            if not isinstance(p, dict) or "Timestamp" not in p:
+                raise InputError(f"{path}: Datapoints[{i}] has no Timestamp; check the file")
+            if "Sum" not in p:
+                stats = ", ".join(k for k in p if k not in ("Timestamp", "Unit")) or "none"
+                raise InputError(
+                    f"{path}: Datapoints[{i}] has no Sum (statistics: {stats}); export with "
+                    "--statistics Sum"
+                )
+            s.times.append(p["Timestamp"])
+            s.values.append(p["Sum"])
+            s.where.append(f"{path}: Datapoints[{i}]")
+        return None
+    raise InputError(
+        f"{path}: not a CloudWatch export (no MetricDataResults or Datapoints); save the "
+        "output of aws cloudwatch get-metric-data or get-metric-statistics"
+    )
+
+
+def _add_result(path: Path, k: int, r: Any, series: dict[str, _Series]) -> None:
+    if not isinstance(r, dict):
+        raise InputError(f"{path}: MetricDataResults[{k}] is not an object; check the file")
+    rid, label = str(r.get("Id") or ""), str(r.get("Label") or "")
+    status = r.get("StatusCode", "Complete")
+    if status in ("InternalError", "Forbidden"):
+        raise InputError(
+            f"{path}: MetricDataResults[{k}] ({label or rid}) has StatusCode {status}; "
+            "export it again" + (" with permission to read it" if status == "Forbidden" else "")
+        )
+    times, values = r.get("Timestamps", []), r.get("Values", [])
+    if not isinstance(times, list) or not isinstance(values, list) or len(times) != len(values):
+        raise InputError(
+            f"{path}: MetricDataResults[{k}] ({label or rid}) has {len(times)} Timestamps but "
+            f"{len(values)} Values; check the file"
+        )
+    key = label or rid
+    s = series.setdefault(key, _Series(key))
+    s.ids.add(rid)
+    s.labels.add(label)
+    s.files.append(str(path))
+    s.times.extend(times)
+    s.values.extend(values)
+    s.where.extend(f"{path}: MetricDataResults[{k}] Timestamps[{i}]" for i in range(len(times)))
+
+
+def _pick(series: dict[str, _Series], name: str) -> _Series | None:
+    found = [s for s in series.values() if s.matches(name)]
+    if len(found) > 1:
+        raise InputError(
+            f"several series match {name!r} ({', '.join(s.key for s in found)}); name one by "
+            "its Id with metric"
+        )
+    return found[0] if found else None
+
+
+def _trace_from_series(
+    series: dict[str, _Series],
+    label: str,
+    metric: str,
+    period_s: float | None,
+    fill_gaps: FillGaps,
+    duplicates: Duplicates,
+    scale: float,
+    arrivals: Arrivals | None,
+    window_s: tuple[float, float] | None,
+) -> CountTrace:
+    remarks: list[str] = []
+    known = ", ".join(sorted(series)) or "none"
+    chosen: list[_Series]
+    if metric == "auto":
+        processed = _pick(series, "ProcessedImageCount")
+        if processed is not None:
+            chosen, what = [processed], "ProcessedImageCount"
+        elif _pick(series, _OFFERED[0]) is not None:
+            chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
+        elif len(series) == 1:
+            only = next(iter(series.values()))
+            chosen, what = [only], only.key
+            remarks.append(f"{label}: read the only series, {only.key!r}, as request counts")
+        else:
+            raise InputError(
+                f"{label}: no ProcessedImageCount or SuccessfulRequestCount series (found "
+                f"{known}); choose one with metric"
+            )
+    elif metric == "offered":
+        chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
+    else:
+        s = _pick(series, metric)
+        if s is None:
+            raise InputError(f"{label}: no series {metric!r} (found {known}); check metric")
+        chosen, what = [s], metric
+
+    for s in chosen:
+        if s.times:
+            continue
+        if what == "offered" and s.key != chosen[0].key and fill_gaps == "zero":
+            remarks.append(
+                f"{label}: {s.key} has no datapoints; counted as 0 throughout (fill_gaps = 'zero')"
+            )
+            continue
+        raise InputError(
+            f"{label}: the metric {s.key} has no datapoints; check the export's time range, "
+            "dimensions and period"
+            + (", or pass fill_gaps = 'zero' to count it as 0" if s is not chosen[0] else "")
+        )
+
+    grids = []
+    for s in chosen:
+        if not s.times:
+            continue
+        seconds = _seconds(s)
+        values = _numbers(s)
+        grids.append(
+            counts_from_points(
+                seconds,
+                values,
+                label=label,
+                where=lambda i, s=s: s.where[i],
+                fill_gaps=fill_gaps,
+                duplicates=duplicates,
+                period_s=period_s,
+                any_order=True,
+                window_s=window_s,
+                what="datapoint",
+            )
+        )
+        remarks.extend(g for g in grids[-1].remarks if g not in remarks)
+    grid = grids[0]
+    counts = grid.counts
+    if len(grids) == 2:
+        counts, start_s = _add_grids(grids[0], grids[1], label, fill_gaps, remarks)
+    else:
+        start_s = grid.start_s
+    name = "SuccessfulRequestCount + ThrottledCount" if what == "offered" else what
+    source = f"CloudWatch {name} from {label}"
+    return CountTrace(
+        epoch_timestamp(start_s),
+        grid.bin_s,
+        counts,
+        scale=scale,
+        source=source,
+        arrivals=arrivals or PoissonArrivals(),
+        remarks=tuple(remarks),
+    )
+
+
+def _offered(
+    series: dict[str, _Series], label: str, fill_gaps: FillGaps, remarks: list[str]
+) -> list[_Series]:
+    ok = _pick(series, _OFFERED[0])
+    if ok is None:
+        raise InputError(
+            f"{label}: offered load needs SuccessfulRequestCount (found "
+            f"{', '.join(sorted(series)) or 'none'}); add it to the export"
+        )
+    throttled = _pick(series, _OFFERED[1])
+    if throttled is None:
+        if fill_gaps != "zero":
+            raise InputError(
+                f"{label}: offered load needs ThrottledCount too and the export has none; add "
+                "it, or pass fill_gaps = 'zero' to count throttling as 0"
+            )
+        throttled = _Series(_OFFERED[1])
+    return [ok, throttled]
+
+
+def _add_grids(a, b, label: str, fill_gaps: FillGaps, remarks: list[str]):
+    if abs(a.bin_s - b.bin_s) > 1e-9:
+        raise InputError(
+            f"{label}: SuccessfulRequestCount has a {a.bin_s:g} s period but ThrottledCount "
+            f"{b.bin_s:g} s; export both with the same period"
+        )
+    lo = min(a.start_s, b.start_s)
+    hi = max(a.start_s + len(a.counts) * a.bin_s, b.start_s + len(b.counts) * b.bin_s)
+    n = round((hi - lo) / a.bin_s)
+    total = np.zeros(n, np.int64)
+    have = np.zeros((2, n), bool)
+    for k, g in enumerate((a, b)):
+        off = (g.start_s - lo) / a.bin_s
+        if abs(off - round(off)) > 1e-6:
+            raise InputError(f"{label}: the two metrics' timestamps are not on one grid")
+        j = round(off)
+        total[j : j + len(g.counts)] += g.counts
+        have[k, j : j + len(g.counts)] = True
+    lacking = ~have.all(axis=0)
+    if lacking.any():
+        i = int(np.argmax(lacking))
+        who = _OFFERED[0] if not have[0, i] else _OFFERED[1]
+        if fill_gaps != "zero":
+            raise InputError(
+                f"{label}: {who} has no datapoint at {fmt_time(lo + i * a.bin_s)} where the other "
+                "metric has one (CloudWatch omits periods without requests); pass "
+                "fill_gaps = 'zero' to count it as 0"
+            )
+        remarks.append(
+            f"{label}: {int(lacking.sum())} periods with only one of SuccessfulRequestCount and "
+            "ThrottledCount; the other counted as 0 (fill_gaps = 'zero')"
+        )
+    return total, lo
+
+
+def _seconds(s: _Series) -> np.ndarray:
+    out = np.empty(len(s.times))
+    for i, t in enumerate(s.times):
+        try:
+            if isinstance(t, int | float) and not isinstance(t, bool):
+                out[i] = float(t)
+                continue
+            if isinstance(t, datetime):
+                ts = pd.Timestamp(t if t.tzinfo else t.replace(tzinfo=UTC))
+            elif isinstance(t, str):
+                ts = pd.Timestamp(t)
+            else:
+                raise TypeError(t)
+        except (ValueError, TypeError):
+            raise InputError(
+                f"{s.where[i]}: cannot read timestamp {t!r}; expected ISO 8601 with an offset"
+            ) from None
+        if ts.tzinfo is None:
+            raise InputError(
+                f"{s.where[i]}: timestamp {t!r} has no time zone; CloudWatch exports give one "
+                "(2026-01-05T10:00:00+00:00)"
+            )
+        out[i] = ts.timestamp()
+    if (out < 0).any():
+        i = int(np.argmax(out < 0))
+        raise InputError(f"{s.where[i]}: timestamp {s.times[i]!r} is before 1970")
+    return out
+
+
+def _numbers(s: _Series) -> np.ndarray:
+    out = np.empty(len(s.values))
+    for i, v in enumerate(s.values):
+        if v is None:
+            out[i] = np.nan
+            continue
+        try:
+            out[i] = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"{s.where[i]}: value {v!r} is not a number; check the file") from None
+    frac = np.isfinite(out) & (np.abs(out - np.round(out)) > 1e-6)
+    if frac.any():
+        i = int(np.argmax(frac))
+        raise InputError(
+            f"{s.where[i]}: value {out[i]:g} is not a whole count; export the Sum statistic "
+            "(--metric-data-queries ... Stat=Sum)"
+        )
+    return out

@@ -1,0 +1,239 @@
+"""Checking timestamped counts and turning them into a regular grid of intervals.
+
+Shared by every reader of counts (CSV, Parquet, CloudWatch). Problems in the data are
+errors that name the row and the fix, unless the caller asked for a repair; every repair
+made is described in the returned remarks, never applied silently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from lfvsim.errors import InputError
+
+__all__ = [
+    "DUPLICATES",
+    "FILL_GAPS",
+    "UNSORTED",
+    "Grid",
+    "check_choice",
+    "counts_from_points",
+    "epoch_timestamp",
+    "fmt_time",
+]
+
+FillGaps = Literal["error", "zero"]
+Duplicates = Literal["error", "sum", "first"]
+Unsorted = Literal["error", "sort"]
+
+FILL_GAPS = ("error", "zero")
+DUPLICATES = ("error", "sum", "first")
+UNSORTED = ("error", "sort")
+
+_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Counts on a regular grid: ``counts[k]`` requests from ``start_s + k * bin_s``."""
+
+    start_s: float
+    bin_s: float
+    counts: np.ndarray
+    remarks: tuple[str, ...]
+
+
+def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Refuse an unknown repair option."""
+    if value not in allowed:
+        raise InputError(f"{name} = {value!r} is not an option; use one of {', '.join(allowed)}")
+
+
+def epoch_timestamp(seconds: float) -> pd.Timestamp:
+    """Epoch seconds as a UTC timestamp, rounded to the microsecond."""
+    return pd.Timestamp(round(seconds * 1e6), unit="us", tz="UTC")
+
+
+def fmt_time(seconds: float) -> str:
+    """Epoch seconds as ``2026-01-05T10:03:00Z`` (with a fraction when there is one)."""
+    ts = pd.Timestamp(seconds, unit="s", tz="UTC")
+    text = ts.strftime("%Y-%m-%dT%H:%M:%S")
+    if ts.microsecond or ts.nanosecond:
+        text += f"{ts.microsecond / 1e6:.6f}".lstrip("0").rstrip("0")
+    return text + "Z"
+
+
+def counts_from_points(
+    seconds: np.ndarray,
+    values: np.ndarray,
+    *,
+    label: str,
+    where: Callable[[int], str],
+    fill_gaps: FillGaps = "error",
+    duplicates: Duplicates = "error",
+    unsorted: Unsorted = "error",
+    period_s: float | None = None,
+    any_order: bool = False,
+    window_s: tuple[float, float] | None = None,
+    what: str = "row",
+) -> Grid:
+    """Check timestamped counts and lay them on a grid of fixed intervals.
+
+    Parameters
+    ----------
+    seconds : ndarray of float
+        Start of each point's interval, epoch seconds.
+    values : ndarray of float
+        Requests in the interval; NaN means missing.
+    label : str
+        The file(s), first in every message.
+    where : callable
+        ``where(i)`` names point ``i`` in a message, file included (``"a.csv: row 7"``).
+    fill_gaps : {'error', 'zero'}
+        Missing intervals (and missing counts) are errors, or count as 0.
+    duplicates : {'error', 'sum', 'first'}
+        Several points with one timestamp are an error, are added up, or the first is kept.
+    unsorted : {'error', 'sort'}
+        Points out of time order are an error, or are sorted.
+    period_s : float, optional
+        Interval length; default: the smallest step between points.
+    any_order : bool
+        The format lists points in any order (CloudWatch): sort without a remark.
+    window_s : (float, float), optional
+        The grid must cover this span (epoch seconds); missing intervals at its edges are
+        gaps.
+    what : str
+        What one point is called in remarks ("row", "datapoint").
+
+    Returns
+    -------
+    Grid
+    """
+    check_choice("fill_gaps", fill_gaps, FILL_GAPS)
+    check_choice("duplicates", duplicates, DUPLICATES)
+    check_choice("unsorted", unsorted, UNSORTED)
+    seconds = np.asarray(seconds, dtype=float)
+    values = np.asarray(values, dtype=float)
+    index = np.arange(len(seconds))
+    remarks: list[str] = []
+
+    bad = np.isfinite(values) & ((values < 0) | (np.abs(values - np.round(values)) > _TOL))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(
+            f"{where(i)}: count {values[i]:g} at {fmt_time(seconds[i])} is not a "
+            "non-negative integer; fix or remove it"
+        )
+    missing = ~np.isfinite(values)
+    if missing.any():
+        i = int(np.argmax(missing))
+        if fill_gaps != "zero":
+            raise InputError(
+                f"{where(i)}: count is missing at {fmt_time(seconds[i])}; fill it in, "
+                "or pass fill_gaps = 'zero' to count missing intervals as 0"
+            )
+        remarks.append(
+            f"{label}: {_n(int(missing.sum()), what)} without a count (first at "
+            f"{fmt_time(seconds[i])}) counted as 0 (fill_gaps = 'zero')"
+        )
+        values = np.where(missing, 0.0, values)
+
+    back = np.diff(seconds) < 0
+    if back.any():
+        if not any_order and unsorted != "sort":
+            k = int(np.argmax(back)) + 1
+            raise InputError(
+                f"{where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is earlier "
+                "than the one before; sort the file by timestamp, or pass unsorted = 'sort'"
+            )
+        if not any_order:
+            remarks.append(
+                f"{label}: {_n(int(back.sum()), what)} out of time order, sorted "
+                "(unsorted = 'sort')"
+            )
+        order = np.argsort(seconds, kind="stable")
+        seconds, values, index = seconds[order], values[order], index[order]
+
+    same = np.diff(seconds) == 0
+    if same.any():
+        k = int(np.argmax(same)) + 1
+        if duplicates == "error":
+            raise InputError(
+                f"{where(int(index[k]))}: duplicate timestamp {fmt_time(seconds[k])}; "
+                "merge the rows into one count, or pass duplicates = 'sum' (or 'first')"
+            )
+        starts = np.concatenate(([True], ~same))
+        group = np.flatnonzero(starts)
+        if duplicates == "sum":
+            values = np.add.reduceat(values, group)
+            how = "added up"
+        else:
+            values = values[group]
+            how = "the first kept"
+        remarks.append(
+            f"{label}: {_n(int(same.sum()), 'duplicate timestamp')} (first {fmt_time(seconds[k])}) "
+            f"{how} (duplicates = '{duplicates}')"
+        )
+        seconds, index = seconds[group], index[group]
+
+    steps = np.diff(seconds)
+    if period_s is None:
+        if len(steps) == 0:
+            raise InputError(
+                f"{label}: a counts trace needs at least two {what}s to know its interval; "
+                "add rows, or give the interval (period_s)"
+            )
+        # Epoch seconds carry about 0.2 us of rounding: the interval is kept to 1 us.
+        bin_s = round(float(steps.min()), 6)
+    else:
+        if not period_s > 0:
+            raise InputError(f"{label}: period_s = {period_s} is not positive")
+        bin_s = float(period_s)
+    lo = seconds[0]
+    hi = seconds[-1] + bin_s
+    if window_s is not None:
+        w_lo, w_hi = window_s
+        if seconds[0] < w_lo - _TOL or seconds[-1] >= w_hi:
+            raise InputError(f"{label}: {what}s outside the requested time range; check it")
+        lo = seconds[0] - math.floor((seconds[0] - w_lo) / bin_s + _TOL) * bin_s
+        hi = max(hi, w_hi)
+    pos = (seconds - lo) / bin_s
+    off_grid = np.abs(pos - np.round(pos)) > _TOL * max(1.0, float(np.abs(pos).max()))
+    if off_grid.any():
+        k = int(np.argmax(off_grid))
+        raise InputError(
+            f"{where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is not on the "
+            f"{bin_s:g} s grid of the trace (which starts {fmt_time(lo)}); fix the row, or give "
+            "the right interval"
+        )
+    slot = np.round(pos).astype(np.int64)
+    n = max(int(slot[-1]) + 1, math.ceil((hi - lo) / bin_s - _TOL))
+    filled = n - len(slot)
+    if filled:
+        gap = np.flatnonzero(np.diff(np.concatenate(([-1], slot, [n]))) > 1)[0]
+        at = lo + (slot[gap - 1] + 1 if gap > 0 else 0) * bin_s
+        if fill_gaps != "zero":
+            k = int(index[min(gap, len(index) - 1)])
+            where_text = where(k) if gap < len(slot) else label
+            raise InputError(
+                f"{where_text}: gap: no count for {fmt_time(at)} in a trace of "
+                f"{bin_s:g} s intervals; add the missing rows with count 0, or pass "
+                "fill_gaps = 'zero'"
+            )
+        remarks.append(
+            f"{label}: {_n(filled, 'missing interval')} of {bin_s:g} s (first at "
+            f"{fmt_time(at)}) filled with count 0 (fill_gaps = 'zero')"
+        )
+    counts = np.zeros(n, np.int64)
+    counts[slot] = np.round(values).astype(np.int64)
+    return Grid(float(lo), bin_s, counts, tuple(remarks))
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,189 @@
+"""Writing traces to files: counts or requests as CSV or Parquet, and CloudWatch exports.
+
+Every file is written to a temporary name beside it and renamed when complete, so a failed
+write leaves nothing behind. What is written reads back with
+:func:`lfvsim.traces.read_trace` to the same counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from lfvsim.errors import InputError
+from lfvsim.traces.cloudwatch import cloudwatch_export_pages
+from lfvsim.traces.model import CountTrace, Trace
+from lfvsim.traces.transforms import to_counts
+
+__all__ = [
+    "output_format",
+    "write_cloudwatch_export",
+    "write_counts",
+    "write_requests",
+    "write_trace",
+]
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+#: Permissions of files written: what open() would give (mkstemp makes them private).
+_FILE_MODE = 0o666 & ~_UMASK
+
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "cloudwatch"}
+
+
+def output_format(path: str | Path) -> str:
+    """``'csv'``, ``'parquet'`` or ``'cloudwatch'`` from a file name's suffix."""
+    fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot tell the format of '{path}' from its suffix; use .csv, .parquet or .json"
+        )
+    return fmt
+
+
+def write_trace(
+    trace: Trace,
+    path: str | Path,
+    *,
+    requests: bool = False,
+    bin_s: float = 60.0,
+    seed: int = 0,
+    metric: str = "ProcessedImageCount",
+    pages: int = 1,
+    omit_zeros: bool = False,
+) -> list[Path]:
+    """Write a trace in the format its suffix names (.csv, .parquet, or .json for a
+    CloudWatch ``get-metric-data`` export).
+
+    Counts per ``bin_s`` seconds are written unless ``requests`` asks for one row per
+    request. A synthetic trace is sampled once from ``seed``. Returns the files written.
+    """
+    fmt = output_format(path)
+    if requests:
+        if fmt == "cloudwatch":
+            raise InputError("a CloudWatch export holds counts; drop --requests or use .csv")
+        write_requests(trace, path, seed=seed)
+        return [Path(path)]
+    counts = to_counts(trace, bin_s, seed=seed)
+    if fmt == "cloudwatch":
+        return write_cloudwatch_export(
+            counts, path, metric=metric, pages=pages, omit_zeros=omit_zeros
+        )
+    write_counts(counts, path)
+    return [Path(path)]
+
+
+def write_counts(trace: CountTrace, path: str | Path) -> None:
+    """Write ``timestamp,count`` rows (CSV: ISO 8601 in UTC; Parquet: a UTC timestamp)."""
+    if np.ndim(trace.scale) != 0 or trace.scale != 1.0:
+        raise InputError("write a counts trace without scale; use to_counts() first")
+    stamps = trace.start + pd.to_timedelta(np.arange(len(trace.counts)) * trace.bin_s, unit="s")
+    if output_format(path) == "parquet":
+        table = pa.table(
+            {
+                "timestamp": pa.array(stamps.as_unit("us"), pa.timestamp("us", tz="UTC")),
+                "count": pa.array(trace.counts, pa.int64()),
+            }
+        )
+        with _atomic(path) as tmp:
+            pq.write_table(table, tmp)
+        return
+    fraction = bool((stamps.microsecond != 0).any() or (stamps.nanosecond != 0).any())
+    iso = stamps.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if fraction else "%Y-%m-%dT%H:%M:%SZ")
+    with _atomic(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write("timestamp,count\n")
+            f.writelines(f"{t},{c}\n" for t, c in zip(iso, trace.counts.tolist(), strict=True))
+
+
+def write_requests(trace: Trace, path: str | Path, *, seed: int = 0) -> int:
+    """Write one row per request, streaming block by block (bounded memory).
+
+    CSV rows hold epoch seconds; Parquet a UTC timestamp in microseconds. Returns the
+    number of requests written.
+    """
+    fmt = output_format(path)
+    start_s = trace.start.timestamp()
+    blocks = trace.blocks(np.random.default_rng(seed), trace.duration_s)
+    n = 0
+    with _atomic(path) as tmp:
+        if fmt == "parquet":
+            schema = pa.schema([("timestamp", pa.timestamp("us", tz="UTC"))])
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for batch in _batches(blocks, start_s):
+                    us = np.round(batch * 1e6).astype(np.int64)
+                    writer.write_table(pa.table({"timestamp": pa.array(us, schema[0].type)}))
+                    n += len(batch)
+        else:
+            schema = pa.schema([("timestamp", pa.float64())])
+            with pacsv.CSVWriter(tmp, schema) as writer:
+                for batch in _batches(blocks, start_s):
+                    writer.write_table(pa.table({"timestamp": batch}, schema=schema))
+                    n += len(batch)
+    return n
+
+
+def write_cloudwatch_export(
+    trace: CountTrace,
+    path: str | Path,
+    *,
+    metric: str = "ProcessedImageCount",
+    pages: int = 1,
+    omit_zeros: bool = False,
+    shape: str = "get-metric-data",
+) -> list[Path]:
+    """Write counts as the AWS CLI prints a CloudWatch export (indented JSON).
+
+    With ``pages > 1`` the pages go to ``NAME-1.json``, ``NAME-2.json``, ..., newest
+    timestamps in the first. Returns the files written.
+    """
+    docs = cloudwatch_export_pages(trace, metric, pages=pages, omit_zeros=omit_zeros, shape=shape)
+    path = Path(path)
+    if len(docs) == 1:
+        targets = [path]
+    else:
+        targets = [path.with_name(f"{path.stem}-{k + 1}{path.suffix}") for k in range(len(docs))]
+    for doc, target in zip(docs, targets, strict=True):
+        with _atomic(target) as tmp:
+            Path(tmp).write_text(json.dumps(doc, indent=4) + "\n", encoding="utf-8")
+    return targets
+
+
+def _batches(blocks: Iterator[np.ndarray], start_s: float, rows: int = 1 << 20):
+    """Epoch seconds in batches of about ``rows``."""
+    pending: list[np.ndarray] = []
+    size = 0
+    for block in blocks:
+        pending.append(block + start_s)
+        size += len(block)
+        if size >= rows:
+            yield np.concatenate(pending)
+            pending, size = [], 0
+    if size:
+        yield np.concatenate(pending)
+
+
+@contextmanager
+def _atomic(path: str | Path) -> Iterator[str]:
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write '{path}': the folder does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,315 @@
+"""CloudWatch exports as the AWS CLI prints them, and live pulls checked with botocore's
+Stubber against the real CloudWatch service model (no network)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lfvsim.traces as T
+from lfvsim.errors import InputError
+
+T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def stamps(n: int, step_s: int = 60, start: datetime = T0) -> list[datetime]:
+    return [start + timedelta(seconds=step_s * i) for i in range(n)]
+
+
+def gmd_page(series: dict[str, tuple[list[datetime], list[float]]], token=None) -> dict:
+    """A get-metric-data page exactly as AWS CLI v2 prints it: newest first, ISO offsets."""
+    results = []
+    for k, (label, (times, values)) in enumerate(series.items()):
+        order = np.argsort(times)[::-1]
+        results.append(
+            {
+                "Id": f"m{k}",
+                "Label": label,
+                "Timestamps": [times[i].isoformat() for i in order],
+                "Values": [float(values[i]) for i in order],
+                "StatusCode": "PartialData" if token else "Complete",
+            }
+        )
+    page = {"MetricDataResults": results}
+    if token:
+        page["NextToken"] = token
+    page["Messages"] = []
+    return page
+
+
+def dump(path, doc) -> str:
+    path.write_text(json.dumps(doc, indent=4))
+    return str(path)
+
+
+def test_get_metric_data_newest_first_with_offsets(tmp_path):
+    counts = [5, 0, 7, 3, 9]
+    path = dump(tmp_path / "e.json", gmd_page({"ProcessedImageCount": (stamps(5), counts)}))
+    text = open(path).read()
+    assert '"2026-01-05T10:04:00+00:00"' in text.split('"Timestamps"')[1][:80]  # newest first
+    t = T.read_cloudwatch_export(path)
+    assert t.start == pd.Timestamp(T0) and t.bin_s == 60.0
+    np.testing.assert_array_equal(t.counts, counts)
+    assert "ProcessedImageCount" in t.source
+
+
+def test_paginated_export_in_several_files_in_any_order(tmp_path):
+    times, counts = stamps(9), list(range(1, 10))
+    # Pages hold the newest timestamps first, as CloudWatch pages them.
+    pages = [
+        (times[6:], counts[6:], "t1"),
+        (times[3:6], counts[3:6], "t2"),
+        (times[:3], counts[:3], None),
+    ]
+    paths = [
+        dump(tmp_path / f"page-{k}.json", gmd_page({"ProcessedImageCount": (ts, cs)}, tok))
+        for k, (ts, cs, tok) in enumerate(pages)
+    ]
+    t = T.read_cloudwatch_export(paths[::-1])
+    np.testing.assert_array_equal(t.counts, counts)
+    t = T.read_cloudwatch_export(str(tmp_path / "page-*.json"))
+    np.testing.assert_array_equal(t.counts, counts)
+    with pytest.raises(InputError, match="its last page is missing"):
+        T.read_cloudwatch_export(paths[:2])
+
+
+def test_overlapping_pages_are_duplicates(tmp_path):
+    a = dump(tmp_path / "a.json", gmd_page({"ProcessedImageCount": (stamps(4), [1, 2, 3, 4])}))
+    b = dump(
+        tmp_path / "b.json",
+        gmd_page({"ProcessedImageCount": (stamps(2, start=T0 + timedelta(minutes=3)), [4, 5])}),
+    )
+    with pytest.raises(
+        InputError,
+        match=r"b\.json: MetricDataResults\[0\] .*duplicate timestamp 2026-01-05T10:03:00Z",
+    ):
+        T.read_cloudwatch_export([a, b])
+    t = T.read_cloudwatch_export([a, b], duplicates="first")
+    np.testing.assert_array_equal(t.counts, [1, 2, 3, 4, 5])
+    assert any("duplicate" in n for n in t.notes)
+
+
+def test_get_metric_statistics_datapoints_in_any_order(tmp_path):
+    times = stamps(4, step_s=300)
+    doc = {
+        "Label": "ProcessedImageCount",
+        "Datapoints": [
+            {"Timestamp": times[i].isoformat().replace("+00:00", "Z"), "Sum": s, "Unit": "Count"}
+            for i, s in ((2, 30.0), (0, 10.0), (3, 40.0), (1, 20.0))
+        ],
+    }
+    t = T.read_cloudwatch_export(dump(tmp_path / "s.json", doc))
+    assert t.bin_s == 300.0
+    np.testing.assert_array_equal(t.counts, [10, 20, 30, 40])
+    doc["Datapoints"][1] = {"Timestamp": times[0].isoformat(), "Average": 1.0, "Unit": "Count"}
+    with pytest.raises(InputError, match=r"Datapoints\[1\] has no Sum .*--statistics Sum"):
+        T.read_cloudwatch_export(dump(tmp_path / "s.json", doc))
+
+
+def test_offered_load_adds_successful_and_throttled(tmp_path):
+    ok = (stamps(4), [10, 12, 11, 9])
+    throttled = (stamps(2, start=T0 + timedelta(minutes=1)), [3, 4])
+    path = dump(
+        tmp_path / "e.json",
+        gmd_page({"SuccessfulRequestCount": ok, "ThrottledCount": throttled}),
+    )
+    with pytest.raises(InputError, match="ThrottledCount has no datapoint at 2026-01-05T10:00:00Z"):
+        T.read_cloudwatch_export(path)
+    t = T.read_cloudwatch_export(path, fill_gaps="zero")  # 'auto' finds the two metrics
+    np.testing.assert_array_equal(t.counts, [10, 15, 15, 9])
+    assert "SuccessfulRequestCount + ThrottledCount" in t.source
+    assert any("counted as 0" in n for n in t.notes)
+    # Two get-metric-statistics files, one per metric.
+    files = [
+        dump(
+            tmp_path / f"{name}.json",
+            {
+                "Label": name,
+                "Datapoints": [
+                    {"Timestamp": ts.isoformat(), "Sum": float(v), "Unit": "Count"}
+                    for ts, v in zip(*data, strict=True)
+                ],
+            },
+        )
+        for name, data in (("SuccessfulRequestCount", ok), ("ThrottledCount", throttled))
+    ]
+    t = T.read_cloudwatch_export(files, metric="offered", fill_gaps="zero")
+    np.testing.assert_array_equal(t.counts, [10, 15, 15, 9])
+
+
+def test_metric_without_datapoints(tmp_path):
+    empty = {"ProcessedImageCount": ([], [])}
+    path = dump(tmp_path / "e.json", gmd_page(empty))
+    with pytest.raises(
+        InputError, match=r"e\.json: the metric ProcessedImageCount has no datapoints"
+    ):
+        T.read_cloudwatch_export(path)
+    only_ok = dump(
+        tmp_path / "o.json",
+        gmd_page({"SuccessfulRequestCount": (stamps(3), [1, 2, 3]), "ThrottledCount": ([], [])}),
+    )
+    with pytest.raises(InputError, match=r"ThrottledCount has no datapoints.*fill_gaps = 'zero'"):
+        T.read_cloudwatch_export(only_ok, metric="offered")
+    t = T.read_cloudwatch_export(only_ok, metric="offered", fill_gaps="zero")
+    np.testing.assert_array_equal(t.counts, [1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (
+            lambda d: d["MetricDataResults"][0]["Values"].__setitem__(1, 2.5),
+            "2.5 is not a whole count",
+        ),
+        (
+            lambda d: d["MetricDataResults"][0]["Values"].__setitem__(0, -1.0),
+            "-1 at 2026-01-05T10:02:00Z is not a non-negative",
+        ),
+        (
+            lambda d: d["MetricDataResults"][0].__setitem__("StatusCode", "Forbidden"),
+            "StatusCode Forbidden",
+        ),
+        (lambda d: d["MetricDataResults"][0]["Timestamps"].pop(), "3 Timestamps but 4 Values"),
+        (
+            lambda d: d["MetricDataResults"][0]["Timestamps"].__setitem__(0, "2026-01-05 10:03"),
+            "has no time zone",
+        ),
+        (lambda d: d.pop("MetricDataResults"), "not a CloudWatch export"),
+    ],
+    ids=["fraction", "negative", "forbidden", "lengths", "naive", "shape"],
+)
+def test_malformed_exports_name_file_and_datapoint(tmp_path, mutate, needle):
+    doc = gmd_page({"ProcessedImageCount": (stamps(3), [1, 2, 3])})
+    doc["MetricDataResults"][0]["Timestamps"].append((T0 - timedelta(minutes=1)).isoformat())
+    doc["MetricDataResults"][0]["Values"].append(4.0)
+    mutate(doc)
+    path = dump(tmp_path / "bad.json", doc)
+    with pytest.raises(InputError, match=r"bad\.json") as info:
+        T.read_cloudwatch_export(path)
+    assert needle in str(info.value)
+    (tmp_path / "trunc.json").write_text('{"MetricDataResults": [')
+    with pytest.raises(InputError, match=r"trunc\.json: not valid JSON \(line 1"):
+        T.read_cloudwatch_export(tmp_path / "trunc.json")
+
+
+def test_several_unknown_series_need_a_choice(tmp_path):
+    path = dump(tmp_path / "e.json", gmd_page({"a": (stamps(2), [1, 2]), "b": (stamps(2), [3, 4])}))
+    with pytest.raises(InputError, match=r"no ProcessedImageCount .*found a, b"):
+        T.read_cloudwatch_export(path)
+    t = T.read_cloudwatch_export(path, metric="m1")  # by Id
+    np.testing.assert_array_equal(t.counts, [3, 4])
+
+
+# --- live pull ------------------------------------------------------------------------------
+
+boto3 = pytest.importorskip("boto3")
+Stubber = pytest.importorskip("botocore.stub").Stubber
+
+
+@pytest.fixture
+def cloudwatch():
+    client = boto3.client(
+        "cloudwatch",
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def query(name: str, k: int) -> dict:
+    return {
+        "Id": f"m{k}",
+        "Label": name,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/LookoutVision",
+                "MetricName": name,
+                "Dimensions": [
+                    {"Name": "ProjectName", "Value": "line-1"},
+                    {"Name": "ModelVersion", "Value": "2"},
+                ],
+            },
+            "Period": 60,
+            "Stat": "Sum",
+        },
+        "ReturnData": True,
+    }
+
+
+def test_live_pull_pages_through_get_metric_data(cloudwatch):
+    client, stub = cloudwatch
+    start, end = T0, T0 + timedelta(minutes=6)
+    request = {
+        "MetricDataQueries": [query("ProcessedImageCount", 0)],
+        "StartTime": start,
+        "EndTime": end,
+        "ScanBy": "TimestampAscending",
+    }
+    times = stamps(6)
+    result = lambda ts, vs, status: {  # noqa: E731
+        "Id": "m0", "Label": "ProcessedImageCount", "Timestamps": ts, "Values": vs,
+        "StatusCode": status,
+    }  # fmt: skip
+    stub.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [result(times[1:3], [4.0, 5.0], "PartialData")], "NextToken": "tok"},
+        request,
+    )
+    stub.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [result(times[3:5], [6.0, 7.0], "Complete")]},
+        {**request, "NextToken": "tok"},
+    )
+    with pytest.raises(InputError, match="gap: no count for 2026-01-05T10:00:00Z"):
+        T.get_cloudwatch_trace("line-1", "2", start, end, client=client)
+    stub.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [result(times[1:3], [4.0, 5.0], "PartialData")], "NextToken": "tok"},
+        request,
+    )
+    stub.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [result(times[3:5], [6.0, 7.0], "Complete")]},
+        {**request, "NextToken": "tok"},
+    )
+    t = T.get_cloudwatch_trace("line-1", "2", start, end, client=client, fill_gaps="zero")
+    # The requested window is covered: the empty first and last minutes count as 0.
+    assert t.start == pd.Timestamp(start)
+    np.testing.assert_array_equal(t.counts, [0, 4, 5, 6, 7, 0])
+
+
+def test_live_pull_of_offered_load_and_errors(cloudwatch):
+    client, stub = cloudwatch
+    start, end = T0, T0 + timedelta(minutes=3)
+    times = stamps(3)
+    stub.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {"Id": "m0", "Label": "SuccessfulRequestCount", "Timestamps": times,
+                 "Values": [5.0, 6.0, 7.0], "StatusCode": "Complete"},
+                {"Id": "m1", "Label": "ThrottledCount", "Timestamps": times[1:2],
+                 "Values": [2.0], "StatusCode": "Complete"},
+            ]
+        },
+        {
+            "MetricDataQueries": [query("SuccessfulRequestCount", 0), query("ThrottledCount", 1)],
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        },
+    )  # fmt: skip
+    t = T.get_cloudwatch_trace(
+        "line-1", "2", start, end, metric="offered", client=client, fill_gaps="zero"
+    )
+    np.testing.assert_array_equal(t.counts, [5, 8, 7])
+    stub.add_client_error("get_metric_data", "AccessDenied", "User is not authorized")
+    with pytest.raises(InputError, match=r"GetMetricData failed .*AccessDenied"):
+        T.get_cloudwatch_trace("line-1", "2", start, end, client=client)
