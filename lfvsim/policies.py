@@ -1,7 +1,8 @@
 """Auto-scaling policies: how many inference units the model should have.
 
 A policy is any object with ``name``, ``provisioning_delay_s``, ``period_s``,
-``initial_units(min_units)`` and ``decide(obs) -> int``. The engine calls ``decide`` every
+``initial_units(min_units)``, ``decide(obs) -> int`` and ``reset()`` (called while the
+model is not hosted). The engine calls ``decide`` every
 ``period_s`` seconds with the metrics of the period just ended and moves the model's
 desired units to the answer, clamped to [Min, Max].
 """
@@ -30,6 +31,9 @@ class Observation:
         The autoscaler metric over the period just ended (%).
     in_service : int
         Units serving requests now.
+    mean_in_service : float
+        Average units taking requests over the period just ended: the capacity the metric
+        was measured against.
     desired : int
         Current DesiredInferenceUnits.
     pending : int
@@ -41,6 +45,7 @@ class Observation:
     time_s: float
     metric_percent: float
     in_service: int
+    mean_in_service: float
     desired: int
     pending: int
     min_units: int
@@ -60,14 +65,19 @@ class NoScaling:
     def decide(self, obs: Observation) -> int:
         return obs.desired
 
+    def reset(self) -> None:
+        pass
+
 
 @dataclass
 class TargetTracking:
     """Target tracking as AWS Application Auto Scaling does it (an assumption for LfV).
 
     Scale out when ``scale_out_datapoints`` consecutive datapoints exceed the target, to
-    ``ceil(in_service * metric / target)``; scale in when ``scale_in_datapoints``
-    consecutive datapoints are below ``scale_in_ratio * target``, to the same formula.
+    ``ceil(units * metric / target)``; scale in when ``scale_in_datapoints`` consecutive
+    datapoints are below ``scale_in_ratio * target``, to the same formula. ``units`` is
+    the average in service over the period the metric was measured on, so a unit that
+    arrives at the evaluation instant is not counted as if it had carried the load.
     Cooldowns keep two actions of the same direction apart.
     """
 
@@ -95,7 +105,7 @@ class TargetTracking:
         self._above = self._above + 1 if metric > c.target_percent else 0
         self._below = self._below + 1 if metric < c.scale_in_ratio * c.target_percent else 0
         # The small tolerance keeps 2.0000000001 units from becoming 3.
-        wanted = math.ceil(obs.in_service * metric / c.target_percent - 1e-9)
+        wanted = math.ceil(obs.mean_in_service * metric / c.target_percent - 1e-9)
         wanted = min(max(wanted, obs.min_units), obs.max_units)
         if (
             self._above >= c.scale_out_datapoints
@@ -113,6 +123,9 @@ class TargetTracking:
             self._last_in = obs.time_s
             return wanted
         return obs.desired
+
+    def reset(self) -> None:
+        self._above = self._below = 0
 
 
 @dataclass
@@ -143,3 +156,6 @@ class Oracle:
         if minute >= len(self.needed_units):
             return obs.desired
         return int(self.needed_units[minute])
+
+    def reset(self) -> None:
+        pass

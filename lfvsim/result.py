@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from lfvsim.scenario import Scenario
     from lfvsim.traces import Trace
 
-__all__ = ["Result", "Summary", "histogram_quantiles"]
+__all__ = ["Result", "Summary", "histogram_quantiles", "notes_for"]
 
 LATENCY_NOTE = (
     "latency percentiles are estimated from log-spaced histograms: within 0.5% for the run, "
@@ -36,13 +36,26 @@ class Summary:
     """Headline figures of one run. Counts are requests; times are seconds."""
 
     requests: int
-    """Requests offered (DetectAnomalies calls made)."""
+    """Requests made by callers (DetectAnomalies calls, first attempts)."""
+    attempts: int
+    """Calls offered to the model: requests plus retries."""
+    retries: int
+    """Retry attempts made by callers after a throttle."""
     served: int
-    """Requests accepted and answered (SuccessfulRequestCount)."""
+    """Attempts accepted and answered (SuccessfulRequestCount)."""
     throttled: int
-    """Requests refused because every slot was busy (ThrottledCount)."""
+    """Attempts refused because every slot was busy (ThrottledCount)."""
+    unavailable: int
+    """Attempts refused because the model was not hosted, or still waiting when it stopped."""
     throttle_rate: float
-    """throttled / requests (0 when there were no requests)."""
+    """throttled / attempts (0 when there were none)."""
+    first_attempt_throttle_rate: float
+    """First attempts throttled / requests."""
+    failure_rate: float
+    """Requests that finally failed (throttled on their last attempt, or unavailable) /
+    requests."""
+    retrying_at_end: int
+    """Requests still waiting for a retry when the simulation ended (no final outcome)."""
     latency_mean_s: float
     """Mean time from arrival to answer of served requests, waiting included."""
     latency_p50_s: float
@@ -66,6 +79,8 @@ class Summary:
     scale_in_events: int
     duration_h: float
     """Simulated time."""
+    hosted_h: float
+    """Time the model was HOSTED."""
     min_units: int
     max_units: int | None
     """MaxInferenceUnits, None when auto-scaling is off."""
@@ -90,11 +105,16 @@ class Result:
         has the metric: ``SuccessfulRequestCount``, ``ThrottledCount``,
         ``InServiceInferenceUnits`` (time-average), ``DesiredInferenceUnits`` (at the end
         of the minute), ``MinInferenceUnits``, ``MaxInferenceUnits``; and
-        ``offered_requests``, ``billed_units``, ``utilization`` (busy / in-service slot
-        time, 0-1), ``latency_p50_s``, ``latency_p99_s``.
+        ``offered_requests`` (attempts), ``retried_requests``, ``unavailable_requests``,
+        ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``,
+        ``utilization`` (busy / in-service slot time, 0-1), ``latency_p50_s``,
+        ``latency_p99_s``.
     units : pandas.DataFrame
-        One row per inference unit: when it was billed from, served from, retired, and how
-        many requests it served.
+        One row per inference unit: its zone, when it was billed from, served from,
+        retired and drained, why it ended, and how many requests it served.
+    events : pandas.DataFrame
+        One row per unit failure or zone outage: zone, start and end (s), units lost,
+        unit-seconds of capacity lost, and the attempts offered and throttled meanwhile.
     scenario : Scenario
         The scenario as simulated.
     seed : int
@@ -110,6 +130,7 @@ class Result:
     summary: Summary
     timeline: pd.DataFrame
     units: pd.DataFrame
+    events: pd.DataFrame
     scenario: Scenario
     seed: int
     trace_source: str = ""
@@ -123,7 +144,8 @@ class Result:
         )
 
     def write(self, directory: str | Path) -> list[Path]:
-        """Write ``timeline.csv``, ``units.csv``, ``summary.json`` and ``scenario.toml``.
+        """Write ``timeline.csv``, ``units.csv``, ``events.csv``, ``summary.json`` and
+        ``scenario.toml``.
 
         Files are written to a temporary folder beside ``directory`` and moved in when all
         are complete, so an interrupted write leaves no partial file behind.
@@ -138,6 +160,7 @@ class Result:
             staged = Path(tmp)
             self.timeline.to_csv(staged / "timeline.csv", index_label="timestamp")
             self.units.to_csv(staged / "units.csv", index=False)
+            self.events.to_csv(staged / "events.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
             directory.mkdir(exist_ok=True)
@@ -165,7 +188,16 @@ def histogram_quantiles(
     ndarray, shape (..., len(quantiles))
         NaN where a histogram is empty.
     """
-    counts = np.asarray(counts, dtype=float)
+    counts = np.asarray(counts)
+    if counts.ndim == 2 and len(counts) > _CHUNK_ROWS:
+        # Row chunks keep the float copies small on long timelines.
+        return np.concatenate(
+            [
+                histogram_quantiles(counts[i : i + _CHUNK_ROWS], quantiles, lowest_s, per_decade)
+                for i in range(0, len(counts), _CHUNK_ROWS)
+            ]
+        )
+    counts = counts.astype(float)
     cum = np.cumsum(counts, axis=-1)
     total = cum[..., -1:]
     out = []
@@ -180,6 +212,9 @@ def histogram_quantiles(
     return np.stack(out, axis=-1)
 
 
+_CHUNK_ROWS = 4096
+
+
 def build_result(
     scenario: Scenario,
     trace: Trace,
@@ -190,6 +225,7 @@ def build_result(
     policy: str,
 ) -> Result:
     """Assemble the timeline and summary from the engine's arrays (once, at the end)."""
+    from lfvsim.engine import kernel
     from lfvsim.engine.kernel import HIST_ALL, HIST_MINUTE
 
     minutes = len(data.offered)
@@ -198,6 +234,7 @@ def build_result(
     drained = np.array([_nan(s.drained_at) for s in sessions])
     retired = np.array([_nan(s.retired_at) for s in sessions])
     billed_from = np.array([s.billed_from for s in sessions])
+    zones = np.array([s.zone for s in sessions], dtype=np.int64)
     billed_to = np.where(np.isnan(drained), horizon_s, drained)
     serving = ~np.isnan(in_service_from)
     served = np.zeros(len(sessions))
@@ -218,6 +255,7 @@ def build_result(
     ends = (np.arange(minutes) + 1) * MINUTE_S
     desired = log_d[np.maximum(np.searchsorted(log_t, ends, side="left") - 1, 0)]
 
+    hosted_s = overlap_seconds_per_minute(*_hosted_intervals(cluster, horizon_s), minutes)
     lo, per, _ = HIST_MINUTE
     minute_q = histogram_quantiles(data.hist_minute, [0.5, 0.99], lo, per)
     max_units = scenario.model.max_units if scenario.policy != "none" else None
@@ -227,10 +265,13 @@ def build_result(
             "offered_requests": data.offered,
             "SuccessfulRequestCount": data.accepted,
             "ThrottledCount": data.throttled,
+            "unavailable_requests": data.unavailable,
+            "retried_requests": data.retries,
             "InServiceInferenceUnits": in_service / minute_len,
             "DesiredInferenceUnits": desired,
             "MinInferenceUnits": scenario.model.min_units,
             "MaxInferenceUnits": pd.array([max_units] * minutes, dtype="Int64"),
+            "hosted": hosted_s / minute_len,
             "billed_units": billed_units,
             "utilization": np.divide(
                 data.busy_s,
@@ -244,26 +285,39 @@ def build_result(
         index=pd.DatetimeIndex(index, name="timestamp"),
     )
 
-    requests = int(data.offered.sum())
+    attempts = int(data.offered.sum())
+    retries = int(data.retries.sum())
+    requests = attempts - retries
     throttled = int(data.throttled.sum())
     accepted = int(data.accepted.sum())
-    started = data.acc[4]
+    acc = data.acc
+    started = acc[kernel.ACC_STARTED]
     lo, per, _ = HIST_ALL
-    p50, p95, p99 = histogram_quantiles(data.hist_all, [0.5, 0.95, 0.99], lo, per)
+    # A quantile interpolated inside the highest occupied bin can pass the largest value.
+    top = float(acc[kernel.ACC_LAT_MAX])
+    p50, p95, p99 = np.minimum(histogram_quantiles(data.hist_all, [0.5, 0.95, 0.99], lo, per), top)
     unit_hours = billed_s / 3600.0
     price = scenario.price_per_unit_hour_usd
     cost = unit_hours * price
     summary = Summary(
         requests=requests,
+        attempts=attempts,
+        retries=retries,
         served=accepted,
         throttled=throttled,
-        throttle_rate=throttled / requests if requests else 0.0,
-        latency_mean_s=data.acc[0] / started if started else math.nan,
+        unavailable=int(data.unavailable.sum()),
+        throttle_rate=throttled / attempts if attempts else 0.0,
+        first_attempt_throttle_rate=(
+            float(acc[kernel.ACC_FIRST_THROTTLED]) / requests if requests else 0.0
+        ),
+        failure_rate=float(acc[kernel.ACC_FAILED]) / requests if requests else 0.0,
+        retrying_at_end=data.retrying,
+        latency_mean_s=float(acc[kernel.ACC_LAT] / started) if started else math.nan,
         latency_p50_s=float(p50),
         latency_p95_s=float(p95),
         latency_p99_s=float(p99),
-        latency_max_s=float(data.acc[3]) if started else math.nan,
-        wait_mean_s=data.acc[1] / started if started else math.nan,
+        latency_max_s=float(acc[kernel.ACC_LAT_MAX]) if started else math.nan,
+        wait_mean_s=float(acc[kernel.ACC_WAIT] / started) if started else math.nan,
         unit_hours=unit_hours,
         cost_usd=cost,
         cost_per_1000_images_usd=1000.0 * cost / accepted if accepted else math.nan,
@@ -273,6 +327,7 @@ def build_result(
         scale_out_events=cluster.scale_out_events,
         scale_in_events=cluster.scale_in_events,
         duration_h=horizon_s / 3600.0,
+        hosted_h=float(hosted_s.sum() / 3600.0),
         min_units=scenario.model.min_units,
         max_units=max_units,
         policy=policy,
@@ -281,27 +336,66 @@ def build_result(
     units = pd.DataFrame(
         {
             "unit_id": [s.unit_id for s in sessions],
+            "zone": zones,
             "billed_from_s": billed_from,
             "in_service_from_s": in_service_from,
             "retired_at_s": retired,
             "drained_at_s": drained,
             "served": np.where(serving, served, np.nan),
+            "ended_by": [s.ended_by for s in sessions],
         }
     )
+    events = pd.DataFrame(
+        [
+            {
+                "kind": e.kind,
+                "zone": e.zone,
+                "start_s": e.start_s,
+                "end_s": e.end_s,
+                "units_lost": e.units_lost,
+                "capacity_lost_unit_s": e.units_lost * ((e.end_s or horizon_s) - e.start_s),
+                "offered_during": e.offered,
+                "throttled_during": e.throttled,
+            }
+            for e in cluster.events
+        ],
+        columns=[
+            "kind", "zone", "start_s", "end_s", "units_lost", "capacity_lost_unit_s",
+            "offered_during", "throttled_during",
+        ],
+    )  # fmt: skip
     records = data.requests()
     return Result(
         summary=summary,
         timeline=timeline,
         units=units,
+        events=events,
         scenario=scenario,
         seed=seed,
         trace_source=trace.source,
-        notes=_notes(scenario) + list(getattr(trace, "notes", ())),
+        notes=notes_for(scenario, trace),
         requests=None if records is None else pd.DataFrame(records),
     )
 
 
-def _notes(scenario: Scenario) -> list[str]:
+def _hosted_intervals(cluster: Cluster, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (s) of each stretch the model was HOSTED."""
+    starts, ends = [], []
+    for t, hosted in cluster.hosted_log:
+        if hosted:
+            starts.append(t)
+        elif len(ends) < len(starts):
+            ends.append(t)
+    ends += [horizon_s] * (len(starts) - len(ends))
+    return np.array(starts, dtype=float), np.array(ends, dtype=float)
+
+
+def notes_for(scenario: Scenario, trace: Trace) -> list[str]:
+    """What is approximate or assumed in a run of ``scenario`` on ``trace``."""
+    return _scenario_notes(scenario) + list(getattr(trace, "notes", ()))
+
+
+def _scenario_notes(scenario: Scenario) -> list[str]:
     notes = [LATENCY_NOTE]
     notes.append(
         f"assumed: {scenario.unit.slots} slots per unit with mean latency "

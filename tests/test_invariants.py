@@ -23,10 +23,15 @@ def accepting_units_at(units: pd.DataFrame, times: np.ndarray) -> np.ndarray:
 
 def check_invariants(result: lfvsim.Result) -> None:
     s, tl, sc = result.summary, result.timeline, result.scenario
-    # Every request is counted exactly once, overall and in every minute.
-    assert s.served + s.throttled == s.requests
-    assert (tl["SuccessfulRequestCount"] + tl["ThrottledCount"] == tl["offered_requests"]).all()
-    assert tl["offered_requests"].sum() == s.requests
+    # Every attempt is counted exactly once, overall and in every minute, and every request
+    # ends served, failed, or (only at the very end) still waiting for a retry.
+    assert s.served + s.throttled + s.unavailable == s.attempts == s.requests + s.retries
+    outcome = tl["SuccessfulRequestCount"] + tl["ThrottledCount"] + tl["unavailable_requests"]
+    assert (outcome == tl["offered_requests"]).all()
+    assert tl["offered_requests"].sum() == s.attempts
+    assert tl["retried_requests"].sum() == s.retries
+    failed = round(s.failure_rate * s.requests)
+    assert s.served + failed + s.retrying_at_end == s.requests
     # Units stay within [Min, Max] (Max = Min without auto-scaling).
     upper = s.max_units if s.max_units is not None else s.min_units
     if s.policy == "oracle" and sc.model.max_units is None:
@@ -34,10 +39,16 @@ def check_invariants(result: lfvsim.Result) -> None:
     horizon = s.duration_h * 3600
     times = np.linspace(0, horizon, 997, endpoint=False)
     accepting = accepting_units_at(result.units.dropna(subset=["in_service_from_s"]), times)
-    assert accepting.min() >= s.min_units
+    # While the model is hosted and no unit or zone has failed, Min <= units <= Max.
+    hosted = tl["hosted"].to_numpy()[(times // 60).astype(int)] == 1
+    if result.events.empty and hosted.any():
+        assert accepting[hosted].min() >= s.min_units
     assert accepting.max() <= upper
+    assert (accepting[~hosted] <= upper).all()
     assert s.peak_units <= upper
-    assert tl["DesiredInferenceUnits"].between(s.min_units, upper).all()
+    in_minute_hosted = tl["hosted"] == 1
+    assert tl.loc[in_minute_hosted, "DesiredInferenceUnits"].between(s.min_units, upper).all()
+    assert (tl.loc[tl["hosted"] == 0, "DesiredInferenceUnits"] == 0).all()
     # IU-hours: the metered per-minute units add up to the bill; metering rounds each
     # unit's life up to whole intervals, so the bill is at least the integral of units in
     # service and at most one interval per unit more.

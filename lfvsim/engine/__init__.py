@@ -11,7 +11,14 @@ import simpy
 from lfvsim.engine import kernel
 from lfvsim.engine.control import Cluster, autoscaler
 from lfvsim.engine.dataplane import DataPlane, service_sampler
+from lfvsim.engine.operations import (
+    batch_hosting,
+    scheduled_hosting,
+    unit_failures,
+    zone_outage,
+)
 from lfvsim.errors import InputError
+from lfvsim.hosting import schedule_intervals
 from lfvsim.policies import NoScaling, Oracle, TargetTracking
 from lfvsim.result import Result, build_result
 from lfvsim.scenario import Scenario
@@ -60,11 +67,13 @@ def simulate(
         raise InputError(f"seed {seed} is negative; use a seed >= 0")
     minutes = max(1, math.ceil(horizon_s / 60.0 - 1e-9))
 
-    def streams() -> tuple[np.random.Generator, np.random.Generator]:
-        arrivals, services = np.random.SeedSequence(seed).spawn(2)
-        return np.random.default_rng(arrivals), np.random.default_rng(services)
+    def streams() -> list[np.random.Generator]:
+        # Children by index: arrivals, service times, failures, retry jitter.
+        return [np.random.default_rng(c) for c in np.random.SeedSequence(seed).spawn(4)]
 
-    arrival_rng, service_rng = streams()
+    arrival_rng, service_rng, failure_rng, jitter_rng = streams()
+    hosting = scenario.hosting
+    batch = hosting.mode == "batch"
     data = DataPlane(
         trace.blocks(arrival_rng, horizon_s),
         service_rng,
@@ -72,21 +81,44 @@ def simulate(
         minutes,
         record=record_requests,
         progress=None if progress is None else (lambda t: progress(min(t, horizon_s), horizon_s)),
+        client=scenario.client,
+        batch=batch,
+        jitter_seed=int(jitter_rng.integers(2**63)),
     )
-    policy = _policy(scenario, trace, horizon_s, minutes, streams)
-    max_units = scenario.model.max_units
-    if scenario.policy == "none" or max_units is None:
-        max_units = scenario.model.min_units if scenario.policy != "oracle" else 1 << 30
+    policy = NoScaling() if batch else _policy(scenario, trace, horizon_s, minutes, streams)
+    min_units, max_units = scenario.model.min_units, scenario.model.max_units
+    if batch:
+        min_units = max_units = max_units or min_units  # a batch runs at full capacity
+    elif scenario.policy == "oracle":
+        max_units = max_units or 1 << 30
+    elif scenario.policy == "none" or max_units is None:
+        max_units = min_units
     env = simpy.Environment()
+    failures = scenario.failures
     cluster = Cluster(
         env,
         data,
-        scenario.model.min_units,
+        min_units,
         max_units,
         policy.provisioning_delay_s,
         scenario.billing.bill_provisioning,
+        zones=failures.availability_zones,
+        replacement_delay_s=failures.replacement_delay_s,
     )
-    cluster.start(policy.initial_units(scenario.model.min_units))
+    if failures.unit_mtbf_h is not None:
+        unit_failures(env, cluster, failure_rng, failures.unit_mtbf_h * 3600.0)
+    for outage in failures.outages:
+        env.process(zone_outage(env, cluster, outage))
+    units = policy.initial_units(min_units)
+    if hosting.mode == "always_on":
+        cluster.start_model(units)
+    elif hosting.mode == "schedule":
+        data.set_hosted(False)  # until the first window's StartModel completes
+        windows = schedule_intervals(hosting, trace.start, horizon_s)
+        env.process(scheduled_hosting(env, cluster, windows, hosting, units))
+    else:
+        data.set_hosted(False)
+        env.process(batch_hosting(env, cluster, hosting, units, horizon_s))
     if policy.period_s:
         env.process(
             autoscaler(
@@ -100,8 +132,8 @@ def simulate(
         )
     env.run(until=horizon_s)
     data.advance(horizon_s)
+    data.refuse_waiting()  # the model stops at the horizon
     cluster.close(horizon_s)
-    data.drain()
     if progress is not None:
         progress(horizon_s, horizon_s)
     return build_result(scenario, trace, seed, horizon_s, data, cluster, policy.name)
@@ -115,7 +147,7 @@ def _policy(scenario: Scenario, trace: Trace, horizon_s: float, minutes: int, st
         return TargetTracking(scenario.autoscaler)
     # Oracle: a first pass over the same arrivals and service times finds each minute's
     # peak concurrency with every request served at once.
-    arrival_rng, service_rng = streams()
+    arrival_rng, service_rng = streams()[:2]
     sample = service_sampler(scenario.unit)
     peak = np.zeros(minutes, np.int64)
     heap = np.empty(1024)

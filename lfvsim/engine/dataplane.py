@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from lfvsim.client import Client
 from lfvsim.engine import kernel as k
 from lfvsim.scenario import Unit
 
@@ -42,6 +43,13 @@ class DataPlane:
         Keep every request's arrival, service, start, unit and status (small runs only).
     progress : callable, optional
         Called with the simulated time (s) reached after each block.
+    client : Client, optional
+        How callers retry throttled requests; default: no retries.
+    batch : bool
+        Requests wait for the next batch while the model is not hosted (batch hosting);
+        otherwise they are refused as unavailable.
+    jitter_seed : int
+        Key of the retry-jitter generator.
     """
 
     def __init__(
@@ -52,87 +60,123 @@ class DataPlane:
         minutes: int,
         record: bool = False,
         progress: Callable[[float], None] | None = None,
+        client: Client | None = None,
+        batch: bool = False,
+        jitter_seed: int = 0,
     ) -> None:
         self._blocks = arrival_blocks
         self._service_rng = service_rng
         self._sample = service_sampler(unit)
         self._progress = progress
         self.spu = unit.slots
-        self.offered = np.zeros(minutes, np.int64)
-        self.accepted = np.zeros(minutes, np.int64)
-        self.throttled = np.zeros(minutes, np.int64)
+        self.counts = np.zeros((minutes, k.N_COUNTS), np.int64)
         self.busy_s = np.zeros(minutes)
         self.hist_minute = np.zeros((minutes, k.HIST_MINUTE[2]), np.int32)
         self.hist_all = np.zeros(k.HIST_ALL[2], np.int64)
-        self.acc = np.zeros(5)
+        self.acc = np.zeros(k.N_ACC)
         self.served_by_unit = np.zeros(64, np.int64)
         self._ht = np.empty(16 * self.spu)
         self._hs = np.empty(16 * self.spu, np.int64)
         queue = unit.queue_limit if unit.when_busy == "queue" else 0
-        limit = -1 if queue is None else queue
+        limit = -1 if queue is None or batch else queue
         ring = 1024 if limit < 0 else max(limit, 1)
-        self._st = np.array([0, 0, 0, limit, 0], np.int64)
+        client = client if client is not None else Client()
+        self._st = np.zeros(k.N_ST, np.int64)
+        self._st[k.ST_Q_LIMIT] = limit
+        self._st[k.ST_HOSTED] = 1
+        self._st[k.ST_BATCH] = int(batch)
+        self._st[k.ST_ATTEMPTS] = client.attempts
+        self._st[k.ST_QUOTA] = int(client.quota)
+        self._st[k.ST_MORE] = 1
+        self._rp = np.array([client.cap_s, 500.0, 500.0])
+        self._seed = np.uint64(jitter_seed % 2**64)
         self._q_t = np.empty(ring)
         self._q_s = np.empty(ring)
         self._q_i = np.zeros(ring, np.int64)
+        self._r_t = np.empty(256)
+        self._r_s = np.empty(256)
+        self._r_a = np.zeros(256, np.int64)
+        self._r_i = np.zeros(256, np.int64)
         self._record = record
         self._rec_arrival: list[np.ndarray] = []
         self._rec_service: list[np.ndarray] = []
         self._rec_start = np.empty(1024 if record else 0)
         self._rec_unit = np.empty(1024 if record else 0, np.int32)
         self._rec_status = np.zeros(1024 if record else 0, np.int8)
+        self._rec_attempts = np.zeros(1024 if record else 0, np.int16)
+        self._rec_last = np.zeros(1024 if record else 0)
         self._arrivals = np.empty(0)
         self._services = np.empty(0)
         self._pos = 0
         self._offset = 0  # index of self._arrivals[0] among all requests
         self._exhausted = False
+        self._last_t = 0.0
 
     # --- advancing time -----------------------------------------------------------------
 
     def advance(self, t: float) -> None:
-        """Process every arrival before ``t``, then start queued requests due by ``t``."""
+        """Process every arrival and retry before ``t``, then start queued requests due."""
         while True:
-            if self._pos >= len(self._arrivals) and not self._next_block():
-                break
+            if self._pos >= len(self._arrivals) and not self._exhausted:
+                self._next_block()
             i = k.serve_block(
                 self._arrivals, self._services, self._pos, t, self._offset, self.spu,
-                self._ht, self._hs, self._st, self._q_t, self._q_s, self._q_i, self.offered,
-                self.accepted, self.throttled, self.busy_s, self.hist_minute, self.hist_all,
-                self.acc, self.served_by_unit, self._rec_start, self._rec_unit,
-                self._rec_status,
+                self._seed, self._ht, self._hs, self._st, self._rp, self._q_t, self._q_s,
+                self._q_i, self._r_t, self._r_s, self._r_a, self._r_i, self.counts,
+                self.busy_s, self.hist_minute, self.hist_all, self.acc, self.served_by_unit,
+                self._rec_start, self._rec_unit, self._rec_status, self._rec_attempts,
+                self._rec_last,
             )  # fmt: skip
             self._pos = i
-            if self._st[k.Q_GROW]:
-                self._grow_queue()
+            if self._st[k.ST_GROW]:
+                self._grow()
                 continue
-            if i < len(self._arrivals):
-                break  # reached t
+            if i < len(self._arrivals) or self._exhausted:
+                break  # reached t, or nothing more will arrive
         self._start_waiting(t)
+        self._last_t = t
 
-    def drain(self) -> None:
-        """Serve everything still queued with the capacity left (end of the simulation)."""
-        self._start_waiting(np.inf)
+    def set_hosted(self, hosted: bool) -> None:
+        """The model becomes HOSTED, or stops being hosted."""
+        self._st[k.ST_HOSTED] = int(hosted)
+
+    def refuse_waiting(self) -> int:
+        """The model stopped: requests still waiting are refused as unavailable."""
+        qlen = int(self._st[k.ST_Q_LEN])
+        if qlen == 0:
+            return 0
+        cap = len(self._q_t)
+        ring = (int(self._st[k.ST_Q_HEAD]) + np.arange(qlen)) % cap
+        minutes = np.minimum((self._q_t[ring] // 60).astype(np.int64), len(self.counts) - 1)
+        np.add.at(self.counts[:, k.C_ACCEPTED], minutes, -1)
+        np.add.at(self.counts[:, k.C_UNAVAILABLE], minutes, 1)
+        self.acc[k.ACC_FAILED] += qlen
+        if self._record:
+            self._rec_status[self._q_i[ring]] = k.UNAVAILABLE
+        self._st[k.ST_Q_LEN] = 0
+        self._st[k.ST_Q_HEAD] = 0
+        return qlen
 
     def _start_waiting(self, t: float) -> None:
-        if self._st[k.Q_LEN]:
+        if self._st[k.ST_Q_LEN]:
             k.start_waiting(
                 t, self.spu, self._ht, self._hs, self._st, self._q_t, self._q_s, self._q_i,
                 self.busy_s, self.hist_minute, self.hist_all, self.acc, self.served_by_unit,
                 self._rec_start, self._rec_unit,
             )  # fmt: skip
 
-    def _next_block(self) -> bool:
-        if self._exhausted:
-            return False
+    def _next_block(self) -> None:
         self._offset += len(self._arrivals)
+        self._pos = 0
         block = next(self._blocks, None)
         if block is None:
             self._exhausted = True
+            self._st[k.ST_MORE] = 0
             self._arrivals = np.empty(0)
-            return False
+            self._services = np.empty(0)
+            return
         self._arrivals = block
         self._services = self._sample(self._service_rng, len(block))
-        self._pos = 0
         if self._record:
             self._rec_arrival.append(block)
             self._rec_service.append(self._services)
@@ -142,25 +186,33 @@ class DataPlane:
                 self._rec_start = _grown(self._rec_start, size)
                 self._rec_unit = _grown(self._rec_unit, size)
                 self._rec_status = _grown(self._rec_status, size)
+                self._rec_attempts = _grown(self._rec_attempts, size)
+                self._rec_last = _grown(self._rec_last, size)
         if self._progress is not None and len(block):
             self._progress(float(block[-1]))
-        return True
 
-    def _grow_queue(self) -> None:
-        cap = len(self._q_t)
-        head, qlen = int(self._st[k.Q_HEAD]), int(self._st[k.Q_LEN])
-        order = (head + np.arange(qlen)) % cap
-        self._q_t = _grown(self._q_t[order], 2 * cap)
-        self._q_s = _grown(self._q_s[order], 2 * cap)
-        self._q_i = _grown(self._q_i[order], 2 * cap)
-        self._st[k.Q_HEAD] = 0
-        self._st[k.Q_GROW] = 0
+    def _grow(self) -> None:
+        if self._st[k.ST_GROW] == 1:
+            cap = len(self._q_t)
+            head, qlen = int(self._st[k.ST_Q_HEAD]), int(self._st[k.ST_Q_LEN])
+            order = (head + np.arange(qlen)) % cap
+            self._q_t = _grown(self._q_t[order], 2 * cap)
+            self._q_s = _grown(self._q_s[order], 2 * cap)
+            self._q_i = _grown(self._q_i[order], 2 * cap)
+            self._st[k.ST_Q_HEAD] = 0
+        else:
+            size = 2 * len(self._r_t)
+            self._r_t = _grown(self._r_t, size)
+            self._r_s = _grown(self._r_s, size)
+            self._r_a = _grown(self._r_a, size)
+            self._r_i = _grown(self._r_i, size)
+        self._st[k.ST_GROW] = 0
 
     # --- capacity changes (control plane) -----------------------------------------------
 
     def add_unit(self, unit_id: int, t: float) -> None:
         """Put a unit's slots in service at ``t``."""
-        n = int(self._st[k.HEAP_N])
+        n = int(self._st[k.ST_HEAP_N])
         if n + self.spu > len(self._ht):
             self._ht = _grown(self._ht, 2 * (n + self.spu))
             self._hs = _grown(self._hs, 2 * (n + self.spu))
@@ -168,12 +220,12 @@ class DataPlane:
             self.served_by_unit = _grown(self.served_by_unit, 2 * unit_id + 2)
         self._ht[n : n + self.spu] = t
         self._hs[n : n + self.spu] = unit_id * self.spu + np.arange(self.spu)
-        self._st[k.HEAP_N] = n + self.spu
+        self._st[k.ST_HEAP_N] = n + self.spu
         self._reheap()
 
     def least_busy_unit(self) -> int:
         """The unit in service whose in-flight requests finish first (newest on ties)."""
-        n = int(self._st[k.HEAP_N])
+        n = int(self._st[k.ST_HEAP_N])
         units = self._hs[:n] // self.spu
         ids = np.unique(units)
         drain = np.full(len(ids), -np.inf)
@@ -183,7 +235,7 @@ class DataPlane:
 
     def remove_unit(self, unit_id: int, t: float) -> float:
         """Stop routing requests to a unit at ``t``; returns when its last request ends."""
-        n = int(self._st[k.HEAP_N])
+        n = int(self._st[k.ST_HEAP_N])
         mine = self._hs[:n] // self.spu == unit_id
         if not mine.any():
             raise ValueError(f"unit {unit_id} is not in service")
@@ -192,13 +244,13 @@ class DataPlane:
         m = int(keep.sum())
         self._ht[:m] = self._ht[:n][keep]
         self._hs[:m] = self._hs[:n][keep]
-        self._st[k.HEAP_N] = m
+        self._st[k.ST_HEAP_N] = m
         self._reheap()
         return drained
 
     def _reheap(self) -> None:
         # A sorted array is a valid min-heap; capacity changes are rare.
-        n = int(self._st[k.HEAP_N])
+        n = int(self._st[k.ST_HEAP_N])
         order = np.argsort(self._ht[:n], kind="stable")
         self._ht[:n] = self._ht[:n][order]
         self._hs[:n] = self._hs[:n][order]
@@ -208,7 +260,42 @@ class DataPlane:
     @property
     def queued(self) -> int:
         """Requests waiting now."""
-        return int(self._st[k.Q_LEN])
+        return int(self._st[k.ST_Q_LEN])
+
+    @property
+    def busy_slots(self) -> int:
+        """Slots in service that are still serving a request at the last advance."""
+        return int((self._ht[: self._st[k.ST_HEAP_N]] > self._last_t).sum())
+
+    @property
+    def retrying(self) -> int:
+        """Requests waiting for a retry."""
+        return int(self._st[k.ST_R_N])
+
+    @property
+    def offered(self) -> np.ndarray:
+        """Attempts per minute (first attempts and retries)."""
+        return self.counts[:, k.C_OFFERED]
+
+    @property
+    def accepted(self) -> np.ndarray:
+        """Attempts served per minute (SuccessfulRequestCount)."""
+        return self.counts[:, k.C_ACCEPTED]
+
+    @property
+    def throttled(self) -> np.ndarray:
+        """Attempts throttled per minute (ThrottledCount)."""
+        return self.counts[:, k.C_THROTTLED]
+
+    @property
+    def unavailable(self) -> np.ndarray:
+        """Attempts refused per minute because the model was not hosted."""
+        return self.counts[:, k.C_UNAVAILABLE]
+
+    @property
+    def retries(self) -> np.ndarray:
+        """Retry attempts per minute."""
+        return self.counts[:, k.C_RETRIES]
 
     def requests(self) -> dict[str, np.ndarray] | None:
         """Every request's record, or None when ``record`` was not set."""
@@ -225,6 +312,9 @@ class DataPlane:
             "start_s": np.where(served, self._rec_start[:n], np.nan),
             "unit": np.where(served, self._rec_unit[:n], -1),
             "throttled": status == k.THROTTLED,
+            "unavailable": status == k.UNAVAILABLE,
+            "attempts": self._rec_attempts[:n].astype(np.int64),
+            "last_attempt_s": self._rec_last[:n],
         }
 
 

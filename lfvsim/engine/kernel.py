@@ -2,44 +2,77 @@
 
 Between two control events the serving capacity does not change, so the requests in that
 interval are processed in one batch. Slots are a min-heap of the times they next fall free
-(``heap_t``, with their slot ids in ``heap_slot``). A request takes the earliest-free slot
-if it is free at its arrival; otherwise it waits in a FIFO queue (if allowed and not full)
-or is throttled. Waiting requests start lazily, when a slot falls free before the next
-arrival or the end of the batch, so capacity added at a control event serves the queue at
-once. The outcome is the same as one SimPy process per request on a ``simpy.Resource``.
+(``ht``, with their slot ids in ``hs``). A request takes the earliest-free slot if it is
+free at its arrival; otherwise it waits in a FIFO queue (if allowed and not full) or is
+throttled. Waiting requests start lazily, when a slot falls free before the next arrival
+or the end of the batch, so capacity added at a control event serves the queue at once.
+The outcome is the same as one SimPy process per request on a ``simpy.Resource``.
+
+A throttled request may come back as a client retry: retries wait in a second heap,
+ordered by the time of their next attempt, and are merged with the trace's arrivals.
+Their jitter comes from a counter-based generator keyed by (seed, request, attempt), so
+a request's backoff does not depend on what else happened in the run.
 
 State lives in arrays owned by :class:`lfvsim.engine.dataplane.DataPlane`:
 
-``st`` (int64): heap size, queue head, queue length, queue limit (-1: none), grow flag.
-``acc`` (float64): latency sum, wait sum, requests that waited, latency max, started.
+``st`` (int64): see the ``ST_*`` indices below.
+``rp`` (float64): backoff cap (s), retry-quota tokens, retry-quota maximum.
+``acc`` (float64): see the ``ACC_*`` indices below.
+``counts`` (int64, minutes x ``N_COUNTS``): per-minute counters, ``C_*`` columns.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 __all__ = [
     "HIST_ALL",
     "HIST_MINUTE",
+    "jitter",
     "peak_concurrency",
     "serve_block",
     "start_waiting",
 ]
 
 # Latency histograms, log-spaced: (lowest edge in s, bins per decade, bins).
-HIST_MINUTE = (1e-3, 40, 240)  # per minute: 1 ms .. 1000 s, bins 6% wide
-HIST_ALL = (1e-4, 500, 4000)  # whole run: 0.1 ms .. 10^4 s, bins 0.46% wide
+HIST_MINUTE = (1e-3, 40, 320)  # per minute: 1 ms .. 10^5 s, bins 6% wide
+HIST_ALL = (1e-4, 500, 5000)  # whole run: 0.1 ms .. 10^6 s, bins 0.46% wide
 
 _MIN_LO, _MIN_PER, _MIN_N = HIST_MINUTE
 _ALL_LO, _ALL_PER, _ALL_N = HIST_ALL
 _LOG_MIN_LO = np.log10(_MIN_LO)
 _LOG_ALL_LO = np.log10(_ALL_LO)
 
-# st indices
-HEAP_N, Q_HEAD, Q_LEN, Q_LIMIT, Q_GROW = 0, 1, 2, 3, 4
+# st: int64 state
+ST_HEAP_N = 0  # slots in service (heap size)
+ST_Q_HEAD = 1  # queue ring head
+ST_Q_LEN = 2  # requests waiting
+ST_Q_LIMIT = 3  # queue limit, -1 for none
+ST_GROW = 4  # set when the queue ring (1) or the retry heap (2) must grow
+ST_HOSTED = 5  # 1 while the model is HOSTED
+ST_BATCH = 6  # 1: requests wait for the next batch while the model is not hosted
+ST_R_N = 7  # retries pending
+ST_ATTEMPTS = 8  # attempts per request (1: no retries)
+ST_QUOTA = 9  # 1: botocore's retry quota applies
+ST_MORE = 10  # 1 while more arrival blocks may follow
+N_ST = 11
+
+# acc: float64 accumulators
+ACC_LAT, ACC_WAIT, ACC_WAITED, ACC_LAT_MAX, ACC_STARTED = 0, 1, 2, 3, 4
+ACC_FIRST_THROTTLED, ACC_FAILED, ACC_QUOTA_DENIED = 5, 6, 7
+N_ACC = 8
+
+# counts: per-minute columns
+C_OFFERED, C_ACCEPTED, C_THROTTLED, C_UNAVAILABLE, C_RETRIES = 0, 1, 2, 3, 4
+N_COUNTS = 5
+
+# rp: float64 retry parameters
+RP_CAP, RP_TOKENS, RP_TOKENS_MAX = 0, 1, 2
+RETRY_COST, SUCCESS_REFUND = 5.0, 1.0
+
 # status codes for recorded requests
-SERVED, THROTTLED = 1, 2
+SERVED, THROTTLED, UNAVAILABLE = 1, 2, 3
 
 
 @njit(cache=True, inline="always")
@@ -75,15 +108,27 @@ def _hist_bin(lat, log_lo, per_decade, nbins):
 
 
 @njit(cache=True)
+def jitter(seed, request, attempt):
+    """Uniform [0, 1) for one (request, attempt): splitmix64 of the mixed key."""
+    z = uint64(seed) ^ (uint64(request) * uint64(0x9E3779B97F4A7C15))
+    z = z ^ (uint64(attempt) * uint64(0xC2B2AE3D27D4EB4F))
+    z = z + uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
+    z = z ^ (z >> uint64(31))
+    return float(z >> uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
 def _complete(lat, wait, minute, hist_min, hist_all, acc):
     """Account for one request that started service."""
-    acc[0] += lat
-    acc[1] += wait
+    acc[ACC_LAT] += lat
+    acc[ACC_WAIT] += wait
     if wait > 0.0:
-        acc[2] += 1.0
-    if lat > acc[3]:
-        acc[3] = lat
-    acc[4] += 1.0
+        acc[ACC_WAITED] += 1.0
+    if lat > acc[ACC_LAT_MAX]:
+        acc[ACC_LAT_MAX] = lat
+    acc[ACC_STARTED] += 1.0
     hist_min[minute, _hist_bin(lat, _LOG_MIN_LO, _MIN_PER, _MIN_N)] += 1
     hist_all[_hist_bin(lat, _LOG_ALL_LO, _ALL_PER, _ALL_N)] += 1
 
@@ -114,14 +159,14 @@ def start_waiting(
     nmin = busy.shape[0]
     cap = q_t.shape[0]
     recording = rec_start.shape[0] > 0
-    while st[Q_LEN] > 0 and st[HEAP_N] > 0 and ht[0] <= t_limit:
-        h = st[Q_HEAD]
+    while st[ST_Q_LEN] > 0 and st[ST_HEAP_N] > 0 and ht[0] <= t_limit:
+        h = st[ST_Q_HEAD]
         arrival = q_t[h]
         service = q_s[h]
         start = ht[0] if ht[0] > arrival else arrival
         slot = hs[0]
         ht[0] = start + service
-        _sift_down(ht, hs, st[HEAP_N], 0)
+        _sift_down(ht, hs, st[ST_HEAP_N], 0)
         minute = min(int(arrival / 60.0), nmin - 1)
         _complete(start - arrival + service, start - arrival, minute, hist_min, hist_all, acc)
         _add_busy(busy, start, service)
@@ -129,69 +174,188 @@ def start_waiting(
         if recording:
             rec_start[q_i[h]] = start
             rec_unit[q_i[h]] = slot // spu
-        st[Q_HEAD] = (h + 1) % cap
-        st[Q_LEN] -= 1
+        st[ST_Q_HEAD] = (h + 1) % cap
+        st[ST_Q_LEN] -= 1
+
+
+@njit(cache=True)
+def _retry_push(r_t, r_s, r_a, r_i, n, t, s, a, i):
+    j = n
+    while j > 0:
+        parent = (j - 1) // 2
+        if r_t[parent] <= t:
+            break
+        r_t[j] = r_t[parent]
+        r_s[j] = r_s[parent]
+        r_a[j] = r_a[parent]
+        r_i[j] = r_i[parent]
+        j = parent
+    r_t[j] = t
+    r_s[j] = s
+    r_a[j] = a
+    r_i[j] = i
+
+
+@njit(cache=True)
+def _retry_pop(r_t, r_s, r_a, r_i, n):
+    """Remove the root of a heap of ``n`` entries (the caller reads it first)."""
+    n -= 1
+    t, s, a, i = r_t[n], r_s[n], r_a[n], r_i[n]
+    j = 0
+    while True:
+        c = 2 * j + 1
+        if c >= n:
+            break
+        if c + 1 < n and r_t[c + 1] < r_t[c]:
+            c += 1
+        if r_t[c] >= t:
+            break
+        r_t[j] = r_t[c]
+        r_s[j] = r_s[c]
+        r_a[j] = r_a[c]
+        r_i[j] = r_i[c]
+        j = c
+    if n > 0:
+        r_t[j] = t
+        r_s[j] = s
+        r_a[j] = a
+        r_i[j] = i
 
 
 @njit(cache=True)
 def serve_block(
-    arrivals, services, i0, t_end, idx0, spu, ht, hs, st, q_t, q_s, q_i, offered, accepted,
-    throttled, busy, hist_min, hist_all, acc, by_unit, rec_start, rec_unit, rec_status,
+    arrivals, services, i0, t_end, idx0, spu, seed, ht, hs, st, rp, q_t, q_s, q_i, r_t, r_s,
+    r_a, r_i, counts, busy, hist_min, hist_all, acc, by_unit, rec_start, rec_unit, rec_status,
+    rec_attempts, rec_last,
 ):  # fmt: skip
-    """Process ``arrivals[i0:]`` that come before ``t_end``.
+    """Process the arrivals ``arrivals[i0:]`` and due retries that come before ``t_end``.
 
-    Returns the index of the first request not processed: the first at or after ``t_end``,
-    or, when the unbounded queue's ring is full, the request that did not fit (``st`` then
-    flags that the ring must grow before the call is repeated).
+    Returns the index of the first arrival not processed. The call also stops early when
+    the block is used up while more blocks may follow (``st[ST_MORE]``), so that retries
+    are never taken ahead of the next block's arrivals, and when a ring or heap is full
+    (``st[ST_GROW]`` then says which must grow before the call is repeated).
     """
-    nmin = offered.shape[0]
-    cap = q_t.shape[0]
-    limit = st[Q_LIMIT]
+    nmin = counts.shape[0]
+    q_cap = q_t.shape[0]
+    r_cap = r_t.shape[0]
     recording = rec_start.shape[0] > 0
     n = arrivals.shape[0]
+    max_attempts = st[ST_ATTEMPTS]
     i = i0
-    while i < n:
-        t = arrivals[i]
-        if t >= t_end:
+    while True:
+        from_trace = i < n
+        if st[ST_R_N] > 0 and (not from_trace or r_t[0] < arrivals[i]):
+            if not from_trace and st[ST_MORE] == 1:
+                break  # the next block may hold earlier arrivals
+            t = r_t[0]
+            if t >= t_end:
+                break
+            service = r_s[0]
+            attempt = r_a[0]
+            gidx = r_i[0]
+            _retry_pop(r_t, r_s, r_a, r_i, st[ST_R_N])
+            st[ST_R_N] -= 1
+        elif from_trace:
+            t = arrivals[i]
+            if t >= t_end:
+                break
+            service = services[i]
+            attempt = 1
+            gidx = idx0 + i
+            i += 1
+        else:
             break
-        if st[Q_LEN] > 0:
+        if st[ST_Q_LEN] > 0:
             start_waiting(
                 t, spu, ht, hs, st, q_t, q_s, q_i, busy, hist_min, hist_all, acc, by_unit,
                 rec_start, rec_unit,
             )  # fmt: skip
-        service = services[i]
         minute = min(int(t / 60.0), nmin - 1)
-        if st[Q_LEN] == 0 and st[HEAP_N] > 0 and ht[0] <= t:
+        counts[minute, C_OFFERED] += 1
+        if attempt > 1:
+            counts[minute, C_RETRIES] += 1
+        if recording:
+            rec_attempts[gidx] = attempt
+            rec_last[gidx] = t
+        hosted = st[ST_HOSTED] == 1
+        if not hosted and st[ST_BATCH] == 0:
+            counts[minute, C_UNAVAILABLE] += 1
+            acc[ACC_FAILED] += 1.0
+            if recording:
+                rec_status[gidx] = UNAVAILABLE
+            continue
+        if hosted and st[ST_Q_LEN] == 0 and st[ST_HEAP_N] > 0 and ht[0] <= t:
             slot = hs[0]
             ht[0] = t + service
-            _sift_down(ht, hs, st[HEAP_N], 0)
+            _sift_down(ht, hs, st[ST_HEAP_N], 0)
             _complete(service, 0.0, minute, hist_min, hist_all, acc)
             _add_busy(busy, t, service)
             by_unit[slot // spu] += 1
-            accepted[minute] += 1
+            accepted = True
             if recording:
-                rec_start[idx0 + i] = t
-                rec_unit[idx0 + i] = slot // spu
-                rec_status[idx0 + i] = SERVED
-        elif limit < 0 or st[Q_LEN] < limit:
-            if st[Q_LEN] == cap:
-                st[Q_GROW] = 1
-                return i
-            tail = (st[Q_HEAD] + st[Q_LEN]) % cap
+                rec_start[gidx] = t
+                rec_unit[gidx] = slot // spu
+        elif not hosted or st[ST_Q_LIMIT] < 0 or st[ST_Q_LEN] < st[ST_Q_LIMIT]:
+            if st[ST_Q_LEN] == q_cap:
+                st[ST_GROW] = 1
+                _undo(counts, minute, attempt, st, r_t, r_s, r_a, r_i, t, service, gidx)
+                return i - 1 if attempt == 1 else i
+            tail = (st[ST_Q_HEAD] + st[ST_Q_LEN]) % q_cap
             q_t[tail] = t
             q_s[tail] = service
-            q_i[tail] = idx0 + i
-            st[Q_LEN] += 1
-            accepted[minute] += 1
-            if recording:
-                rec_status[idx0 + i] = SERVED
+            q_i[tail] = gidx
+            st[ST_Q_LEN] += 1
+            accepted = True
         else:
-            throttled[minute] += 1
+            accepted = False
+        if accepted:
+            counts[minute, C_ACCEPTED] += 1
+            if st[ST_QUOTA] == 1:
+                refund = RETRY_COST if attempt > 1 else SUCCESS_REFUND
+                rp[RP_TOKENS] = min(rp[RP_TOKENS] + refund, rp[RP_TOKENS_MAX])
             if recording:
-                rec_status[idx0 + i] = THROTTLED
-        offered[minute] += 1
-        i += 1
+                rec_status[gidx] = SERVED
+            continue
+        counts[minute, C_THROTTLED] += 1
+        if attempt == 1:
+            acc[ACC_FIRST_THROTTLED] += 1.0
+        if recording:
+            rec_status[gidx] = THROTTLED
+        if attempt < max_attempts:
+            if st[ST_QUOTA] == 1 and rp[RP_TOKENS] < RETRY_COST:
+                acc[ACC_QUOTA_DENIED] += 1.0
+                acc[ACC_FAILED] += 1.0
+                continue
+            if st[ST_R_N] == r_cap:
+                st[ST_GROW] = 2
+                counts[minute, C_THROTTLED] -= 1
+                if attempt == 1:
+                    acc[ACC_FIRST_THROTTLED] -= 1.0
+                _undo(counts, minute, attempt, st, r_t, r_s, r_a, r_i, t, service, gidx)
+                return i - 1 if attempt == 1 else i
+            if st[ST_QUOTA] == 1:
+                rp[RP_TOKENS] -= RETRY_COST
+            cap = rp[RP_CAP]
+            backoff = 2.0 ** (attempt - 1)
+            if backoff > cap:
+                backoff = cap
+            delay = jitter(seed, gidx, attempt) * backoff
+            _retry_push(r_t, r_s, r_a, r_i, st[ST_R_N], t + delay, service, attempt + 1, gidx)
+            st[ST_R_N] += 1
+        else:
+            acc[ACC_FAILED] += 1.0
     return i
+
+
+@njit(cache=True)
+def _undo(counts, minute, attempt, st, r_t, r_s, r_a, r_i, t, service, gidx):
+    """Take back the counting of an attempt that must be repeated after a resize."""
+    counts[minute, C_OFFERED] -= 1
+    if attempt > 1:
+        counts[minute, C_RETRIES] -= 1
+        # Put the retry back where it was; the heap has room for the one just popped.
+        _retry_push(r_t, r_s, r_a, r_i, st[ST_R_N], t, service, attempt, gidx)
+        st[ST_R_N] += 1
 
 
 @njit(cache=True)

@@ -1,0 +1,118 @@
+"""Side by side: always on, auto-scaled, on a schedule, or in batches."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lfvsim.engine import simulate
+from lfvsim.errors import InputError
+from lfvsim.scenario import Scenario
+from lfvsim.traces import Trace, trace_from_scenario
+
+__all__ = ["HOURS_PER_MONTH", "compare_modes", "mode_overrides"]
+
+HOURS_PER_MONTH = 730.0  # 8,760 h / 12
+
+MODES_HELP = (
+    "always-on[:N] (N units, no auto-scaling; default: Max, else Min), autoscaled "
+    "(the scenario's Min/Max, hosted all the time), schedule:FILE (hosted in the windows "
+    "of FILE's [hosting] section), batch, scenario (the file as it is)"
+)
+
+
+def mode_overrides(scenario: Scenario, mode: str) -> dict[str, Any]:
+    """Scenario overrides that put the model in an operating ``mode``."""
+    name, _, arg = mode.partition(":")
+    always = {"hosting.mode": "always_on"}
+    if name == "scenario" and not arg:
+        return {}
+    if name == "always-on":
+        units = scenario.model.max_units or scenario.model.min_units
+        if arg:
+            if not arg.isdigit() or int(arg) < 1:
+                raise InputError(f"mode {mode!r}: N must be a whole number >= 1, e.g. always-on:3")
+            units = int(arg)
+        return {**always, "model.min_units": units, "model.max_units": None,
+                "autoscaler.policy": "auto"}  # fmt: skip
+    if name == "autoscaled" and not arg:
+        if scenario.model.max_units is None:
+            raise InputError(
+                "mode 'autoscaled' needs model.max_units in the scenario; set it or use --max-units"
+            )
+        return {**always, "autoscaler.policy": "target_tracking"}
+    if name == "batch" and not arg:
+        return {"hosting.mode": "batch"}
+    if name == "schedule" and arg:
+        return {"hosting": _hosting_file(Path(arg))}
+    raise InputError(f"unknown mode {mode!r}; use one of: {MODES_HELP}")
+
+
+def _hosting_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(f"schedule file '{path}' does not exist; check the path")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    hosting = data.get("hosting")
+    if not isinstance(hosting, dict) or set(data) - {"hosting"}:
+        raise InputError(
+            f"{path}: a schedule file holds one [hosting] section, e.g. mode = 'schedule' and "
+            "windows = ['Mon-Fri 06:00-22:00']"
+        )
+    return {"mode": "schedule", **hosting}
+
+
+def compare_modes(
+    scenario: Scenario, modes: list[str], trace: Trace | None = None, seed: int | None = None
+) -> pd.DataFrame:
+    """Simulate the scenario in each operating mode, on the same requests.
+
+    Every mode runs with the same seed, so all of them see the same arrivals and service
+    times (common random numbers): the differences are the modes'.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mode: ``mode``, ``min_units``, ``max_units``, ``monthly_cost_usd``
+        (cost scaled to 730 h), ``cost_usd``, ``unit_hours``, ``hosted_h``,
+        ``throttle_rate``, ``unavailable``, ``failure_rate``, ``latency_p99_s``, ``seed``.
+    """
+    if not modes:
+        raise InputError("no mode to compare; give --mode at least once")
+    trace = trace if trace is not None else trace_from_scenario(scenario)
+    variants = []
+    for mode in modes:
+        overrides = mode_overrides(scenario, mode)
+        source = f"mode {mode!r}"
+        variants.append(scenario.with_overrides(overrides, source) if overrides else scenario)
+    if seed is None:
+        seed = scenario.simulation.seed
+    rows = []
+    for mode, variant in zip(modes, variants, strict=True):
+        result = simulate(variant, trace=trace, seed=seed)
+        seed = result.seed  # a fresh seed, once drawn, is shared by every mode
+        s = result.summary
+        rows.append(
+            {
+                "mode": mode,
+                "min_units": s.min_units,
+                "max_units": s.max_units,
+                "monthly_cost_usd": s.cost_usd / s.duration_h * HOURS_PER_MONTH,
+                "cost_usd": s.cost_usd,
+                "unit_hours": s.unit_hours,
+                "hosted_h": s.hosted_h,
+                "throttle_rate": s.throttle_rate,
+                "unavailable": s.unavailable,
+                "failure_rate": s.failure_rate,
+                "latency_p99_s": s.latency_p99_s,
+                "seed": s.seed,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["max_units"] = frame["max_units"].astype("Int64")
+    return frame
