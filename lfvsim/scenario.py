@@ -1,7 +1,8 @@
 """Scenario schema: what is simulated, with documented facts and flagged assumptions.
 
 A scenario is a TOML file with the sections ``[model]``, ``[unit]``, ``[autoscaler]``,
-``[billing]``, ``[traffic]`` and ``[simulation]``. Every key has a default except the
+``[billing]``, ``[traffic]``, ``[simulation]``, and for what-ifs ``[hosting]``,
+``[client]`` and ``[failures]``. Every key has a default except the
 traffic; unknown keys are errors. Fields whose value AWS does not publish carry
 ``assumption`` in their schema so that ``lfvsim run --show-config`` can mark them.
 """
@@ -11,17 +12,21 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from lfvsim._schema import Section, assumed
 from lfvsim.billing import PRICE_SOURCE, PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
+from lfvsim.client import Client
 from lfvsim.errors import InputError
-from lfvsim.traces.schema import TRAFFIC_SECTION_CLASSES, Traffic
+from lfvsim.failures import Failures
+from lfvsim.hosting import Hosting
+from lfvsim.traces.schema import TRAFFIC_KINDS, TRAFFIC_SECTION_CLASSES, Traffic
 
 __all__ = [
     "Autoscaler",
@@ -35,21 +40,42 @@ __all__ = [
 ]
 
 
-class Model(Section):
-    """The model as ``StartModel`` receives it."""
+#: Regions where botocore's endpoint data lists Amazon Rekognition (FIPS aliases left out).
+#: Custom Labels runs in a subset of them; Lookout for Vision only in ``billing.REGIONS``.
+RCL_REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+    "eu-central-1", "eu-west-1", "eu-west-2", "eu-south-2", "il-central-1", "ap-south-1",
+    "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-5",
+    "ap-southeast-7", "us-gov-west-1",
+)  # fmt: skip
 
+#: ProjectVersionArn as botocore's Rekognition service model constrains it (20-2048 chars).
+RCL_PROJECT_VERSION_ARN = re.compile(
+    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}"
+    r"/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
+)
+_LFV_PROJECT = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]*$")
+_LFV_VERSION = re.compile(r"^([1-9][0-9]*|latest)$")
+_RCL_NAME = re.compile(r"^[a-zA-Z0-9_.\-]+$")
+
+
+class Model(Section):
+    """The model as ``StartModel`` (Rekognition: ``StartProjectVersion``) receives it."""
+
+    service: Literal["lookoutvision", "rekognition"] = Field(
+        "lookoutvision",
+        description="'lookoutvision' (StartModel) or 'rekognition' (Custom Labels, "
+        "StartProjectVersion)",
+    )
     project: str = Field(
         "my-project",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_\-]*$",
-        description="ProjectName (1-255 characters, [a-zA-Z0-9][a-zA-Z0-9_-]*)",
+        description="ProjectName (1-255 characters, [a-zA-Z0-9][a-zA-Z0-9_-]*; "
+        "Rekognition: [a-zA-Z0-9_.-]+)",
     )
     version: str = Field(
         "1",
-        pattern=r"^([1-9][0-9]{0,9}|latest)$",
-        max_length=10,
-        description="ModelVersion (a positive integer or 'latest')",
+        description="ModelVersion (a positive integer or 'latest', 1-10 characters; "
+        "Rekognition: the version name, [a-zA-Z0-9_.-]+)",
     )
     min_units: int = Field(1, ge=1, description="MinInferenceUnits (>= 1)")
     max_units: int | None = Field(
@@ -57,9 +83,79 @@ class Model(Section):
         ge=1,
         description="MaxInferenceUnits (>= min_units); unset means no auto-scaling",
     )
-    region: Literal[REGIONS] = Field(  # type: ignore[valid-type]
-        "us-east-1", description="AWS region; picks the price"
+    region: str = Field("us-east-1", description="AWS region; picks the price")
+    project_version_arn: str | None = Field(
+        None,
+        description="Rekognition only: the ProjectVersionArn StartProjectVersion takes; "
+        "its project, version and region must match the keys above",
     )
+
+    @field_validator("project")
+    @classmethod
+    def _project_fits_service(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("service") == "rekognition":
+            ok, rule = _RCL_NAME.match(value), "[a-zA-Z0-9_.-]+"
+        else:
+            ok, rule = _LFV_PROJECT.match(value), "[a-zA-Z0-9][a-zA-Z0-9_-]*"
+        if not (ok and len(value) <= 255):
+            raise ValueError(
+                f"{value!r} is not a valid ProjectName (1-255 characters, {rule}); "
+                "use the project name as AWS shows it"
+            )
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version_fits_service(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("service") == "rekognition":
+            if not (_RCL_NAME.match(value) and len(value) <= 255):
+                raise ValueError(
+                    f"{value!r} is not a Rekognition version name (1-255 characters, "
+                    "[a-zA-Z0-9_.-]+); use the name in the ProjectVersionArn"
+                )
+        elif not (_LFV_VERSION.match(value) and len(value) <= 10):
+            raise ValueError(
+                f"{value!r} is not a ModelVersion (1-10 characters: a positive integer "
+                "without leading zeros, or 'latest'); e.g. version = \"1\""
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_fits_service(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("service") == "rekognition":
+            if value not in RCL_REGIONS:
+                raise ValueError(
+                    f"{value!r} is not a Rekognition region; use one of " + ", ".join(RCL_REGIONS)
+                )
+        elif value not in REGIONS:
+            raise ValueError(
+                f"{value!r} is not a Lookout for Vision region; use one of " + ", ".join(REGIONS)
+            )
+        return value
+
+    @field_validator("project_version_arn")
+    @classmethod
+    def _arn_fits_model(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("service") != "rekognition":
+            raise ValueError(
+                "is for service = 'rekognition' only; remove it, or set service = 'rekognition'"
+            )
+        if not (20 <= len(value) <= 2048 and RCL_PROJECT_VERSION_ARN.match(value)):
+            raise ValueError(
+                f"{value!r} is not a ProjectVersionArn (arn:aws:rekognition:REGION:ACCOUNT:"
+                "project/PROJECT/version/VERSION/NUMBER); copy it from describe-project-versions"
+            )
+        fields = value.split(":")
+        region, (_, project, _, version, _) = fields[3], fields[5].split("/")
+        for key, got in (("project", project), ("version", version), ("region", region)):
+            if key in info.data and info.data[key] != got:
+                raise ValueError(
+                    f"names {key} {got!r} but {key} = {info.data[key]!r}; make them agree"
+                )
+        return value
 
     @model_validator(mode="after")
     def _max_not_below_min(self) -> Model:
@@ -182,6 +278,12 @@ class Simulation(Section):
     )
 
 
+SECTIONS = (
+    "model", "unit", "autoscaler", "billing", "traffic", "simulation", "hosting", "client",
+    "failures",
+)  # fmt: skip
+
+
 class Scenario(Section):
     """A complete, validated scenario."""
 
@@ -191,6 +293,9 @@ class Scenario(Section):
     billing: Billing = Billing()
     traffic: Traffic
     simulation: Simulation = Simulation()
+    hosting: Hosting = Hosting()
+    client: Client = Client()
+    failures: Failures = Failures()
     base_dir: Path = Field(Path("."), exclude=True)
 
     @model_validator(mode="after")
@@ -199,6 +304,18 @@ class Scenario(Section):
             raise ValueError(
                 "autoscaler.policy = 'target_tracking' needs model.max_units; set max_units, "
                 "or use policy = 'none'"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _price_known(self) -> Scenario:
+        if self.billing.price_per_unit_hour_usd is None and (
+            self.model.region not in PRICE_TABLE_USD_PER_UNIT_HOUR
+        ):
+            raise ValueError(
+                f"model.region {self.model.region!r} has no price in lfvsim's price table "
+                f"({', '.join(PRICE_TABLE_USD_PER_UNIT_HOUR)}); set "
+                "billing.price_per_unit_hour_usd"
             )
         return self
 
@@ -219,14 +336,14 @@ class Scenario(Section):
     def with_overrides(self, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
         """A copy with dotted keys replaced (``{"model.min_units": 2}``), validated again.
 
-        ``{"traffic": {...}}`` replaces the whole traffic section; a value of None unsets a
-        key. ``source`` names the overrides in error messages.
+        A bare section name (``{"hosting": {...}}``) replaces the whole section; a value of
+        None unsets a key. ``source`` names the overrides in error messages.
         """
         data = self.model_dump(exclude_none=True)
         for dotted, value in overrides.items():
             section, _, key = dotted.partition(".")
-            if section == "traffic" and not key:
-                data["traffic"] = value
+            if not key and section in SECTIONS:
+                data[section] = value
                 continue
             if not key or section not in data:
                 raise InputError(
@@ -269,17 +386,17 @@ def _validate(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:
 
 def _describe(error: dict[str, Any]) -> str:
     """One validation error as 'key: what is wrong'."""
-    loc = [str(p) for p in error["loc"] if str(p) not in {"csv", "constant", "diurnal"}]
+    loc = [str(p) for p in error["loc"] if str(p) not in TRAFFIC_KINDS]
     key = ".".join(loc) or "scenario"
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'" + _suggest(loc)
     if error["type"] == "missing":
         return f"missing required key '{key}'"
-    kinds = "'csv', 'constant' or 'diurnal'"
+    kinds = ", ".join(repr(k) for k in TRAFFIC_KINDS)
     if error["type"] == "union_tag_not_found":
-        return f"{key}.kind: missing; set kind = {kinds}"
+        return f"{key}.kind: missing; set kind to one of {kinds}"
     if error["type"] == "union_tag_invalid":
-        return f"{key}.kind: {error['ctx']['tag']!r} is not a traffic kind; use {kinds}"
+        return f"{key}.kind: {error['ctx']['tag']!r} is not a traffic kind; use one of {kinds}"
     msg = error["msg"].removeprefix("Value error, ")
     if error["type"] in {"value_error", "assertion_error"}:
         return f"{key}: {msg}" if loc else msg
@@ -293,6 +410,9 @@ def _suggest(loc: list[str]) -> str:
         "autoscaler": Autoscaler,
         "billing": Billing,
         "simulation": Simulation,
+        "hosting": Hosting,
+        "client": Client,
+        "failures": Failures,
     }
     if len(loc) == 1:
         known = [k for k in Scenario.model_fields if k != "base_dir"]
@@ -316,7 +436,7 @@ def render_toml(scenario: Scenario) -> str:
         "# Resolved lfvsim scenario. 'ASSUMPTION' marks values AWS does not publish:",
         "# sweep them (see the README) before you rely on an answer that depends on them.",
     ]
-    for name in ("model", "unit", "autoscaler", "billing", "traffic", "simulation"):
+    for name in SECTIONS:
         section = getattr(scenario, name)
         lines += ["", f"[{name}]"]
         for key, field in type(section).model_fields.items():
@@ -341,6 +461,11 @@ def render_toml(scenario: Scenario) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Section):
+        items = value.model_dump(exclude_none=True).items()
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in items) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -1,18 +1,58 @@
-"""The StartModel request a scenario stands for: what an analyst finally runs."""
+"""The StartModel request a scenario stands for: what an analyst finally runs.
+
+Lookout for Vision scenarios give a ``StartModel`` request (ProjectName, ModelVersion,
+MinInferenceUnits, MaxInferenceUnits, ClientToken); Rekognition Custom Labels scenarios
+(``service = "rekognition"``) give a ``StartProjectVersion`` request (ProjectVersionArn,
+MinInferenceUnits, MaxInferenceUnits), which has no idempotency token.
+
+>>> request = start_model_request(scenario, units=(2, 6))
+>>> json.dumps(request)  # for aws lookoutvision start-model --cli-input-json
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import operator
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from lfvsim.errors import InputError
-from lfvsim.scenario import Scenario
+from lfvsim.scenario import RCL_PROJECT_VERSION_ARN, Scenario
 
-__all__ = ["client_token", "start_model_request"]
+__all__ = [
+    "StartOperation",
+    "boto3_call",
+    "client_token",
+    "start_model_request",
+    "start_operation",
+]
 
 _PROJECT = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]*$")
+_VERSION = re.compile(r"^([1-9][0-9]*|latest)$")
 _TOKEN = re.compile(r"^[a-zA-Z0-9-]{1,64}$")
+
+
+class StartOperation(NamedTuple):
+    """The API operation that starts a scenario's model."""
+
+    service: str  #: boto3 client name, also the AWS CLI service
+    method: str  #: boto3 client method
+    command: str  #: AWS CLI command
+    name: str  #: API operation name
+
+
+_OPERATIONS = {
+    "lookoutvision": StartOperation("lookoutvision", "start_model", "start-model", "StartModel"),
+    "rekognition": StartOperation(
+        "rekognition", "start_project_version", "start-project-version", "StartProjectVersion"
+    ),
+}
+
+
+def start_operation(scenario: Scenario) -> StartOperation:
+    """The operation that starts the scenario's model: StartModel or StartProjectVersion."""
+    return _OPERATIONS[scenario.model.service]
 
 
 def client_token(project: str, version: str, min_units: int, max_units: int | None) -> str:
@@ -31,12 +71,13 @@ def client_token(project: str, version: str, min_units: int, max_units: int | No
 def start_model_request(
     scenario: Scenario, units: tuple[int, int | None] | None = None
 ) -> dict[str, Any]:
-    """The ``StartModel`` parameters for a scenario, checked against the API's constraints.
+    """The request that starts the scenario's model, checked against the API's constraints.
 
     Parameters
     ----------
     scenario : Scenario
-        Supplies ProjectName, ModelVersion and the units.
+        Supplies the service, ProjectName and ModelVersion (Rekognition: the
+        ProjectVersionArn) and the units.
     units : (int, int or None), optional
         ``(MinInferenceUnits, MaxInferenceUnits)`` instead of the scenario's, for example a
         recommended configuration; ``None`` as Max means no auto-scaling.
@@ -44,22 +85,62 @@ def start_model_request(
     Returns
     -------
     dict
-        ``ProjectName``, ``ModelVersion``, ``MinInferenceUnits``, ``MaxInferenceUnits``
-        (absent for no auto-scaling) and ``ClientToken``: usable as
+        Lookout for Vision: ``ProjectName``, ``ModelVersion``, ``MinInferenceUnits``,
+        ``MaxInferenceUnits`` (absent for no auto-scaling) and ``ClientToken``, usable as
         ``aws lookoutvision start-model --cli-input-json`` and as boto3 keyword arguments.
+        Rekognition: ``ProjectVersionArn``, ``MinInferenceUnits`` and ``MaxInferenceUnits``
+        (absent for no auto-scaling), for ``aws rekognition start-project-version``.
+
+    Raises
+    ------
+    InputError
+        A parameter breaks the API's constraints, or a Rekognition scenario has no
+        ``project_version_arn``; the message names the parameter and the value.
     """
     model = scenario.model
     lo, hi = (model.min_units, model.max_units) if units is None else units
+    try:
+        lo = operator.index(lo)
+        hi = None if hi is None else operator.index(hi)
+    except TypeError:
+        raise InputError(
+            f"inference units must be whole numbers (got Min {lo!r}, Max {hi!r})"
+        ) from None
+    if lo < 1 or (hi is not None and hi < 1):
+        raise InputError(f"inference units must be >= 1 (got Min {lo}, Max {hi})")
+    if hi is not None and hi < lo:
+        raise InputError(
+            f"MaxInferenceUnits {hi} is below MinInferenceUnits {lo}; raise Max or lower Min"
+        )
+    if model.service == "rekognition":
+        arn = model.project_version_arn
+        if arn is None:
+            raise InputError(
+                "model.project_version_arn is unset: StartProjectVersion needs the model's "
+                "ProjectVersionArn; seed the scenario with 'lfvsim seed' from "
+                "describe-project-versions output, or copy the ARN into [model]"
+            )
+        if not (20 <= len(arn) <= 2048 and RCL_PROJECT_VERSION_ARN.match(arn)):
+            raise InputError(
+                f"ProjectVersionArn {arn!r} breaks StartProjectVersion's rule (20-2048 "
+                "characters, arn:aws:rekognition:REGION:ACCOUNT:project/PROJECT/version/"
+                "VERSION/NUMBER); copy it from describe-project-versions"
+            )
+        request: dict[str, Any] = {"ProjectVersionArn": arn, "MinInferenceUnits": lo}
+        if hi is not None:
+            request["MaxInferenceUnits"] = hi
+        return request
     if not (1 <= len(model.project) <= 255 and _PROJECT.match(model.project)):
         raise InputError(
             f"ProjectName {model.project!r} breaks StartModel's rule "
             "(1-255 characters, [a-zA-Z0-9][a-zA-Z0-9_-]*); rename the project in [model]"
         )
-    if lo < 1 or (hi is not None and hi < 1):
-        raise InputError(f"inference units must be >= 1 (got Min {lo}, Max {hi})")
-    if hi is not None and hi < lo:
-        raise InputError(f"MaxInferenceUnits {hi} is below MinInferenceUnits {lo}; raise Max")
-    request: dict[str, Any] = {
+    if not (len(model.version) <= 10 and _VERSION.match(model.version)):
+        raise InputError(
+            f"ModelVersion {model.version!r} breaks StartModel's rule (1-10 characters, a "
+            "positive integer or 'latest'); fix version in [model]"
+        )
+    request = {
         "ProjectName": model.project,
         "ModelVersion": model.version,
         "MinInferenceUnits": lo,
@@ -68,3 +149,22 @@ def start_model_request(
         request["MaxInferenceUnits"] = hi
     request["ClientToken"] = client_token(model.project, model.version, lo, hi)
     return request
+
+
+def boto3_call(scenario: Scenario, request: dict[str, Any]) -> str:
+    """Python source that sends ``request`` with boto3, one keyword argument a line."""
+    op = start_operation(scenario)
+    lines = ["import boto3", ""]
+    if op.service == "lookoutvision":
+        lines.append(
+            "# Needs boto3 and botocore <= 1.40.60: later releases have no lookoutvision client."
+        )
+    lines += [
+        f"client = boto3.client({json.dumps(op.service)}, "
+        f"region_name={json.dumps(scenario.model.region)})",
+        f"response = client.{op.method}(",
+        *(f"    {key}={json.dumps(value)}," for key, value in request.items()),
+        ")",
+        "print(response['Status'])",
+    ]
+    return "\n".join(lines) + "\n"

@@ -56,3 +56,20 @@ def test_csv_paths_are_relative_to_the_scenario_file(tmp_path):
     (tmp_path / "sub" / "s.toml").write_text('[traffic]\nkind = "csv"\npath = "t.csv"\n')
     r = lfvsim.simulate(lfvsim.load_scenario(tmp_path / "sub" / "s.toml"), seed=1)
     assert r.summary.requests == 12
+
+
+def test_a_region_without_a_listed_price_needs_an_explicit_price():
+    model = {
+        "service": "rekognition",
+        "project": "pcb",
+        "version": "pcb.2026-01-05",
+        "region": "ap-south-1",
+        "project_version_arn": (
+            "arn:aws:rekognition:ap-south-1:123456789012:project/pcb/version/pcb.2026-01-05/1"
+        ),
+    }
+    with pytest.raises(InputError, match="'ap-south-1' has no price"):
+        scenario().with_overrides({"model": model})
+    priced = scenario(model=model, billing={"price_per_unit_hour_usd": 4.2})
+    result = lfvsim.simulate(priced, seed=1)
+    assert result.summary.cost_usd == pytest.approx(4.2)

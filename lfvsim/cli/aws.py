@@ -1,0 +1,232 @@
+"""``lfvsim seed`` and ``lfvsim start-model-input``: from AWS's description to StartModel."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lfvsim.aws import (
+    ModelDescription,
+    apply_model_description,
+    get_model_description,
+    read_model_description,
+    render_seeded_scenario,
+    seed_scenario,
+)
+from lfvsim.cli.app import app, input_errors
+from lfvsim.errors import InputError
+from lfvsim.scenario import Scenario, load_scenario
+from lfvsim.startmodel import boto3_call, start_model_request
+
+__all__ = [
+    "RequestFormat",
+    "ServiceName",
+    "overlay_describe_model",
+    "seed",
+    "start_model_input",
+    "warn",
+]
+
+
+class ServiceName(StrEnum):
+    """Services whose models run on inference units."""
+
+    lookoutvision = "lookoutvision"
+    rekognition = "rekognition"
+
+
+class RequestFormat(StrEnum):
+    """How ``start-model-input`` prints the request."""
+
+    json = "json"
+    boto3 = "boto3"
+
+
+def warn(message: str) -> None:
+    """A non-fatal problem: one line on stderr."""
+    typer.echo(f"lfvsim: warning: {message}", err=True)
+
+
+def overlay_describe_model(scenario: Scenario, path: Path) -> Scenario:
+    """``lfvsim run --describe-model``: the scenario with [model] from a describe file."""
+    description = read_model_description(path)
+    scenario = apply_model_description(scenario, description)
+    for message in description.warnings():
+        warn(message)
+    return scenario
+
+
+@app.command()
+def seed(
+    describe_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="DESCRIBE.json",
+            help="Saved 'aws lookoutvision describe-model' or "
+            "'aws rekognition describe-project-versions' output.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the scenario here instead of to stdout."),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="Model version: picks one of several Rekognition versions; required for a "
+            "live Lookout for Vision read.",
+        ),
+    ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(help="Read the model live through boto3 instead of from a file."),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="AWS region of a live read (default: boto3's).")
+    ] = None,
+    service: Annotated[
+        ServiceName | None, typer.Option(help="Service of a live read (default: lookoutvision).")
+    ] = None,
+    traffic: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="CSV",
+            help="Trace for the traffic section; without it, a placeholder to replace.",
+        ),
+    ] = None,
+    price_per_unit_hour: Annotated[
+        float | None,
+        typer.Option(
+            "--price-per-unit-hour",
+            metavar="USD",
+            help="Set billing.price_per_unit_hour_usd (needed where the price table has none).",
+        ),
+    ] = None,
+) -> None:
+    """Write a scenario for a real model, from what DescribeModel says about it."""
+    with input_errors():
+        description = _describe(describe_file, version, project, region, service)
+        base_dir = (output.parent if output is not None else Path.cwd()).resolve()
+        traffic_section = None
+        if traffic is not None:
+            if not traffic.is_file():
+                raise InputError(
+                    f"--traffic: trace file '{traffic}' does not exist; check the path"
+                )
+            traffic_section = {
+                "kind": "csv",
+                "path": Path(os.path.relpath(traffic.resolve(), base_dir)).as_posix(),
+            }
+        scenario = seed_scenario(description, traffic_section, price_per_unit_hour, base_dir)
+        text = render_seeded_scenario(description, scenario, placeholder_traffic=traffic is None)
+        for message in description.warnings():
+            warn(message)
+        if output is not None:
+            _write_atomically(output, text)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    m = scenario.model
+    max_text = "no Max (no auto-scaling)" if m.max_units is None else f"Max {m.max_units}"
+    typer.echo(
+        f"wrote {output}: {m.project} version {m.version} in {m.region}, "
+        f"Min {m.min_units}, {max_text}; next: lfvsim run {output}"
+    )
+
+
+def _describe(
+    path: Path | None,
+    version: str | None,
+    project: str | None,
+    region: str | None,
+    service: ServiceName | None,
+) -> ModelDescription:
+    if path is not None and project is not None:
+        raise InputError("give DESCRIBE.json or --project (a live read), not both")
+    if path is not None:
+        if region is not None or service is not None:
+            raise InputError(
+                "--region and --service are for live reads (--project); a file's region and "
+                "service come from its ARN"
+            )
+        return read_model_description(path, version=version)
+    if project is None:
+        raise InputError(
+            "give a describe-model JSON file, or --project and --version to read the model live"
+        )
+    return get_model_description(
+        project,
+        version,
+        region=region,
+        service="lookoutvision" if service is None else service.value,
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: all of it or nothing."""
+    if path.is_dir():
+        raise InputError(f"output '{path}' is a folder; give a file path")
+    if not path.parent.is_dir():
+        raise InputError(f"output folder '{path.parent}' does not exist; create it first")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lfvsim-", suffix=".toml")
+    except OSError as exc:
+        raise InputError(f"cannot write '{path}': {exc.strerror}; check the folder") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write '{path}': {exc.strerror}; check the path") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("start-model-input")
+def start_model_input(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
+    min_units: Annotated[
+        int | None, typer.Option(min=1, help="MinInferenceUnits instead of the scenario's.")
+    ] = None,
+    max_units: Annotated[
+        int | None, typer.Option(min=1, help="MaxInferenceUnits instead of the scenario's.")
+    ] = None,
+    no_max_units: Annotated[
+        bool, typer.Option("--no-max-units", help="Leave MaxInferenceUnits out: no auto-scaling.")
+    ] = False,
+    output_format: Annotated[
+        RequestFormat,
+        typer.Option(
+            "--format",
+            help="json: for the AWS CLI's --cli-input-json; boto3: a Python call.",
+        ),
+    ] = RequestFormat.json,
+) -> None:
+    """Print the StartModel (Rekognition: StartProjectVersion) request for a scenario."""
+    with input_errors():
+        if no_max_units and max_units is not None:
+            raise InputError("give --max-units or --no-max-units, not both")
+        scenario = load_scenario(scenario_path)
+        unset = {"project", "version"} - scenario.model.model_fields_set
+        if scenario.model.service == "lookoutvision" and unset:
+            warn(
+                f"{scenario_path} sets no model.{' or model.'.join(sorted(unset))}: the request "
+                "uses the defaults; set them in [model], or seed the scenario with 'lfvsim seed'"
+            )
+        lo = scenario.model.min_units if min_units is None else min_units
+        hi = scenario.model.max_units if max_units is None else max_units
+        request = start_model_request(scenario, units=(lo, None if no_max_units else hi))
+    if output_format is RequestFormat.boto3:
+        typer.echo(boto3_call(scenario, request), nl=False)
+    else:
+        typer.echo(json.dumps(request, indent=2))
