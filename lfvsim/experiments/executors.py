@@ -1,0 +1,321 @@
+"""Where the runs of an experiment execute: this process, local processes, or Dask.
+
+Every executor runs the same function, :func:`run_task`, on the same inputs, and a run's
+outcome depends only on its scenario, trace and seed. So results never depend on the
+executor or on the number of workers; only the order in which runs finish does, and the
+callers put rows back in grid order.
+
+The scenario and traces an experiment shares (a :class:`Workload`) go to each worker once:
+as the process pool's initializer argument, or scattered to every Dask worker. A task
+carries only a variant number, a few scenario overrides and a seed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from lfvsim.engine import simulate
+from lfvsim.errors import InputError
+from lfvsim.scenario import Scenario
+from lfvsim.traces import Trace
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "LocalExecutor",
+    "SerialExecutor",
+    "Task",
+    "Workload",
+    "cpu_count",
+    "make_executor",
+    "run_task",
+]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What every run of one experiment shares; sent to each worker once.
+
+    Attributes
+    ----------
+    token : str
+        Identifies the workload in the workers' caches (the experiment's fingerprint).
+    scenarios : tuple of Scenario
+        One base scenario per variant (``--vary`` value combination).
+    traces : tuple of Trace
+        The trace of each variant; variants that share traffic share the object.
+    """
+
+    token: str
+    scenarios: tuple[Scenario, ...]
+    traces: tuple[Trace, ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: a variant, scenario overrides on top of it, and a seed.
+
+    Attributes
+    ----------
+    variant : int
+        Index into :attr:`Workload.scenarios`.
+    overrides : tuple of (str, object)
+        Dotted scenario keys and values (``("model.max_units", 4)``); empty: as is.
+    seed : int
+        Seed of the run.
+    """
+
+    variant: int
+    overrides: tuple[tuple[str, Any], ...]
+    seed: int
+
+
+def run_task(workload: Workload, task: Task) -> dict[str, Any]:
+    """Simulate one task; the summary as plain Python values (NaN stays NaN).
+
+    Parameters
+    ----------
+    workload : Workload
+        The shared scenarios and traces.
+    task : Task
+        Which variant, which overrides, which seed.
+
+    Returns
+    -------
+    dict
+        :class:`lfvsim.Summary` fields.
+    """
+    scenario = _scenario(workload, task.variant, task.overrides)
+    summary = simulate(scenario, trace=workload.traces[task.variant], seed=task.seed).summary
+    return {k: _plain(v) for k, v in asdict(summary).items()}
+
+
+_SCENARIOS: dict[tuple[str, int, tuple[tuple[str, Any], ...]], Scenario] = {}
+
+
+def _scenario(workload: Workload, variant: int, overrides: tuple[tuple[str, Any], ...]) -> Scenario:
+    """The scenario of a task, validated once per worker and configuration."""
+    key = (workload.token, variant, overrides)
+    scenario = _SCENARIOS.get(key)
+    if scenario is None:
+        base = workload.scenarios[variant]
+        scenario = base.with_overrides(dict(overrides), source="sweep") if overrides else base
+        if len(_SCENARIOS) > 4096:
+            _SCENARIOS.clear()
+        _SCENARIOS[key] = scenario
+    return scenario
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class Executor(Protocol):
+    """Runs tasks of one workload and yields ``(task, summary)`` as each finishes."""
+
+    workers: int
+
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+        """Yield each task with its summary, in the order they finish."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
+
+
+class SerialExecutor:
+    """Runs every task in this process, one after another."""
+
+    workers = 1
+
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+        """Yield each task with its summary, in order."""
+        for task in tasks:
+            yield task, run_task(workload, task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LocalExecutor:
+    """Runs tasks in ``workers`` local processes (``concurrent.futures``).
+
+    Workers start from a ``forkserver`` that has imported lfvsim once, so starting them is
+    cheap, and no worker is forked from a process that may be running threads (a Dask
+    client, numba, a test harness). Workers ignore Ctrl-C: the parent stops them.
+
+    Parameters
+    ----------
+    workers : int
+        Number of processes, >= 1.
+    """
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
+        self.workers = workers
+
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+        """Yield each task with its summary, in the order they finish."""
+        if self.workers == 1 or len(tasks) <= 1:
+            yield from SerialExecutor().run(workload, tasks)
+            return
+        pool = cf.ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)),
+            mp_context=_context(),
+            initializer=_init_worker,
+            initargs=(workload,),
+        )
+        futures = {pool.submit(_run_in_worker, task): task for task in tasks}
+        try:
+            for future in cf.as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Pools live only while :meth:`run` runs; nothing to release."""
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["lfvsim.experiments.executors"])
+    return context
+
+
+_WORKLOAD: Workload | None = None
+
+
+def _init_worker(workload: Workload) -> None:
+    global _WORKLOAD
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKLOAD = workload
+
+
+def _run_in_worker(task: Task) -> dict[str, Any]:
+    assert _WORKLOAD is not None, "worker not initialized"
+    return run_task(_WORKLOAD, task)
+
+
+class DaskExecutor:
+    """Runs tasks on an existing Dask distributed cluster.
+
+    The workload is scattered to every worker once; each task is then a small message.
+    The workers need lfvsim installed (the same version as here).
+
+    Parameters
+    ----------
+    address : str or distributed.Client
+        Scheduler address (``tcp://HOST:PORT``) or a connected client (left open on close).
+    timeout_s : float
+        How long to try to reach the scheduler.
+    """
+
+    def __init__(self, address: Any, timeout_s: float = 10.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError(
+                "--dask needs the optional Dask dependencies; install them with "
+                "pip install 'lfvsim[dask]'"
+            ) from None
+        if isinstance(address, Client):
+            self.client, self._owned = address, False
+        else:
+            try:
+                self.client = Client(str(address), timeout=f"{timeout_s}s", set_as_default=False)
+            except Exception as exc:  # OSError, TimeoutError, ValueError for a bad address
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise InputError(
+                    f"cannot reach the Dask scheduler at '{address}' ({message}); check the "
+                    "address (tcp://HOST:PORT) or use local processes with --workers"
+                ) from None
+            self._owned = True
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in self._worker_info()))
+
+    def _worker_info(self) -> list[dict[str, Any]]:
+        return list(self.client.scheduler_info().get("workers", {}).values())
+
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+        """Yield each task with its summary, in the order they finish."""
+        from distributed import as_completed
+
+        if not tasks:
+            return
+        shared = self.client.scatter(workload, broadcast=True, hash=False)
+        futures = {self.client.submit(run_task, shared, task, pure=False): task for task in tasks}
+        try:
+            done = as_completed(list(futures), loop=self.client.loop, with_results=True)
+            for future, summary in done:
+                yield futures[future], summary
+        finally:
+            self.client.cancel([*futures, shared])
+
+    def close(self) -> None:
+        """Close the client if this executor opened it."""
+        if self._owned:
+            self.client.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def make_executor(
+    workers: int | None = None, dask: Any = None, dask_timeout_s: float = 10.0
+) -> Executor:
+    """The executor for ``--workers`` / ``--dask``.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local processes; default: the CPU count. 1 runs in this process.
+    dask : str, distributed.Client or executor, optional
+        A scheduler address, a client, or one of this module's executors to use as is.
+    dask_timeout_s : float
+        How long to try to reach the scheduler.
+    """
+    if isinstance(dask, SerialExecutor | LocalExecutor | DaskExecutor):
+        return dask
+    if dask is not None and workers is not None:
+        raise InputError("--workers and --dask exclude each other; give one of them")
+    if dask is not None:
+        return DaskExecutor(dask, dask_timeout_s)
+    if workers is None:
+        workers = cpu_count()
+    if workers < 1:
+        raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
+    return SerialExecutor() if workers == 1 else LocalExecutor(workers)

@@ -1,0 +1,643 @@
+"""Recommendations: the cheapest (Min, Max) whose SLO holds at a stated confidence.
+
+A configuration meets the SLO when the *upper* confidence bound of its throttle rate (and,
+if given, of its p99 latency) meets the target, not its mean: with 10 replications whose
+mean throttle rate is just under the target, the true rate is above it about half of the
+time. The bound is one-sided: the true mean is below it with the stated confidence. Among
+the configurations that meet the SLO the cheapest by mean monthly cost wins (ties: the
+lower throttle bound, then the fewer units).
+
+Monthly figures are the simulated cost per hour times 730 hours (365 x 24 / 12).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lfvsim.errors import InputError
+from lfvsim.experiments.replicate import HOURS_PER_MONTH, _plain
+from lfvsim.experiments.stats import mean_interval, upper_bound
+from lfvsim.experiments.sweep import vary_columns
+from lfvsim.scenario import Scenario
+
+__all__ = [
+    "Configuration",
+    "Difference",
+    "Recommendation",
+    "aggregate",
+    "check_slo",
+    "recommend",
+]
+
+
+def aggregate(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per configuration of a sweep table: means and confidence bounds.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`lfvsim.experiments.sweep` table.
+    confidence : float
+        Level of the intervals (two-sided) and of the upper bounds (one-sided).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The varied keys, ``min_units``, ``max_units``, ``oracle_bound``, ``replications``,
+        ``monthly_cost_usd`` with ``monthly_cost_low_usd`` / ``monthly_cost_high_usd``,
+        ``throttle_rate`` with ``throttle_rate_low`` / ``throttle_rate_high`` and
+        ``throttle_rate_upper``, ``latency_p99_s`` and ``latency_p99_upper_s``,
+        ``unit_hours``, ``mean_units``, ``peak_units`` (the most in any replication) and
+        ``requests`` (mean offered requests: the same for every configuration).
+    """
+    _check_confidence(confidence)
+    keys = [*vary_columns(table), "min_units", "max_units", "oracle_bound"]
+    rows = []
+    for group_key, g in table.groupby(keys, dropna=False, sort=False):
+        row = dict(zip(keys, group_key, strict=True))
+        row["max_units"] = None if pd.isna(row["max_units"]) else int(row["max_units"])
+        cost, cost_lo, cost_hi = mean_interval(g["monthly_cost_usd"], confidence)
+        rate, rate_lo, rate_hi = mean_interval(g["throttle_rate"], confidence)
+        row.update(
+            replications=len(g),
+            monthly_cost_usd=cost,
+            monthly_cost_low_usd=cost_lo,
+            monthly_cost_high_usd=cost_hi,
+            throttle_rate=rate,
+            throttle_rate_low=rate_lo,
+            throttle_rate_high=rate_hi,
+            throttle_rate_upper=_throttle_upper(g, confidence),
+            latency_p99_s=float(g["latency_p99_s"].mean()),
+            latency_p99_upper_s=upper_bound(g["latency_p99_s"], confidence),
+            unit_hours=float(g["unit_hours"].mean()),
+            mean_units=float(g["mean_units"].mean()),
+            peak_units=int(g["peak_units"].max()),
+            requests=float(g["requests"].mean()),
+        )
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["max_units"] = pd.array(list(out["max_units"]), dtype="Int64")
+    return out
+
+
+def _throttle_upper(g: pd.DataFrame, confidence: float) -> float:
+    """Upper bound of the throttle rate; with no throttling at all, the Poisson bound.
+
+    When no replication throttled a single request the sample spread is zero and the t
+    bound would claim certainty; the bound is then ``-ln(1 - confidence) / requests`` over
+    all replications (the one-sided bound for zero events).
+    """
+    if int(g["throttled"].sum()) == 0:
+        total = float(g["requests"].sum())
+        return -math.log1p(-confidence) / total if total > 0 else 0.0
+    return upper_bound(g["throttle_rate"], confidence)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One configuration over its replications (all money in USD a month, 730 hours).
+
+    Attributes
+    ----------
+    min_units, max_units : int, int or None
+        MinInferenceUnits, MaxInferenceUnits (None: no auto-scaling, or the oracle).
+    replications : int
+        Replications behind the figures.
+    monthly_cost_usd : float
+        Mean monthly cost.
+    monthly_cost_interval_usd : (float, float)
+        Two-sided confidence interval of the monthly cost.
+    throttle_rate, throttle_rate_upper : float
+        Mean throttle rate and its one-sided upper confidence bound.
+    latency_p99_s, latency_p99_upper_s : float
+        Mean p99 latency and its upper bound.
+    mean_units : float
+        Mean units in service.
+    peak_units : int
+        Most units in service in any replication.
+    oracle_bound : bool
+        The oracle lower bound rather than a configuration one can start.
+    """
+
+    min_units: int
+    max_units: int | None
+    replications: int
+    monthly_cost_usd: float
+    monthly_cost_interval_usd: tuple[float, float]
+    throttle_rate: float
+    throttle_rate_upper: float
+    latency_p99_s: float
+    latency_p99_upper_s: float
+    mean_units: float
+    peak_units: int
+    oracle_bound: bool = False
+
+    @classmethod
+    def from_row(cls, row: pd.Series) -> Configuration:
+        """From a row of :func:`aggregate`."""
+        return cls(
+            min_units=int(row["min_units"]),
+            max_units=None if pd.isna(row["max_units"]) else int(row["max_units"]),
+            replications=int(row["replications"]),
+            monthly_cost_usd=float(row["monthly_cost_usd"]),
+            monthly_cost_interval_usd=(
+                float(row["monthly_cost_low_usd"]),
+                float(row["monthly_cost_high_usd"]),
+            ),
+            throttle_rate=float(row["throttle_rate"]),
+            throttle_rate_upper=float(row["throttle_rate_upper"]),
+            latency_p99_s=float(row["latency_p99_s"]),
+            latency_p99_upper_s=float(row["latency_p99_upper_s"]),
+            mean_units=float(row["mean_units"]),
+            peak_units=int(row["peak_units"]),
+            oracle_bound=bool(row["oracle_bound"]),
+        )
+
+    @property
+    def label(self) -> str:
+        """``Min 1, Max 4``, ``Min 2, no auto-scaling`` or ``oracle, Min 1``."""
+        if self.oracle_bound:
+            return f"oracle, Min {self.min_units}"
+        if self.max_units is None:
+            return f"Min {self.min_units}, no auto-scaling"
+        return f"Min {self.min_units}, Max {self.max_units}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return _plain(
+            {
+                "min_units": self.min_units,
+                "max_units": self.max_units,
+                "replications": self.replications,
+                "monthly_cost_usd": self.monthly_cost_usd,
+                "monthly_cost_interval_usd": list(self.monthly_cost_interval_usd),
+                "throttle_rate": self.throttle_rate,
+                "throttle_rate_upper": self.throttle_rate_upper,
+                "latency_p99_s": self.latency_p99_s,
+                "latency_p99_upper_s": self.latency_p99_upper_s,
+                "mean_units": self.mean_units,
+                "peak_units": self.peak_units,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``other`` minus the recommended configuration, paired by replication (same seeds).
+
+    With common random numbers the paired difference is far less noisy than the
+    difference of two separate means.
+
+    Attributes
+    ----------
+    other : Configuration
+        The configuration compared with the recommendation.
+    monthly_cost_usd : float
+        Mean difference in monthly cost (positive: ``other`` costs more).
+    monthly_cost_interval_usd : (float, float)
+        Its two-sided confidence interval.
+    throttle_rate : float
+        Mean difference in throttle rate (negative: ``other`` throttles less).
+    throttle_rate_interval : (float, float)
+        Its two-sided confidence interval.
+    """
+
+    other: Configuration
+    monthly_cost_usd: float
+    monthly_cost_interval_usd: tuple[float, float]
+    throttle_rate: float
+    throttle_rate_interval: tuple[float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return _plain(
+            {
+                **self.other.to_dict(),
+                "monthly_cost_difference_usd": self.monthly_cost_usd,
+                "monthly_cost_difference_interval_usd": list(self.monthly_cost_interval_usd),
+                "throttle_rate_difference": self.throttle_rate,
+                "throttle_rate_difference_interval": list(self.throttle_rate_interval),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What to start the model with, how sure that is, and what it costs.
+
+    Attributes
+    ----------
+    met : bool
+        Some configuration meets the SLO (with ``--vary``: in every variant).
+    choice : Configuration or None
+        The cheapest configuration that meets the SLO. With ``variants``, its figures are
+        the worst case over the variants.
+    runner_up : Configuration or None
+        The next cheapest that meets the SLO.
+    one_more_max_unit : Difference or None
+        The choice with Max + 1 (Min + 1 for no auto-scaling) against the choice.
+    oracle : Configuration or None
+        The oracle lower bound for the choice's Min (perfect foresight, no delay, no Max).
+    oracle_gap : Difference or None
+        The choice against the oracle (``other`` is the choice; positive: it costs more).
+    closest : Configuration or None
+        When nothing meets the SLO: the configuration with the lowest throttle bound.
+    binding : tuple of str
+        When nothing meets the SLO: the constraints that cannot be met.
+    advice : str
+        When nothing meets the SLO: what range to try.
+    max_throttle_rate, max_p99_latency_s, confidence : float, float or None, float
+        The SLO and the confidence it must hold at.
+    values : dict
+        The varied keys' values this recommendation is for (empty without ``--vary``).
+    variants : tuple of Recommendation
+        One recommendation per combination of varied values.
+    start_model_request : dict or None
+        The StartModel parameters for the choice.
+    """
+
+    met: bool
+    choice: Configuration | None
+    max_throttle_rate: float
+    max_p99_latency_s: float | None
+    confidence: float
+    runner_up: Configuration | None = None
+    one_more_max_unit: Difference | None = None
+    oracle: Configuration | None = None
+    oracle_gap: Difference | None = None
+    closest: Configuration | None = None
+    binding: tuple[str, ...] = ()
+    advice: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    variants: tuple[Recommendation, ...] = ()
+    start_model_request: dict[str, Any] | None = None
+
+    @property
+    def depends_on(self) -> list[str]:
+        """Varied keys whose values change the recommended Min or Max."""
+        picks = {
+            (v.choice.min_units, v.choice.max_units) if v.choice else None for v in self.variants
+        }
+        if len(picks) <= 1:
+            return []
+        keys = list(self.variants[0].values)
+        out = []
+        for key in keys:
+            # The key matters if two variants that differ only in it pick differently.
+            groups: dict[str, set] = {}
+            for v in self.variants:
+                rest = repr(sorted((k, str(x)) for k, x in v.values.items() if k != key))
+                pick = (v.choice.min_units, v.choice.max_units) if v.choice else None
+                groups.setdefault(rest, set()).add(pick)
+            if any(len(p) > 1 for p in groups.values()):
+                out.append(key)
+        return out
+
+    @property
+    def max_units_changes(self) -> bool:
+        """The recommended Max differs between variants."""
+        picks = {v.choice.max_units if v.choice else "none" for v in self.variants}
+        return len(picks) > 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the chosen configuration's figures at the top level."""
+        c = self.choice
+        out: dict[str, Any] = {
+            "met": self.met,
+            "min_units": c.min_units if c else None,
+            "max_units": c.max_units if c else None,
+            "monthly_cost_usd": c.monthly_cost_usd if c else None,
+            "monthly_cost_interval_usd": list(c.monthly_cost_interval_usd) if c else None,
+            "throttle_rate": c.throttle_rate if c else None,
+            "throttle_rate_upper": c.throttle_rate_upper if c else None,
+            "latency_p99_s": c.latency_p99_s if c else None,
+            "latency_p99_upper_s": c.latency_p99_upper_s if c else None,
+            "mean_units": c.mean_units if c else None,
+            "peak_units": c.peak_units if c else None,
+            "replications": c.replications if c else None,
+            "max_throttle_rate": self.max_throttle_rate,
+            "max_p99_latency_s": self.max_p99_latency_s,
+            "confidence": self.confidence,
+            "hours_per_month": HOURS_PER_MONTH,
+            "start_model_request": self.start_model_request,
+            "runner_up": self.runner_up.to_dict() if self.runner_up else None,
+            "one_more_max_unit": (
+                self.one_more_max_unit.to_dict() if self.one_more_max_unit else None
+            ),
+            "oracle": None,
+            "binding": list(self.binding),
+            "advice": self.advice or None,
+            "closest": self.closest.to_dict() if self.closest else None,
+        }
+        if self.oracle is not None and self.oracle_gap is not None:
+            gap = self.oracle_gap
+            out["oracle"] = {
+                **self.oracle.to_dict(),
+                "gap_usd": gap.monthly_cost_usd,
+                "gap_interval_usd": list(gap.monthly_cost_interval_usd),
+                "gap_percent": _percent(gap.monthly_cost_usd, self.oracle.monthly_cost_usd),
+            }
+        if self.values:
+            out["values"] = self.values
+        if self.variants:
+            out["variants"] = [
+                {"values": v.values, **{k: x for k, x in v.to_dict().items() if k != "values"}}
+                for v in self.variants
+            ]
+            out["depends_on"] = self.depends_on
+            out["max_units_changes"] = self.max_units_changes
+        return _plain(out)
+
+
+def recommend(
+    table: pd.DataFrame,
+    max_throttle_rate: float,
+    *,
+    max_p99_latency_s: float | None = None,
+    confidence: float = 0.95,
+    scenario: Scenario | None = None,
+) -> Recommendation:
+    """The cheapest configuration of a sweep whose SLO holds at ``confidence``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`lfvsim.experiments.sweep` table with at least two replications per
+        configuration; with ``oracle=True`` it also gives the oracle gap.
+    max_throttle_rate : float
+        Target: the throttle rate's upper confidence bound must be at most this.
+    max_p99_latency_s : float, optional
+        Target for the upper confidence bound of the p99 latency (s).
+    confidence : float
+        Confidence of the one-sided bounds (and level of the two-sided intervals).
+    scenario : Scenario, optional
+        Gives the StartModel request for the choice.
+
+    Returns
+    -------
+    Recommendation
+        With varied keys in the table, one recommendation per combination in
+        ``variants``; the top-level choice is then the cheapest configuration (by its
+        worst-case cost) that meets the SLO in every variant.
+    """
+    check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+    if table.empty:
+        raise InputError("the sweep has no runs; widen --min / --max")
+    if int(table.groupby("seed").ngroups) < 2:
+        raise InputError(
+            "--replications 1: an SLO bound needs at least 2 replications; use 5 or more"
+        )
+    agg = aggregate(table, confidence)
+    slo = (max_throttle_rate, max_p99_latency_s, confidence)
+    keys = vary_columns(table)
+    if not keys:
+        rec = _decide(agg, table, slo, {})
+        return _with_request(rec, scenario)
+    variants = []
+    for values, _ in agg.groupby(keys, sort=False):
+        values = values if isinstance(values, tuple) else (values,)
+        values_dict = {k: _plain(v) for k, v in zip(keys, values, strict=True)}
+        mask_a = np.logical_and.reduce([agg[k] == v for k, v in zip(keys, values, strict=True)])
+        mask_t = np.logical_and.reduce([table[k] == v for k, v in zip(keys, values, strict=True)])
+        variants.append(_decide(agg[mask_a], table[mask_t], slo, values_dict))
+    return _with_request(_robust(agg, keys, variants, slo), scenario)
+
+
+def check_slo(max_throttle_rate: float, max_p99_latency_s: float | None, confidence: float) -> None:
+    """Raise :class:`lfvsim.InputError` for an SLO or confidence level out of range."""
+    if not 0 <= max_throttle_rate < 1:
+        raise InputError(
+            f"--max-throttle-rate {max_throttle_rate}: give a fraction in [0, 1), "
+            "e.g. 0.001 for 0.1%"
+        )
+    if max_p99_latency_s is not None and not max_p99_latency_s > 0:
+        raise InputError(f"--max-p99-latency-s {max_p99_latency_s}: give a positive time (s)")
+    _check_confidence(confidence)
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.5 <= confidence < 1:
+        raise InputError(f"--confidence {confidence}: give a level in [0.5, 1), e.g. 0.95")
+
+
+def _with_request(rec: Recommendation, scenario: Scenario | None) -> Recommendation:
+    if scenario is None or rec.choice is None:
+        return rec
+    from lfvsim.startmodel import start_model_request
+
+    request = start_model_request(scenario, units=(rec.choice.min_units, rec.choice.max_units))
+    return replace(rec, start_model_request=request)
+
+
+def _rank(c: Configuration) -> tuple:
+    fixed = c.max_units is None
+    return (
+        c.monthly_cost_usd,
+        c.throttle_rate_upper,
+        c.min_units,
+        0 if fixed else 1,
+        c.max_units or 0,
+    )
+
+
+def _meets(agg: pd.DataFrame, slo: tuple) -> tuple[pd.Series, pd.Series]:
+    rate, p99, _ = slo
+    ok_rate = agg["throttle_rate_upper"] <= rate
+    ok_p99 = agg["latency_p99_upper_s"] <= p99 if p99 is not None else ok_rate | True
+    return ok_rate, ok_p99
+
+
+def _decide(
+    agg: pd.DataFrame, table: pd.DataFrame, slo: tuple, values: dict[str, Any]
+) -> Recommendation:
+    rate, p99, confidence = slo
+    configs = agg[~agg["oracle_bound"]]
+    ok_rate, ok_p99 = _meets(configs, slo)
+    ranked = sorted(
+        (Configuration.from_row(r) for _, r in configs[ok_rate & ok_p99].iterrows()), key=_rank
+    )
+    base = Recommendation(
+        met=bool(ranked),
+        choice=ranked[0] if ranked else None,
+        max_throttle_rate=rate,
+        max_p99_latency_s=p99,
+        confidence=confidence,
+        values=values,
+    )
+    if not ranked:
+        binding, advice, closest = _explain(configs, ok_rate, ok_p99, slo)
+        return replace(base, binding=binding, advice=advice, closest=closest)
+    choice = ranked[0]
+    next_key = (
+        (choice.min_units + 1, None)
+        if choice.max_units is None
+        else (choice.min_units, choice.max_units + 1)
+    )
+    one_more = _find(configs, *next_key)
+    oracle_rows = agg[agg["oracle_bound"] & (agg["min_units"] == choice.min_units)]
+    oracle = Configuration.from_row(oracle_rows.iloc[0]) if len(oracle_rows) else None
+    return replace(
+        base,
+        runner_up=ranked[1] if len(ranked) > 1 else None,
+        one_more_max_unit=(
+            None if one_more is None else _difference(table, choice, one_more, confidence)
+        ),
+        oracle=oracle,
+        oracle_gap=None if oracle is None else _difference(table, oracle, choice, confidence),
+    )
+
+
+def _find(agg: pd.DataFrame, min_units: int, max_units: int | None) -> Configuration | None:
+    mask = (agg["min_units"] == min_units) & ~agg["oracle_bound"]
+    mask &= agg["max_units"].isna() if max_units is None else (agg["max_units"] == max_units)
+    rows = agg[mask.fillna(False).astype(bool)]
+    return Configuration.from_row(rows.iloc[0]) if len(rows) else None
+
+
+def _runs(table: pd.DataFrame, c: Configuration) -> pd.DataFrame:
+    mask = (table["min_units"] == c.min_units) & (table["oracle_bound"] == c.oracle_bound)
+    if c.max_units is None:
+        mask &= table["max_units"].isna()
+    else:
+        mask &= table["max_units"] == c.max_units
+    return table[mask.fillna(False).astype(bool)].set_index("replication")
+
+
+def _difference(
+    table: pd.DataFrame, base: Configuration, other: Configuration, confidence: float
+) -> Difference:
+    """``other - base`` per replication (same seeds), with its confidence interval."""
+    a, b = _runs(table, base), _runs(table, other)
+    common = a.index.intersection(b.index)
+    cost = b.loc[common, "monthly_cost_usd"] - a.loc[common, "monthly_cost_usd"]
+    rate = b.loc[common, "throttle_rate"] - a.loc[common, "throttle_rate"]
+    c_mean, c_lo, c_hi = mean_interval(cost, confidence)
+    r_mean, r_lo, r_hi = mean_interval(rate, confidence)
+    return Difference(other, c_mean, (c_lo, c_hi), r_mean, (r_lo, r_hi))
+
+
+def _explain(
+    configs: pd.DataFrame, ok_rate: pd.Series, ok_p99: pd.Series, slo: tuple
+) -> tuple[tuple[str, ...], str, Configuration | None]:
+    """Which constraint binds, and what range to try."""
+    rate, p99, _ = slo
+    binding = []
+    if not ok_rate.any():
+        binding.append("throttle rate")
+    if not ok_p99.any():
+        binding.append("p99 latency")
+    if not binding:
+        binding.append("throttle rate and p99 latency together")
+    if configs.empty:
+        return tuple(binding), "widen --min / --max", None
+    closest = Configuration.from_row(configs.loc[configs["throttle_rate_upper"].idxmin()])
+    top_max = configs["max_units"].max()
+    top_min = int(configs["min_units"].max())
+    lo_min = int(configs["min_units"].min())
+    advice = []
+    if not ok_rate.any():
+        near = configs[configs["throttle_rate"] <= rate]
+        if len(near):
+            c = Configuration.from_row(near.sort_values("monthly_cost_usd").iloc[0])
+            advice.append(
+                f"the mean throttle rate of {c.label} ({_pct(c.throttle_rate)}) meets the "
+                f"target but its upper bound ({_pct(c.throttle_rate_upper)}) does not: run "
+                f"more replications (--replications {2 * c.replications})"
+            )
+        elif (
+            closest.max_units is not None
+            and not pd.isna(top_max)
+            and closest.max_units == int(top_max)
+        ):
+            advice.append(
+                f"throttling still falls as Max grows (lowest bound "
+                f"{_pct(closest.throttle_rate_upper)} at {closest.label}): try "
+                f"--max {closest.min_units}..{2 * int(top_max)}"
+            )
+        else:
+            advice.append(
+                f"a larger Max does not lower throttling further (lowest bound "
+                f"{_pct(closest.throttle_rate_upper)} at {closest.label}, at most "
+                f"{closest.peak_units} units in service): the autoscaler adds units too late "
+                f"or not at all for the bursts, so raise Min (try --min {lo_min}.."
+                f"{2 * top_min + 1}) or question its assumptions (e.g. --vary "
+                "autoscaler.target_percent=30,50)"
+            )
+    if not ok_p99.any():
+        fastest = configs.loc[configs["latency_p99_upper_s"].idxmin()]
+        advice.append(
+            f"the lowest p99 latency bound is {fastest['latency_p99_upper_s']:.3g} s "
+            f"({Configuration.from_row(fastest).label}), above {p99:g} s: more units only "
+            "shorten waiting, not the service time itself; relax --max-p99-latency-s"
+        )
+    if ok_rate.any() and ok_p99.any():
+        advice.append(
+            "configurations meet the throttle target or the latency target but never both; "
+            "widen --min / --max"
+        )
+    return tuple(binding), "; ".join(advice), closest
+
+
+def _robust(
+    agg: pd.DataFrame, keys: list[str], variants: list[Recommendation], slo: tuple
+) -> Recommendation:
+    """The cheapest configuration (by worst-case cost) meeting the SLO in every variant."""
+    rate, p99, confidence = slo
+    configs = agg[~agg["oracle_bound"]].copy()
+    ok_rate, ok_p99 = _meets(configs, slo)
+    configs["ok"] = ok_rate & ok_p99
+    candidates = []
+    for _, g in configs.groupby(["min_units", "max_units"], dropna=False, sort=False):
+        if not g["ok"].all():
+            continue
+        worst = g.loc[g["monthly_cost_usd"].idxmax()]
+        c = Configuration.from_row(worst)
+        c = replace(
+            c,
+            throttle_rate=float(g["throttle_rate"].max()),
+            throttle_rate_upper=float(g["throttle_rate_upper"].max()),
+            latency_p99_s=float(g["latency_p99_s"].max()),
+            latency_p99_upper_s=float(g["latency_p99_upper_s"].max()),
+            peak_units=int(g["peak_units"].max()),
+        )
+        candidates.append(c)
+    candidates.sort(key=_rank)
+    base = Recommendation(
+        met=bool(candidates),
+        choice=candidates[0] if candidates else None,
+        runner_up=candidates[1] if len(candidates) > 1 else None,
+        max_throttle_rate=rate,
+        max_p99_latency_s=p99,
+        confidence=confidence,
+        variants=tuple(variants),
+    )
+    if candidates:
+        return base
+    failing = [v for v in variants if not v.met]
+    if failing:
+        v = failing[0]
+        where = ", ".join(f"{k}={x}" for k, x in v.values.items())
+        return replace(
+            base,
+            binding=v.binding,
+            advice=f"with {where}: {v.advice}",
+            closest=v.closest,
+        )
+    return replace(
+        base,
+        binding=("the SLO in every variant",),
+        advice="no single configuration meets the SLO for every varied value; widen --max",
+    )
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.3g}%"
+
+
+def _percent(part: float, whole: float) -> float:
+    return 100.0 * part / whole if whole else math.nan

@@ -1,0 +1,534 @@
+"""(Min, Max) sweeps: every configuration, replicated with common random numbers, resumable.
+
+Replication ``k`` of every configuration runs with the same seed, so all configurations see
+the same arrivals and the same service times in a given replication (common random
+numbers): the difference between two configurations is the configuration, not noise.
+
+With an output file, each finished run is written at once, atomically, as a small part
+file in the hidden folder ``.<name>.parts/`` beside the output. Re-running the same sweep
+into the same output skips the runs already there; the output itself is replaced
+atomically when the sweep is complete, so an interrupted sweep never leaves a corrupt file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import itertools
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lfvsim.errors import InputError
+from lfvsim.experiments.executors import Task, Workload, make_executor
+from lfvsim.experiments.replicate import (
+    replication_seeds,
+    resolve_seed,
+    run_tasks,
+    summary_record,
+)
+from lfvsim.scenario import Scenario
+from lfvsim.traces import Trace, trace_from_scenario
+
+__all__ = ["configurations", "sweep", "vary_columns"]
+
+_AXES = ("model.min_units", "model.max_units")
+_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+_STORE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class _Point:
+    """One run of a sweep: a variant, a configuration and a replication."""
+
+    variant: int
+    min_units: int
+    max_units: int | None
+    oracle_bound: bool
+    replication: int
+    seed: int
+    key: str
+
+
+def configurations(
+    min_units: Iterable[int], max_units: Iterable[int], oracle: bool = False
+) -> list[tuple[int, int | None, bool]]:
+    """The configurations of a sweep, in order: ``(min_units, max_units, oracle_bound)``.
+
+    For each Min: every Max >= Min, then no auto-scaling (Max None), then with ``oracle``
+    the oracle lower bound for that Min (perfect foresight, no delay, no Max).
+    """
+    mins = _units("--min", min_units)
+    maxs = _units("--max", max_units)
+    out: list[tuple[int, int | None, bool]] = []
+    for lo in mins:
+        out += [(lo, hi, False) for hi in maxs if hi >= lo]
+        out.append((lo, None, False))
+        if oracle:
+            out.append((lo, None, True))
+    return out
+
+
+def vary_columns(table: pd.DataFrame) -> list[str]:
+    """The varied scenario keys of a sweep table (its dotted column names)."""
+    return [c for c in table.columns if "." in str(c)]
+
+
+def sweep(
+    scenario: Scenario,
+    *,
+    min_units: Iterable[int] = (1,),
+    max_units: Iterable[int] = range(1, 13),
+    replications: int = 5,
+    seed: int | None = None,
+    trace: Trace | None = None,
+    vary: Mapping[str, Sequence[Any]] | None = None,
+    oracle: bool = False,
+    output: str | Path | None = None,
+    workers: int | None = None,
+    dask: Any = None,
+    dask_timeout_s: float = 10.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Simulate every (Min, Max) configuration, replicated with common random numbers.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario; its own Min and Max are replaced by the grid.
+    min_units, max_units : iterable of int
+        MinInferenceUnits and MaxInferenceUnits values (>= 1). Every pair with
+        Min <= Max runs, plus no auto-scaling (Max unset) for each Min.
+    replications : int
+        Replications per configuration; replication ``k`` uses the same seed, from
+        ``SeedSequence(seed).spawn(replications)[k]``, in every configuration.
+    seed : int, optional
+        Experiment seed; default ``simulation.seed``, else the seed of the sweep already in
+        ``output``, else fresh entropy.
+    trace : Trace, optional
+        Traffic; default the scenario's ``[traffic]``, read once for the whole sweep.
+    vary : mapping of str to sequence, optional
+        Scenario keys to vary, each with its values (``{"autoscaler.provisioning_delay_s":
+        [120, 300]}``): the grid runs for every combination.
+    oracle : bool
+        Also run the oracle lower bound for each Min (rows with ``oracle_bound`` True).
+    output : path, optional
+        ``.parquet`` or ``.csv`` file for the table; makes the sweep resumable.
+    workers : int, optional
+        Local processes; default: the CPU count; 1 runs in this process.
+    dask : str or distributed.Client, optional
+        Run on this Dask cluster (``tcp://HOST:PORT``) instead of local processes.
+    dask_timeout_s : float
+        How long to try to reach the Dask scheduler.
+    progress : callable, optional
+        Called as ``progress(finished_runs, total_runs)``, finished runs from an earlier,
+        interrupted sweep included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per configuration x replication, in grid order: the varied keys (one column
+        each), ``min_units``, ``max_units`` (Int64; NA: no auto-scaling, or no Max for the
+        oracle), ``oracle_bound``, ``replication``, ``seed`` (re-run one with
+        ``lfvsim run --seed``), every :class:`lfvsim.Summary` field and
+        ``monthly_cost_usd`` (``cost_usd / duration_h x 730`` hours a month). The same for
+        any executor and number of workers. ``table.attrs["seed"]`` is the experiment seed.
+
+    Raises
+    ------
+    InputError
+        An empty or invalid range, a bad ``vary`` key or value, an output of another
+        sweep, an unreachable Dask scheduler; nothing is written.
+    """
+    if replications < 1:
+        raise InputError(f"--replications {replications}: need at least 1")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
+    configs = configurations(min_units, max_units, oracle)
+    output = None if output is None else Path(output)
+    fmt = None if output is None else _format(output)
+    values, scenarios = _variants(scenario, vary or {})
+    overrides = [[_overrides(sc, lo, hi, ob) for lo, hi, ob in configs] for sc in scenarios]
+    for sc, row in zip(scenarios, overrides, strict=True):
+        for (lo, hi, _), over in zip(configs, row, strict=True):
+            sc.with_overrides(dict(over), source=f"Min {lo}, Max {_max_text(hi)}")
+    traces = _traces(scenario, scenarios, trace)
+    store = None if output is None else _PartStore(output)
+    if seed is None and scenario.simulation.seed is None and store is not None:
+        seed = store.stored_seed()
+    seed = resolve_seed(seed, scenario)
+    fingerprint = _fingerprint(scenario, traces[0], seed)
+    if store is not None:
+        store.check(fingerprint)
+
+    seeds = replication_seeds(seed, replications)
+    points = [
+        _point(v, values[v], lo, hi, ob, k, s)
+        for v in range(len(scenarios))
+        for lo, hi, ob in configs
+        for k, s in enumerate(seeds)
+    ]
+    done = {} if store is None else store.load([p.key for p in points])
+    pending = [p for p in points if p.key not in done]
+    if pending:
+        executor = make_executor(workers=workers, dask=dask, dask_timeout_s=dask_timeout_s)
+        try:
+            if store is not None:
+                store.create(fingerprint)
+            config_index = {(lo, hi, ob): i for i, (lo, hi, ob) in enumerate(configs)}
+            tasks = [
+                Task(p.variant, overrides[p.variant][config_index[_config(p)]], p.seed)
+                for p in pending
+            ]
+
+            def finished(i: int, summary: dict[str, Any]) -> None:
+                done[pending[i].key] = summary
+                if store is not None:
+                    store.write(pending[i].key, summary)
+
+            workload = Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces))
+            run_tasks(executor, workload, tasks, progress, finished, len(points) - len(pending))
+        finally:
+            if executor is not dask:
+                executor.close()
+    elif progress is not None:
+        progress(len(points), len(points))
+    table = _table(points, values, done)
+    table.attrs["seed"] = seed
+    if output is not None:
+        _write_atomic(table, output, fmt)
+    return table
+
+
+def _units(option: str, values: Iterable[int]) -> list[int]:
+    out = sorted({int(v) for v in values})
+    if not out:
+        raise InputError(f"{option}: no values; give a range such as 1..4")
+    if out[0] < 1:
+        raise InputError(
+            f"{option}: {out[0]} inference units; a model runs on at least 1, e.g. {option} 1..4"
+        )
+    return out
+
+
+def _format(output: Path) -> str:
+    fmt = _FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"output '{output}': unknown format '{output.suffix}'; end the name in .parquet or .csv"
+        )
+    if output.is_dir():
+        raise InputError(f"output '{output}' is a folder; give a file name ending in {fmt}")
+    return fmt
+
+
+def _variants(
+    scenario: Scenario, vary: Mapping[str, Sequence[Any]]
+) -> tuple[list[dict[str, Any]], list[Scenario]]:
+    """Every combination of the varied values: its resolved values and its scenario."""
+    if not vary:
+        return [{}], [scenario]
+    for key, options in vary.items():
+        if key in _AXES:
+            raise InputError(
+                f"--vary {key}: Min and Max are the sweep's own axes; use --min and --max"
+            )
+        if key == "simulation.seed":
+            raise InputError("--vary simulation.seed: use --seed and --replications instead")
+        if "." not in key:
+            raise InputError(f"--vary {key}: give a scenario key as SECTION.KEY")
+        if not list(options):
+            raise InputError(f"--vary {key}: no values; write KEY=V1,V2,...")
+    keys = list(vary)
+    values, scenarios, seen = [], [], set()
+    for combo in itertools.product(*(list(vary[k]) for k in keys)):
+        given = dict(zip(keys, combo, strict=True))
+        text = ", ".join(f"{k}={v}" for k, v in given.items())
+        variant = scenario.with_overrides(given, source=f"--vary {text}")
+        resolved = {k: _get(variant, k) for k in keys}
+        marker = json.dumps(resolved, sort_keys=True, default=str)
+        if marker in seen:
+            raise InputError(f"--vary {text}: the same values are given twice; list each once")
+        seen.add(marker)
+        values.append(resolved)
+        scenarios.append(variant)
+    return values, scenarios
+
+
+def _get(scenario: Scenario, dotted: str) -> Any:
+    value: Any = scenario
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _overrides(
+    scenario: Scenario, min_units: int, max_units: int | None, oracle_bound: bool
+) -> tuple[tuple[str, Any], ...]:
+    if oracle_bound:
+        return (
+            ("model.min_units", min_units),
+            ("model.max_units", None),
+            ("autoscaler.policy", "oracle"),
+        )
+    over: list[tuple[str, Any]] = [("model.min_units", min_units), ("model.max_units", max_units)]
+    if max_units is None and scenario.autoscaler.policy == "target_tracking":
+        # Without MaxInferenceUnits the model does not scale (documented).
+        over.append(("autoscaler.policy", "none"))
+    return tuple(over)
+
+
+def _traces(scenario: Scenario, scenarios: list[Scenario], trace: Trace | None) -> list[Trace]:
+    """One trace per variant, each distinct traffic section read once."""
+    if trace is not None:
+        if any(sc.traffic != scenario.traffic for sc in scenarios):
+            raise InputError(
+                "--vary traffic.*: cannot vary the traffic of a trace given as an object; "
+                "describe the traffic in the scenario instead"
+            )
+        return [trace] * len(scenarios)
+    cache: dict[str, Trace] = {}
+    out = []
+    for sc in scenarios:
+        marker = sc.traffic.model_dump_json()
+        if marker not in cache:
+            cache[marker] = trace_from_scenario(sc)
+        out.append(cache[marker])
+    return out
+
+
+def _point(
+    variant: int,
+    values: dict[str, Any],
+    min_units: int,
+    max_units: int | None,
+    oracle_bound: bool,
+    replication: int,
+    seed: int,
+) -> _Point:
+    key = json.dumps(
+        {
+            "vary": values,
+            "min_units": min_units,
+            "max_units": max_units,
+            "oracle_bound": oracle_bound,
+            "replication": replication,
+            "seed": seed,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return _Point(variant, min_units, max_units, oracle_bound, replication, seed, key)
+
+
+def _config(p: _Point) -> tuple[int, int | None, bool]:
+    return p.min_units, p.max_units, p.oracle_bound
+
+
+def _max_text(max_units: int | None) -> str:
+    return "unset" if max_units is None else str(max_units)
+
+
+def _table(
+    points: list[_Point], values: list[dict[str, Any]], done: dict[str, dict[str, Any]]
+) -> pd.DataFrame:
+    rows = []
+    for p in points:
+        row = dict(values[p.variant])
+        row.update(
+            min_units=p.min_units,
+            max_units=p.max_units,
+            oracle_bound=p.oracle_bound,
+            replication=p.replication,
+            seed=p.seed,
+        )
+        row.update(summary_record(done[p.key], skip=("min_units", "max_units", "seed")))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["max_units"] = pd.array(list(table["max_units"]), dtype="Int64")
+    table["oracle_bound"] = table["oracle_bound"].astype(bool)
+    return table
+
+
+def _fingerprint(scenario: Scenario, trace: Trace, seed: int) -> dict[str, Any]:
+    """What makes two sweeps' runs interchangeable: scenario, trace, seed, version."""
+    from lfvsim import __version__
+
+    data = scenario.model_dump(mode="json", exclude={"traffic", "base_dir"})
+    data["model"].pop("min_units", None)
+    data["model"].pop("max_units", None)
+    data["simulation"].pop("seed", None)
+    return {
+        "store": _STORE_VERSION,
+        "lfvsim": __version__,
+        "scenario": _digest(json.dumps(data, sort_keys=True).encode()),
+        "trace": _trace_digest(trace),
+        "seed": seed,
+    }
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _trace_digest(trace: Trace) -> str:
+    """A hash of the trace's content (arrays and parameters), not of where it came from.
+
+    Walks the trace's fields: arrays by their bytes, nested traces and dataclasses (an
+    arrival model, a file description with its size and modification time) field by
+    field. Descriptive text (``source``, ``notes``, ``remarks``) is left out.
+    """
+    h = hashlib.sha256()
+    _feed(h, trace, 0)
+    return h.hexdigest()[:32]
+
+
+_DESCRIPTIVE = frozenset({"source", "notes", "remarks"})
+
+
+def _feed(h: Any, value: Any, depth: int) -> None:
+    kind = type(value)
+    h.update(f"<{kind.__module__}.{kind.__qualname__}>".encode())
+    if depth > 8:
+        return
+    if value is None or isinstance(value, bool | int | float | str | bytes | np.generic):
+        h.update(repr(value).encode())
+    elif isinstance(value, np.ndarray):
+        h.update(f"{value.dtype}{value.shape}".encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, pd.Timestamp | Path) or hasattr(value, "isoformat"):
+        h.update(str(value).encode())
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _feed(h, item, depth + 1)
+    elif isinstance(value, dict):
+        for key in sorted(value, key=str):
+            h.update(str(key).encode())
+            _feed(h, value[key], depth + 1)
+    elif dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            if f.name not in _DESCRIPTIVE:
+                h.update(f.name.encode())
+                _feed(h, getattr(value, f.name), depth + 1)
+    elif isinstance(value, functools.partial):
+        _feed(h, (value.func, value.args, value.keywords), depth + 1)
+    elif callable(value) and hasattr(value, "__qualname__"):
+        h.update(f"{getattr(value, '__module__', '')}.{value.__qualname__}".encode())
+    elif hasattr(value, "__dict__"):
+        _feed(h, {k: v for k, v in vars(value).items() if k not in _DESCRIPTIVE}, depth + 1)
+    else:
+        h.update(repr(value).encode())
+
+
+class _PartStore:
+    """Finished runs of one sweep: one small JSON file each, written atomically."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.folder = output.parent / f".{output.name}.parts"
+        self.meta = self.folder / "sweep.json"
+
+    def _stored(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.meta.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            raise InputError(
+                f"'{self.meta}' is unreadable; delete the folder '{self.folder}' to start "
+                "the sweep afresh"
+            ) from None
+
+    def stored_seed(self) -> int | None:
+        stored = self._stored()
+        return None if stored is None else stored.get("seed")
+
+    def check(self, fingerprint: dict[str, Any]) -> None:
+        stored = self._stored()
+        if stored is None or stored == fingerprint:
+            return
+        names = {
+            "scenario": "scenario",
+            "trace": "trace",
+            "seed": "seed",
+            "lfvsim": "lfvsim version",
+            "store": "file layout",
+        }
+        differ = [names[k] for k in names if stored.get(k) != fingerprint.get(k)]
+        raise InputError(
+            f"'{self.output}' belongs to another sweep (its {' and '.join(differ)} "
+            f"differ{'s' if len(differ) == 1 else ''}); write to another output, or delete "
+            f"'{self.output}' and '{self.folder}' to start afresh"
+        )
+
+    def create(self, fingerprint: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for stale in self.folder.glob(".tmp-*"):
+            stale.unlink(missing_ok=True)
+        if not self.meta.exists():
+            _atomic_text(self.meta, json.dumps(fingerprint, sort_keys=True, indent=1))
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{_digest(key.encode())}.json"
+
+    def load(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        if not self.folder.is_dir():
+            return {}
+        done = {}
+        for key in keys:
+            path = self._path(key)
+            try:
+                part = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)  # cannot happen with atomic writes; redo it
+                continue
+            if part.get("key") == key:
+                done[key] = part["summary"]
+        return done
+
+    def write(self, key: str, summary: dict[str, Any]) -> None:
+        _atomic_text(self._path(key), json.dumps({"key": key, "summary": summary}))
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            table.to_parquet(tmp, index=False)
+        else:
+            table.to_csv(tmp, index=False)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give the usual mode
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
