@@ -1,0 +1,187 @@
+"""``lfvsim plot`` (one figure) and ``lfvsim report`` (a shareable HTML or Markdown report).
+
+Parse, call :mod:`lfvsim.report` and :mod:`lfvsim.plots`, print. matplotlib is imported
+only when one of these commands runs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lfvsim.cli.app import app, input_errors
+from lfvsim.errors import InputError
+
+__all__ = ["PlotKind", "ReportFormat", "plot", "report"]
+
+
+class PlotKind(StrEnum):
+    """Figures ``lfvsim plot`` draws."""
+
+    timeline = "timeline"
+    daily_cost = "daily-cost"
+    frontier = "frontier"
+    heatmap_cost = "heatmap-cost"
+    heatmap_throttle = "heatmap-throttle"
+
+
+class ReportFormat(StrEnum):
+    """Report file formats."""
+
+    html = "html"
+    md = "md"
+
+
+MaxThrottleOpt = Annotated[
+    float,
+    typer.Option(
+        help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = 0.1%)."
+    ),
+]
+ConfidenceOpt = Annotated[
+    float, typer.Option(help="Confidence of the bounds and intervals (one-sided bounds).")
+]
+
+
+@app.command()
+def plot(
+    kind: Annotated[
+        PlotKind,
+        typer.Argument(
+            metavar="KIND",
+            help="timeline or daily-cost (of a run folder); frontier, heatmap-cost or "
+            "heatmap-throttle (of sweep results).",
+            show_default=False,
+        ),
+    ],
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="A folder written by 'lfvsim run --out', or sweep results (.parquet/.csv) "
+            "written by 'lfvsim sweep -o'.",
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
+    max_throttle_rate: MaxThrottleOpt = 0.001,
+    confidence: ConfidenceOpt = 0.95,
+) -> None:
+    """Draw one figure of a run or of a sweep into an image file."""
+    with input_errors():
+        from lfvsim.experiments.recommend import check_slo
+        from lfvsim.report import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
+
+        check_slo(max_throttle_rate, None, confidence)
+        name = kind.value
+        _check_image_name(output)
+        if name in RUN_KINDS:
+            data = read_run(input_path)
+        else:
+            _check_sweep_input(name, input_path)
+            data = read_sweep(input_path)
+        figure = render_figure(
+            name, data, max_throttle_rate=max_throttle_rate, confidence=confidence
+        )
+        save_figure(figure, output)
+    typer.echo(f"wrote {output}")
+
+
+@app.command()
+def report(
+    scenario_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="SCENARIO",
+            help="Scenario TOML file (simulated now), or a folder written by 'lfvsim run --out'.",
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Report file: report.html or report.md.")
+    ],
+    sweep: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="RESULTS",
+            help="Sweep results (.parquet/.csv from 'lfvsim sweep -o'): adds the "
+            "recommendation, the cost/throttle frontier and the heatmaps.",
+        ),
+    ] = None,
+    format: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            help="html: one self-contained file; md: Markdown with PNG images beside it. "
+            "Default: from the output's name.",
+        ),
+    ] = None,
+    max_throttle_rate: MaxThrottleOpt = 0.001,
+    max_p99_latency_s: Annotated[
+        float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")
+    ] = None,
+    confidence: ConfidenceOpt = 0.95,
+    trace: Annotated[
+        Path | None, typer.Option(help="Replay this trace instead of the scenario's traffic.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the simulated run.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+) -> None:
+    """Write a report to share: summary, recommendation, figures, StartModel request."""
+    with input_errors():
+        from lfvsim.experiments.recommend import check_slo
+        from lfvsim.report import build_report, read_run, read_sweep, report_format
+        from lfvsim.scenario import load_scenario
+        from lfvsim.traces.schema import traffic_for_file
+
+        check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+        fmt = report_format(output, None if format is None else format.value)
+        table = None if sweep is None else read_sweep(sweep)
+        if scenario_path.is_dir():
+            if trace is not None or seed is not None:
+                raise InputError(
+                    f"'{scenario_path}' is a finished run: --trace and --seed apply to a "
+                    "scenario file; give the scenario TOML instead"
+                )
+            run = read_run(scenario_path)
+        else:
+            run = load_scenario(scenario_path)
+            if trace is not None:
+                run = run.with_overrides(
+                    {"traffic": traffic_for_file(trace)}, source="command-line options"
+                )
+        built = build_report(
+            run,
+            sweep=table,
+            seed=seed,
+            max_throttle_rate=max_throttle_rate,
+            max_p99_latency_s=max_p99_latency_s,
+            confidence=confidence,
+            title=title,
+            source=str(scenario_path),
+            sweep_source=None if sweep is None else str(sweep),
+        )
+        paths = built.write(output, fmt)
+    extra = f" and {len(paths) - 1} images beside it" if len(paths) > 1 else ""
+    typer.echo(f"wrote {output}{extra}")
+    if built.recommendation is not None and not built.recommendation.met:
+        typer.echo("no configuration in the sweep meets the SLO; the report says what to try")
+
+
+def _check_image_name(output: Path) -> None:
+    from lfvsim.report import IMAGE_FORMATS
+
+    if output.suffix.lower() not in IMAGE_FORMATS:
+        raise InputError(
+            f"output '{output}': unknown image format '{output.suffix}'; end the name in "
+            f"{', '.join(IMAGE_FORMATS)}"
+        )
+
+
+def _check_sweep_input(kind: str, path: Path) -> None:
+    if path.is_dir():
+        raise InputError(
+            f"'{kind}' draws a sweep, and '{path}' is a folder (a run?); give the .parquet "
+            "or .csv that lfvsim sweep -o wrote, or use the kinds timeline and daily-cost"
+        )

@@ -1,0 +1,1044 @@
+"""Pictures of runs and sweeps (matplotlib).
+
+Every function takes the data and ``ax=None`` and returns the Axes it drew on. Pass an
+Axes to place the picture in a figure of your own; without one, a new figure is made with
+pyplot, so the picture shows in a notebook.
+
+- :func:`plot_timeline`: offered load against serving capacity, minute by minute, with the
+  in-service and desired units stepping and the throttled requests marked.
+- :func:`plot_daily_cost`: cost per day (per hour for runs shorter than two days), split
+  into the MinInferenceUnits that always run and the units auto-scaling added.
+- :func:`plot_frontier`: monthly cost against throttle rate over a sweep, with confidence
+  bars, the SLO and the recommended configuration.
+- :func:`plot_heatmap` (and :func:`plot_cost_heatmap`, :func:`plot_throttle_heatmap`): a
+  figure of a sweep over (MinInferenceUnits, MaxInferenceUnits).
+
+Runs are :class:`lfvsim.Result` objects, from :func:`lfvsim.simulate` or read back from an
+``lfvsim run --out`` folder with :func:`lfvsim.report.read_run`. Sweeps are the tidy tables
+of :func:`lfvsim.experiments.sweep` (one row per configuration x replication) or their
+:func:`lfvsim.experiments.aggregate`.
+
+>>> from lfvsim.plots import plot_timeline
+>>> ax = plot_timeline(lfvsim.simulate(scenario, seed=1))
+>>> ax.figure.savefig("timeline.png")
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib import colors, ticker
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from lfvsim.errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from lfvsim.experiments import Recommendation
+
+__all__ = [
+    "HEATMAP_METRICS",
+    "plot_cost_heatmap",
+    "plot_daily_cost",
+    "plot_frontier",
+    "plot_heatmap",
+    "plot_throttle_heatmap",
+    "plot_timeline",
+    "sweep_summary",
+]
+
+TIMELINE_COLUMNS = (
+    "offered_requests",
+    "ThrottledCount",
+    "InServiceInferenceUnits",
+    "DesiredInferenceUnits",
+    "MinInferenceUnits",
+)
+"""Timeline columns :func:`plot_timeline` needs."""
+
+HEATMAP_METRICS: dict[str, str] = {
+    "monthly_cost_usd": "monthly cost (USD, 730 h)",
+    "throttle_rate": "throttle rate (% of requests)",
+    "throttle_rate_upper": "throttle rate, upper confidence bound (%)",
+    "latency_p99_s": "p99 latency (s)",
+    "mean_units": "mean units in service",
+}
+"""Metrics :func:`plot_heatmap` can show, with their colour-bar labels."""
+
+_BINS_MIN = (1, 5, 15, 60, 180, 1440)
+_MAX_POINTS = 1500
+_THROTTLE = "#d62728"
+_CAPACITY = "#2ca02c"
+_OFFERED = "#1f77b4"
+_DESIRED = "#ff7f0e"
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+def plot_timeline(
+    run: Any,
+    ax: Axes | None = None,
+    *,
+    tps_per_unit: float | None = None,
+    resample_min: int | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Offered load against serving capacity, with units stepping and throttling marked.
+
+    The left axis is requests per second. Serving capacity is ``InServiceInferenceUnits``
+    x the nominal throughput of one unit (``slots / latency_mean_s``, an assumption: AWS
+    does not publish it); the right axis reads the same lines in inference units, so the
+    capacity line is also the in-service units, and the dashed line the desired units. Red
+    shading is the throttled requests per second, and red ticks along the top mark every
+    minute (or bin) with any throttling, however little.
+
+    Parameters
+    ----------
+    run : Result or pandas.DataFrame
+        A run (:func:`lfvsim.simulate`, :func:`lfvsim.report.read_run`), or its
+        ``timeline`` alone (then give ``tps_per_unit``).
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+    tps_per_unit : float, optional
+        Nominal requests per second of one unit; default: the run's scenario's.
+    resample_min : int, optional
+        Minutes per plotted point (means over each bin); default: 1 for up to a day, then
+        the smallest of 5, 15, 60, 180 or 1440 that keeps at most 1,500 points.
+    title : str, optional
+        Default: the model and its Min / Max.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    timeline, scenario = _run_parts(run)
+    _require(timeline, TIMELINE_COLUMNS, "timeline")
+    if tps_per_unit is None:
+        if scenario is None:
+            raise ValueError("a bare timeline needs tps_per_unit (slots / latency_mean_s)")
+        tps_per_unit = scenario.unit.nominal_tps
+    if not tps_per_unit > 0:
+        raise ValueError(f"tps_per_unit {tps_per_unit}: give a positive number")
+    ax = _axes(ax, (11, 4.8))
+    if timeline.empty:
+        raise InputError("the timeline has no rows; nothing to plot")
+    step = resample_min or _bin_minutes(len(timeline))
+    per_min = pd.DataFrame(
+        {
+            "offered": _values(timeline, "offered_requests") / 60.0,
+            "throttled": _values(timeline, "ThrottledCount") / 60.0,
+            "throttled_count": _values(timeline, "ThrottledCount"),
+            "in_service": _values(timeline, "InServiceInferenceUnits"),
+            "desired": _values(timeline, "DesiredInferenceUnits"),
+            "hosted": _values(timeline, "hosted") if "hosted" in timeline else 1.0,
+        },
+        index=_naive_utc(timeline.index),
+    )
+    if step > 1:
+        binned = per_min.resample(f"{step}min", origin="start").mean()
+        binned["throttled_count"] = (
+            per_min["throttled_count"].resample(f"{step}min", origin="start").sum()
+        )
+        per_min = binned
+    x = _edges(per_min.index, step)
+
+    hosted = per_min["hosted"].to_numpy()
+    if (hosted < 0.5).any():
+        refused = (
+            int(timeline["unavailable_requests"].sum()) if "unavailable_requests" in timeline else 0
+        )
+        ax.fill_between(
+            x,
+            0,
+            1,
+            where=np.append(hosted < 0.5, hosted[-1] < 0.5),
+            step="post",
+            transform=ax.get_xaxis_transform(),
+            color="0.9",
+            lw=0,
+            label="model not hosted"
+            + (f" ({refused:,} requests refused as unavailable)" if refused else ""),
+        )
+    throttled = per_min["throttled"].to_numpy()
+    total_throttled = int(timeline["ThrottledCount"].sum())
+    total_offered = int(timeline["offered_requests"].sum())
+    if total_throttled:
+        share = 100.0 * total_throttled / total_offered if total_offered else 0.0
+        ax.fill_between(
+            x,
+            0,
+            _closed(throttled),
+            step="post",
+            color=_THROTTLE,
+            alpha=0.75,
+            lw=0,
+            label=f"throttled ({total_throttled:,} requests, {share:.3g}% of offered)",
+        )
+        hit = per_min["throttled_count"].to_numpy() > 0
+        centres = x[:-1][hit] + (x[1:][hit] - x[:-1][hit]) / 2
+        ax.plot(
+            centres,
+            np.full(len(centres), 0.985),
+            ls="none",
+            marker="|",
+            ms=6,
+            alpha=0.7,
+            color=_THROTTLE,
+            transform=ax.get_xaxis_transform(),
+            label=f"{'minute' if step == 1 else 'bin'} with throttling (top ticks)",
+        )
+    offered = per_min["offered"].to_numpy()
+    capacity = per_min["in_service"].to_numpy() * tps_per_unit
+    desired = per_min["desired"].to_numpy() * tps_per_unit
+    ax.step(x, _closed(offered), where="post", color=_OFFERED, lw=1.0, label="offered load")
+    ax.step(
+        x,
+        _closed(capacity),
+        where="post",
+        color=_CAPACITY,
+        lw=2.0,
+        label=f"serving capacity: units in service × {tps_per_unit:.3g} TPS (assumed)",
+    )
+    ax.step(
+        x,
+        _closed(desired),
+        where="post",
+        color=_DESIRED,
+        lw=1.2,
+        ls="--",
+        label="desired units (DesiredInferenceUnits)",
+    )
+
+    top = float(np.nanmax([np.nanmax(offered), np.nanmax(capacity), np.nanmax(desired)]))
+    top = top if top > 0 else tps_per_unit
+    limits = _unit_limits(timeline)
+    for name, units in limits:
+        level = units * tps_per_unit
+        if level <= 1.6 * top:
+            top = max(top, level)
+            ax.axhline(level, color="0.45", lw=0.8, ls=":", zorder=0)
+            ax.annotate(
+                f"{name} {units}",
+                (1.0, level),
+                xycoords=("axes fraction", "data"),
+                xytext=(-4, 2),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize="x-small",
+                color="0.35",
+            )
+    ax.set_ylim(0, top * 1.12)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylabel("requests per second (TPS)")
+    ax.set_xlabel(_time_label(per_min.index, "time (UTC)"))
+    _date_axis(ax)
+    units_axis = ax.secondary_yaxis(
+        "right", functions=(lambda y: y / tps_per_unit, lambda u: u * tps_per_unit)
+    )
+    units_axis.set_ylabel("inference units")
+    units_axis.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    if title is None:
+        title = "Offered load vs serving capacity"
+        if scenario is not None:
+            title += f": {_model_name(scenario)}"
+        if limits:
+            title += ", " + ", ".join(f"{n} {u}" for n, u in limits)
+    if step > 1:
+        title += f" ({_bin_text(step)} means)"
+    ax.set_title(title, fontsize="medium")
+    ax.grid(axis="y", color="0.92", lw=0.6)
+    handles, labels = ax.get_legend_handles_labels()
+    order = ("offered", "serving", "desired", "throttled", "minute", "bin", "model")
+    ranked = sorted(
+        zip(handles, labels, strict=True),
+        key=lambda hl: next((i for i, p in enumerate(order) if hl[1].startswith(p)), 99),
+    )
+    ax.legend(
+        [h for h, _ in ranked],
+        [label for _, label in ranked],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncols=2,
+        fontsize="small",
+        frameon=False,
+    )
+    return ax
+
+
+def plot_daily_cost(
+    run: Any,
+    ax: Axes | None = None,
+    *,
+    freq: str | None = None,
+    price_per_unit_hour_usd: float | None = None,
+) -> Axes:
+    """Cost per day, split into the Min units that always run and the units added above Min.
+
+    Parameters
+    ----------
+    run : Result or pandas.DataFrame
+        A run, or its ``timeline`` (then give ``price_per_unit_hour_usd``). Uses
+        ``billed_units`` (units billed each minute) and ``MinInferenceUnits``.
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+    freq : {'D', 'h'}, optional
+        Bar length: a day or an hour; default: a day, or an hour for runs shorter than two
+        days (a one-day run would be a single bar).
+    price_per_unit_hour_usd : float, optional
+        Default: the run's price.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    timeline, scenario = _run_parts(run)
+    _require(timeline, ("billed_units", "MinInferenceUnits"), "timeline")
+    price = price_per_unit_hour_usd
+    if price is None:
+        if scenario is None:
+            raise ValueError("a bare timeline needs price_per_unit_hour_usd")
+        price = scenario.price_per_unit_hour_usd
+    if timeline.empty:
+        raise InputError("the timeline has no rows; nothing to plot")
+    if freq is None:
+        freq = "D" if len(timeline) >= 2 * 1440 else "h"
+    if freq not in ("D", "h"):
+        raise ValueError(f"freq {freq!r}: use 'D' (days) or 'h' (hours)")
+    ax = _axes(ax, (11, 4.2))
+    billed = _values(timeline, "billed_units")
+    base = np.minimum(billed, _values(timeline, "MinInferenceUnits"))
+    frame = pd.DataFrame(
+        {"base": base / 60.0 * price, "extra": (billed - base) / 60.0 * price, "minutes": 1},
+        index=_naive_utc(timeline.index),
+    )
+    bins = frame.resample(freq).sum()
+    full = 1440 if freq == "D" else 60
+    width_days = 1.0 if freq == "D" else 1.0 / 24.0
+    left = mdates.date2num(bins.index.to_pydatetime())
+    centre = left + width_days / 2
+    width = 0.8 * width_days
+    partial = bins["minutes"].to_numpy() < full
+    alpha = np.where(partial, 0.5, 1.0)
+    base_bars = ax.bar(
+        centre,
+        bins["base"],
+        width,
+        color="#4c72b0",
+        label="MinInferenceUnits (the floor while hosted)",
+    )
+    totals = bins["base"] + bins["extra"]
+    top_bars = base_bars
+    if bins["extra"].sum() > 0:
+        top_bars = ax.bar(
+            centre,
+            bins["extra"],
+            width,
+            bottom=bins["base"],
+            color="#dd8452",
+            label="units above Min (added by auto-scaling)",
+        )
+    for bars in (base_bars, top_bars):
+        for patch, a in zip(bars, alpha, strict=True):
+            patch.set_alpha(a)
+    if len(bins) <= 40:
+        ax.bar_label(
+            top_bars,
+            labels=[_money(t) for t in totals],
+            padding=2,
+            fontsize="x-small" if len(bins) > 14 else "small",
+        )
+    if partial.any():
+        ax.add_artist(
+            ax.legend(
+                handles=[Patch(color="0.6", alpha=0.5, label="pale: a partial period")],
+                loc="upper right",
+                fontsize="small",
+                frameon=False,
+            )
+        )
+    ax.legend(loc="upper left", fontsize="small", frameon=False)
+    per = "day" if freq == "D" else "hour"
+    total = float(totals.sum())
+    hours = len(timeline) / 60.0
+    ax.set_title(
+        f"Cost per {per} at USD {price:.2f} per unit-hour: USD {total:,.2f} over {hours:g} h",
+        fontsize="medium",
+    )
+    ax.set_ylabel(f"cost per {per} (USD)")
+    ax.set_xlabel(_time_label(bins.index, "date (UTC)" if freq == "D" else "time (UTC)"))
+    ax.set_ylim(0, max(float(totals.max()), 1e-9) * 1.22)
+    ax.set_xlim(left[0], left[-1] + width_days)
+    ax.yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.0f}"))
+    if freq == "D" and len(bins) <= 31:
+        # One label under each day's bar.
+        style = "%a %d %b" if len(bins) <= 14 else "%d"
+        ax.set_xticks(centre, [d.strftime(style) for d in bins.index])
+        ax.tick_params(axis="x", length=0)
+    else:
+        _date_axis(ax)
+    ax.grid(axis="y", color="0.92", lw=0.6)
+    ax.set_axisbelow(True)
+    return ax
+
+
+# --- sweeps ----------------------------------------------------------------------------------
+
+
+def sweep_summary(sweep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per configuration: a sweep's :func:`lfvsim.experiments.aggregate`.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        A sweep table (one row per configuration x replication), or its aggregate (with a
+        ``replications`` column), which is returned as is.
+    confidence : float
+        Level of the intervals and bounds.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    if "replications" in sweep.columns and "replication" not in sweep.columns:
+        return sweep
+    from lfvsim.experiments import aggregate
+
+    _require(
+        sweep,
+        ("min_units", "max_units", "oracle_bound", "monthly_cost_usd", "throttle_rate"),
+        "sweep table",
+    )
+    return aggregate(sweep, confidence)
+
+
+def plot_frontier(
+    sweep: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    recommendation: Recommendation | None = None,
+    max_throttle_rate: float | None = None,
+    confidence: float = 0.95,
+    labels: bool = True,
+) -> Axes:
+    """Monthly cost against throttle rate, one point per configuration, with confidence bars.
+
+    Filled points meet the SLO (the throttle rate's upper confidence bound is at most the
+    target), hollow ones do not; the grey line joins the configurations no cheaper
+    configuration beats on throttling (the frontier); the star is the recommendation; grey
+    diamonds are the oracle lower bounds. Labels read ``Min/Max`` (``fixed``: no
+    auto-scaling). The throttle axis is logarithmic above its smallest non-zero value.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        A sweep table (one row per configuration x replication) or its aggregate.
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+    recommendation : Recommendation, optional
+        Marks its choice and draws its SLO. Default: computed from a sweep table when
+        ``max_throttle_rate`` is given (needs two replications or more).
+    max_throttle_rate : float, optional
+        SLO target (a fraction, 0.001 = 0.1%) when no recommendation is given.
+    confidence : float
+        Level of the confidence bars (two-sided) and of the SLO bound (one-sided).
+    labels : bool
+        Write ``Min/Max`` beside the points.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    agg = sweep_summary(sweep, confidence)
+    recommendation = _recommendation(sweep, recommendation, max_throttle_rate, confidence)
+    if recommendation is not None:
+        max_throttle_rate = recommendation.max_throttle_rate
+        confidence = recommendation.confidence
+    ax = _axes(ax, (10, 6))
+    keys = _vary_keys(agg)
+    groups = list(agg.groupby(keys, sort=False)) if keys else [((), agg)]
+    conf = f"{100 * confidence:g}%"
+    rates = agg["throttle_rate"].to_numpy(dtype=float)
+    positive = [float(v) for v in rates if v > 0]
+    if max_throttle_rate:
+        positive.append(max_throttle_rate)
+    linthresh = 10 ** math.floor(math.log10(100 * min(positive))) if positive else 0.01
+    right = 100 * max(positive) if positive else 1.0
+    pending: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    for i, (values, g) in enumerate(groups):
+        color = f"C{i}" if keys else _OFFERED
+        values = values if isinstance(values, tuple) else (values,)
+        name = ", ".join(f"{k}={_value_text(v)}" for k, v in zip(keys, values, strict=True))
+        real = g[~g["oracle_bound"].astype(bool)]
+        oracle = g[g["oracle_bound"].astype(bool)]
+        passes = (
+            real["throttle_rate_upper"] <= max_throttle_rate
+            if max_throttle_rate is not None
+            else pd.Series(True, index=real.index)
+        )
+        _error_bars(ax, real, color)
+        for ok, face in ((True, color), (False, "white")):
+            part = real[passes == ok]
+            if len(part):
+                ax.plot(
+                    100 * part["throttle_rate"],
+                    part["monthly_cost_usd"],
+                    ls="none",
+                    marker="o",
+                    ms=6,
+                    mfc=face,
+                    mec=color,
+                    mew=1.3,
+                    zorder=3,
+                )
+        if len(oracle):
+            _error_bars(ax, oracle, "0.5")
+            ax.plot(
+                100 * oracle["throttle_rate"],
+                oracle["monthly_cost_usd"],
+                ls="none",
+                marker="D",
+                ms=6,
+                color="0.45",
+                zorder=3,
+            )
+        front = _pareto(real)
+        ax.plot(
+            100 * front["throttle_rate"],
+            front["monthly_cost_usd"],
+            color=color if keys else "0.55",
+            lw=1.0,
+            zorder=2,
+            label=f"frontier, {name}" if keys else None,
+        )
+        if labels:
+            pending.append((real, oracle))
+    if max_throttle_rate is not None:
+        ax.axvline(100 * max_throttle_rate, color=_THROTTLE, ls="--", lw=1.2, zorder=1)
+    choice = recommendation.choice if recommendation is not None else None
+    if choice is not None:
+        ax.plot(
+            100 * choice.throttle_rate,
+            choice.monthly_cost_usd,
+            marker="*",
+            ms=20,
+            mfc="gold",
+            mec="black",
+            mew=1.0,
+            ls="none",
+            zorder=4,
+        )
+    ax.set_xscale("symlog", linthresh=linthresh, linscale=0.6)
+    ax.set_xlim(-0.3 * linthresh, max(right * 2.5, 3 * linthresh))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_percent_tick))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.set_xlabel(f"throttle rate (% of requests; log scale above {linthresh:g}%)")
+    ax.set_ylabel("monthly cost (USD, 730 h)")
+    ax.yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylim(bottom=0, top=float(np.nanmax(agg["monthly_cost_high_usd"].fillna(0))) * 1.08 or 1)
+    reps = int(agg["replications"].max())
+    ax.set_title(
+        f"Cost vs throttling over {len(agg[~agg['oracle_bound'].astype(bool)])} "
+        f"configurations ({reps} replications each, bars: {conf} confidence intervals)",
+        fontsize="medium",
+    )
+    ax.grid(color="0.93", lw=0.6)
+    ax.set_axisbelow(True)
+    # Labels last: their placement needs the final axis limits.
+    placed: list[tuple[float, float]] = []
+    for real, oracle in pending:
+        _label_points(ax, real, oracle, placed, choice)
+    if choice is not None:
+        x, y = 100 * choice.throttle_rate, choice.monthly_cost_usd
+        frac = ax.transAxes.inverted().transform(ax.transData.transform((x, y)))
+        # Cheaper and less throttled than the choice is (nearly) empty: write there.
+        left = frac[0] > 0.4
+        ax.annotate(
+            f"recommended: {choice.label}\nUSD {choice.monthly_cost_usd:,.0f} a month",
+            (x, y),
+            xytext=(-30 if left else 30, -48 if frac[1] > 0.3 else 30),
+            textcoords="offset points",
+            ha="right" if left else "left",
+            va="center",
+            fontsize="small",
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.6", "alpha": 0.92},
+            arrowprops={"arrowstyle": "-", "color": "0.3", "lw": 0.8},
+            zorder=6,
+        )
+    handles = [
+        Line2D([], [], ls="none", marker="o", mfc=_OFFERED, mec=_OFFERED, label="meets the SLO"),
+        Line2D([], [], ls="none", marker="o", mfc="white", mec=_OFFERED, label="misses the SLO"),
+        Line2D([], [], color="0.55", lw=1.0, label="frontier (no cheaper one throttles less)"),
+    ]
+    if agg["oracle_bound"].astype(bool).any():
+        handles.append(
+            Line2D([], [], ls="none", marker="D", color="0.45", label="oracle lower bound")
+        )
+    if max_throttle_rate is not None:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=_THROTTLE,
+                ls="--",
+                label=f"SLO: upper {conf} bound ≤ {_percent(max_throttle_rate)}",
+            )
+        )
+    if choice is not None:
+        handles.append(
+            Line2D(
+                [], [], ls="none", marker="*", ms=14, mfc="gold", mec="black", label="recommended"
+            )
+        )
+    if keys:
+        handles += [
+            Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(_value_text, _tuple(v))))
+            for i, (v, _) in enumerate(groups)
+        ]
+    handles.append(Line2D([], [], ls="none", label="labels: Min/Max (fixed: no auto-scaling)"))
+    # Cheap and never throttled is impossible, so the lower left stays empty.
+    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    return ax
+
+
+def plot_heatmap(
+    sweep: pd.DataFrame,
+    metric: str = "monthly_cost_usd",
+    ax: Axes | None = None,
+    *,
+    recommendation: Recommendation | None = None,
+    max_throttle_rate: float | None = None,
+    confidence: float = 0.95,
+    colorbar: bool = True,
+) -> Axes:
+    """A sweep's metric over (MinInferenceUnits, MaxInferenceUnits), one cell each.
+
+    Rows are Min, columns Max, and the last column ``fixed`` is no auto-scaling (Max
+    unset). Each cell shows the mean and, below it, the spread over the replications: the
+    half-width of the confidence interval for cost, the upper confidence bound for the
+    throttle rate. Bold text meets the SLO; the framed cell is the recommendation. With
+    varied scenario keys each cell shows the worst case over the varied values.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        A sweep table or its aggregate.
+    metric : str
+        One of :data:`HEATMAP_METRICS`.
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+    recommendation : Recommendation, optional
+        Framed; default: computed when ``max_throttle_rate`` is given.
+    max_throttle_rate : float, optional
+        SLO target (a fraction) when no recommendation is given.
+    confidence : float
+        Level of the intervals and bounds.
+    colorbar : bool
+        Draw a colour bar.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if metric not in HEATMAP_METRICS:
+        raise ValueError(f"metric {metric!r}: use one of {', '.join(HEATMAP_METRICS)}")
+    agg = sweep_summary(sweep, confidence)
+    recommendation = _recommendation(sweep, recommendation, max_throttle_rate, confidence)
+    if recommendation is not None:
+        max_throttle_rate = recommendation.max_throttle_rate
+        confidence = recommendation.confidence
+    real = agg[~agg["oracle_bound"].astype(bool)]
+    if real.empty:
+        raise InputError("the sweep has no (Min, Max) configurations to show")
+    keys = _vary_keys(real)
+    cols = [
+        metric,
+        "monthly_cost_low_usd",
+        "monthly_cost_high_usd",
+        "throttle_rate_upper",
+    ]
+    cols = list(dict.fromkeys(c for c in cols if c in real.columns))
+    cells = (
+        real.assign(_max=real["max_units"].astype("float").fillna(np.inf))
+        .groupby(["min_units", "_max"], sort=True)[cols]
+        .max()
+    )
+    mins = sorted({int(m) for m in cells.index.get_level_values(0)})
+    maxs = sorted(set(cells.index.get_level_values(1)))
+    grid = np.full((len(mins), len(maxs)), np.nan)
+    for (lo, hi), row in cells.iterrows():
+        grid[mins.index(int(lo)), maxs.index(hi)] = row[metric]
+    ax = _axes(ax, (min(10.5, max(6.0, 2.2 + 0.62 * len(maxs))), max(3.2, 1.8 + 0.6 * len(mins))))
+    throttle = metric.startswith("throttle_rate")
+    shown = 100 * grid if throttle else grid
+    finite = shown[np.isfinite(shown)]
+    cmap = colors.ListedColormap(
+        mpl.colormaps["OrRd" if throttle else "YlGnBu"](np.linspace(0.05, 0.9, 256))
+    ).with_extremes(bad="white")
+    if throttle and (finite > 0).any():
+        floor = float(finite[finite > 0].min())
+        top = float(finite.max())
+        norm: colors.Normalize = colors.LogNorm(vmin=floor, vmax=max(top, floor * 10))
+        shown = np.where(np.isfinite(shown), np.maximum(shown, floor), np.nan)
+    else:
+        lo = float(finite.min()) if len(finite) else 0.0
+        hi = float(finite.max()) if len(finite) else 1.0
+        norm = colors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+    image = ax.imshow(
+        np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto", interpolation="none"
+    )
+    size = "small" if len(maxs) <= 8 else ("x-small" if len(maxs) <= 13 else 6)
+    choice = recommendation.choice if recommendation is not None else None
+    for (lo, hi), row in cells.iterrows():
+        r, c = mins.index(int(lo)), maxs.index(hi)
+        value = row[metric]
+        if not np.isfinite(value):
+            continue
+        meets = max_throttle_rate is not None and row["throttle_rate_upper"] <= max_throttle_rate
+        text = _cell_text(metric, row)
+        rgba = cmap(norm(shown[r, c]))
+        dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
+        ax.text(
+            c,
+            r,
+            text,
+            ha="center",
+            va="center",
+            fontsize=size,
+            color="white" if dark else "black",
+            fontweight="bold" if meets else "normal",
+        )
+        if (
+            choice is not None
+            and int(lo) == choice.min_units
+            and hi == (np.inf if choice.max_units is None else choice.max_units)
+        ):
+            ax.add_patch(
+                Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="black", lw=3, zorder=4)
+            )
+    for r in range(len(mins)):
+        for c in range(len(maxs)):
+            if not np.isfinite(grid[r, c]):
+                ax.text(c, r, "-", ha="center", va="center", fontsize=size, color="0.7")
+    ax.set_xticks(range(len(maxs)), [_max_label(m) for m in maxs])
+    ax.set_yticks(range(len(mins)), [str(m) for m in mins])
+    ax.set_xticks(np.arange(len(maxs) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(mins) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", lw=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel("MaxInferenceUnits (fixed: no auto-scaling)")
+    ax.set_ylabel("MinInferenceUnits")
+    name = {"monthly_cost_usd": "Monthly cost", "throttle_rate": "Throttle rate"}.get(
+        metric, HEATMAP_METRICS[metric].capitalize()
+    )
+    lines = [f"{name} by MinInferenceUnits and MaxInferenceUnits"]
+    notes = []
+    if metric == "monthly_cost_usd":
+        notes.append(f"USD a month, ± half the {100 * confidence:g}% interval")
+    elif metric == "throttle_rate":
+        notes.append(f"mean, and ≤ its upper {100 * confidence:g}% bound")
+    if max_throttle_rate is not None:
+        notes.append(f"bold: meets the SLO (bound ≤ {_percent(max_throttle_rate)})")
+    if choice is not None:
+        notes.append("framed: recommended")
+    if keys:
+        notes.append("worst case over " + ", ".join(keys))
+    if notes:
+        lines.append("; ".join(notes))
+    ax.set_title("\n".join(lines), fontsize="medium")
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
+        bar.set_label(HEATMAP_METRICS[metric])
+        if throttle:
+            bar.formatter = ticker.FuncFormatter(_percent_tick)
+            bar.update_ticks()
+        elif metric == "monthly_cost_usd":
+            bar.formatter = ticker.StrMethodFormatter("{x:,.0f}")
+            bar.update_ticks()
+    return ax
+
+
+def plot_cost_heatmap(sweep: pd.DataFrame, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """:func:`plot_heatmap` of the monthly cost (USD)."""
+    return plot_heatmap(sweep, "monthly_cost_usd", ax, **kwargs)
+
+
+def plot_throttle_heatmap(sweep: pd.DataFrame, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """:func:`plot_heatmap` of the throttle rate (%)."""
+    return plot_heatmap(sweep, "throttle_rate", ax, **kwargs)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _run_parts(run: Any) -> tuple[pd.DataFrame, Any]:
+    if isinstance(run, pd.DataFrame):
+        return run, None
+    timeline = getattr(run, "timeline", None)
+    if not isinstance(timeline, pd.DataFrame):
+        raise TypeError(f"expected a Result (or its timeline DataFrame), got {type(run).__name__}")
+    return timeline, getattr(run, "scenario", None)
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"the {what} has no column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}; give the output of lfvsim"
+        )
+
+
+def _values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _naive_utc(index: pd.Index) -> pd.DatetimeIndex:
+    index = pd.DatetimeIndex(index)
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    return index
+
+
+def _bin_minutes(rows: int) -> int:
+    if rows <= 1440:
+        return 1
+    for step in _BINS_MIN:
+        if rows / step <= _MAX_POINTS:
+            return step
+    return _BINS_MIN[-1]
+
+
+def _bin_text(step: int) -> str:
+    if step % 1440 == 0:
+        return f"{step // 1440}-day"
+    if step % 60 == 0:
+        return f"{step // 60}-hour"
+    return f"{step}-minute"
+
+
+def _edges(index: pd.DatetimeIndex, step: int) -> np.ndarray:
+    """Bin edges as matplotlib date numbers: one more than bins."""
+    start = mdates.date2num(index.to_pydatetime())
+    return np.append(start, start[-1] + step / 1440.0)
+
+
+def _closed(values: np.ndarray) -> np.ndarray:
+    """Repeat the last value so a ``post`` step covers the last bin."""
+    values = np.asarray(values, dtype=float)
+    return np.append(values, values[-1])
+
+
+def _date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def _time_label(index: pd.DatetimeIndex, label: str) -> str:
+    """``time (UTC), 2026-01-05 to 2026-01-06``: the dates the ticks may not show."""
+    first, last = index[0], index[-1]
+    if first.date() == last.date():
+        return f"{label}, {first:%Y-%m-%d}"
+    return f"{label}, {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
+def _unit_limits(timeline: pd.DataFrame) -> list[tuple[str, int]]:
+    out = []
+    lo = timeline["MinInferenceUnits"].dropna()
+    if len(lo):
+        out.append(("Min", int(lo.iloc[0])))
+    if "MaxInferenceUnits" in timeline:
+        hi = pd.to_numeric(timeline["MaxInferenceUnits"], errors="coerce").dropna()
+        if len(hi) and not (out and int(hi.iloc[0]) == out[0][1]):
+            out.append(("Max", int(hi.iloc[0])))
+    return out
+
+
+def _model_name(scenario: Any) -> str:
+    model = scenario.model
+    return f"{model.project} v{model.version}"
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def _percent(rate: float) -> str:
+    return f"{100 * rate:.3g}%"
+
+
+def _percent_tick(value: float, _pos: Any = None) -> str:
+    if value == 0:
+        return "0%"
+    return f"{value:.6g}%"
+
+
+def _value_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _tuple(value: Any) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _max_label(value: float) -> str:
+    return "fixed" if not np.isfinite(value) else str(int(value))
+
+
+def _vary_keys(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if "." in str(c)]
+
+
+def _recommendation(
+    sweep: pd.DataFrame,
+    recommendation: Recommendation | None,
+    max_throttle_rate: float | None,
+    confidence: float,
+) -> Recommendation | None:
+    if recommendation is not None or max_throttle_rate is None:
+        return recommendation
+    if "replication" not in sweep.columns or sweep["seed"].nunique() < 2:
+        return None  # an aggregate, or too few replications for a bound
+    from lfvsim.experiments import recommend
+
+    return recommend(sweep, max_throttle_rate, confidence=confidence)
+
+
+def _error_bars(ax: Axes, rows: pd.DataFrame, color: str) -> None:
+    if rows.empty:
+        return
+    x = 100 * rows["throttle_rate"].to_numpy(dtype=float)
+    y = rows["monthly_cost_usd"].to_numpy(dtype=float)
+    x_lo = 100 * np.clip(rows["throttle_rate_low"].to_numpy(dtype=float), 0, None)
+    x_hi = 100 * rows["throttle_rate_high"].to_numpy(dtype=float)
+    y_lo = rows["monthly_cost_low_usd"].to_numpy(dtype=float)
+    y_hi = rows["monthly_cost_high_usd"].to_numpy(dtype=float)
+    xerr = np.nan_to_num(np.clip([x - x_lo, x_hi - x], 0, None))
+    yerr = np.nan_to_num(np.clip([y - y_lo, y_hi - y], 0, None))
+    ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="none", ecolor=color, alpha=0.55, lw=1, capsize=2.5)
+
+
+def _pareto(rows: pd.DataFrame) -> pd.DataFrame:
+    """Configurations that no cheaper (or equally cheap) one beats on throttling."""
+    ordered = rows.sort_values(["monthly_cost_usd", "throttle_rate"])
+    keep, best = [], math.inf
+    for i, rate in zip(ordered.index, ordered["throttle_rate"], strict=True):
+        if rate < best:
+            keep.append(i)
+            best = rate
+    return ordered.loc[keep]
+
+
+def _label_points(
+    ax: Axes,
+    real: pd.DataFrame,
+    oracle: pd.DataFrame,
+    placed: list[tuple[float, float]],
+    choice: Any,
+) -> None:
+    """``Min/Max`` beside each point; configurations with the same figures share one label.
+
+    A label that would overlap one already written (within a line of text) moves up a line;
+    ``placed`` holds the display positions written so far.
+    """
+    groups: dict[tuple[float, float], list[tuple[int, int | None]]] = {}
+    for _, row in real.iterrows():
+        key = (round(float(row["throttle_rate"]), 9), round(float(row["monthly_cost_usd"]), 4))
+        hi = None if pd.isna(row["max_units"]) else int(row["max_units"])
+        groups.setdefault(key, []).append((int(row["min_units"]), hi))
+    items = [(rate, cost, _config_text(configs)) for (rate, cost), configs in groups.items()]
+    if choice is not None:
+        alone = (choice.min_units, choice.max_units)
+        items = [
+            (r, c, t)
+            for (r, c, t), configs in zip(items, groups.values(), strict=True)
+            if configs != [alone]
+        ]
+    items += [
+        (
+            float(row["throttle_rate"]),
+            float(row["monthly_cost_usd"]),
+            f"oracle, Min {int(row['min_units'])}",
+        )
+        for _, row in oracle.iterrows()
+    ]
+    for rate, cost, text in sorted(items, key=lambda item: item[1]):
+        px, py = ax.transData.transform((100 * rate, cost))
+        dy = 4.0
+        while any(abs(px - qx) < 70 and abs(py + dy - qy) < 10 for qx, qy in placed):
+            dy += 10.0
+        placed.append((px, py + dy))
+        ax.annotate(
+            text,
+            (100 * rate, cost),
+            xytext=(6, dy * 72 / ax.figure.dpi),
+            textcoords="offset points",
+            va="bottom",
+            fontsize="x-small",
+            color="0.4" if text.startswith("oracle") else "0.2",
+        )
+
+
+def _config_text(configs: list[tuple[int, int | None]]) -> str:
+    """``1/2-4,fixed 2/3``: Min/Max with runs of Max collapsed."""
+    by_min: dict[int, list[int | None]] = {}
+    for lo, hi in configs:
+        by_min.setdefault(lo, []).append(hi)
+    parts = []
+    for lo in sorted(by_min):
+        his = sorted(h for h in by_min[lo] if h is not None)
+        runs: list[str] = []
+        start = prev = None
+        for h in [*his, None]:
+            if h is not None and prev is not None and h == prev + 1:
+                prev = h
+                continue
+            if start is not None:
+                runs.append(str(start) if start == prev else f"{start}-{prev}")
+            start = prev = h
+        if None in by_min[lo]:
+            runs.append("fixed")
+        parts.append(f"{lo}/{','.join(runs)}")
+    return " ".join(parts)
+
+
+def _cell_text(metric: str, row: pd.Series) -> str:
+    value = float(row[metric])
+    if metric == "monthly_cost_usd":
+        half = (float(row["monthly_cost_high_usd"]) - float(row["monthly_cost_low_usd"])) / 2
+        text = f"{value:,.0f}"
+        if math.isfinite(half) and half >= 0.5:
+            text += f"\n±{half:,.0f}"
+        return text
+    if metric == "throttle_rate":
+        return f"{_rate_text(value)}\n≤{_rate_text(float(row['throttle_rate_upper']))}"
+    if metric == "throttle_rate_upper":
+        return _rate_text(value)
+    if metric == "latency_p99_s":
+        return f"{value:.3g} s"
+    return f"{value:.3g}"
+
+
+def _rate_text(rate: float) -> str:
+    if rate == 0:
+        return "0%"
+    return f"{100 * rate:.2g}%"

@@ -1,0 +1,294 @@
+"""The report as a small document of blocks, rendered to self-contained HTML or Markdown.
+
+:mod:`lfvsim.report` decides what a report says; this module only lays it out. The HTML
+has inline CSS, images as ``data:`` URIs, no scripts and no links, so it opens offline and
+survives being mailed. The Markdown refers to images written beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+
+__all__ = [
+    "Block",
+    "Callout",
+    "Code",
+    "Document",
+    "Figure",
+    "KeyFigures",
+    "Paragraph",
+    "Section",
+    "Table",
+    "render_html",
+    "render_markdown",
+]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of plain text; ``strong`` text is shown bold before it."""
+
+    text: str
+    strong: str = ""
+
+
+@dataclass(frozen=True)
+class Callout:
+    """A highlighted paragraph; ``kind`` is ``note``, ``good`` or ``warn``."""
+
+    text: str
+    kind: str = "note"
+    strong: str = ""
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    """Headline numbers: ``(label, value, detail)`` each."""
+
+    items: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of text; rows in ``highlight`` (indexes) are marked."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    highlight: frozenset[int] = frozenset()
+    numeric: frozenset[int] = frozenset()
+    """Column indexes aligned right."""
+
+
+@dataclass(frozen=True)
+class Code:
+    """Preformatted text; lines containing ``mark`` are highlighted in HTML."""
+
+    text: str
+    language: str = ""
+    caption: str = ""
+    mark: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A PNG picture with a title and a caption."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+    alt: str
+
+
+Block = Paragraph | Callout | KeyFigures | Table | Code | Figure
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of the report; ``id`` becomes the HTML element id."""
+
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A title, a line under it, and sections."""
+
+    title: str
+    subtitle: str
+    sections: tuple[Section, ...]
+    footer: str = ""
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: #1d232a; background: #ffffff; margin: 0; line-height: 1.45; font-size: 15px; }
+main { max-width: 64rem; margin: 0 auto; padding: 1.5rem 1.5rem 3rem; }
+header { border-bottom: 3px solid #2b6cb0; margin-bottom: 1.2rem; padding-bottom: 0.6rem; }
+h1 { font-size: 1.7rem; margin: 0 0 0.3rem; }
+h2 { font-size: 1.25rem; margin: 2.2rem 0 0.7rem; padding-bottom: 0.25rem;
+  border-bottom: 1px solid #d5dbe3; }
+h3 { font-size: 1.05rem; margin: 1.6rem 0 0.4rem; }
+.subtitle { color: #4a5563; margin: 0; }
+nav { font-size: 0.9rem; color: #4a5563; margin: 0.5rem 0 0; }
+nav span + span::before { content: " \\00b7  "; }
+p { margin: 0.5rem 0; }
+.callout { border-left: 4px solid #2b6cb0; background: #eef4fb; padding: 0.6rem 0.9rem;
+  margin: 0.8rem 0; border-radius: 0 4px 4px 0; }
+.callout.good { border-color: #2f855a; background: #edf7f1; }
+.callout.warn { border-color: #c05621; background: #fdf3ea; }
+.figures-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr));
+  gap: 0.7rem; margin: 0.8rem 0; }
+.kf { border: 1px solid #d5dbe3; border-radius: 6px; padding: 0.55rem 0.8rem;
+  background: #fafbfc; }
+.kf .label { font-size: 0.8rem; color: #4a5563; text-transform: uppercase;
+  letter-spacing: 0.03em; }
+.kf .value { font-size: 1.35rem; font-weight: 600; margin: 0.1rem 0; }
+.kf .detail { font-size: 0.82rem; color: #4a5563; }
+table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-size: 0.9rem;
+  width: 100%; }
+th, td { border-bottom: 1px solid #e2e7ee; padding: 0.3rem 0.55rem; text-align: left;
+  vertical-align: top; }
+th { background: #f3f5f8; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.hl td { background: #fff7d6; font-weight: 600; }
+pre { background: #f6f8fa; border: 1px solid #e2e7ee; border-radius: 4px;
+  padding: 0.6rem 0.8rem; font-size: 0.82rem; line-height: 1.35;
+  white-space: pre-wrap; overflow-wrap: break-word; }
+pre .mark { background: #fff1b8; display: inline-block; min-width: 100%; }
+code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.code-caption { font-size: 0.85rem; color: #4a5563; margin: 0.8rem 0 0.2rem; }
+figure { margin: 0.8rem 0 1.6rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e2e7ee; }
+figcaption { font-size: 0.88rem; color: #4a5563; margin-top: 0.3rem; }
+footer { margin-top: 2.5rem; font-size: 0.82rem; color: #66707c;
+  border-top: 1px solid #d5dbe3; padding-top: 0.6rem; }
+@media print { main { max-width: none; } h2 { break-after: avoid; }
+  figure { break-inside: avoid; } }
+"""
+
+
+def render_html(doc: Document) -> str:
+    """One self-contained HTML page: inline CSS, images as data URIs, no scripts, no links."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(doc.title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        "<header>",
+        f"<h1>{e(doc.title)}</h1>",
+        f'<p class="subtitle">{e(doc.subtitle)}</p>',
+        "<nav>" + "".join(f"<span>{e(s.title)}</span>" for s in doc.sections) + "</nav>",
+        "</header>",
+    ]
+    for section in doc.sections:
+        parts.append(f'<section id="{e(section.id)}">')
+        parts.append(f"<h2>{e(section.title)}</h2>")
+        parts += [_html_block(b) for b in section.blocks]
+        parts.append("</section>")
+    if doc.footer:
+        parts.append(f"<footer>{e(doc.footer)}</footer>")
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _html_block(block: Block) -> str:
+    e = html.escape
+    if isinstance(block, Paragraph):
+        strong = f"<strong>{e(block.strong)}</strong> " if block.strong else ""
+        return f"<p>{strong}{e(block.text)}</p>"
+    if isinstance(block, Callout):
+        strong = f"<strong>{e(block.strong)}</strong> " if block.strong else ""
+        return f'<div class="callout {e(block.kind)}">{strong}{e(block.text)}</div>'
+    if isinstance(block, KeyFigures):
+        cards = "".join(
+            f'<div class="kf"><div class="label">{e(label)}</div>'
+            f'<div class="value">{e(value)}</div><div class="detail">{e(detail)}</div></div>'
+            for label, value, detail in block.items
+        )
+        return f'<div class="figures-grid">{cards}</div>'
+    if isinstance(block, Table):
+        head = "".join(f"<th>{e(h)}</th>" for h in block.header)
+        rows = []
+        for i, row in enumerate(block.rows):
+            cls = ' class="hl"' if i in block.highlight else ""
+            cells = "".join(
+                f'<td class="num">{e(c)}</td>' if j in block.numeric else f"<td>{e(c)}</td>"
+                for j, c in enumerate(row)
+            )
+            rows.append(f"<tr{cls}>{cells}</tr>")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    if isinstance(block, Code):
+        lines = []
+        for line in block.text.rstrip("\n").split("\n"):
+            text = e(line)
+            if block.mark and block.mark in line:
+                text = f'<span class="mark">{text}</span>'
+            lines.append(text)
+        caption = f'<p class="code-caption">{e(block.caption)}</p>' if block.caption else ""
+        return f"{caption}<pre><code>{chr(10).join(lines)}</code></pre>"
+    if isinstance(block, Figure):
+        data = base64.b64encode(block.png).decode("ascii")
+        return (
+            f'<figure id="figure-{e(block.name)}"><h3>{e(block.title)}</h3>'
+            f'<img src="data:image/png;base64,{data}" alt="{e(block.alt)}">'
+            f"<figcaption>{e(block.caption)}</figcaption></figure>"
+        )
+    raise TypeError(f"unknown block {type(block).__name__}")
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+
+def render_markdown(doc: Document, images: dict[str, str]) -> str:
+    """Markdown; ``images`` maps each figure's name to the file name it is written to."""
+    parts = [f"# {doc.title}", "", f"_{_md_text(doc.subtitle)}_", ""]
+    for section in doc.sections:
+        parts += [f'<a id="{section.id}"></a>', "", f"## {section.title}", ""]
+        for block in section.blocks:
+            parts += [_md_block(block, images), ""]
+    if doc.footer:
+        parts += ["---", "", _md_text(doc.footer), ""]
+    return "\n".join(parts)
+
+
+def _md_text(text: str) -> str:
+    for ch in ("\\", "*", "_", "`", "[", "]", "<", ">", "|"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _md_block(block: Block, images: dict[str, str]) -> str:
+    if isinstance(block, Paragraph):
+        strong = f"**{_md_text(block.strong)}** " if block.strong else ""
+        return strong + _md_text(block.text)
+    if isinstance(block, Callout):
+        strong = f"**{_md_text(block.strong)}** " if block.strong else ""
+        return "> " + strong + _md_text(block.text)
+    if isinstance(block, KeyFigures):
+        return _md_table(
+            ("figure", "value", ""),
+            tuple((label, value, detail) for label, value, detail in block.items),
+            frozenset(),
+        )
+    if isinstance(block, Table):
+        return _md_table(block.header, block.rows, block.highlight)
+    if isinstance(block, Code):
+        caption = f"{_md_text(block.caption)}\n\n" if block.caption else ""
+        fence = "````" if "```" in block.text else "```"
+        return f"{caption}{fence}{block.language}\n{block.text.rstrip()}\n{fence}"
+    if isinstance(block, Figure):
+        return (
+            f"### {block.title}\n\n![{_md_text(block.alt)}]({images[block.name]})\n\n"
+            f"_{_md_text(block.caption)}_"
+        )
+    raise TypeError(f"unknown block {type(block).__name__}")
+
+
+def _md_table(
+    header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], highlight: frozenset[int]
+) -> str:
+    lines = [
+        "| " + " | ".join(_md_text(h) for h in header) + " |",
+        "|" + "|".join(" --- " for _ in header) + "|",
+    ]
+    for i, row in enumerate(rows):
+        cells = [_md_text(c) for c in row]
+        if i in highlight:
+            cells = [f"**{c}**" if c else c for c in cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
