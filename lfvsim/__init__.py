@@ -14,7 +14,7 @@ from lfvsim.engine import simulate
 from lfvsim.errors import InputError
 from lfvsim.result import Result, Summary
 from lfvsim.scenario import Scenario, load_scenario, render_toml
-from lfvsim.traces import constant, diurnal, read_csv_trace
+from lfvsim.traces import constant, describe_trace, diurnal, factory, read_csv_trace, read_trace
 
 __all__ = [
     "InputError",
@@ -22,9 +22,12 @@ __all__ = [
     "Scenario",
     "Summary",
     "constant",
+    "describe_trace",
     "diurnal",
+    "factory",
     "load_scenario",
     "read_csv_trace",
+    "read_trace",
     "render_toml",
     "simulate",
 ]

@@ -61,7 +61,7 @@ def test_out_writes_timeline_summary_and_scenario(cli, small, tmp_path):
     code, _, err = cli("run", small, "--out", out_dir)
     assert code == 0, err
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == ["scenario.toml", "summary.json", "timeline.csv", "units.csv"]
+    assert names == ["events.csv", "scenario.toml", "summary.json", "timeline.csv", "units.csv"]
     summary = json.loads((out_dir / "summary.json").read_text())
     timeline = (out_dir / "timeline.csv").read_text().splitlines()
     assert len(timeline) == 61  # header + 60 minutes
@@ -95,7 +95,7 @@ def test_every_bundled_scenario_runs(cli, path):
     assert code == 0, err
     data = json.loads(out)
     assert data["requests"] > 0
-    assert data["served"] + data["throttled"] == data["requests"]
+    assert data["served"] + data["throttled"] + data["unavailable"] == data["attempts"]
 
 
 def test_bundled_throttling_scenario_throttles_and_quickstart_scales():
@@ -227,3 +227,23 @@ def test_console_script_exits_2_without_traceback(tmp_path):
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert_clean_failure(proc.returncode, proc.stdout, proc.stderr, "max_units")
+
+
+def test_no_max_units_turns_auto_scaling_off(cli):
+    code, out, _ = cli("run", QUICKSTART, "--no-max-units", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["max_units"] is None and data["policy"] == "none"
+    assert data["unit_hours"] == pytest.approx(24.0)
+    both = cli("run", QUICKSTART, "--no-max-units", "--max-units", "3")
+    assert_clean_failure(*both, "contradict")
+
+
+def test_a_paginated_cloudwatch_export_replays_with_gaps_filled_on_request(cli):
+    pattern = str(ROOT / "scenarios" / "data" / "cloudwatch-export-*.json")
+    assert_clean_failure(*cli("run", QUICKSTART, "--trace", pattern), "fill_gaps")
+    code, out, err = cli("run", QUICKSTART, "--trace", pattern, "--fill-gaps", "zero", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["requests"] > 0
+    assert any("filled with count 0" in note for note in data["notes"])
+    assert_clean_failure(*cli("run", QUICKSTART, "--fill-gaps", "zero"), "--trace")

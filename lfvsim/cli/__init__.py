@@ -1,9 +1,11 @@
 """The ``lfvsim`` command line: parse, call the library, print.
 
-Each command lives in its own module and registers itself on :data:`app`.
+Each command lives in its own module and registers itself on :data:`app`; the import
+order below is the order ``lfvsim --help`` lists them in.
 """
 
-from lfvsim.cli import run  # noqa: F401  (registers the command)
+# ruff: noqa: I001, F401
+from lfvsim.cli import run, compare, experiments, trace, aws, plot
 from lfvsim.cli.app import app, entry_point
 
 __all__ = ["app", "entry_point"]

@@ -9,6 +9,7 @@ import typer
 
 from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.engine import simulate
+from lfvsim.errors import InputError
 from lfvsim.result import Result
 from lfvsim.scenario import Scenario, load_scenario, render_toml
 from lfvsim.traces.schema import traffic_for_file
@@ -20,7 +21,27 @@ __all__ = ["format_summary", "run"]
 def run(
     scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
     trace: Annotated[
-        Path | None, typer.Option(help="Replay this CSV trace instead of the scenario's traffic.")
+        Path | None,
+        typer.Option(
+            help="Replay this trace (CSV, Parquet or CloudWatch JSON) instead of the "
+            "scenario's traffic."
+        ),
+    ] = None,
+    fill_gaps: Annotated[
+        str | None,
+        typer.Option(
+            metavar="zero",
+            help="With --trace: count missing intervals as zero requests (CloudWatch writes "
+            "no datapoint for a minute without requests); reported in the notes.",
+        ),
+    ] = None,
+    describe_model: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Take the model (project, version, region, units) from saved "
+            "describe-model or describe-project-versions JSON.",
+        ),
     ] = None,
     min_units: Annotated[
         int | None, typer.Option(min=1, help="Override MinInferenceUnits.")
@@ -28,13 +49,25 @@ def run(
     max_units: Annotated[
         int | None, typer.Option(min=1, help="Override MaxInferenceUnits.")
     ] = None,
+    no_max_units: Annotated[
+        bool,
+        typer.Option("--no-max-units", help="Unset MaxInferenceUnits: no auto-scaling."),
+    ] = False,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Run N replications (seeds from SeedSequence(seed).spawn(N)) and report "
+            "each metric's mean and 95% confidence interval.",
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write timeline.csv, units.csv, summary.json, scenario.toml here."),
+        typer.Option(help="Write timeline, units, events, summary and scenario files here."),
     ] = None,
     show_config: Annotated[
         bool,
@@ -46,9 +79,22 @@ def run(
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
     with input_errors():
-        scenario = _scenario(scenario_path, trace, min_units, max_units)
+        if no_max_units and max_units is not None:
+            raise InputError("--max-units and --no-max-units contradict each other; keep one")
+        trace_options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
+        if trace_options and trace is None:
+            raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")
+        scenario = _scenario(
+            scenario_path, trace, min_units, max_units, describe_model, no_max_units,
+            trace_options,
+        )  # fmt: skip
         if show_config:
             typer.echo(render_toml(scenario), nl=False)
+            return
+        if replications is not None:
+            from lfvsim.cli.experiments import run_replications
+
+            run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
         with progress_bar() as progress:
             result = simulate(scenario, seed=seed, progress=progress)
@@ -59,20 +105,33 @@ def run(
     else:
         typer.echo(format_summary(result, scenario_path))
         if out is not None:
-            typer.echo(f"\nwrote {out}/: timeline.csv, units.csv, summary.json, scenario.toml")
+            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml"
+            typer.echo(f"\nwrote {out}/: {files}")
 
 
 def _scenario(
-    path: Path, trace: Path | None, min_units: int | None, max_units: int | None
+    path: Path,
+    trace: Path | None,
+    min_units: int | None,
+    max_units: int | None,
+    describe_model: Path | None = None,
+    no_max_units: bool = False,
+    trace_options: dict[str, Any] | None = None,
 ) -> Scenario:
     scenario = load_scenario(path)
+    if describe_model is not None:
+        from lfvsim.cli.aws import overlay_describe_model  # keeps `lfvsim --help` in order
+
+        scenario = overlay_describe_model(scenario, describe_model)
     overrides: dict[str, Any] = {}
     if trace is not None:
-        overrides["traffic"] = traffic_for_file(trace)
+        overrides["traffic"] = traffic_for_file(trace, **(trace_options or {}))
     if min_units is not None:
         overrides["model.min_units"] = min_units
     if max_units is not None:
         overrides["model.max_units"] = max_units
+    if no_max_units:
+        overrides["model.max_units"] = None
     return (
         scenario.with_overrides(overrides, source="command-line options") if overrides else scenario
     )
@@ -87,6 +146,7 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
         ("requests", f"{s.requests:,}"),
         ("served", f"{s.served:,}"),
         ("throttled", f"{s.throttled:,}  ({100 * s.throttle_rate:.3g}%)"),
+        *_optional_rows(s),
         (
             "latency p50/p95/p99",
             f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s",
@@ -110,3 +170,20 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
     body = [f"  {k:<{width}}  {v}" for k, v in rows]
     notes = ["", "notes:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(head + body + notes)
+
+
+def _optional_rows(s) -> list[tuple[str, str]]:
+    """Rows that only matter when retries, hosting windows or batches are simulated."""
+    rows = []
+    if s.retries:
+        rows += [
+            ("retries", f"{s.retries:,} ({s.attempts:,} attempts)"),
+            ("first-attempt throttled", f"{100 * s.first_attempt_throttle_rate:.3g}%"),
+        ]
+    if s.unavailable:
+        rows.append(("unavailable", f"{s.unavailable:,}  (model not hosted)"))
+    if s.retries or s.unavailable:
+        rows.append(("requests failed", f"{100 * s.failure_rate:.3g}%"))
+    if s.hosted_h < s.duration_h:
+        rows.append(("hosted", f"{s.hosted_h:,.1f} of {s.duration_h:g} h"))
+    return rows
