@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import pandas as pd
 
 from lfvsim.engine import simulate
 from lfvsim.errors import InputError
-from lfvsim.scenario import Scenario
+from lfvsim.scenario import Scenario, read_toml
 from lfvsim.traces import Trace, trace_from_scenario
 
 __all__ = ["HOURS_PER_MONTH", "compare_modes", "mode_overrides"]
@@ -52,12 +51,7 @@ def mode_overrides(scenario: Scenario, mode: str) -> dict[str, Any]:
 
 
 def _hosting_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise InputError(f"schedule file '{path}' does not exist; check the path")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    data = read_toml(path, "schedule file")
     hosting = data.get("hosting")
     if not isinstance(hosting, dict) or set(data) - {"hosting"}:
         raise InputError(

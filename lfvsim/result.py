@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lfvsim.atomic import atomic_directory
 from lfvsim.billing import metered_seconds
-from lfvsim.errors import InputError
 from lfvsim.minutes import MINUTE_S, overlap_seconds_per_minute
 
 if TYPE_CHECKING:
@@ -152,23 +150,14 @@ class Result:
         """
         from lfvsim.scenario import render_toml
 
-        directory = Path(directory)
-        if directory.exists() and not directory.is_dir():
-            raise InputError(f"output '{directory}' is a file; give a folder path")
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=directory.parent, prefix=".lfvsim-") as tmp:
-            staged = Path(tmp)
+        with atomic_directory(directory) as staged:
             self.timeline.to_csv(staged / "timeline.csv", index_label="timestamp")
             self.units.to_csv(staged / "units.csv", index=False)
             self.events.to_csv(staged / "events.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
-            directory.mkdir(exist_ok=True)
-            paths = []
-            for f in sorted(staged.iterdir()):
-                paths.append(directory / f.name)
-                os.replace(f, paths[-1])
-        return paths
+            names = sorted(f.name for f in staged.iterdir())
+        return [Path(directory) / name for name in names]
 
 
 def histogram_quantiles(

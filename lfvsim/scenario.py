@@ -364,13 +364,18 @@ def load_scenario(path: str | Path) -> Scenario:
         The file is missing, is not TOML, or breaks the schema; the message names the key.
     """
     path = Path(path)
+    data = read_toml(path, "scenario file")
+    return _validate(data, base_dir=path.resolve().parent, source=str(path))
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Parse a TOML file; ``what`` names it in the error when it is missing or malformed."""
     if not path.is_file():
-        raise InputError(f"scenario file '{path}' does not exist; check the path")
+        raise InputError(f"{what} '{path}' does not exist; check the path")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
-    return _validate(data, base_dir=path.resolve().parent, source=str(path))
 
 
 def _validate(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:

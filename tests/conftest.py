@@ -15,6 +15,26 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 
 
+def small_scenario_toml(duration_h: float = 2) -> str:
+    """A small auto-scaled scenario (Min 1, Max 3, diurnal 5 TPS) as TOML text."""
+    return f"""\
+[model]
+project = "line-7"
+min_units = 1
+max_units = 3
+[autoscaler]
+provisioning_delay_s = 120
+[traffic]
+kind = "diurnal"
+mean_tps = 5.0
+peak_to_trough = 4.0
+peak_hour_utc = 1.5
+duration_h = {duration_h:g}
+[simulation]
+seed = 5
+"""
+
+
 def scenario(**sections: dict[str, Any]) -> lfvsim.Scenario:
     """A scenario from section dicts; traffic defaults to 2 TPS for one hour."""
     sections.setdefault("traffic", {"kind": "constant", "rate_tps": 2.0, "duration_h": 1})

@@ -20,24 +20,9 @@ import pytest
 from lfvsim.experiments import DaskExecutor, sweep
 from lfvsim.experiments.replicate import replication_seeds
 from lfvsim.scenario import load_scenario
-from tests.conftest import ROOT
+from tests.conftest import ROOT, small_scenario_toml
 
-SMALL = """\
-[model]
-project = "line-7"
-min_units = 1
-max_units = 3
-[autoscaler]
-provisioning_delay_s = 120
-[traffic]
-kind = "diurnal"
-mean_tps = 5.0
-peak_to_trough = 4.0
-peak_hour_utc = 1.5
-duration_h = 3
-[simulation]
-seed = 5
-"""
+SMALL = small_scenario_toml(duration_h=3)
 
 
 @pytest.fixture

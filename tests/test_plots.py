@@ -14,25 +14,11 @@ from matplotlib.patches import Rectangle
 import lfvsim
 from lfvsim import plots
 from lfvsim.experiments import aggregate, recommend, sweep
+from tests.conftest import small_scenario_toml
 
 matplotlib.use("Agg")  # headless; pyplot picks its backend at the first figure
 
-SMALL = """\
-[model]
-project = "line-7"
-min_units = 1
-max_units = 3
-[autoscaler]
-provisioning_delay_s = 120
-[traffic]
-kind = "diurnal"
-mean_tps = 5.0
-peak_to_trough = 4.0
-peak_hour_utc = 1.5
-duration_h = 2
-[simulation]
-seed = 5
-"""
+SMALL = small_scenario_toml(duration_h=2)
 SLO = 0.05  # Min 1, Max 3 meets it on this traffic; nothing cheaper does
 
 

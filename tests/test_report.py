@@ -15,23 +15,9 @@ import pytest
 import lfvsim
 from lfvsim.experiments import aggregate, sweep
 from lfvsim.report import build_report, read_run, read_sweep, report_format
+from tests.conftest import small_scenario_toml
 
-SMALL = """\
-[model]
-project = "line-7"
-min_units = 1
-max_units = 3
-[autoscaler]
-provisioning_delay_s = 120
-[traffic]
-kind = "diurnal"
-mean_tps = 5.0
-peak_to_trough = 4.0
-peak_hour_utc = 1.5
-duration_h = 2
-[simulation]
-seed = 5
-"""
+SMALL = small_scenario_toml(duration_h=2)
 SLO = 0.05  # Min 1, Max 3 meets it; 0.001 is met by nothing in the small sweep
 RUN_SECTIONS = ("summary", "start-model", "figures", "run", "assumptions", "reproduce")
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="[^"]+">')

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from lfvsim.atomic import write_text_atomic
 from lfvsim.aws import (
     ModelDescription,
     apply_model_description,
@@ -130,7 +130,7 @@ def seed(
         for message in description.warnings():
             warn(message)
         if output is not None:
-            _write_atomically(output, text)
+            write_text_atomic(output, text)
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -168,28 +168,6 @@ def _describe(
         region=region,
         service="lookoutvision" if service is None else service.value,
     )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file: all of it or nothing."""
-    if path.is_dir():
-        raise InputError(f"output '{path}' is a folder; give a file path")
-    if not path.parent.is_dir():
-        raise InputError(f"output folder '{path.parent}' does not exist; create it first")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lfvsim-", suffix=".toml")
-    except OSError as exc:
-        raise InputError(f"cannot write '{path}': {exc.strerror}; check the folder") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write '{path}': {exc.strerror}; check the path") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @app.command("start-model-input")

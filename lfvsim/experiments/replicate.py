@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
@@ -17,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lfvsim.atomic import atomic_directory
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Executor, Task, Workload, make_executor
 from lfvsim.experiments.stats import mean_interval
@@ -183,21 +182,12 @@ class Replications:
         """
         from lfvsim.scenario import render_toml
 
-        directory = Path(directory)
-        if directory.exists() and not directory.is_dir():
-            raise InputError(f"output '{directory}' is a file; give a folder path")
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=directory.parent, prefix=".lfvsim-") as tmp:
-            staged = Path(tmp)
+        with atomic_directory(directory) as staged:
             self.table.to_csv(staged / "replications.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
-            directory.mkdir(exist_ok=True)
-            paths = []
-            for f in sorted(staged.iterdir()):
-                paths.append(directory / f.name)
-                os.replace(f, paths[-1])
-        return paths
+            names = sorted(f.name for f in staged.iterdir())
+        return [Path(directory) / name for name in names]
 
 
 def replicate(

@@ -17,8 +17,6 @@ import functools
 import hashlib
 import itertools
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lfvsim.atomic import atomic_path, write_text_atomic
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Task, Workload, make_executor
 from lfvsim.experiments.replicate import (
@@ -475,7 +474,7 @@ class _PartStore:
         for stale in self.folder.glob(".tmp-*"):
             stale.unlink(missing_ok=True)
         if not self.meta.exists():
-            _atomic_text(self.meta, json.dumps(fingerprint, sort_keys=True, indent=1))
+            write_text_atomic(self.meta, json.dumps(fingerprint, sort_keys=True, indent=1))
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{_digest(key.encode())}.json"
@@ -498,37 +497,13 @@ class _PartStore:
         return done
 
     def write(self, key: str, summary: dict[str, Any]) -> None:
-        _atomic_text(self._path(key), json.dumps({"key": key, "summary": summary}))
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_text_atomic(self._path(key), json.dumps({"key": key, "summary": summary}))
 
 
 def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(output) as tmp:
         if fmt == "parquet":
             table.to_parquet(tmp, index=False)
         else:
             table.to_csv(tmp, index=False)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give the usual mode
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

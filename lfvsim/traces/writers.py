@@ -8,10 +8,7 @@ write leaves nothing behind. What is written reads back with
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from lfvsim.atomic import atomic_path
 from lfvsim.errors import InputError
 from lfvsim.traces.cloudwatch import cloudwatch_export_pages
 from lfvsim.traces.model import CountTrace, Trace
@@ -32,11 +30,6 @@ __all__ = [
     "write_requests",
     "write_trace",
 ]
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-#: Permissions of files written: what open() would give (mkstemp makes them private).
-_FILE_MODE = 0o666 & ~_UMASK
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "cloudwatch"}
 
@@ -95,12 +88,12 @@ def write_counts(trace: CountTrace, path: str | Path) -> None:
                 "count": pa.array(trace.counts, pa.int64()),
             }
         )
-        with _atomic(path) as tmp:
-            pq.write_table(table, tmp)
+        with atomic_path(path) as tmp:
+            pq.write_table(table, str(tmp))
         return
     fraction = bool((stamps.microsecond != 0).any() or (stamps.nanosecond != 0).any())
     iso = stamps.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if fraction else "%Y-%m-%dT%H:%M:%SZ")
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write("timestamp,count\n")
             f.writelines(f"{t},{c}\n" for t, c in zip(iso, trace.counts.tolist(), strict=True))
@@ -116,17 +109,17 @@ def write_requests(trace: Trace, path: str | Path, *, seed: int = 0) -> int:
     start_s = trace.start.timestamp()
     blocks = trace.blocks(np.random.default_rng(seed), trace.duration_s)
     n = 0
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         if fmt == "parquet":
             schema = pa.schema([("timestamp", pa.timestamp("us", tz="UTC"))])
-            with pq.ParquetWriter(tmp, schema) as writer:
+            with pq.ParquetWriter(str(tmp), schema) as writer:
                 for batch in _batches(blocks, start_s):
                     us = np.round(batch * 1e6).astype(np.int64)
                     writer.write_table(pa.table({"timestamp": pa.array(us, schema[0].type)}))
                     n += len(batch)
         else:
             schema = pa.schema([("timestamp", pa.float64())])
-            with pacsv.CSVWriter(tmp, schema) as writer:
+            with pacsv.CSVWriter(str(tmp), schema) as writer:
                 for batch in _batches(blocks, start_s):
                     writer.write_table(pa.table({"timestamp": batch}, schema=schema))
                     n += len(batch)
@@ -154,8 +147,8 @@ def write_cloudwatch_export(
     else:
         targets = [path.with_name(f"{path.stem}-{k + 1}{path.suffix}") for k in range(len(docs))]
     for doc, target in zip(docs, targets, strict=True):
-        with _atomic(target) as tmp:
-            Path(tmp).write_text(json.dumps(doc, indent=4) + "\n", encoding="utf-8")
+        with atomic_path(target) as tmp:
+            tmp.write_text(json.dumps(doc, indent=4) + "\n", encoding="utf-8")
     return targets
 
 
@@ -171,19 +164,3 @@ def _batches(blocks: Iterator[np.ndarray], start_s: float, rows: int = 1 << 20):
             pending, size = [], 0
     if size:
         yield np.concatenate(pending)
-
-
-@contextmanager
-def _atomic(path: str | Path) -> Iterator[str]:
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write '{path}': the folder does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
