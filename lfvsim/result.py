@@ -342,7 +342,7 @@ def build_result(
                 "start_s": e.start_s,
                 "end_s": e.end_s,
                 "units_lost": e.units_lost,
-                "capacity_lost_unit_s": e.units_lost * ((e.end_s or horizon_s) - e.start_s),
+                "capacity_lost_unit_s": e.capacity_lost_unit_s(horizon_s),
                 "offered_during": e.offered,
                 "throttled_during": e.throttled,
             }

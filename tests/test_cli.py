@@ -247,3 +247,10 @@ def test_a_paginated_cloudwatch_export_replays_with_gaps_filled_on_request(cli):
     assert data["requests"] > 0
     assert any("filled with count 0" in note for note in data["notes"])
     assert_clean_failure(*cli("run", QUICKSTART, "--fill-gaps", "zero"), "--trace")
+
+
+def test_failure_events_are_summarised_in_the_table(cli):
+    code, out, _ = cli("run", ROOT / "scenarios" / "az-outage.toml", "--seed", "3")
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.strip().startswith("az outages"))
+    assert "1: 0.25 unit-hours of capacity lost" in line

@@ -245,6 +245,8 @@ def test_an_outage_removes_exactly_that_zones_units_and_they_return():
     ev = r.events.iloc[0]
     assert (ev["kind"], ev["zone"], ev["units_lost"]) == ("az_outage", 1, 1)
     assert (ev["start_s"], ev["end_s"]) == (3600, 3 * 3600)
+    # Capacity was lost only until the replacement served, not for the whole outage.
+    assert ev["capacity_lost_unit_s"] == pytest.approx(600)
 
 
 def check_invariants_loose(result: lfvsim.Result) -> None:
@@ -281,6 +283,8 @@ def test_failed_units_are_replaced_in_their_zone_after_the_delay():
         repl = u[np.isclose(u["in_service_from_s"], t + 600) & (u["zone"] == unit["zone"])]
         assert len(repl) == 1
     assert (ev["kind"] == "unit_failure").all()
+    replaced = ev["end_s"].notna()
+    np.testing.assert_allclose(ev.loc[replaced, "capacity_lost_unit_s"], 600)
     done = ev[ev["end_s"].notna()]
     np.testing.assert_allclose(done["end_s"] - done["start_s"], 600)
 

@@ -147,6 +147,7 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
         ("served", f"{s.served:,}"),
         ("throttled", f"{s.throttled:,}  ({100 * s.throttle_rate:.3g}%)"),
         *_optional_rows(s),
+        *_event_rows(result),
         (
             "latency p50/p95/p99",
             f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s",
@@ -186,4 +187,19 @@ def _optional_rows(s) -> list[tuple[str, str]]:
         rows.append(("requests failed", f"{100 * s.failure_rate:.3g}%"))
     if s.hosted_h < s.duration_h:
         rows.append(("hosted", f"{s.hosted_h:,.1f} of {s.duration_h:g} h"))
+    return rows
+
+
+def _event_rows(result: Result) -> list[tuple[str, str]]:
+    """One row per kind of failure event, when failures were simulated."""
+    rows = []
+    for kind, events in result.events.groupby("kind", sort=True):
+        lost_h = events["capacity_lost_unit_s"].sum() / 3600
+        rows.append(
+            (
+                kind.replace("_", " ") + "s",
+                f"{len(events)}: {lost_h:,.2f} unit-hours of capacity lost, "
+                f"{int(events['throttled_during'].sum()):,} calls throttled meanwhile",
+            )
+        )
     return rows

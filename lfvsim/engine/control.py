@@ -43,11 +43,19 @@ class UnitSession:
 class FailureEvent:
     """A unit failure or a zone outage, and what it cost in capacity and throttling."""
 
+    def capacity_lost_unit_s(self, horizon_s: float) -> float:
+        """Unit-seconds out of service: each lost unit until its replacement serves, or
+        until the event ends (the zone returns) when it was not replaced."""
+        end = horizon_s if self.end_s is None else self.end_s
+        unreplaced = self.units_lost - len(self.replaced_at)
+        return sum(t - self.start_s for t in self.replaced_at) + unreplaced * (end - self.start_s)
+
     kind: str
     zone: int
     start_s: float
     units_lost: int = 0
     end_s: float | None = None
+    replaced_at: list[float] = field(default_factory=list)
     offered_before: int = 0
     throttled_before: int = 0
     offered: int = 0
@@ -254,6 +262,7 @@ class Cluster:
                 if self._healthy_zone(zone) is None:
                     break
                 self._add_unit(now, zone)
+                event.replaced_at.append(now)
         if close_event:
             self._close_event(event)
 
