@@ -88,7 +88,7 @@ def parse_window(text: str) -> tuple[tuple[int, ...], time, time]:
         raise ValueError(f"window {text!r} is not 'DAYS HH:MM-HH:MM'; e.g. 'Mon-Fri 06:00-22:00'")
     days = _days(match["days"].lower(), text)
     start, end = _clock(match["start"], text), _clock(match["end"], text)
-    if start == end:
+    if start == end and match["end"] != "24:00":  # 00:00-24:00 is the whole day
         raise ValueError(f"window {text!r} is empty (start = end)")
     return days, start, end
 

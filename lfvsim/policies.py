@@ -1,7 +1,8 @@
 """Auto-scaling policies: how many inference units the model should have.
 
 A policy is any object with ``name``, ``provisioning_delay_s``, ``period_s``,
-``initial_units(min_units)``, ``decide(obs) -> int`` and ``reset()`` (called while the
+``initial_units(min_units, time_s)`` (units when the model starts at ``time_s``),
+``decide(obs) -> int`` and ``reset()`` (called while the
 model is not hosted). The engine calls ``decide`` every
 ``period_s`` seconds with the metrics of the period just ended and moves the model's
 desired units to the answer, clamped to [Min, Max].
@@ -59,7 +60,7 @@ class NoScaling:
     provisioning_delay_s = 0.0
     period_s = 0  # never evaluated
 
-    def initial_units(self, min_units: int) -> int:
+    def initial_units(self, min_units: int, time_s: float = 0.0) -> int:
         return min_units
 
     def decide(self, obs: Observation) -> int:
@@ -96,7 +97,7 @@ class TargetTracking:
     def period_s(self) -> int:
         return self.config.evaluation_period_s
 
-    def initial_units(self, min_units: int) -> int:
+    def initial_units(self, min_units: int, time_s: float = 0.0) -> int:
         return min_units
 
     def decide(self, obs: Observation) -> int:
@@ -126,6 +127,7 @@ class TargetTracking:
 
     def reset(self) -> None:
         self._above = self._below = 0
+        self._last_out = self._last_in = -math.inf
 
 
 @dataclass
@@ -135,7 +137,11 @@ class Oracle:
 
     With every request served at once, the number of requests in service at any time does
     not depend on the policy, so choosing per minute ``ceil(peak concurrency / slots)``
-    units is the least that serves all traffic: a lower bound for every policy's IU-hours.
+    units is the least that serves all traffic: a lower bound for the IU-hours of every
+    policy that never throttles, under per-minute metering. With coarser metering
+    (``metering_granularity_s`` above 60) changing units every minute costs a whole interval
+    each time, and the oracle is no longer a bound; with service times over a minute,
+    units draining after a scale-in can make it cost slightly more than a fixed fleet.
 
     Parameters
     ----------
@@ -148,8 +154,9 @@ class Oracle:
     provisioning_delay_s: float = 0.0
     period_s: int = 60
 
-    def initial_units(self, min_units: int) -> int:
-        return int(self.needed_units[0]) if len(self.needed_units) else min_units
+    def initial_units(self, min_units: int, time_s: float = 0.0) -> int:
+        minute = int(time_s // 60)
+        return int(self.needed_units[minute]) if minute < len(self.needed_units) else min_units
 
     def decide(self, obs: Observation) -> int:
         minute = int(obs.time_s // 60)

@@ -104,7 +104,8 @@ class Result:
         ``InServiceInferenceUnits`` (time-average), ``DesiredInferenceUnits`` (at the end
         of the minute), ``MinInferenceUnits``, ``MaxInferenceUnits``; and
         ``offered_requests`` (attempts), ``retried_requests``, ``unavailable_requests``,
-        ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``,
+        ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``
+        (unit-minutes billed in the minute: their sum / 60 is ``unit_hours``),
         ``utilization`` (busy / in-service slot time, 0-1), ``latency_p50_s``,
         ``latency_p99_s``.
     units : pandas.DataFrame
@@ -236,12 +237,17 @@ def build_result(
         horizon_s,
         minutes,
     )
-    in_service = overlap_seconds_per_minute(in_service_from[serving], drained[serving], minutes)
-    accepting = overlap_seconds_per_minute(in_service_from[serving], retired[serving], minutes)
+    # Units finishing their last calls after the stop at the horizon are not in service.
+    in_service = overlap_seconds_per_minute(
+        in_service_from[serving], np.minimum(drained[serving], horizon_s), minutes
+    )
+    accepting = overlap_seconds_per_minute(
+        in_service_from[serving], np.minimum(retired[serving], horizon_s), minutes
+    )
     minute_len = np.minimum(MINUTE_S, horizon_s - np.arange(minutes) * MINUTE_S)
     log_t = np.array([t for t, _ in cluster.desired_log])
     log_d = np.array([d for _, d in cluster.desired_log])
-    ends = (np.arange(minutes) + 1) * MINUTE_S
+    ends = np.minimum((np.arange(minutes) + 1) * MINUTE_S, horizon_s)
     desired = log_d[np.maximum(np.searchsorted(log_t, ends, side="left") - 1, 0)]
 
     hosted_s = overlap_seconds_per_minute(*_hosted_intervals(cluster, horizon_s), minutes)

@@ -339,3 +339,74 @@ def test_requests_before_the_first_window_are_unavailable_not_throttled():
     assert (before["ThrottledCount"] == 0).all()
     assert (before["unavailable_requests"] == before["offered_requests"]).all()
     assert before["offered_requests"].sum() > 0
+
+
+# --- edge cases found in review ----------------------------------------------------------
+
+
+def test_units_lost_while_every_zone_is_down_come_back_with_the_zone():
+    sc = scenario(
+        model={"min_units": 2},
+        hosting={"mode": "schedule", "windows": ["daily 00:10-01:00"], "start_delay_s": 0},
+        failures={"availability_zones": 1, "outages": [{"zone": 0, "start_h": 5 / 60,
+                                                        "duration_h": 10 / 60}]},
+        traffic={"kind": "constant", "rate_tps": 2.0, "duration_h": 1},
+    )  # fmt: skip
+    r = lfvsim.simulate(sc, seed=1)
+    tl = r.timeline
+    # StartModel at 00:10 finds no zone up; the units come when the zone returns at 00:15.
+    assert (tl.iloc[10:15]["InServiceInferenceUnits"] == 0).all()
+    assert (tl.iloc[15:60]["InServiceInferenceUnits"] == 2).all()
+    assert r.summary.served > 0.9 * tl.iloc[15:60]["offered_requests"].sum()
+
+
+def test_a_zone_returning_releases_the_replacement_not_its_own_unit():
+    sc = scenario(
+        model={"min_units": 2},
+        unit={"latency_distribution": "constant", "latency_mean_s": 5.0},
+        failures={"availability_zones": 2, "replacement_delay_s": 60,
+                  "outages": [{"zone": 0, "start_h": 0.1, "duration_h": 0.2}]},
+        traffic={"kind": "constant", "rate_tps": 1.5, "duration_h": 0.5},
+    )  # fmt: skip
+    r = lfvsim.simulate(sc, seed=1)
+    u = r.units
+    assert r.summary.peak_units == 2
+    serving_at_end = u[u["ended_by"] == "end"]
+    assert sorted(serving_at_end["zone"]) == [0, 1]
+    replacement = u[u["in_service_from_s"] == 0.1 * 3600 + 60]
+    assert list(replacement["ended_by"]) == ["surplus"]
+    assert replacement["retired_at_s"].iloc[0] == pytest.approx(0.3 * 3600)
+
+
+def test_a_horizon_that_ends_inside_a_minute():
+    sc = scenario(
+        model={"min_units": 2},
+        unit={"latency_distribution": "constant", "latency_mean_s": 20.0, "slots": 50},
+        traffic={"kind": "constant", "rate_tps": 1.0, "duration_h": 1},
+        simulation={"horizon_h": 90 / 3600},
+    )
+    r = lfvsim.simulate(sc, seed=1)
+    tl = r.timeline
+    assert len(tl) == 2
+    np.testing.assert_allclose(tl["InServiceInferenceUnits"], 2.0)
+    assert (tl["DesiredInferenceUnits"] == 2).all()
+    assert r.summary.mean_units == pytest.approx(2.0)
+    assert r.summary.unit_hours == pytest.approx(2 * 90 / 3600)
+
+
+def test_a_whole_day_window():
+    hosting = Hosting(mode="schedule", windows=("Mon-Fri 00:00-24:00",))
+    windows = schedule_intervals(hosting, pd.Timestamp("2026-01-05", tz="UTC"), 7 * 86400)
+    np.testing.assert_allclose(windows / 3600, [[0, 5 * 24]])
+
+
+def test_the_oracle_starts_each_window_with_the_units_that_window_needs():
+    sc = scenario(
+        model={"min_units": 1, "max_units": 10},
+        autoscaler={"policy": "oracle"},
+        hosting={"mode": "schedule", "windows": ["daily 01:00-03:00"], "start_delay_s": 0},
+        traffic={"kind": "constant", "rate_tps": 20.0, "duration_h": 3},
+    )
+    scheduled_run = lfvsim.simulate(sc, seed=1)
+    assert scheduled_run.summary.throttled == 0
+    assert scheduled_run.timeline["InServiceInferenceUnits"].iloc[60] > 1

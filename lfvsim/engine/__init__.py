@@ -109,16 +109,19 @@ def simulate(
         unit_failures(env, cluster, failure_rng, failures.unit_mtbf_h * 3600.0)
     for outage in failures.outages:
         env.process(zone_outage(env, cluster, outage))
-    units = policy.initial_units(min_units)
+
+    def units_at(time_s: float) -> int:
+        return policy.initial_units(min_units, time_s)
+
     if hosting.mode == "always_on":
-        cluster.start_model(units)
+        cluster.start_model(units_at(0.0))
     elif hosting.mode == "schedule":
         data.set_hosted(False)  # until the first window's StartModel completes
         windows = schedule_intervals(hosting, trace.start, horizon_s)
-        env.process(scheduled_hosting(env, cluster, windows, hosting, units))
+        env.process(scheduled_hosting(env, cluster, windows, hosting, units_at))
     else:
         data.set_hosted(False)
-        env.process(batch_hosting(env, cluster, hosting, units, horizon_s))
+        env.process(batch_hosting(env, cluster, hosting, units_at, horizon_s))
     if policy.period_s:
         env.process(
             autoscaler(

@@ -56,6 +56,7 @@ class FailureEvent:
     units_lost: int = 0
     end_s: float | None = None
     replaced_at: list[float] = field(default_factory=list)
+    replacements: list[UnitSession] = field(default_factory=list)
     offered_before: int = 0
     throttled_before: int = 0
     offered: int = 0
@@ -244,10 +245,28 @@ class Cluster:
         self.data.advance(now)
         self.zone_down[zone] = False
         if self.hosted and generation == self.generation:
-            for _ in lost:
+            # The zone's units return; the replacements started elsewhere make room first,
+            # so the model never holds more than desired units.
+            returning = len(lost)
+            crowded = len(self.active) + self.pending + returning - self.desired
+            for session in [r for r in event.replacements if r in self.active][:crowded]:
+                self._retire(session, now, self.data.remove_unit(session.unit_id, now), "surplus")
+            for _ in range(min(returning, self.desired - len(self.active) - self.pending)):
                 self._add_unit(now, zone)
-            self._release_surplus(now, "surplus")
+            self.top_up()
         self._close_event(event)
+
+    def top_up(self) -> None:
+        """Bring units in service up to desired at once, in healthy zones.
+
+        Units that could not be placed while every zone was down are placed here, when a
+        zone comes back.
+        """
+        now = self.env.now
+        for _ in range(self.desired - len(self.active) - self.pending):
+            if self._healthy_zone(None) is None:
+                return
+            self._add_unit(now)
 
     def _replace(
         self, event: FailureEvent, count: int, zone: int | None, close_event: bool = True
@@ -261,7 +280,7 @@ class Cluster:
             for _ in range(min(count, self.desired - len(self.active) - self.pending)):
                 if self._healthy_zone(zone) is None:
                     break
-                self._add_unit(now, zone)
+                event.replacements.append(self._add_unit(now, zone))
                 event.replaced_at.append(now)
         if close_event:
             self._close_event(event)
@@ -294,10 +313,10 @@ class Cluster:
         used = np.bincount([s.zone for s in self.active], minlength=len(self.zone_down))
         return min(up, key=lambda z: (used[z], z))
 
-    def _add_unit(self, billed_from: float, zone: int | None = None) -> None:
+    def _add_unit(self, billed_from: float, zone: int | None = None) -> UnitSession | None:
         zone = self._healthy_zone(zone)
         if zone is None:
-            return  # every zone is down
+            return None  # every zone is down: top_up() places it when one returns
         now = self.env.now
         self._account_slots(now)
         session = UnitSession(len(self.sessions), zone, billed_from, now)
@@ -307,6 +326,7 @@ class Cluster:
         self.peak_units = max(self.peak_units, len(self.active))
         if self.on_unit_added is not None:
             self.on_unit_added(session)
+        return session
 
     def _retire(self, session: UnitSession, now: float, drained: float, reason: str) -> None:
         self._account_slots(now)
@@ -333,10 +353,14 @@ def autoscaler(
     period = policy.period_s
     data = cluster.data
     last_slot_seconds = 0.0
+    generation = cluster.generation
     while env.now + period < horizon_s:
         yield env.timeout(period)
         now = env.now
         data.advance(now)
+        if cluster.generation != generation:  # stopped and started since: start afresh
+            generation = cluster.generation
+            policy.reset()
         m1 = round(now / 60)
         m0 = m1 - period // 60
         slot_seconds = cluster.slot_seconds()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import numpy as np
 import simpy
@@ -19,11 +19,12 @@ def scheduled_hosting(
     cluster: Cluster,
     windows: np.ndarray,
     hosting: Hosting,
-    units: int,
+    units_at: Callable[[float], int],
 ) -> Generator[simpy.Event, None, None]:
     """Start the model for each window and stop it when the window closes.
 
-    StartModel is called when a window opens (or ``start_delay_s`` earlier with
+    ``units_at(t)`` gives the units the model starts with at time ``t``. StartModel is
+    called when a window opens (or ``start_delay_s`` earlier with
     ``start_early``); the model is HOSTED ``start_delay_s`` after the call. A window open
     at the trace start is taken as already hosted. Windows closer than the start delay
     merge: the model is not stopped in between.
@@ -46,14 +47,19 @@ def scheduled_hosting(
         if hosted_from > env.now:
             yield env.timeout(hosted_from - env.now)
         data.advance(env.now)
-        cluster.start_model(units, billed_from=call if hosting.bill_starting else None)
+        billed_from = call if hosting.bill_starting else None
+        cluster.start_model(units_at(env.now), billed_from=billed_from)
         yield env.timeout(close - env.now)
         data.advance(env.now)
         cluster.stop_model()
 
 
 def batch_hosting(
-    env: simpy.Environment, cluster: Cluster, hosting: Hosting, units: int, horizon_s: float
+    env: simpy.Environment,
+    cluster: Cluster,
+    hosting: Hosting,
+    units_at: Callable[[float], int],
+    horizon_s: float,
 ) -> Generator[simpy.Event, None, None]:
     """Start when enough work waits, serve it at full capacity, stop when it is done."""
     data = cluster.data
@@ -64,7 +70,8 @@ def batch_hosting(
             call = env.now
             yield env.timeout(hosting.start_delay_s)
             data.advance(env.now)
-            cluster.start_model(units, billed_from=call if hosting.bill_starting else None)
+            billed_from = call if hosting.bill_starting else None
+            cluster.start_model(units_at(env.now), billed_from=billed_from)
         elif cluster.hosted and not (data.queued or data.busy_slots or data.retrying):
             cluster.stop_model()
 
