@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lfvsim.errors import InputError
 
-__all__ = ["atomic_directory", "atomic_path", "write_text_atomic"]
+__all__ = ["OUTPUT_FILES", "atomic_directory", "atomic_path", "write_text_atomic"]
 
 
 def _umask() -> int:
@@ -60,21 +60,43 @@ def write_text_atomic(path: str | Path, text: str) -> None:
             raise InputError(f"cannot write '{path}': {exc.strerror}; check the path") from None
 
 
+#: Files that lfvsim writes into an output folder; a new output replaces all of them, so
+#: a folder never mixes two runs.
+OUTPUT_FILES = (
+    "timeline.csv",
+    "units.csv",
+    "events.csv",
+    "replications.csv",
+    "summary.json",
+    "scenario.toml",
+)
+
+
 @contextmanager
 def atomic_directory(directory: str | Path) -> Iterator[Path]:
     """A staging folder whose files are moved into ``directory`` when the block succeeds.
 
-    ``directory`` is created if needed; files already in it that the block does not write
-    are kept. On any error nothing is moved and the staging folder is removed.
+    ``directory`` is created if needed. Files of an earlier lfvsim output
+    (:data:`OUTPUT_FILES`) that the block does not write are removed, other files are
+    kept. On any error nothing is moved and the staging folder is removed.
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise InputError(f"output '{directory}' is a file; give a folder path")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory.parent, prefix=".lfvsim-") as tmp:
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.TemporaryDirectory(dir=directory.parent, prefix=".lfvsim-")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write into '{directory}': {exc.strerror}; check the path"
+        ) from None
+    with staging as tmp:
         staged = Path(tmp)
         yield staged
         directory.mkdir(exist_ok=True)
+        written = {f.name for f in staged.iterdir()}
         for f in sorted(staged.iterdir()):
             os.chmod(f, FILE_MODE)
             os.replace(f, directory / f.name)
+        for name in set(OUTPUT_FILES) - written:
+            (directory / name).unlink(missing_ok=True)

@@ -19,7 +19,7 @@ HOURS_PER_MONTH = 730.0  # 8,760 h / 12
 MODES_HELP = (
     "always-on[:N] (N units, no auto-scaling; default: Max, else Min), autoscaled "
     "(the scenario's Min/Max, hosted all the time), schedule:FILE (hosted in the windows "
-    "of FILE's [hosting] section), batch, scenario (the file as it is)"
+    "of FILE's hosting section), batch, scenario (the file as it is)"
 )
 
 

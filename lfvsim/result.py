@@ -404,6 +404,27 @@ def _scenario_notes(scenario: Scenario) -> list[str]:
             f"assumed: target tracking on {a.metric} at {a.target_percent:g}%, new units serve "
             f"after {a.provisioning_delay_s:g} s (AWS does not publish its auto-scaling rules)"
         )
+    hosting = scenario.hosting
+    if hosting.mode != "always_on":
+        notes.append(
+            f"assumed: StartModel takes {hosting.start_delay_s:g} s until the model is HOSTED"
+            + ("" if hosting.bill_starting else ", not billed")
+            + (
+                "; in batch mode calls wait for the next batch and are not throttled"
+                if hosting.mode == "batch"
+                else ""
+            )
+        )
+    failures = scenario.failures
+    if failures.unit_mtbf_h is not None or failures.outages:
+        mtbf = (
+            f"units fail at random (MTBF {failures.unit_mtbf_h:g} h), "
+            if failures.unit_mtbf_h is not None
+            else ""
+        )
+        notes.append(
+            f"assumed: {mtbf}a lost unit is replaced after {failures.replacement_delay_s:g} s"
+        )
     if scenario.billing.price_per_unit_hour_usd is None:
         notes.append(
             f"assumed: list price USD {scenario.price_per_unit_hour_usd:.2f} per unit-hour "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import re
 import tomllib
 from datetime import datetime
@@ -446,6 +447,9 @@ def render_toml(scenario: Scenario) -> str:
         lines += ["", f"[{name}]"]
         for key, field in type(section).model_fields.items():
             value = getattr(section, key)
+            if name == "traffic" and key == "path" and not Path(value).is_absolute():
+                # Relative to the scenario's folder: absolute, so the text works anywhere.
+                value = os.path.normpath(scenario.base_dir / value)
             note = field.description or ""
             if (field.json_schema_extra or {}).get("assumption"):
                 note = f"ASSUMPTION: {note}"

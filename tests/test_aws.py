@@ -429,7 +429,7 @@ def test_seeded_scenario_runs_with_the_models_units_and_regional_price(
     assert code == 0, err
     assert out.startswith(f"wrote {seeded}: circuit-boards version 3 in eu-west-1, Min 2, Max 5")
     text = seeded.read_text()
-    assert 'path = "../trace.csv"' in text and "PLACEHOLDER" not in text
+    assert f'path = "{tmp_path / "trace.csv"}"' in text and "PLACEHOLDER" not in text
     assert LFV_ARN in text and "F1 0.9565" in text and CREATED.isoformat() in text
     code, out, err = cli("run", seeded, "--json", "--seed", "3")
     assert code == 0, err

@@ -254,3 +254,18 @@ def test_failure_events_are_summarised_in_the_table(cli):
     assert code == 0
     line = next(x for x in out.splitlines() if x.strip().startswith("az outages"))
     assert "1: 0.25 unit-hours of capacity lost" in line
+
+
+def test_an_output_folder_never_mixes_two_runs(cli, tmp_path):
+    out = tmp_path / "D"
+    assert cli("run", QUICKSTART, "--out", out)[0] == 0
+    assert cli("run", QUICKSTART, "--replications", "2", "--out", out)[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "replications.csv", "scenario.toml", "summary.json",
+    ]  # fmt: skip
+
+
+def test_an_output_path_under_a_file_fails_cleanly(cli, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    assert_clean_failure(*cli("run", QUICKSTART, "--out", blocker / "sub"), "afile")

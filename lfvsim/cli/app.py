@@ -47,6 +47,12 @@ def input_errors() -> Iterator[None]:
     except InputError as exc:
         typer.echo(f"lfvsim: error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        # A path the user gave that cannot be read or written (a file where a folder must
+        # be, a folder that cannot be created, no permission).
+        where = exc.filename or "a path"
+        typer.echo(f"lfvsim: error: cannot use '{where}': {exc.strerror}; check the path", err=True)
+        raise typer.Exit(2) from None
 
 
 @contextmanager

@@ -52,7 +52,18 @@ __all__ = [
 
 ScenarioArg = Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")]
 TraceOpt = Annotated[
-    Path | None, typer.Option(help="Replay this CSV trace instead of the scenario's traffic.")
+    Path | None,
+    typer.Option(
+        help="Replay this trace (CSV, Parquet or CloudWatch JSON) instead of the scenario's "
+        "traffic."
+    ),
+]
+FillGapsOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="zero",
+        help="With --trace: count missing intervals as zero requests (reported in the notes).",
+    ),
 ]
 DescribeOpt = Annotated[
     Path | None,
@@ -99,7 +110,9 @@ DaskOpt = Annotated[
         help="Run on this Dask scheduler (tcp://HOST:PORT); needs the dask extra.",
     ),
 ]
-DaskTimeoutOpt = Annotated[float, typer.Option(help="Seconds to try to reach the Dask scheduler.")]
+DaskTimeoutOpt = Annotated[
+    float, typer.Option(min=0.1, help="Seconds to try to reach the Dask scheduler.")
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -173,14 +186,20 @@ def _literal(text: str) -> Any:
         return text
 
 
-def _load(path: Path, trace: Path | None, describe_model: Path | None) -> Scenario:
+def _load(
+    path: Path, trace: Path | None, describe_model: Path | None, fill_gaps: str | None = None
+) -> Scenario:
+    if fill_gaps is not None and trace is None:
+        raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")
     scenario = load_scenario(path)
     if describe_model is not None:
         from lfvsim.cli.aws import overlay_describe_model
 
         scenario = overlay_describe_model(scenario, describe_model)
     if trace is not None:
-        scenario = scenario.with_overrides({"traffic": traffic_for_file(trace)}, source="--trace")
+        options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
+        traffic = traffic_for_file(trace, **options)
+        scenario = scenario.with_overrides({"traffic": traffic}, source="--trace")
     return scenario
 
 
@@ -241,6 +260,7 @@ def sweep_command(
     ] = 5,
     output: OutputOpt = None,
     trace: TraceOpt = None,
+    fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
     seed: SeedOpt = None,
     vary: VaryOpt = None,
@@ -256,7 +276,7 @@ def sweep_command(
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
     with input_errors(), _interruptible(output):
-        scenario = _load(scenario_path, trace, describe_model)
+        scenario = _load(scenario_path, trace, describe_model, fill_gaps)
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
         with run_progress("sweep") as progress:
@@ -361,6 +381,7 @@ def recommend_command(
     ] = 10,
     output: OutputOpt = None,
     trace: TraceOpt = None,
+    fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
     seed: SeedOpt = None,
     vary: VaryOpt = None,
@@ -376,7 +397,7 @@ def recommend_command(
     Exit status 1 when no configuration in range meets the SLO.
     """
     with input_errors(), _interruptible(output):
-        scenario = _load(scenario_path, trace, describe_model)
+        scenario = _load(scenario_path, trace, describe_model, fill_gaps)
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
         if replications < 2:

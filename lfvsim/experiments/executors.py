@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import re
 import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -220,6 +221,9 @@ def _run_in_worker(task: Task) -> dict[str, Any]:
     return run_task(_WORKLOAD, task)
 
 
+_DASK_ADDRESS = re.compile(r"^([a-z]+://)?[A-Za-z0-9.\-\[\]:]+:\d+/?$")
+
+
 class DaskExecutor:
     """Runs tasks on an existing Dask distributed cluster.
 
@@ -245,6 +249,11 @@ class DaskExecutor:
         if isinstance(address, Client):
             self.client, self._owned = address, False
         else:
+            if not _DASK_ADDRESS.match(str(address)):
+                raise InputError(
+                    f"'{address}' is not a Dask scheduler address; give tcp://HOST:PORT "
+                    "(or HOST:PORT)"
+                )
             try:
                 self.client = Client(str(address), timeout=f"{timeout_s}s", set_as_default=False)
             except Exception as exc:  # OSError, TimeoutError, ValueError for a bad address
