@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORLDCUP = ROOT.parent / "shared" / "data" / "worldcup98-1998-06-25-per-second.csv"
 START = pd.Timestamp("2026-01-05", tz="UTC")
 
-# Targets from the issue: reported as met / not met, never a reason to fail.
+# Targets the project sets itself: reported as met / not met, never a reason to fail.
 TARGET_ENGINE_RPS = 5e6
 TARGET_PEAK_MIB = 1024.0
 
