@@ -57,9 +57,9 @@ def run(
     replications: Annotated[
         int | None,
         typer.Option(
-            min=1,
-            help="Run N replications (seeds from SeedSequence(seed).spawn(N)) and report "
-            "each metric's mean and 95% confidence interval.",
+            min=2,
+            help="Run N >= 2 replications (seeds from SeedSequence(seed).spawn(N)) and "
+            "report each metric's mean and 95% confidence interval.",
         ),
     ] = None,
     json_output: Annotated[
@@ -150,12 +150,19 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
         *_event_rows(result),
         (
             "latency p50/p95/p99",
-            f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s",
+            (
+                f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s"
+                if s.served
+                else "- (nothing served)"
+            ),
         ),
-        ("mean wait", f"{s.wait_mean_s:.3f} s"),
+        ("mean wait", f"{s.wait_mean_s:.3f} s" if s.served else "-"),
         ("inference-unit hours", f"{s.unit_hours:,.2f}"),
         ("cost", f"USD {s.cost_usd:,.2f}  (USD {s.price_per_unit_hour_usd:.2f} per unit-hour)"),
-        ("cost per 1,000 images", f"USD {s.cost_per_1000_images_usd:.4f}"),
+        (
+            "cost per 1,000 images",
+            f"USD {s.cost_per_1000_images_usd:.4f}" if s.served else "- (nothing served)",
+        ),
         ("units in service", f"mean {s.mean_units:.2f}, peak {s.peak_units}"),
         ("scaling", f"{s.scale_out_events} scale-outs, {s.scale_in_events} scale-ins"),
     ]

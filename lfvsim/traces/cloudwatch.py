@@ -466,7 +466,11 @@ def _trace_from_series(
         raise InputError(
             f"{label}: the metric {s.key} has no datapoints; check the export's time range, "
             "dimensions and period"
-            + (", or pass fill_gaps = 'zero' to count it as 0" if s is not chosen[0] else "")
+            + (
+                ", or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count it as 0"
+                if s is not chosen[0]
+                else ""
+            )
         )
 
     grids = []
@@ -523,7 +527,8 @@ def _offered(
         if fill_gaps != "zero":
             raise InputError(
                 f"{label}: offered load needs ThrottledCount too and the export has none; add "
-                "it, or pass fill_gaps = 'zero' to count throttling as 0"
+                "it, or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count "
+                "throttling as 0"
             )
         throttled = _Series(_OFFERED[1])
     return [ok, throttled]

@@ -136,7 +136,8 @@ def counts_from_points(
         if fill_gaps != "zero":
             raise InputError(
                 f"{where(i)}: count is missing at {fmt_time(seconds[i])}; fill it in, "
-                "or pass fill_gaps = 'zero' to count missing intervals as 0"
+                "or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count missing "
+                "intervals as 0"
             )
         remarks.append(
             f"{label}: {_n(int(missing.sum()), what)} without a count (first at "
@@ -150,7 +151,8 @@ def counts_from_points(
             k = int(np.argmax(back)) + 1
             raise InputError(
                 f"{where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is earlier "
-                "than the one before; sort the file by timestamp, or pass unsorted = 'sort'"
+                "than the one before; sort the file by timestamp, or pass unsorted = 'sort' "
+                "in [traffic] (--unsorted sort in lfvsim trace)"
             )
         if not any_order:
             remarks.append(

@@ -328,7 +328,8 @@ def _request_trace(
             if unsorted != "sort":
                 raise InputError(
                     f"{path}: row {row}: timestamp {fmt_time(epochs[back[0]])} is earlier than "
-                    "the row before; sort the file by timestamp, or pass unsorted = 'sort'"
+                    "the row before; sort the file by timestamp, or pass unsorted = 'sort' "
+                    "in [traffic] (--unsorted sort in lfvsim trace)"
                 )
             sort_from = row
         n += len(epochs)
