@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lfvsim.minutes import MINUTE_S, overlap_seconds_per_minute
 
-__all__ = ["PRICE_SOURCE", "PRICE_TABLE_USD_PER_UNIT_HOUR", "REGIONS", "metered_seconds"]
+__all__ = [
+    "HOURS_PER_MONTH",
+    "PRICE_SOURCE",
+    "PRICE_TABLE_USD_PER_UNIT_HOUR",
+    "REGIONS",
+    "metered_seconds",
+    "monthly_cost_usd",
+]
 
 PRICE_SOURCE = (
     "USD 4.00 per inference-unit hour for hosting, from third-party pricing sources for "
@@ -27,6 +36,14 @@ PRICE_TABLE_USD_PER_UNIT_HOUR: dict[str, float] = {
 }
 
 REGIONS = tuple(PRICE_TABLE_USD_PER_UNIT_HOUR)
+
+#: Hours in an average month (8,760 h / 12): the basis of every monthly figure.
+HOURS_PER_MONTH = 730.0
+
+
+def monthly_cost_usd(cost_usd: float, duration_h: float) -> float:
+    """A simulated cost scaled to a month of the same traffic (NaN for an empty run)."""
+    return cost_usd / duration_h * HOURS_PER_MONTH if duration_h else math.nan
 
 
 def metered_seconds(

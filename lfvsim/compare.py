@@ -7,14 +7,13 @@ from typing import Any
 
 import pandas as pd
 
+from lfvsim.billing import monthly_cost_usd
 from lfvsim.engine import simulate
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario, read_toml
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["HOURS_PER_MONTH", "compare_modes", "mode_overrides"]
-
-HOURS_PER_MONTH = 730.0  # 8,760 h / 12
+__all__ = ["compare_modes", "mode_overrides"]
 
 MODES_HELP = (
     "always-on[:N] (N units, no auto-scaling; default: Max, else Min), autoscaled "
@@ -96,7 +95,7 @@ def compare_modes(
                 "mode": mode,
                 "min_units": s.min_units,
                 "max_units": s.max_units,
-                "monthly_cost_usd": s.cost_usd / s.duration_h * HOURS_PER_MONTH,
+                "monthly_cost_usd": monthly_cost_usd(s.cost_usd, s.duration_h),
                 "cost_usd": s.cost_usd,
                 "unit_hours": s.unit_hours,
                 "hosted_h": s.hosted_h,

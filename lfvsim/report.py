@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from lfvsim.billing import monthly_cost_usd
 from lfvsim.errors import InputError
 from lfvsim.report_template import (
     Block,
@@ -695,7 +696,6 @@ def _summary_blocks(
     n_assumptions: int,
     slo: tuple[float, float | None, float],
 ) -> list[Block]:
-    from lfvsim.experiments import HOURS_PER_MONTH
 
     s = result.summary
     conf = f"{100 * slo[2]:g}%"
@@ -751,7 +751,7 @@ def _summary_blocks(
             )
         elif why_not:
             blocks.append(Callout(why_not + ".", kind="warn", strong="No recommendation:"))
-        monthly = s.cost_usd / s.duration_h * HOURS_PER_MONTH if s.duration_h else math.nan
+        monthly = monthly_cost_usd(s.cost_usd, s.duration_h)
         blocks.append(
             Paragraph(
                 f"{_units_sentence(s.min_units, s.max_units)} over {s.duration_h:g} h of "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lfvsim.atomic import atomic_directory
+from lfvsim.billing import HOURS_PER_MONTH, monthly_cost_usd
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Executor, Task, Workload, make_executor
 from lfvsim.experiments.stats import mean_interval
@@ -31,7 +32,6 @@ __all__ = [
     "resolve_seed",
 ]
 
-HOURS_PER_MONTH = 730.0
 """Hours in a month for monthly figures: 365 days x 24 h / 12."""
 
 SUMMARY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Summary))
@@ -92,8 +92,9 @@ def summary_record(summary: dict[str, Any], skip: Iterable[str] = ()) -> dict[st
             continue
         record[name] = summary.get(name)
         if name == "cost_usd":
-            hours = summary.get("duration_h") or math.nan
-            record["monthly_cost_usd"] = summary["cost_usd"] / hours * HOURS_PER_MONTH
+            record["monthly_cost_usd"] = monthly_cost_usd(
+                summary["cost_usd"], summary.get("duration_h") or 0.0
+            )
     return record
 
 
