@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from lfvsim.experiments import Recommendation
+    from lfvsim.traces.stats import TraceStats
 
 __all__ = [
     "HEATMAP_METRICS",
@@ -51,6 +52,7 @@ __all__ = [
     "plot_heatmap",
     "plot_throttle_heatmap",
     "plot_timeline",
+    "plot_trace_stats",
     "sweep_summary",
 ]
 
@@ -775,6 +777,35 @@ def plot_cost_heatmap(sweep: pd.DataFrame, ax: Axes | None = None, **kwargs: Any
 def plot_throttle_heatmap(sweep: pd.DataFrame, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """:func:`plot_heatmap` of the throttle rate (%)."""
     return plot_heatmap(sweep, "throttle_rate", ax, **kwargs)
+
+
+def plot_trace_stats(stats: TraceStats, ax: Axes | None = None) -> Axes:
+    """Requests per second each minute (mean and 1 s peak) against time.
+
+    Parameters
+    ----------
+    stats : TraceStats
+        From :func:`lfvsim.traces.describe_trace`.
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (10, 3.5))
+    minutes = len(stats.per_minute)
+    index = stats.start + pd.to_timedelta(np.arange(minutes) * 60.0, unit="s")
+    x = index.tz_localize(None)
+    ax.step(x, stats.peak_1s_per_minute, where="post", lw=0.6, alpha=0.5, label="peak 1 s")
+    ax.step(x, stats.per_minute / 60.0, where="post", lw=1.0, label="mean over 1 min")
+    ax.axhline(stats.mean_tps, color="grey", lw=0.8, ls="--", label="mean of the trace")
+    ax.set_ylabel("requests per second")
+    ax.set_xlabel("time (UTC)")
+    ax.set_title(stats.source, fontsize="medium")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -381,25 +381,21 @@ def format_stats(stats: TraceStats, width: int = 60) -> str:
 
 
 def _plot(stats: TraceStats, path: Path) -> None:
-    try:
-        import matplotlib
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError(
-            "--plot needs matplotlib; install it with pip install matplotlib"
-        ) from None
-    from lfvsim.traces.plots import plot_trace_stats
+    matplotlib.use("Agg")  # a file, never a window
+    import matplotlib.pyplot as plt
 
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InputError(f"--plot {path}: use a .png, .svg or .pdf file name")
+    from lfvsim.plots import plot_trace_stats
+    from lfvsim.report import save_figure
+
     if not path.parent.is_dir():
-        raise InputError(f"--plot {path}: the folder does not exist")
-    fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
-    plot_trace_stats(stats, ax=ax)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        raise InputError(f"--plot {path}: the folder does not exist; create it first")
+    ax = plot_trace_stats(stats)
+    try:
+        save_figure(ax.figure, path)
+    finally:
+        plt.close(ax.figure)
 
 
 # --- import-cloudwatch, convert -----------------------------------------------------------
