@@ -136,7 +136,7 @@ def simulate(
     env.run(until=horizon_s)
     data.advance(horizon_s)
     data.refuse_waiting()  # the model stops at the horizon
-    cluster.close(horizon_s)
+    cluster.close()
     if progress is not None:
         progress(horizon_s, horizon_s)
     return build_result(scenario, trace, seed, horizon_s, data, cluster, policy.name)

@@ -152,8 +152,8 @@ class Cluster:
         self.desired = 0
         self.desired_log.append((now, 0))
 
-    def close(self, horizon_s: float) -> None:
-        """End of the simulation: the model is stopped at the horizon."""
+    def close(self) -> None:
+        """End of the simulation: the model is stopped now (at the horizon)."""
         if self.hosted:
             self.stop_model(reason="end")
 
