@@ -12,8 +12,8 @@ import pytest
 from matplotlib.patches import Rectangle
 
 import lfvsim
-from lfvsim import plots
 from lfvsim.experiments import aggregate, recommend, sweep
+from lfvsim.reports import plots
 from tests.conftest import small_scenario_toml
 
 matplotlib.use("Agg")  # headless; pyplot picks its backend at the first figure

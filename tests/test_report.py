@@ -14,7 +14,7 @@ import pytest
 
 import lfvsim
 from lfvsim.experiments import aggregate, sweep
-from lfvsim.report import build_report, read_run, read_sweep, report_format
+from lfvsim.reports import build_report, read_run, read_sweep, report_format
 from tests.conftest import small_scenario_toml
 
 SMALL = small_scenario_toml(duration_h=2)

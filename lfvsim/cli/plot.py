@@ -1,6 +1,6 @@
 """``lfvsim plot`` (one figure) and ``lfvsim report`` (a shareable HTML or Markdown report).
 
-Parse, call :mod:`lfvsim.report` and :mod:`lfvsim.plots`, print. matplotlib is imported
+Parse, call :mod:`lfvsim.reports`, print. matplotlib is imported
 only when one of these commands runs.
 """
 
@@ -72,7 +72,7 @@ def plot(
     """Draw one figure of a run or of a sweep into an image file."""
     with input_errors():
         from lfvsim.experiments.recommend import check_slo
-        from lfvsim.report import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
+        from lfvsim.reports import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
 
         check_slo(max_throttle_rate, None, confidence)
         name = kind.value
@@ -131,7 +131,7 @@ def report(
     """Write a report to share: summary, recommendation, figures, StartModel request."""
     with input_errors():
         from lfvsim.experiments.recommend import check_slo
-        from lfvsim.report import build_report, read_run, read_sweep, report_format
+        from lfvsim.reports import build_report, read_run, read_sweep, report_format
         from lfvsim.scenario import load_scenario
         from lfvsim.traces.schema import traffic_for_file
 
@@ -170,7 +170,7 @@ def report(
 
 
 def _check_image_name(output: Path) -> None:
-    from lfvsim.report import IMAGE_FORMATS
+    from lfvsim.reports import IMAGE_FORMATS
 
     if output.suffix.lower() not in IMAGE_FORMATS:
         raise InputError(

@@ -386,8 +386,8 @@ def _plot(stats: TraceStats, path: Path) -> None:
     matplotlib.use("Agg")  # a file, never a window
     import matplotlib.pyplot as plt
 
-    from lfvsim.plots import plot_trace_stats
-    from lfvsim.report import save_figure
+    from lfvsim.reports import save_figure
+    from lfvsim.reports.plots import plot_trace_stats
 
     if not path.parent.is_dir():
         raise InputError(f"--plot {path}: the folder does not exist; create it first")

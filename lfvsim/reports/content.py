@@ -1,41 +1,42 @@
-"""Reports for people who will not run Python, and readers for what lfvsim writes.
+"""The report's content: what a report says, for people who will not run Python.
 
 :func:`build_report` turns a scenario (simulated now) or a saved run, and optionally a
 sweep, into a :class:`Report`: the scenario with its assumptions flagged, the summary, the
 recommendation with its confidence, the pictures and the StartModel request.
 :meth:`Report.write` saves it as one self-contained HTML file (figures embedded, no links,
-no scripts) or as Markdown with its pictures beside it.
+no scripts) or as Markdown with its pictures beside it. The layout is
+:mod:`lfvsim.reports.template`'s; the wording of numbers and of the recommendation is
+:mod:`lfvsim.reports.formatting`'s.
 
-Readers: :func:`read_run` loads an ``lfvsim run --out`` folder back into a
-:class:`lfvsim.Result`; :func:`read_sweep` loads an ``lfvsim sweep -o`` table.
-:func:`render_figure` draws one of :data:`FIGURE_KINDS` on a new figure and
-:func:`save_figure` writes it atomically.
-
->>> from lfvsim.report import build_report, read_sweep
+>>> from lfvsim.reports import build_report, read_sweep
 >>> report = build_report(scenario, sweep=read_sweep("sweep.parquet"))
 >>> report.write("report.html")
 """
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import json
 import math
-import os
 import re
-import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from lfvsim import __version__
+from lfvsim.atomic import atomic_path
 from lfvsim.billing import monthly_cost_usd
+from lfvsim.engine import simulate
 from lfvsim.errors import InputError
-from lfvsim.report_template import (
+from lfvsim.experiments import Recommendation, recommend, vary_columns
+from lfvsim.experiments.recommend import check_slo
+from lfvsim.reports.figures import png_bytes, render_figure
+from lfvsim.reports.readers import SWEEP_COLUMNS
+from lfvsim.reports.template import (
     Block,
     Callout,
     Code,
@@ -48,286 +49,12 @@ from lfvsim.report_template import (
     render_html,
     render_markdown,
 )
+from lfvsim.result import Result
+from lfvsim.scenario import Scenario, render_toml
+from lfvsim.startmodel import boto3_call, start_model_request, start_operation
+from lfvsim.traces import Trace
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure as MplFigure
-
-    from lfvsim.experiments import Recommendation
-    from lfvsim.result import Result
-    from lfvsim.scenario import Scenario
-    from lfvsim.traces import Trace
-
-__all__ = [
-    "FIGURE_KINDS",
-    "IMAGE_FORMATS",
-    "RUN_KINDS",
-    "SWEEP_KINDS",
-    "Report",
-    "build_report",
-    "read_run",
-    "read_sweep",
-    "render_figure",
-    "report_format",
-    "save_figure",
-]
-
-RUN_KINDS = ("timeline", "daily-cost")
-"""Figures of one run (an ``lfvsim run --out`` folder)."""
-SWEEP_KINDS = ("frontier", "heatmap-cost", "heatmap-throttle")
-"""Figures of a sweep (an ``lfvsim sweep -o`` table)."""
-FIGURE_KINDS = RUN_KINDS + SWEEP_KINDS
-IMAGE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-"""File name endings :func:`save_figure` writes."""
-
-_RUN_FILES = ("timeline.csv", "summary.json", "scenario.toml")
-_SWEEP_COLUMNS = (
-    "min_units",
-    "max_units",
-    "oracle_bound",
-    "replication",
-    "seed",
-    "requests",
-    "throttled",
-    "throttle_rate",
-    "monthly_cost_usd",
-    "latency_p99_s",
-    "unit_hours",
-    "mean_units",
-    "peak_units",
-)
-_FIGSIZE = {
-    "timeline": (11, 4.8),
-    "daily-cost": (11, 4.0),
-    "frontier": (10, 6),
-}
-_DPI = 110
-
-
-# --- readers -----------------------------------------------------------------------------------
-
-
-def read_run(directory: str | Path) -> Result:
-    """Read the folder ``lfvsim run --out`` wrote back into a :class:`lfvsim.Result`.
-
-    Parameters
-    ----------
-    directory : str or Path
-        The folder (or a file in it) with ``timeline.csv``, ``summary.json`` and
-        ``scenario.toml``; ``units.csv`` and ``events.csv`` are read when present.
-
-    Returns
-    -------
-    Result
-        With the timeline indexed by UTC time, the summary, the resolved scenario, the
-        seed, the trace's description and the notes. ``requests`` is None.
-
-    Raises
-    ------
-    InputError
-        The folder is missing, lacks a file, or a file is malformed.
-    """
-    from lfvsim.result import Result, Summary
-    from lfvsim.scenario import load_scenario
-
-    folder = Path(directory)
-    if folder.is_file():
-        if folder.name not in (*_RUN_FILES, "units.csv", "events.csv"):
-            raise InputError(
-                f"'{folder}' is a file, not a run folder; give the folder lfvsim run --out "
-                "wrote (sweep results draw as frontier, heatmap-cost or heatmap-throttle)"
-            )
-        folder = folder.parent
-    if not folder.is_dir():
-        raise InputError(f"run folder '{directory}' does not exist; give an lfvsim run --out DIR")
-    missing = [name for name in _RUN_FILES if not (folder / name).is_file()]
-    if missing:
-        raise InputError(
-            f"'{folder}' has no {', '.join(missing)}: it is not a run folder; write one with "
-            f"lfvsim run SCENARIO --out {folder}"
-        )
-    try:
-        timeline = pd.read_csv(folder / "timeline.csv", index_col="timestamp")
-        timeline.index = pd.to_datetime(timeline.index, utc=True)
-        timeline.index.name = "timestamp"
-    except (ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise InputError(
-            f"'{folder / 'timeline.csv'}' is not an lfvsim timeline ({_one_line(exc)}); "
-            "write it again with lfvsim run --out"
-        ) from None
-    if "MaxInferenceUnits" in timeline:
-        timeline["MaxInferenceUnits"] = pd.array(
-            pd.to_numeric(timeline["MaxInferenceUnits"], errors="coerce"), dtype="Int64"
-        )
-    try:
-        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"'{folder / 'summary.json'}' is not JSON ({_one_line(exc)})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"'{folder / 'summary.json'}' is not an lfvsim summary")
-    scenario = load_scenario(folder / "scenario.toml")
-    values = {}
-    for f in dataclasses.fields(Summary):
-        value = data.get(f.name)
-        if value is None and "float" in str(f.type) and "None" not in str(f.type):
-            value = math.nan
-        values[f.name] = value
-    units = _optional_csv(folder / "units.csv")
-    events = _optional_csv(folder / "events.csv")
-    return Result(
-        summary=Summary(**values),
-        timeline=timeline,
-        units=units,
-        events=events,
-        scenario=scenario,
-        seed=int(data.get("seed") or 0),
-        trace_source=str(data.get("trace", "")),
-        notes=[str(n) for n in data.get("notes", [])],
-    )
-
-
-def read_sweep(path: str | Path) -> pd.DataFrame:
-    """Read a sweep's results (``lfvsim sweep -o``/``lfvsim recommend -o``, Parquet or CSV).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per configuration x replication, as :func:`lfvsim.experiments.sweep`
-        returns it (``max_units`` as Int64, NA for no auto-scaling).
-
-    Raises
-    ------
-    InputError
-        The file is missing, not Parquet or CSV, or not a sweep table.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".pq", ".csv"):
-        raise InputError(
-            f"sweep results '{path}': unknown format '{suffix}'; give the .parquet or .csv "
-            "that lfvsim sweep -o wrote"
-        )
-    if not path.is_file():
-        raise InputError(f"sweep results '{path}' do not exist; check the path")
-    try:
-        table = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-    except Exception as exc:  # pyarrow and pandas raise many kinds for a damaged file
-        raise InputError(f"sweep results '{path}' are unreadable ({_one_line(exc)})") from None
-    missing = [c for c in _SWEEP_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"'{path}' is not a sweep table (no {', '.join(missing[:4])}"
-            f"{', ...' if len(missing) > 4 else ''}); write one with lfvsim sweep SCENARIO -o FILE"
-        )
-    if table.empty:
-        raise InputError(f"sweep results '{path}' have no rows; run the sweep again")
-    table["max_units"] = pd.array(pd.to_numeric(table["max_units"], errors="coerce"), dtype="Int64")
-    oracle = table["oracle_bound"]
-    if oracle.dtype == object:
-        oracle = oracle.astype(str).str.lower().map({"true": True, "false": False})
-    table["oracle_bound"] = oracle.fillna(False).astype(bool)
-    return table
-
-
-def _optional_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
-# --- figures -----------------------------------------------------------------------------------
-
-
-def render_figure(
-    kind: str,
-    data: Any,
-    *,
-    recommendation: Recommendation | None = None,
-    max_throttle_rate: float | None = None,
-    confidence: float = 0.95,
-) -> MplFigure:
-    """Draw one figure on a new matplotlib Figure (no pyplot: nothing stays open).
-
-    Parameters
-    ----------
-    kind : str
-        One of :data:`FIGURE_KINDS`.
-    data : Result or pandas.DataFrame
-        A run for :data:`RUN_KINDS`, a sweep table for :data:`SWEEP_KINDS`.
-    recommendation, max_throttle_rate, confidence
-        For sweep figures: see :func:`lfvsim.plots.plot_frontier`.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    from matplotlib.figure import Figure as MplFigure
-
-    from lfvsim import plots
-
-    if kind not in FIGURE_KINDS:
-        raise InputError(f"unknown figure '{kind}'; use one of {', '.join(FIGURE_KINDS)}")
-    sweep_opts = {
-        "recommendation": recommendation,
-        "max_throttle_rate": max_throttle_rate,
-        "confidence": confidence,
-    }
-    if kind in SWEEP_KINDS:
-        agg = plots.sweep_summary(data, confidence)
-        real = agg[~agg["oracle_bound"].astype(bool)]
-        cols = real["max_units"].nunique(dropna=False)
-        rows = real["min_units"].nunique()
-        heat = (min(10.5, max(6.5, 2.2 + 0.62 * cols)), max(3.4, 1.8 + 0.6 * rows))
-        size = _FIGSIZE.get(kind, heat)
-    else:
-        size = _FIGSIZE[kind]
-    fig = MplFigure(figsize=size, layout="constrained")
-    ax = fig.add_subplot()
-    if kind == "timeline":
-        plots.plot_timeline(data, ax)
-    elif kind == "daily-cost":
-        plots.plot_daily_cost(data, ax)
-    elif kind == "frontier":
-        plots.plot_frontier(data, ax, **sweep_opts)
-    elif kind == "heatmap-cost":
-        plots.plot_heatmap(data, "monthly_cost_usd", ax, **sweep_opts)
-    else:
-        plots.plot_heatmap(data, "throttle_rate", ax, **sweep_opts)
-    return fig
-
-
-def save_figure(figure: MplFigure, path: str | Path, dpi: int = _DPI) -> Path:
-    """Write a figure to ``path`` (.png, .svg or .pdf) atomically: complete or not at all."""
-    path = Path(path)
-    fmt = IMAGE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(
-            f"output '{path}': unknown image format '{path.suffix}'; end the name in "
-            f"{', '.join(IMAGE_FORMATS)}"
-        )
-    if path.is_dir():
-        raise InputError(f"output '{path}' is a folder; give a file name ending in .{fmt}")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi, metadata=_metadata(fmt))
-    _write_files({path: buffer.getvalue()})
-    return path
-
-
-def _metadata(fmt: str) -> dict[str, Any]:
-    # Leave out the creation date so the same figure gives the same file.
-    if fmt == "svg":
-        return {"Date": None}
-    if fmt == "pdf":
-        return {"CreationDate": None}
-    return {}
-
-
-def _png(figure: MplFigure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_DPI)
-    return buffer.getvalue()
+__all__ = ["Report", "build_report", "report_format"]
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -390,7 +117,14 @@ class Report:
             text, images = self.to_markdown(path.stem)
             files = {path: text.encode("utf-8")}
             files.update({path.parent / name: data for name, data in images.items()})
-        _write_files(files)
+        # Every file or none: each is staged beside its target and moved in only when
+        # all of them are written.
+        with ExitStack() as stack:
+            for target, data in files.items():
+                if target.is_dir():
+                    raise InputError(f"output '{target}' is a folder; give a file name")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(atomic_path(target)).write_bytes(data)
         return list(files)
 
     def _figure_blocks(self) -> list[Figure]:
@@ -442,16 +176,12 @@ def build_report(
         A bad SLO or confidence, a sweep that is not a sweep table, or a scenario that does
         not simulate; nothing is written.
     """
-    from lfvsim.engine import simulate
-    from lfvsim.experiments import recommend
-    from lfvsim.experiments.recommend import check_slo
-    from lfvsim.result import Result
 
     check_slo(max_throttle_rate, max_p99_latency_s, confidence)
     recommendation: Recommendation | None = None
     why_not = ""
     if sweep is not None:
-        missing = [c for c in _SWEEP_COLUMNS if c not in sweep.columns]
+        missing = [c for c in SWEEP_COLUMNS if c not in sweep.columns]
         if missing:
             raise InputError(f"the sweep table has no column {', '.join(missing)}")
         if sweep.empty:
@@ -518,8 +248,6 @@ def _with_units(scenario: Scenario, min_units: int, max_units: int | None) -> Sc
 def _start_request(
     scenario: Scenario, recommendation: Recommendation | None
 ) -> tuple[dict[str, Any] | None, str]:
-    from lfvsim.startmodel import start_model_request
-
     if recommendation is not None and recommendation.start_model_request is not None:
         return recommendation.start_model_request, ""
     try:
@@ -599,7 +327,7 @@ def _figures(
             max_throttle_rate=max_throttle_rate if sweep is not None else None,
             confidence=confidence,
         )
-        out.append(Figure(name, title, caption, _png(fig), alt))
+        out.append(Figure(name, title, caption, png_bytes(fig), alt))
     return out
 
 
@@ -619,9 +347,6 @@ def _document(
     slo: tuple[float, float | None, float],
     saved: bool,
 ) -> Document:
-    from lfvsim import __version__
-    from lfvsim.scenario import render_toml
-
     scenario = result.scenario
     model = scenario.model
     s = result.summary
@@ -814,8 +539,6 @@ def _recommendation_blocks(
     slo: tuple[float, float | None, float],
     sweep_source: str | None,
 ) -> list[Block]:
-    from lfvsim.experiments import vary_columns
-
     rate, p99, confidence = slo
     conf = f"{100 * confidence:g}%"
     reps = int(sweep["seed"].nunique())
@@ -959,8 +682,6 @@ def _request_blocks(
     error: str,
     rec: Recommendation | None,
 ) -> list[Block]:
-    from lfvsim.startmodel import boto3_call, start_operation
-
     op = start_operation(scenario)
     if request is None:
         return [Callout(error, kind="warn", strong=f"No {op.name} request:")]
@@ -1154,30 +875,7 @@ def report_format(path: str | Path, format: str | None = None) -> str:
     return format
 
 
-def _write_files(files: dict[Path, bytes]) -> None:
-    """Write every file or none: stage all beside their targets, then move them in."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, data in files.items():
-            if path.is_dir():
-                raise InputError(f"output '{path}' is a folder; give a file name")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # open(..., "xb") rather than mkstemp: the file gets the usual permissions.
-            tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-            with open(tmp, "xb") as f:
-                staged.append((tmp, path))
-                f.write(data)
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _operation(scenario: Scenario) -> str:
-    from lfvsim.startmodel import start_operation
-
     return start_operation(scenario).name
 
 
@@ -1242,8 +940,3 @@ def _span(values: Sequence[Any] | pd.Series) -> str:
     if vals == list(range(vals[0], vals[-1] + 1)):
         return f"{vals[0]}..{vals[-1]}" if len(vals) > 1 else str(vals[0])
     return ",".join(map(str, vals))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:200] + ("..." if len(text) > 200 else "")

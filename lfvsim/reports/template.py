@@ -1,8 +1,8 @@
 """The report as a small document of blocks, rendered to self-contained HTML or Markdown.
 
-:mod:`lfvsim.report` decides what a report says; this module only lays it out. The HTML
-has inline CSS, images as ``data:`` URIs, no scripts and no links, so it opens offline and
-survives being mailed. The Markdown refers to images written beside it.
+:mod:`lfvsim.reports.content` decides what a report says; this module only lays it out.
+The HTML has inline CSS, images as ``data:`` URIs, no scripts and no links, so it opens
+offline and survives being mailed. The Markdown refers to images written beside it.
 """
 
 from __future__ import annotations

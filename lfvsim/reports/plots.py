@@ -14,11 +14,11 @@ pyplot, so the picture shows in a notebook.
   figure of a sweep over (MinInferenceUnits, MaxInferenceUnits).
 
 Runs are :class:`lfvsim.Result` objects, from :func:`lfvsim.simulate` or read back from an
-``lfvsim run --out`` folder with :func:`lfvsim.report.read_run`. Sweeps are the tidy tables
+``lfvsim run --out`` folder with :func:`lfvsim.reports.read_run`. Sweeps are the tidy tables
 of :func:`lfvsim.experiments.sweep` (one row per configuration x replication) or their
 :func:`lfvsim.experiments.aggregate`.
 
->>> from lfvsim.plots import plot_timeline
+>>> from lfvsim.reports.plots import plot_timeline
 >>> ax = plot_timeline(lfvsim.simulate(scenario, seed=1))
 >>> ax.figure.savefig("timeline.png")
 """
@@ -37,11 +37,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from lfvsim.errors import InputError
+from lfvsim.experiments import Recommendation, aggregate, recommend
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from lfvsim.experiments import Recommendation
     from lfvsim.traces.stats import TraceStats
 
 __all__ = [
@@ -105,7 +105,7 @@ def plot_timeline(
     Parameters
     ----------
     run : Result or pandas.DataFrame
-        A run (:func:`lfvsim.simulate`, :func:`lfvsim.report.read_run`), or its
+        A run (:func:`lfvsim.simulate`, :func:`lfvsim.reports.read_run`), or its
         ``timeline`` alone (then give ``tps_per_unit``).
     ax : matplotlib Axes, optional
         Where to draw; default: a new figure.
@@ -412,8 +412,6 @@ def sweep_summary(sweep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     """
     if "replications" in sweep.columns and "replication" not in sweep.columns:
         return sweep
-    from lfvsim.experiments import aggregate
-
     _require(
         sweep,
         ("min_units", "max_units", "oracle_bound", "monthly_cost_usd", "throttle_rate"),
@@ -949,8 +947,6 @@ def _recommendation(
         return recommendation
     if "replication" not in sweep.columns or sweep["seed"].nunique() < 2:
         return None  # an aggregate, or too few replications for a bound
-    from lfvsim.experiments import recommend
-
     return recommend(sweep, max_throttle_rate, confidence=confidence)
 
 

@@ -1,0 +1,178 @@
+"""Readers for what lfvsim writes: run folders and sweep tables.
+
+The writers live on the floors that produce the data (:meth:`lfvsim.Result.write` in the
+engine's result, the sweep's output in :mod:`lfvsim.experiments.sweep`); their readers
+live here, at the reports floor that consumes them, and take the sweep's file formats from
+its writer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from lfvsim.errors import InputError
+from lfvsim.experiments.sweep import _FORMATS as SWEEP_FORMATS
+from lfvsim.result import Result, Summary
+from lfvsim.scenario import load_scenario
+
+__all__ = ["RUN_FILES", "SWEEP_COLUMNS", "SWEEP_FORMATS", "read_run", "read_sweep"]
+
+RUN_FILES = ("timeline.csv", "summary.json", "scenario.toml")
+"""Files every ``lfvsim run --out`` folder has."""
+SWEEP_COLUMNS = (
+    "min_units",
+    "max_units",
+    "oracle_bound",
+    "replication",
+    "seed",
+    "requests",
+    "throttled",
+    "throttle_rate",
+    "monthly_cost_usd",
+    "latency_p99_s",
+    "unit_hours",
+    "mean_units",
+    "peak_units",
+)
+"""Columns a sweep table must have for the reports."""
+
+
+def read_run(directory: str | Path) -> Result:
+    """Read the folder ``lfvsim run --out`` wrote back into a :class:`lfvsim.Result`.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The folder (or a file in it) with ``timeline.csv``, ``summary.json`` and
+        ``scenario.toml``; ``units.csv`` and ``events.csv`` are read when present.
+
+    Returns
+    -------
+    Result
+        With the timeline indexed by UTC time, the summary, the resolved scenario, the
+        seed, the trace's description and the notes. ``requests`` is None.
+
+    Raises
+    ------
+    InputError
+        The folder is missing, lacks a file, or a file is malformed.
+    """
+
+    folder = Path(directory)
+    if folder.is_file():
+        if folder.name not in (*RUN_FILES, "units.csv", "events.csv"):
+            raise InputError(
+                f"'{folder}' is a file, not a run folder; give the folder lfvsim run --out "
+                "wrote (sweep results draw as frontier, heatmap-cost or heatmap-throttle)"
+            )
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(f"run folder '{directory}' does not exist; give an lfvsim run --out DIR")
+    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing:
+        raise InputError(
+            f"'{folder}' has no {', '.join(missing)}: it is not a run folder; write one with "
+            f"lfvsim run SCENARIO --out {folder}"
+        )
+    try:
+        timeline = pd.read_csv(folder / "timeline.csv", index_col="timestamp")
+        timeline.index = pd.to_datetime(timeline.index, utc=True)
+        timeline.index.name = "timestamp"
+    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+        raise InputError(
+            f"'{folder / 'timeline.csv'}' is not an lfvsim timeline ({one_line(exc)}); "
+            "write it again with lfvsim run --out"
+        ) from None
+    if "MaxInferenceUnits" in timeline:
+        timeline["MaxInferenceUnits"] = pd.array(
+            pd.to_numeric(timeline["MaxInferenceUnits"], errors="coerce"), dtype="Int64"
+        )
+    try:
+        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"'{folder / 'summary.json'}' is not JSON ({one_line(exc)})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"'{folder / 'summary.json'}' is not an lfvsim summary")
+    scenario = load_scenario(folder / "scenario.toml")
+    values = {}
+    for f in dataclasses.fields(Summary):
+        value = data.get(f.name)
+        if value is None and "float" in str(f.type) and "None" not in str(f.type):
+            value = math.nan
+        values[f.name] = value
+    units = _optional_csv(folder / "units.csv")
+    events = _optional_csv(folder / "events.csv")
+    return Result(
+        summary=Summary(**values),
+        timeline=timeline,
+        units=units,
+        events=events,
+        scenario=scenario,
+        seed=int(data.get("seed") or 0),
+        trace_source=str(data.get("trace", "")),
+        notes=[str(n) for n in data.get("notes", [])],
+    )
+
+
+def read_sweep(path: str | Path) -> pd.DataFrame:
+    """Read a sweep's results (``lfvsim sweep -o``/``lfvsim recommend -o``, Parquet or CSV).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per configuration x replication, as :func:`lfvsim.experiments.sweep`
+        returns it (``max_units`` as Int64, NA for no auto-scaling).
+
+    Raises
+    ------
+    InputError
+        The file is missing, not Parquet or CSV, or not a sweep table.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SWEEP_FORMATS:
+        raise InputError(
+            f"sweep results '{path}': unknown format '{suffix}'; give the .parquet or .csv "
+            "that lfvsim sweep -o wrote"
+        )
+    if not path.is_file():
+        raise InputError(f"sweep results '{path}' do not exist; check the path")
+    try:
+        csv = SWEEP_FORMATS[suffix] == "csv"
+        table = pd.read_csv(path) if csv else pd.read_parquet(path)
+    except Exception as exc:  # pyarrow and pandas raise many kinds for a damaged file
+        raise InputError(f"sweep results '{path}' are unreadable ({one_line(exc)})") from None
+    missing = [c for c in SWEEP_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"'{path}' is not a sweep table (no {', '.join(missing[:4])}"
+            f"{', ...' if len(missing) > 4 else ''}); write one with lfvsim sweep SCENARIO -o FILE"
+        )
+    if table.empty:
+        raise InputError(f"sweep results '{path}' have no rows; run the sweep again")
+    table["max_units"] = pd.array(pd.to_numeric(table["max_units"], errors="coerce"), dtype="Int64")
+    oracle = table["oracle_bound"]
+    if oracle.dtype == object:
+        oracle = oracle.astype(str).str.lower().map({"true": True, "false": False})
+    table["oracle_bound"] = oracle.fillna(False).astype(bool)
+    return table
+
+
+def _optional_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters."""
+    text = " ".join(str(exc).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
