@@ -235,7 +235,7 @@ def test_no_max_units_turns_auto_scaling_off(cli):
     assert code == 0 and data["max_units"] is None and data["policy"] == "none"
     assert data["unit_hours"] == pytest.approx(24.0)
     both = cli("run", QUICKSTART, "--no-max-units", "--max-units", "3")
-    assert_clean_failure(*both, "contradict")
+    assert_clean_failure(*both, "--max-units or --no-max-units, not both")
 
 
 def test_a_paginated_cloudwatch_export_replays_with_gaps_filled_on_request(cli):

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from lfvsim import __version__
 from lfvsim.errors import InputError
 
-__all__ = ["app", "entry_point", "input_errors", "progress_bar"]
+__all__ = ["app", "entry_point", "input_errors", "progress_bar", "run_progress"]
 
 app = typer.Typer(
     help="Cost and capacity planning for models hosted on inference units "
@@ -71,6 +71,36 @@ def progress_bar() -> Iterator[Callable[[float, float], None] | None]:
             bar.refresh()
 
         yield update
+
+
+@contextmanager
+def run_progress(desc: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar counting finished runs, with an ETA: stderr, terminal only, after 2 s."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: tqdm | None = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(
+                total=total,
+                initial=done,
+                unit="run",
+                desc=desc,
+                file=sys.stderr,
+                delay=2.0,
+                leave=False,
+            )
+        elif done > bar.n:
+            bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def entry_point() -> None:

@@ -13,24 +13,23 @@ import typer
 from lfvsim.atomic import write_text_atomic
 from lfvsim.aws import (
     ModelDescription,
-    apply_model_description,
     get_model_description,
     read_model_description,
     render_seeded_scenario,
     seed_scenario,
 )
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.loading import check_max_units_flags, warn
+from lfvsim.cli.options import MaxUnitsOpt, MinUnitsOpt, NoMaxUnitsOpt, ScenarioArg
 from lfvsim.errors import InputError
-from lfvsim.scenario import Scenario, load_scenario
+from lfvsim.scenario import load_scenario
 from lfvsim.startmodel import boto3_call, start_model_request
 
 __all__ = [
     "RequestFormat",
     "ServiceName",
-    "overlay_describe_model",
     "seed",
     "start_model_input",
-    "warn",
 ]
 
 
@@ -46,20 +45,6 @@ class RequestFormat(StrEnum):
 
     json = "json"
     boto3 = "boto3"
-
-
-def warn(message: str) -> None:
-    """A non-fatal problem: one line on stderr."""
-    typer.echo(f"lfvsim: warning: {message}", err=True)
-
-
-def overlay_describe_model(scenario: Scenario, path: Path) -> Scenario:
-    """``lfvsim run --describe-model``: the scenario with [model] from a describe file."""
-    description = read_model_description(path)
-    scenario = apply_model_description(scenario, description)
-    for message in description.warnings():
-        warn(message)
-    return scenario
 
 
 @app.command()
@@ -172,16 +157,10 @@ def _describe(
 
 @app.command("start-model-input")
 def start_model_input(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
-    min_units: Annotated[
-        int | None, typer.Option(min=1, help="MinInferenceUnits instead of the scenario's.")
-    ] = None,
-    max_units: Annotated[
-        int | None, typer.Option(min=1, help="MaxInferenceUnits instead of the scenario's.")
-    ] = None,
-    no_max_units: Annotated[
-        bool, typer.Option("--no-max-units", help="Leave MaxInferenceUnits out: no auto-scaling.")
-    ] = False,
+    scenario_path: ScenarioArg,
+    min_units: MinUnitsOpt = None,
+    max_units: MaxUnitsOpt = None,
+    no_max_units: NoMaxUnitsOpt = False,
     output_format: Annotated[
         RequestFormat,
         typer.Option(
@@ -192,8 +171,7 @@ def start_model_input(
 ) -> None:
     """Print the StartModel (Rekognition: StartProjectVersion) request for a scenario."""
     with input_errors():
-        if no_max_units and max_units is not None:
-            raise InputError("give --max-units or --no-max-units, not both")
+        check_max_units_flags(max_units, no_max_units)
         scenario = load_scenario(scenario_path)
         unset = {"project", "version"} - scenario.model.model_fields_set
         if scenario.model.service == "lookoutvision" and unset:

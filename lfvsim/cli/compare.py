@@ -3,41 +3,34 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.loading import load_with_overrides
+from lfvsim.cli.options import RunSeedOpt, ScenarioArg, TraceOpt
 from lfvsim.compare import MODES_HELP, compare_modes
-from lfvsim.scenario import load_scenario
-from lfvsim.traces.schema import traffic_for_file
 
 __all__ = ["compare"]
 
 
 @app.command()
 def compare(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
+    scenario_path: ScenarioArg,
     mode: Annotated[
         list[str],
         typer.Option("--mode", help=f"An operating mode, repeatable: {MODES_HELP}."),
     ],
-    trace: Annotated[
-        Path | None, typer.Option(help="Replay this trace instead of the scenario's traffic.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
+    trace: TraceOpt = None,
+    seed: RunSeedOpt = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per mode, in a list.")
     ] = False,
 ) -> None:
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
     with input_errors():
-        scenario = load_scenario(scenario_path)
-        if trace is not None:
-            scenario = scenario.with_overrides(
-                {"traffic": traffic_for_file(trace)}, source="--trace"
-            )
+        scenario = load_with_overrides(scenario_path, trace=trace)
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:
         records = json.loads(table.to_json(orient="records"))

@@ -1,84 +1,41 @@
-"""``lfvsim sweep`` and ``lfvsim recommend``; ``lfvsim run --replications`` prints from here.
+"""``lfvsim sweep`` and ``lfvsim recommend``: parse, call :mod:`lfvsim.experiments`, print.
 
-Parse, call :mod:`lfvsim.experiments`, print. No model logic.
+The text they print is :mod:`lfvsim.reports.text`'s. No model logic.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
-from tqdm import tqdm
 
-from lfvsim.cli.app import app, input_errors
-from lfvsim.errors import InputError
-from lfvsim.experiments import (
-    HOURS_PER_MONTH,
-    Recommendation,
-    Replications,
-    aggregate,
-    recommend,
-    replicate,
-    sweep,
-    vary_columns,
+from lfvsim.cli.app import app, input_errors, run_progress
+from lfvsim.cli.loading import load_with_overrides
+from lfvsim.cli.options import (
+    ConfidenceOpt,
+    DescribeOpt,
+    ExperimentSeedOpt,
+    FillGapsOpt,
+    MaxP99Opt,
+    MaxThrottleOpt,
+    ScenarioArg,
+    TraceOpt,
 )
-from lfvsim.experiments.recommend import Configuration, check_slo
-from lfvsim.experiments.replicate import metrics
-from lfvsim.scenario import Scenario, load_scenario
-from lfvsim.traces.schema import traffic_for_file
+from lfvsim.errors import InputError
+from lfvsim.experiments import recommend, sweep
+from lfvsim.experiments.recommend import check_slo
+from lfvsim.reports.text import format_recommendation, format_sweep
 
-__all__ = [
-    "format_recommendation",
-    "format_replications",
-    "format_sweep",
-    "parse_range",
-    "parse_vary",
-    "recommend_command",
-    "run_progress",
-    "run_replications",
-    "sweep_command",
-]
+__all__ = ["parse_range", "parse_vary", "recommend_command", "sweep_command"]
 
 
-# --- options both commands share ----------------------------------------------------------
+# --- options of sweep and recommend ------------------------------------------------------
 
-ScenarioArg = Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")]
-TraceOpt = Annotated[
-    Path | None,
-    typer.Option(
-        help="Replay this trace (CSV, Parquet or CloudWatch JSON) instead of the scenario's "
-        "traffic."
-    ),
-]
-FillGapsOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="zero",
-        help="With --trace: count missing intervals as zero requests (reported in the notes).",
-    ),
-]
-DescribeOpt = Annotated[
-    Path | None,
-    typer.Option(
-        metavar="FILE",
-        help="Take the model (project, version, region) from saved describe-model or "
-        "describe-project-versions JSON.",
-    ),
-]
-SeedOpt = Annotated[
-    int | None,
-    typer.Option(
-        min=0, help="Experiment seed; replication k runs with child k of its SeedSequence."
-    ),
-]
 MinOpt = Annotated[
     str, typer.Option("--min", metavar="RANGE", help="MinInferenceUnits to try: 1..3, 2 or 1,2,4.")
 ]
@@ -186,53 +143,6 @@ def _literal(text: str) -> Any:
         return text
 
 
-def _load(
-    path: Path, trace: Path | None, describe_model: Path | None, fill_gaps: str | None = None
-) -> Scenario:
-    if fill_gaps is not None and trace is None:
-        raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")
-    scenario = load_scenario(path)
-    if describe_model is not None:
-        from lfvsim.cli.aws import overlay_describe_model
-
-        scenario = overlay_describe_model(scenario, describe_model)
-    if trace is not None:
-        options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
-        traffic = traffic_for_file(trace, **options)
-        scenario = scenario.with_overrides({"traffic": traffic}, source="--trace")
-    return scenario
-
-
-@contextmanager
-def run_progress(desc: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar counting finished runs, with an ETA: stderr, terminal only, after 2 s."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar: tqdm | None = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(
-                total=total,
-                initial=done,
-                unit="run",
-                desc=desc,
-                file=sys.stderr,
-                delay=2.0,
-                leave=False,
-            )
-        elif done > bar.n:
-            bar.update(done - bar.n)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.close()
-
-
 @contextmanager
 def _interruptible(output: Path | None) -> Iterator[None]:
     try:
@@ -262,7 +172,7 @@ def sweep_command(
     trace: TraceOpt = None,
     fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
-    seed: SeedOpt = None,
+    seed: ExperimentSeedOpt = None,
     vary: VaryOpt = None,
     oracle: Annotated[
         bool,
@@ -276,7 +186,9 @@ def sweep_command(
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
     with input_errors(), _interruptible(output):
-        scenario = _load(scenario_path, trace, describe_model, fill_gaps)
+        scenario = load_with_overrides(
+            scenario_path, trace=trace, fill_gaps=fill_gaps, describe_model=describe_model
+        )
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
         with run_progress("sweep") as progress:
@@ -299,81 +211,15 @@ def sweep_command(
         typer.echo(f"\nwrote {output}: {len(table):,} rows, one per configuration x replication")
 
 
-def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | None = None) -> str:
-    """One line per configuration: monthly cost, throttle rate, p99, units (95% intervals)."""
-    agg = aggregate(table, 0.95)
-    keys = vary_columns(table)
-    runs = len(table)
-    reps = int(agg["replications"].max())
-    first = table.iloc[0]
-    head = [
-        f"{scenario.model.project} version {scenario.model.version} in "
-        f"{scenario.model.region}" + (f"  ({scenario_path})" if scenario_path else ""),
-        f"{len(agg)} configurations x {reps} replications = {runs:,} runs of "
-        f"{first['duration_h']:g} h, seed {table.attrs.get('seed', '?')}; replication k has "
-        "the same seed, so the same requests, in every configuration",
-        f"offered: {agg['requests'].mean():,.0f} requests a replication on average",
-        f"monthly cost = simulated cost per hour x {HOURS_PER_MONTH:g} h; "
-        "(low-high) are 95% confidence intervals over replications",
-        "",
-    ]
-    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate", "p99 s", "units"]
-    lines = []
-    for _, r in agg.iterrows():
-        max_text = (
-            "oracle" if r["oracle_bound"] else "none" if pd.isna(r["max_units"]) else r["max_units"]
-        )
-        lines.append(
-            [
-                *(f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys),
-                str(r["min_units"]),
-                str(max_text),
-                f"{r['monthly_cost_usd']:,.0f} ({r['monthly_cost_low_usd']:,.0f}-"
-                f"{r['monthly_cost_high_usd']:,.0f})",
-                f"{_pct(r['throttle_rate'])} ({_pct(r['throttle_rate_low'])}-"
-                f"{_pct(r['throttle_rate_high'])})",
-                f"{r['latency_p99_s']:.3f}",
-                f"mean {r['mean_units']:.2f}, peak {r['peak_units']}",
-            ]
-        )
-    return "\n".join(head + _columns(columns, lines))
-
-
-def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    out = ["  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    for r in rows:
-        out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    return out
-
-
-def _pct(x: float) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    if x == 0:
-        return "0%"
-    return f"{100 * x:.3g}%"
-
-
 # --- lfvsim recommend ---------------------------------------------------------------------
 
 
 @app.command("recommend")
 def recommend_command(
     scenario_path: ScenarioArg,
-    max_throttle_rate: Annotated[
-        float,
-        typer.Option(
-            help="SLO: the throttle rate's upper confidence bound must be at most this "
-            "(0.001 = 0.1%)."
-        ),
-    ],
-    max_p99_latency_s: Annotated[
-        float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")
-    ] = None,
-    confidence: Annotated[
-        float, typer.Option(help="Confidence the SLO must hold at (one-sided bounds).")
-    ] = 0.95,
+    max_throttle_rate: MaxThrottleOpt,
+    max_p99_latency_s: MaxP99Opt = None,
+    confidence: ConfidenceOpt = 0.95,
     min_range: MinOpt = "1",
     max_range: MaxOpt = "1..12",
     replications: Annotated[
@@ -383,7 +229,7 @@ def recommend_command(
     trace: TraceOpt = None,
     fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
-    seed: SeedOpt = None,
+    seed: ExperimentSeedOpt = None,
     vary: VaryOpt = None,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
@@ -397,7 +243,9 @@ def recommend_command(
     Exit status 1 when no configuration in range meets the SLO.
     """
     with input_errors(), _interruptible(output):
-        scenario = _load(scenario_path, trace, describe_model, fill_gaps)
+        scenario = load_with_overrides(
+            scenario_path, trace=trace, fill_gaps=fill_gaps, describe_model=describe_model
+        )
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
         if replications < 2:
@@ -430,7 +278,7 @@ def recommend_command(
         )
     if json_output:
         data = rec.to_dict()
-        data["seed"] = _seed_of(table)
+        data["seed"] = table.attrs.get("seed")
         data["requests"] = float(table["requests"].mean())
         data["duration_h"] = float(table["duration_h"].iloc[0])
         typer.echo(json.dumps(data, indent=2))
@@ -438,246 +286,3 @@ def recommend_command(
         typer.echo(format_recommendation(rec, table, scenario, scenario_path))
     if not rec.met:
         raise typer.Exit(1)
-
-
-def _seed_of(table: pd.DataFrame) -> int | None:
-    return table.attrs.get("seed")
-
-
-def format_recommendation(
-    rec: Recommendation,
-    table: pd.DataFrame,
-    scenario: Scenario,
-    scenario_path: Path | None = None,
-) -> str:
-    """The recommendation as text: the choice, its cost and risk, alternatives, the request."""
-    reps = int(table.groupby("seed").ngroups)
-    conf = f"{100 * rec.confidence:g}%"
-    slo = f"throttle rate <= {_pct(rec.max_throttle_rate)}"
-    if rec.max_p99_latency_s is not None:
-        slo += f" and p99 latency <= {rec.max_p99_latency_s:g} s"
-    keys = vary_columns(table)
-    lines = [
-        f"{scenario.model.project} version {scenario.model.version} in "
-        f"{scenario.model.region}" + (f"  ({scenario_path})" if scenario_path else ""),
-        f"SLO: {slo}, held by the upper {conf} confidence bound (not the mean)",
-        f"searched: Min {_span(table['min_units'])}, Max "
-        f"{_span(table['max_units'].dropna())} and no auto-scaling; {reps} replications of "
-        f"{table['duration_h'].iloc[0]:g} h each, the same requests in every configuration",
-        "",
-    ]
-    if rec.met and rec.choice is not None:
-        c = rec.choice
-        worst = " (worst case over the varied values)" if rec.variants else ""
-        lines += [f"recommended: {c.label}{worst}", *_figures(c, conf)]
-        if rec.runner_up is not None:
-            r = rec.runner_up
-            lines.append(
-                f"runner-up: {r.label}: USD {r.monthly_cost_usd:,.0f} a month "
-                f"({_signed(r.monthly_cost_usd - c.monthly_cost_usd)}), throttle rate "
-                f"{_pct(r.throttle_rate)} (bound {_pct(r.throttle_rate_upper)})"
-            )
-        if rec.one_more_max_unit is not None:
-            d = rec.one_more_max_unit
-            what = "one more unit of Max" if c.max_units is not None else "one more fixed unit"
-            if d.monthly_cost_usd == 0 and d.throttle_rate == 0:
-                lines.append(
-                    f"{what} ({d.other.label}): changes nothing on this traffic "
-                    f"(at most {c.peak_units} units are ever in service)"
-                )
-            else:
-                lo, hi = d.monthly_cost_interval_usd
-                lines.append(
-                    f"{what} ({d.other.label}): {_signed(d.monthly_cost_usd)} a month "
-                    f"({conf} CI {_signed(lo)} to {_signed(hi)}), throttle rate "
-                    f"{_pct(c.throttle_rate)} -> {_pct(d.other.throttle_rate)}"
-                )
-        if rec.oracle is not None and rec.oracle_gap is not None:
-            o, gap = rec.oracle, rec.oracle_gap
-            share = 100 * gap.monthly_cost_usd / o.monthly_cost_usd if o.monthly_cost_usd else 0
-            lo, hi = gap.monthly_cost_interval_usd
-            head = (
-                f"oracle lower bound (Min {o.min_units}, perfect foresight, no provisioning "
-                f"delay, no Max, throttles nothing): USD {o.monthly_cost_usd:,.0f} a month; "
-            )
-            if gap.monthly_cost_usd >= 0:
-                lines.append(
-                    head + f"the choice costs USD {gap.monthly_cost_usd:,.0f} ({share:.0f}%) "
-                    f"more ({conf} CI {lo:,.0f} to {hi:,.0f}): what not knowing the future "
-                    "costs"
-                )
-            else:
-                lines.append(
-                    head + f"the choice costs USD {-gap.monthly_cost_usd:,.0f} "
-                    f"({-share:.0f}%) less, because it throttles {_pct(c.throttle_rate)} "
-                    "of the requests"
-                )
-        if rec.variants:
-            lines += ["", *_variants_text(rec, keys)]
-        if rec.start_model_request is not None:
-            lines += [
-                "",
-                f"{_operation_name(scenario)} request (aws ... --cli-input-json):",
-                json.dumps(rec.start_model_request, indent=2),
-            ]
-    else:
-        lines.append(
-            f"no configuration in range meets the SLO at {conf} confidence; "
-            f"binds: {', '.join(rec.binding)}"
-        )
-        if rec.closest is not None:
-            c = rec.closest
-            lines.append(
-                f"closest: {c.label}: throttle rate {_pct(c.throttle_rate)} (bound "
-                f"{_pct(c.throttle_rate_upper)}), p99 {c.latency_p99_s:.3f} s, USD "
-                f"{c.monthly_cost_usd:,.0f} a month"
-            )
-        lines.append(f"try: {rec.advice}")
-        if rec.variants:
-            lines += ["", *_variants_text(rec, keys)]
-    notes = [
-        f"monthly figures: simulated cost per hour x {HOURS_PER_MONTH:g} h",
-        "the choice is the cheapest of many configurations that pass; check it with fresh "
-        "seeds (lfvsim run --replications N --seed S) before relying on a narrow margin",
-    ]
-    return "\n".join([*lines, "", "notes:", *(f"  - {n}" for n in notes)])
-
-
-def _figures(c: Configuration, conf: str) -> list[str]:
-    lo, hi = c.monthly_cost_interval_usd
-    rate, rate_up = _pct(c.throttle_rate), _pct(c.throttle_rate_upper)
-    p99_up = c.latency_p99_upper_s
-    return [
-        f"  monthly cost       USD {c.monthly_cost_usd:,.2f}  ({conf} CI {lo:,.2f} to {hi:,.2f})",
-        f"  throttle rate      {rate}  (upper bound {rate_up})",
-        f"  latency p99        {c.latency_p99_s:.3f} s  (upper bound {p99_up:.3f} s)",
-        f"  units in service   mean {c.mean_units:.2f}, peak {c.peak_units}",
-    ]
-
-
-def _variants_text(rec: Recommendation, keys: list[str]) -> list[str]:
-    rows = []
-    for v in rec.variants:
-        values = [f"{x:g}" if isinstance(x, float) else str(x) for x in v.values.values()]
-        if v.choice is None:
-            rows.append([*values, "none meets the SLO", "", ""])
-        else:
-            c = v.choice
-            rows.append(
-                [
-                    *values,
-                    c.label,
-                    f"USD {c.monthly_cost_usd:,.0f}",
-                    _pct(c.throttle_rate_upper),
-                ]
-            )
-    out = ["robustness to the varied values:"]
-    out += _columns([*keys, "recommended", "a month", "throttle bound"], rows)
-    depends = rec.depends_on
-    if rec.max_units_changes or depends:
-        which = ", ".join(depends) if depends else ", ".join(keys)
-        out.append(
-            f"the recommended {'Max' if rec.max_units_changes else 'Min'} changes with {which}: "
-            "AWS does not publish its auto-scaling rules, so this answer depends on an "
-            "assumption; the recommendation above meets the SLO for every value tried"
-            if rec.met
-            else f"the recommendation changes with {which}"
-        )
-    else:
-        out.append(f"the recommendation is the same for every value of {', '.join(keys)}")
-    return out
-
-
-def _operation_name(scenario: Scenario) -> str:
-    from lfvsim import startmodel
-
-    operation = getattr(startmodel, "start_operation", None)
-    return "StartModel" if operation is None else operation(scenario).name
-
-
-def _span(values: pd.Series) -> str:
-    vals = sorted({int(v) for v in values})
-    if not vals:
-        return "-"
-    if vals == list(range(vals[0], vals[-1] + 1)):
-        return f"{vals[0]}..{vals[-1]}" if len(vals) > 1 else str(vals[0])
-    return ",".join(map(str, vals))
-
-
-def _signed(usd: float) -> str:
-    sign = "+" if usd >= 0 else "-"
-    return f"{sign}USD {abs(usd):,.2f}"
-
-
-# --- lfvsim run --replications ------------------------------------------------------------
-
-
-def run_replications(
-    scenario: Scenario,
-    scenario_path: Path | None,
-    replications: int,
-    seed: int | None,
-    json_output: bool,
-    out: Path | None,
-) -> None:
-    """``lfvsim run --replications N``: replicate, then print (and write) the result."""
-    with run_progress("replications") as progress:
-        reps = replicate(scenario, replications, seed=seed, progress=progress)
-    if out is not None:
-        reps.write(out)
-    if json_output:
-        typer.echo(reps.to_json())
-        return
-    typer.echo(format_replications(reps, scenario_path))
-    if out is not None:
-        typer.echo(f"\nwrote {out}/: replications.csv, summary.json, scenario.toml")
-
-
-def format_replications(reps: Replications, scenario_path: Path | None = None) -> str:
-    """Each metric's mean and 95% confidence interval over the replications."""
-    sc = reps.scenario
-    t = reps.table
-    first = t.iloc[0]
-    max_units = first["max_units"]
-    max_text = "unset (no auto-scaling)" if pd.isna(max_units) else str(max_units)
-    means, ci = reps.mean(), reps.interval(0.95)
-    head = [
-        f"{sc.model.project} version {sc.model.version} in {sc.model.region}"
-        + (f"  ({scenario_path})" if scenario_path else ""),
-        f"MinInferenceUnits {first['min_units']}, MaxInferenceUnits {max_text}, policy "
-        f"{first['policy']}, {first['duration_h']:g} h simulated",
-        f"{reps.replications} replications, seeds from SeedSequence({reps.seed}).spawn"
-        f"({reps.replications}); mean and 95% confidence interval",
-        f"traffic: {reps.trace_source}",
-        "",
-    ]
-    rows = []
-    for m in metrics(t):
-        lo, hi = ci[m]
-        rows.append([m, _num(m, means[m]), "" if math.isnan(lo) else f"{_num(m, lo)} .. "
-                     f"{_num(m, hi)}"])  # fmt: skip
-    body = _columns(["metric", "mean", "95% CI"], rows)
-    seeds = ", ".join(str(s) for s in t["seed"][:5]) + (", ..." if len(t) > 5 else "")
-    tail = [
-        "",
-        f"re-run replication k alone with --seed (seeds: {seeds})",
-        f"monthly_cost_usd = cost_usd / duration_h x {HOURS_PER_MONTH:g} h",
-        "",
-        "notes:",
-        *(f"  - {n}" for n in reps.notes),
-    ]
-    return "\n".join(head + body + tail)
-
-
-def _num(metric: str, value: float) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    if metric.endswith("_rate"):
-        return _pct(value)
-    if metric.endswith("_s"):
-        return f"{value:.3f}"
-    if metric.endswith("_usd") and abs(value) < 10:
-        return f"{value:.4f}"
-    if metric.endswith("_usd") or metric.endswith("_h") or metric.endswith("hours"):
-        return f"{value:,.2f}"
-    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"

@@ -1,7 +1,7 @@
 """``lfvsim plot`` (one figure) and ``lfvsim report`` (a shareable HTML or Markdown report).
 
-Parse, call :mod:`lfvsim.reports`, print. matplotlib is imported
-only when one of these commands runs.
+Parse, call :mod:`lfvsim.reports`, print. matplotlib is imported only when a figure is
+drawn.
 """
 
 from __future__ import annotations
@@ -13,7 +13,20 @@ from typing import Annotated
 import typer
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.loading import load_with_overrides
+from lfvsim.cli.options import ConfidenceOpt, MaxP99Opt, MaxThrottleOpt, RunSeedOpt, TraceOpt
 from lfvsim.errors import InputError
+from lfvsim.experiments.recommend import check_slo
+from lfvsim.reports import (
+    RUN_KINDS,
+    build_report,
+    read_run,
+    read_sweep,
+    render_figure,
+    report_format,
+    save_figure,
+)
+from lfvsim.reports.figures import image_format
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -33,17 +46,6 @@ class ReportFormat(StrEnum):
 
     html = "html"
     md = "md"
-
-
-MaxThrottleOpt = Annotated[
-    float,
-    typer.Option(
-        help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = 0.1%)."
-    ),
-]
-ConfidenceOpt = Annotated[
-    float, typer.Option(help="Confidence of the bounds and intervals (one-sided bounds).")
-]
 
 
 @app.command()
@@ -71,12 +73,9 @@ def plot(
 ) -> None:
     """Draw one figure of a run or of a sweep into an image file."""
     with input_errors():
-        from lfvsim.experiments.recommend import check_slo
-        from lfvsim.reports import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
-
         check_slo(max_throttle_rate, None, confidence)
         name = kind.value
-        _check_image_name(output)
+        image_format(output)  # before reading the input: fail fast
         if name in RUN_KINDS:
             data = read_run(input_path)
         else:
@@ -118,23 +117,14 @@ def report(
         ),
     ] = None,
     max_throttle_rate: MaxThrottleOpt = 0.001,
-    max_p99_latency_s: Annotated[
-        float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")
-    ] = None,
+    max_p99_latency_s: MaxP99Opt = None,
     confidence: ConfidenceOpt = 0.95,
-    trace: Annotated[
-        Path | None, typer.Option(help="Replay this trace instead of the scenario's traffic.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the simulated run.")] = None,
+    trace: TraceOpt = None,
+    seed: RunSeedOpt = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
     with input_errors():
-        from lfvsim.experiments.recommend import check_slo
-        from lfvsim.reports import build_report, read_run, read_sweep, report_format
-        from lfvsim.scenario import load_scenario
-        from lfvsim.traces.schema import traffic_for_file
-
         check_slo(max_throttle_rate, max_p99_latency_s, confidence)
         fmt = report_format(output, None if format is None else format.value)
         table = None if sweep is None else read_sweep(sweep)
@@ -146,11 +136,7 @@ def report(
                 )
             run = read_run(scenario_path)
         else:
-            run = load_scenario(scenario_path)
-            if trace is not None:
-                run = run.with_overrides(
-                    {"traffic": traffic_for_file(trace)}, source="command-line options"
-                )
+            run = load_with_overrides(scenario_path, trace=trace)
         built = build_report(
             run,
             sweep=table,
@@ -167,16 +153,6 @@ def report(
     typer.echo(f"wrote {output}{extra}")
     if built.recommendation is not None and not built.recommendation.met:
         typer.echo("no configuration in the sweep meets the SLO; the report says what to try")
-
-
-def _check_image_name(output: Path) -> None:
-    from lfvsim.reports import IMAGE_FORMATS
-
-    if output.suffix.lower() not in IMAGE_FORMATS:
-        raise InputError(
-            f"output '{output}': unknown image format '{output.suffix}'; end the name in "
-            f"{', '.join(IMAGE_FORMATS)}"
-        )
 
 
 def _check_sweep_input(kind: str, path: Path) -> None:

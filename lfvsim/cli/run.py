@@ -3,57 +3,40 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from lfvsim.cli.app import app, input_errors, progress_bar
+from lfvsim.cli.app import app, input_errors, progress_bar, run_progress
+from lfvsim.cli.loading import load_with_overrides
+from lfvsim.cli.options import (
+    DescribeOpt,
+    FillGapsOpt,
+    MaxUnitsOpt,
+    MinUnitsOpt,
+    NoMaxUnitsOpt,
+    RunSeedOpt,
+    ScenarioArg,
+    TraceOpt,
+)
 from lfvsim.engine import simulate
-from lfvsim.errors import InputError
-from lfvsim.result import Result
-from lfvsim.scenario import Scenario, load_scenario, render_toml
-from lfvsim.traces.schema import traffic_for_file
+from lfvsim.experiments import replicate
+from lfvsim.reports.text import format_replications, format_summary
+from lfvsim.scenario import Scenario, render_toml
 
-__all__ = ["format_summary", "run"]
+__all__ = ["run", "run_replications"]
 
 
 @app.command()
 def run(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
-    trace: Annotated[
-        Path | None,
-        typer.Option(
-            help="Replay this trace (CSV, Parquet or CloudWatch JSON) instead of the "
-            "scenario's traffic."
-        ),
-    ] = None,
-    fill_gaps: Annotated[
-        str | None,
-        typer.Option(
-            metavar="zero",
-            help="With --trace: count missing intervals as zero requests (CloudWatch writes "
-            "no datapoint for a minute without requests); reported in the notes.",
-        ),
-    ] = None,
-    describe_model: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE",
-            help="Take the model (project, version, region, units) from saved "
-            "describe-model or describe-project-versions JSON.",
-        ),
-    ] = None,
-    min_units: Annotated[
-        int | None, typer.Option(min=1, help="Override MinInferenceUnits.")
-    ] = None,
-    max_units: Annotated[
-        int | None, typer.Option(min=1, help="Override MaxInferenceUnits.")
-    ] = None,
-    no_max_units: Annotated[
-        bool,
-        typer.Option("--no-max-units", help="Unset MaxInferenceUnits: no auto-scaling."),
-    ] = False,
-    seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
+    scenario_path: ScenarioArg,
+    trace: TraceOpt = None,
+    fill_gaps: FillGapsOpt = None,
+    describe_model: DescribeOpt = None,
+    min_units: MinUnitsOpt = None,
+    max_units: MaxUnitsOpt = None,
+    no_max_units: NoMaxUnitsOpt = False,
+    seed: RunSeedOpt = None,
     replications: Annotated[
         int | None,
         typer.Option(
@@ -79,21 +62,19 @@ def run(
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
     with input_errors():
-        if no_max_units and max_units is not None:
-            raise InputError("--max-units and --no-max-units contradict each other; keep one")
-        trace_options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
-        if trace_options and trace is None:
-            raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")
-        scenario = _scenario(
-            scenario_path, trace, min_units, max_units, describe_model, no_max_units,
-            trace_options,
-        )  # fmt: skip
+        scenario = load_with_overrides(
+            scenario_path,
+            trace=trace,
+            fill_gaps=fill_gaps,
+            describe_model=describe_model,
+            min_units=min_units,
+            max_units=max_units,
+            no_max_units=no_max_units,
+        )
         if show_config:
             typer.echo(render_toml(scenario), nl=False)
             return
         if replications is not None:
-            from lfvsim.cli.experiments import run_replications
-
             run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
         with progress_bar() as progress:
@@ -109,104 +90,22 @@ def run(
             typer.echo(f"\nwrote {out}/: {files}")
 
 
-def _scenario(
-    path: Path,
-    trace: Path | None,
-    min_units: int | None,
-    max_units: int | None,
-    describe_model: Path | None = None,
-    no_max_units: bool = False,
-    trace_options: dict[str, Any] | None = None,
-) -> Scenario:
-    scenario = load_scenario(path)
-    if describe_model is not None:
-        from lfvsim.cli.aws import overlay_describe_model  # keeps `lfvsim --help` in order
-
-        scenario = overlay_describe_model(scenario, describe_model)
-    overrides: dict[str, Any] = {}
-    if trace is not None:
-        overrides["traffic"] = traffic_for_file(trace, **(trace_options or {}))
-    if min_units is not None:
-        overrides["model.min_units"] = min_units
-    if max_units is not None:
-        overrides["model.max_units"] = max_units
-    if no_max_units:
-        overrides["model.max_units"] = None
-    return (
-        scenario.with_overrides(overrides, source="command-line options") if overrides else scenario
-    )
-
-
-def format_summary(result: Result, scenario_path: Path | None = None) -> str:
-    """The summary as a small aligned table."""
-    s = result.summary
-    sc = result.scenario
-    max_text = "unset (no auto-scaling)" if s.max_units is None else str(s.max_units)
-    rows = [
-        ("requests", f"{s.requests:,}"),
-        ("served", f"{s.served:,}"),
-        ("throttled", f"{s.throttled:,}  ({100 * s.throttle_rate:.3g}%)"),
-        *_optional_rows(s),
-        *_event_rows(result),
-        (
-            "latency p50/p95/p99",
-            (
-                f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s"
-                if s.served
-                else "- (nothing served)"
-            ),
-        ),
-        ("mean wait", f"{s.wait_mean_s:.3f} s" if s.served else "-"),
-        ("inference-unit hours", f"{s.unit_hours:,.2f}"),
-        ("cost", f"USD {s.cost_usd:,.2f}  (USD {s.price_per_unit_hour_usd:.2f} per unit-hour)"),
-        (
-            "cost per 1,000 images",
-            f"USD {s.cost_per_1000_images_usd:.4f}" if s.served else "- (nothing served)",
-        ),
-        ("units in service", f"mean {s.mean_units:.2f}, peak {s.peak_units}"),
-        ("scaling", f"{s.scale_out_events} scale-outs, {s.scale_in_events} scale-ins"),
-    ]
-    width = max(len(k) for k, _ in rows)
-    head = [
-        f"{sc.model.project} version {sc.model.version} in {sc.model.region}"
-        + (f"  ({scenario_path})" if scenario_path else ""),
-        f"MinInferenceUnits {s.min_units}, MaxInferenceUnits {max_text}, policy {s.policy}, "
-        f"{s.duration_h:g} h simulated, seed {s.seed}",
-        f"traffic: {result.trace_source}",
-        "",
-    ]
-    body = [f"  {k:<{width}}  {v}" for k, v in rows]
-    notes = ["", "notes:"] + [f"  - {n}" for n in result.notes]
-    return "\n".join(head + body + notes)
-
-
-def _optional_rows(s) -> list[tuple[str, str]]:
-    """Rows that only matter when retries, hosting windows or batches are simulated."""
-    rows = []
-    if s.retries:
-        rows += [
-            ("retries", f"{s.retries:,} ({s.attempts:,} attempts)"),
-            ("first-attempt throttled", f"{100 * s.first_attempt_throttle_rate:.3g}%"),
-        ]
-    if s.unavailable:
-        rows.append(("unavailable", f"{s.unavailable:,}  (model not hosted)"))
-    if s.retries or s.unavailable:
-        rows.append(("requests failed", f"{100 * s.failure_rate:.3g}%"))
-    if s.hosted_h < s.duration_h:
-        rows.append(("hosted", f"{s.hosted_h:,.1f} of {s.duration_h:g} h"))
-    return rows
-
-
-def _event_rows(result: Result) -> list[tuple[str, str]]:
-    """One row per kind of failure event, when failures were simulated."""
-    rows = []
-    for kind, events in result.events.groupby("kind", sort=True):
-        lost_h = events["capacity_lost_unit_s"].sum() / 3600
-        rows.append(
-            (
-                kind.replace("_", " ") + "s",
-                f"{len(events)}: {lost_h:,.2f} unit-hours of capacity lost, "
-                f"{int(events['throttled_during'].sum()):,} calls throttled meanwhile",
-            )
-        )
-    return rows
+def run_replications(
+    scenario: Scenario,
+    scenario_path: Path | None,
+    replications: int,
+    seed: int | None,
+    json_output: bool,
+    out: Path | None,
+) -> None:
+    """``lfvsim run --replications N``: replicate, then print (and write) the result."""
+    with run_progress("replications") as progress:
+        reps = replicate(scenario, replications, seed=seed, progress=progress)
+    if out is not None:
+        reps.write(out)
+    if json_output:
+        typer.echo(reps.to_json())
+        return
+    typer.echo(format_replications(reps, scenario_path))
+    if out is not None:
+        typer.echo(f"\nwrote {out}/: replications.csv, summary.json, scenario.toml")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,13 +10,17 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.options import ScenarioArg
 from lfvsim.errors import InputError
+from lfvsim.reports import save_figure
+from lfvsim.reports.formatting import duration, number, ratio
+from lfvsim.scenario import load_scenario
 from lfvsim.traces.arrivals import arrivals_from_options
 from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
 from lfvsim.traces.model import CountTrace, Trace
 from lfvsim.traces.points import fmt_time
 from lfvsim.traces.readers import detect_trace_format, read_trace
-from lfvsim.traces.schema import Traffic, trace_from_traffic
+from lfvsim.traces.schema import Traffic, trace_from_scenario, trace_from_traffic
 from lfvsim.traces.stats import TraceStats, describe_trace, sparkline
 from lfvsim.traces.transforms import to_counts
 from lfvsim.traces.writers import output_format, write_trace
@@ -292,7 +295,7 @@ def _section(data: dict[str, Any]) -> Any:
 
 def _wrote(paths: list[Path], trace: Trace, counts: CountTrace | None) -> str:
     names = ", ".join(str(p) for p in paths)
-    span = f"from {fmt_time(trace.start.timestamp())}, {_duration(trace.duration_s)}"
+    span = f"from {fmt_time(trace.start.timestamp())}, {duration(trace.duration_s)}"
     if counts is None:
         return f"wrote {names}: one row per request, {span}"
     return (
@@ -347,32 +350,32 @@ def format_stats(stats: TraceStats, width: int = 60) -> str:
     rows = [
         ("layout", stats.layout),
         ("start", fmt_time(stats.start.timestamp())),
-        ("duration", _duration(stats.duration_s)),
+        ("duration", duration(stats.duration_s)),
         ("requests", f"{stats.requests:,}"),
         ("mean TPS", f"{mean:.4g}"),
         (
             "peak TPS, 1 min",
             f"{stats.peak_tps_1min:.4g} at {fmt_time(stats.peak_1min_at.timestamp())}  "
-            f"({_ratio(stats.peak_to_mean_1min)} the mean)",
+            f"({ratio(stats.peak_to_mean_1min)} the mean)",
         ),
         (
             "peak TPS, 1 s",
             f"{stats.peak_tps_1s:.4g} at {fmt_time(stats.peak_1s_at.timestamp())}  "
-            f"({_ratio(stats.peak_to_mean_1s)} the mean)",
+            f"({ratio(stats.peak_to_mean_1s)} the mean)",
         ),
         (
             "burstiness",
-            f"{_num(stats.burstiness)}  (inter-arrival times: -1 even, 0 Poisson, 1 bursty)",
+            f"{number(stats.burstiness)}  (inter-arrival times: -1 even, 0 Poisson, 1 bursty)",
         ),
         (
             "1 s dispersion",
-            f"{_num(stats.dispersion_1s)}  (per-second counts in each minute: 1 Poisson, "
+            f"{number(stats.dispersion_1s)}  (per-second counts in each minute: 1 Poisson, "
             "above 1 bursty)",
         ),
     ]
     if stats.sampled:
         rows.append(("arrivals", f"one sample, seed {stats.seed} (1 s figures vary with it)"))
-    rows.append((f"TPS, {_duration(per * 60.0)}/char", line))
+    rows.append((f"TPS, {duration(per * 60.0)}/char", line))
     w = max(len(k) for k, _ in rows)
     out = [stats.source] + [f"  {k:<{w}}  {v}" for k, v in rows]
     if stats.notes:
@@ -386,7 +389,6 @@ def _plot(stats: TraceStats, path: Path) -> None:
     matplotlib.use("Agg")  # a file, never a window
     import matplotlib.pyplot as plt
 
-    from lfvsim.reports import save_figure
     from lfvsim.reports.plots import plot_trace_stats
 
     if not path.parent.is_dir():
@@ -470,7 +472,7 @@ def convert(
 
 @trace_app.command("compare-arrivals")
 def compare_arrivals_command(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
+    scenario_path: ScenarioArg,
     trace: Annotated[
         Path | None, typer.Option(help="Replay this trace file instead of the scenario's traffic.")
     ] = None,
@@ -490,7 +492,6 @@ def compare_arrivals_command(
     The same counts and seed under even, Poisson, batch and on/off arrivals: how much the
     answer depends on what per-minute counts hide.
     """
-    from lfvsim.scenario import load_scenario
     from lfvsim.traces.sensitivity import compare_arrivals
 
     with input_errors():
@@ -515,11 +516,11 @@ def format_comparison(table) -> str:
             name,
             f"{int(r.requests):,}",
             f"{100 * r.throttle_rate:.3g}%",
-            _num(r.latency_p99_s, 3),
+            number(r.latency_p99_s, 3),
             f"{r.unit_hours:,.2f}",
             f"{r.cost_usd:,.2f}",
             f"{r.peak_tps_1s:.4g}",
-            _num(r.dispersion_1s, 3),
+            number(r.dispersion_1s, 3),
         ]
         for name, r in table.iterrows()
     ]
@@ -557,9 +558,6 @@ def _load(
         metric=metric, period_s=period_s,
     )  # fmt: skip
     if len(paths) == 1 and paths[0].suffix.lower() == ".toml":
-        from lfvsim.scenario import load_scenario
-        from lfvsim.traces.schema import trace_from_scenario
-
         if opts:
             raise InputError(
                 f"{paths[0]}: set reading options in the scenario's [traffic] section, not here"
@@ -587,21 +585,3 @@ def _echo_repairs(trace: Trace) -> None:
     notes = [n for n in getattr(trace, "notes", ()) if not n.startswith("assumed: arrivals")]
     if notes:
         typer.echo("\nnotes:\n" + "\n".join(f"  - {n}" for n in notes))
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:g} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:g} min"
-    if seconds < 3 * 86400:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds / 86400:g} d"
-
-
-def _ratio(x: float) -> str:
-    return "n/a x" if not math.isfinite(x) else f"{x:.3g} x"
-
-
-def _num(x: float, digits: int = 3) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}g}"

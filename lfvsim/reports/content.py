@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,21 @@ from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, recommend, vary_columns
 from lfvsim.experiments.recommend import check_slo
 from lfvsim.reports.figures import png_bytes, render_figure
+from lfvsim.reports.formatting import (
+    config_label,
+    percent,
+    span,
+    units_sentence,
+    usd,
+)
 from lfvsim.reports.readers import SWEEP_COLUMNS
+from lfvsim.reports.sentences import (
+    CAUTION,
+    one_more_unit_sentence,
+    oracle_gap_sentence,
+    slo_sentence,
+    variant_rows,
+)
 from lfvsim.reports.template import (
     Block,
     Callout,
@@ -265,7 +278,7 @@ def _figures(
 ) -> list[Figure]:
     s = result.summary
     tps = result.scenario.unit.nominal_tps
-    run_label = _config_label(s.min_units, s.max_units)
+    run_label = config_label(s.min_units, s.max_units)
     out = []
     specs: list[tuple[str, Any, str, str, str]] = [
         (
@@ -298,7 +311,7 @@ def _figures(
                 "Cost against throttling, every configuration",
                 f"Each point is one (Min, Max) configuration over its replications, with "
                 f"{conf} confidence bars. Filled points meet the SLO (the upper {conf} bound "
-                f"of the throttle rate ≤ {_pct(max_throttle_rate)}), hollow ones do not; "
+                f"of the throttle rate ≤ {percent(max_throttle_rate)}), hollow ones do not; "
                 "the star is the recommendation; grey diamonds are the oracle lower bound "
                 "(perfect foresight, no provisioning delay). Labels read Min/Max.",
                 "Scatter plot of monthly cost against throttle rate per configuration.",
@@ -388,7 +401,7 @@ def _document(
     sections += [
         Section(
             "start-model",
-            f"{_operation(scenario)} request",
+            f"{start_operation(scenario).name} request",
             tuple(_request_blocks(scenario, request, request_error, recommendation)),
         ),
         Section("figures", "Figures", tuple(figures)),
@@ -431,11 +444,11 @@ def _summary_blocks(
         blocks.append(
             Callout(
                 f"about USD {c.monthly_cost_usd:,.0f} a month ({conf} confidence interval "
-                f"{lo:,.0f} to {hi:,.0f}); throttle rate {_pct(c.throttle_rate)}, at most "
-                f"{_pct(c.throttle_rate_upper)} with {conf} confidence, against a target of "
-                f"{_pct(rec.max_throttle_rate)}.",
+                f"{lo:,.0f} to {hi:,.0f}); throttle rate {percent(c.throttle_rate)}, at most "
+                f"{percent(c.throttle_rate_upper)} with {conf} confidence, against a target of "
+                f"{percent(rec.max_throttle_rate)}.",
                 kind="good",
-                strong=f"Start the model with {_units_sentence(c.min_units, c.max_units)}:",
+                strong=f"Start the model with {units_sentence(c.min_units, c.max_units)}:",
             )
         )
         blocks.append(
@@ -448,8 +461,8 @@ def _summary_blocks(
                     ),
                     (
                         "throttle rate",
-                        _pct(c.throttle_rate),
-                        f"upper {conf} bound {_pct(c.throttle_rate_upper)}",
+                        percent(c.throttle_rate),
+                        f"upper {conf} bound {percent(c.throttle_rate_upper)}",
                     ),
                     (
                         "latency p99",
@@ -479,9 +492,9 @@ def _summary_blocks(
         monthly = monthly_cost_usd(s.cost_usd, s.duration_h)
         blocks.append(
             Paragraph(
-                f"{_units_sentence(s.min_units, s.max_units)} over {s.duration_h:g} h of "
+                f"{units_sentence(s.min_units, s.max_units)} over {s.duration_h:g} h of "
                 f"traffic ({run_what}, seed {s.seed}) cost USD {s.cost_usd:,.2f}, USD "
-                f"{monthly:,.0f} a month at this rate, and throttled {_pct(s.throttle_rate)} of "
+                f"{monthly:,.0f} a month at this rate, and throttled {percent(s.throttle_rate)} of "
                 "the requests. This is one simulated run, one draw of a random process: a sweep "
                 "with replications gives the same figures with confidence intervals."
             )
@@ -492,7 +505,7 @@ def _summary_blocks(
                     ("cost", f"USD {s.cost_usd:,.2f}", f"USD {monthly:,.0f} a month"),
                     (
                         "throttle rate",
-                        _pct(s.throttle_rate),
+                        percent(s.throttle_rate),
                         f"{s.throttled:,} of {s.attempts:,} requests",
                     ),
                     (
@@ -526,7 +539,7 @@ def _hosting_figures(s: Any) -> tuple[tuple[str, str, str], ...]:
     out = []
     if s.unavailable:
         share = s.unavailable / s.attempts if s.attempts else math.nan
-        out.append(("unavailable", _pct(share), f"{s.unavailable:,} requests while not hosted"))
+        out.append(("unavailable", percent(share), f"{s.unavailable:,} requests while not hosted"))
     if s.hosted_h < s.duration_h:
         out.append(("hosted", f"{s.hosted_h:,.1f} h", f"of {s.duration_h:g} h simulated"))
     return tuple(out)
@@ -544,15 +557,13 @@ def _recommendation_blocks(
     reps = int(sweep["seed"].nunique())
     configs = sweep[~sweep["oracle_bound"].astype(bool)]
     n_configs = len(configs.groupby(["min_units", "max_units"], dropna=False))
-    slo_text = f"throttle rate ≤ {_pct(rate)}"
-    if p99 is not None:
-        slo_text += f" and p99 latency ≤ {p99:g} s"
+    slo_text = slo_sentence(rate, p99, "≤")
     duration = float(sweep["duration_h"].iloc[0]) if "duration_h" in sweep else math.nan
     keys = vary_columns(sweep)
     blocks: list[Block] = [
         Paragraph(
-            f"{n_configs} configurations (Min {_span(configs['min_units'])}, Max "
-            f"{_span(configs['max_units'].dropna())} and no auto-scaling), {reps} "
+            f"{n_configs} configurations (Min {span(configs['min_units'])}, Max "
+            f"{span(configs['max_units'].dropna())} and no auto-scaling), {reps} "
             f"replications each of {duration:g} h, every configuration seeing the same "
             "requests in a given replication"
             + (f", from {sweep_source}" if sweep_source else "")
@@ -602,48 +613,18 @@ def _recommendation_blocks(
             )
         )
     if rec.choice is not None:
-        if rec.one_more_max_unit is not None:
-            d = rec.one_more_max_unit
-            lo, hi = d.monthly_cost_interval_usd
-            if d.monthly_cost_usd == 0 and d.throttle_rate == 0:
-                text = (
-                    f"{d.other.label} changes nothing on this traffic: at most "
-                    f"{rec.choice.peak_units} units are ever in service."
-                )
-            else:
-                text = (
-                    f"{d.other.label} costs {_signed(d.monthly_cost_usd)} a month ({conf} CI "
-                    f"{_signed(lo)} to {_signed(hi)}) and changes the throttle rate from "
-                    f"{_pct(rec.choice.throttle_rate)} to {_pct(d.other.throttle_rate)} "
-                    "(paired replication by replication: the same requests in both)."
-                )
-            blocks.append(Paragraph(text, strong="One more unit:"))
-        if rec.oracle is not None and rec.oracle_gap is not None:
-            gap, o = rec.oracle_gap, rec.oracle
-            lo, hi = gap.monthly_cost_interval_usd
-            head = (
-                f"an autoscaler with perfect foresight and no provisioning delay (Min "
-                f"{o.min_units}, no Max), which throttles nothing, would cost USD "
-                f"{o.monthly_cost_usd:,.0f} a month; "
-            )
-            if gap.monthly_cost_usd >= 0:
-                tail = (
-                    f"the recommendation costs USD {gap.monthly_cost_usd:,.0f} more ({conf} CI "
-                    f"{lo:,.0f} to {hi:,.0f}): what not knowing the future costs."
-                )
-            else:
-                tail = (
-                    f"the recommendation costs USD {-gap.monthly_cost_usd:,.0f} less ({conf} "
-                    f"CI {-hi:,.0f} to {-lo:,.0f}) because it throttles "
-                    f"{_pct(rec.choice.throttle_rate)} of the requests."
-                )
-            blocks.append(Paragraph(head + tail, strong="Against the oracle:"))
+        more = one_more_unit_sentence(rec, terse=False)
+        if more is not None:
+            blocks.append(Paragraph(more, strong="One more unit:"))
+        gap = oracle_gap_sentence(rec, terse=False)
+        if gap is not None:
+            blocks.append(Paragraph(gap, strong="Against the oracle:"))
         if rec.variants:
             blocks.append(_variants_table(rec, keys, conf))
         blocks.append(
             Paragraph(
-                "the choice is the cheapest of many configurations that pass; before relying "
-                "on a narrow margin, check it with fresh seeds (see Reproduce).",
+                f"{CAUTION}; before relying on a narrow margin, check it with fresh seeds "
+                "(see Reproduce).",
                 strong="Caution:",
             )
         )
@@ -659,19 +640,9 @@ def _recommendation_blocks(
 
 
 def _variants_table(rec: Recommendation, keys: list[str], conf: str) -> Table:
-    rows = []
-    for v in rec.variants:
-        values = [_value_text(x) for x in v.values.values()]
-        if v.choice is None:
-            rows.append((*values, "none meets the SLO", "", ""))
-        else:
-            c = v.choice
-            rows.append(
-                (*values, c.label, f"{c.monthly_cost_usd:,.0f}", _pct(c.throttle_rate_upper))
-            )
     return Table(
         (*keys, "recommended", "USD a month", f"upper {conf} throttle bound"),
-        tuple(rows),
+        tuple(tuple(row) for row in variant_rows(rec)),
         numeric=frozenset({len(keys) + 1, len(keys) + 2}),
     )
 
@@ -716,13 +687,13 @@ def _request_blocks(
 def _run_blocks(result: Result, run_what: str) -> list[Block]:
     s = result.summary
     rows = [
-        ("configuration", _config_label(s.min_units, s.max_units) + f", policy {s.policy}"),
+        ("configuration", config_label(s.min_units, s.max_units) + f", policy {s.policy}"),
         ("what ran", run_what),
         ("traffic", result.trace_source or "-"),
         ("simulated", f"{s.duration_h:g} h (hosted {s.hosted_h:g} h), seed {s.seed}"),
         ("requests", f"{s.requests:,}"),
         ("served", f"{s.served:,}"),
-        ("throttled", f"{s.throttled:,} ({_pct(s.throttle_rate)} of {s.attempts:,} attempts)"),
+        ("throttled", f"{s.throttled:,} ({percent(s.throttle_rate)} of {s.attempts:,} attempts)"),
     ]
     if s.retries:
         rows.append(("retries", f"{s.retries:,}"))
@@ -737,7 +708,7 @@ def _run_blocks(result: Result, run_what: str) -> list[Block]:
         ("mean wait for a slot", f"{s.wait_mean_s:.3f} s"),
         ("inference-unit hours", f"{s.unit_hours:,.2f}"),
         ("cost", f"USD {s.cost_usd:,.2f} at USD {s.price_per_unit_hour_usd:.2f} per unit-hour"),
-        ("cost per 1,000 images", _usd(s.cost_per_1000_images_usd, 4)),
+        ("cost per 1,000 images", usd(s.cost_per_1000_images_usd, 4)),
         ("units in service", f"mean {s.mean_units:.2f}, peak {s.peak_units}"),
         ("scaling", f"{s.scale_out_events} scale-outs, {s.scale_in_events} scale-ins"),
     ]
@@ -875,22 +846,6 @@ def report_format(path: str | Path, format: str | None = None) -> str:
     return format
 
 
-def _operation(scenario: Scenario) -> str:
-    return start_operation(scenario).name
-
-
-def _units_sentence(min_units: int, max_units: int | None) -> str:
-    if max_units is None:
-        return f"MinInferenceUnits {min_units} and no MaxInferenceUnits (no auto-scaling)"
-    return f"MinInferenceUnits {min_units} and MaxInferenceUnits {max_units}"
-
-
-def _config_label(min_units: int, max_units: int | None) -> str:
-    if max_units is None:
-        return f"Min {min_units}, no auto-scaling"
-    return f"Min {min_units}, Max {max_units}"
-
-
 def _config_row(name: str, c: Any) -> tuple[str, ...]:
     lo, hi = c.monthly_cost_interval_usd
     return (
@@ -898,45 +853,8 @@ def _config_row(name: str, c: Any) -> tuple[str, ...]:
         c.label,
         f"{c.monthly_cost_usd:,.0f}",
         f"{lo:,.0f} to {hi:,.0f}",
-        _pct(c.throttle_rate),
-        _pct(c.throttle_rate_upper),
+        percent(c.throttle_rate),
+        percent(c.throttle_rate_upper),
         f"{c.latency_p99_s:.2f}",
         f"{c.mean_units:.2f} / {c.peak_units}",
     )
-
-
-def _pct(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0%"
-    return f"{100 * x:.3g}%"
-
-
-def _signed_pct(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{'+' if x >= 0 else '-'}{100 * abs(x):.3g} percentage points"
-
-
-def _signed(usd: float) -> str:
-    if not math.isfinite(usd):
-        return "n/a"
-    return f"{'+' if usd >= 0 else '-'}USD {abs(usd):,.0f}"
-
-
-def _usd(value: float, digits: int = 2) -> str:
-    return "n/a" if not math.isfinite(value) else f"USD {value:,.{digits}f}"
-
-
-def _value_text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _span(values: Sequence[Any] | pd.Series) -> str:
-    vals = sorted({int(v) for v in values if not pd.isna(v)})
-    if not vals:
-        return "-"
-    if vals == list(range(vals[0], vals[-1] + 1)):
-        return f"{vals[0]}..{vals[-1]}" if len(vals) > 1 else str(vals[0])
-    return ",".join(map(str, vals))

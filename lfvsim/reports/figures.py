@@ -23,6 +23,7 @@ __all__ = [
     "IMAGE_FORMATS",
     "RUN_KINDS",
     "SWEEP_KINDS",
+    "image_format",
     "png_bytes",
     "render_figure",
     "save_figure",
@@ -106,12 +107,7 @@ def render_figure(
 def save_figure(figure: MplFigure, path: str | Path, dpi: int = _DPI) -> Path:
     """Write a figure to ``path`` (.png, .svg or .pdf) atomically: complete or not at all."""
     path = Path(path)
-    fmt = IMAGE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(
-            f"output '{path}': unknown image format '{path.suffix}'; end the name in "
-            f"{', '.join(IMAGE_FORMATS)}"
-        )
+    fmt = image_format(path)
     if path.is_dir():
         raise InputError(f"output '{path}' is a folder; give a file name ending in .{fmt}")
     buffer = io.BytesIO()
@@ -120,6 +116,24 @@ def save_figure(figure: MplFigure, path: str | Path, dpi: int = _DPI) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
     return path
+
+
+def image_format(path: str | Path) -> str:
+    """``png``, ``svg`` or ``pdf``, from the name's ending.
+
+    Raises
+    ------
+    InputError
+        Any other ending.
+    """
+    path = Path(path)
+    fmt = IMAGE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"output '{path}': unknown image format '{path.suffix}'; end the name in "
+            f"{', '.join(IMAGE_FORMATS)}"
+        )
+    return fmt
 
 
 def _metadata(fmt: str) -> dict[str, Any]:

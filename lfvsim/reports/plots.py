@@ -38,6 +38,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, aggregate, recommend
+from lfvsim.reports.formatting import amount, percent, percent_tick, value_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -354,7 +355,7 @@ def plot_daily_cost(
     if len(bins) <= 40:
         ax.bar_label(
             top_bars,
-            labels=[_money(t) for t in totals],
+            labels=[amount(t) for t in totals],
             padding=2,
             fontsize="x-small" if len(bins) > 14 else "small",
         )
@@ -476,7 +477,7 @@ def plot_frontier(
     for i, (values, g) in enumerate(groups):
         color = f"C{i}" if keys else _OFFERED
         values = values if isinstance(values, tuple) else (values,)
-        name = ", ".join(f"{k}={_value_text(v)}" for k, v in zip(keys, values, strict=True))
+        name = ", ".join(f"{k}={value_text(v)}" for k, v in zip(keys, values, strict=True))
         real = g[~g["oracle_bound"].astype(bool)]
         oracle = g[g["oracle_bound"].astype(bool)]
         passes = (
@@ -538,7 +539,7 @@ def plot_frontier(
         )
     ax.set_xscale("symlog", linthresh=linthresh, linscale=0.6)
     ax.set_xlim(-0.3 * linthresh, max(right * 2.5, 3 * linthresh))
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_percent_tick))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(percent_tick))
     ax.xaxis.set_minor_locator(ticker.NullLocator())
     ax.set_xlabel(f"throttle rate (% of requests; log scale above {linthresh:g}%)")
     ax.set_ylabel("monthly cost (USD, 730 h)")
@@ -590,7 +591,7 @@ def plot_frontier(
                 [],
                 color=_THROTTLE,
                 ls="--",
-                label=f"SLO: upper {conf} bound ≤ {_percent(max_throttle_rate)}",
+                label=f"SLO: upper {conf} bound ≤ {percent(max_throttle_rate)}",
             )
         )
     if choice is not None:
@@ -601,7 +602,7 @@ def plot_frontier(
         )
     if keys:
         handles += [
-            Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(_value_text, _tuple(v))))
+            Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(value_text, _tuple(v))))
             for i, (v, _) in enumerate(groups)
         ]
     handles.append(Line2D([], [], ls="none", label="labels: Min/Max (fixed: no auto-scaling)"))
@@ -747,7 +748,7 @@ def plot_heatmap(
     elif metric == "throttle_rate":
         notes.append(f"mean, and ≤ its upper {100 * confidence:g}% bound")
     if max_throttle_rate is not None:
-        notes.append(f"bold: meets the SLO (bound ≤ {_percent(max_throttle_rate)})")
+        notes.append(f"bold: meets the SLO (bound ≤ {percent(max_throttle_rate)})")
     if choice is not None:
         notes.append("framed: recommended")
     if keys:
@@ -759,7 +760,7 @@ def plot_heatmap(
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
         bar.set_label(HEATMAP_METRICS[metric])
         if throttle:
-            bar.formatter = ticker.FuncFormatter(_percent_tick)
+            bar.formatter = ticker.FuncFormatter(percent_tick)
             bar.update_ticks()
         elif metric == "monthly_cost_usd":
             bar.formatter = ticker.StrMethodFormatter("{x:,.0f}")
@@ -907,24 +908,6 @@ def _model_name(scenario: Any) -> str:
     return f"{model.project} v{model.version}"
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-
-
-def _percent(rate: float) -> str:
-    return f"{100 * rate:.3g}%"
-
-
-def _percent_tick(value: float, _pos: Any = None) -> str:
-    if value == 0:
-        return "0%"
-    return f"{value:.6g}%"
-
-
-def _value_text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _tuple(value: Any) -> tuple:
     return value if isinstance(value, tuple) else (value,)
 
@@ -1066,6 +1049,5 @@ def _cell_text(metric: str, row: pd.Series) -> str:
 
 
 def _rate_text(rate: float) -> str:
-    if rate == 0:
-        return "0%"
-    return f"{100 * rate:.2g}%"
+    # An infinite bound (one replication) reads "inf%", as it always has in these cells.
+    return percent(rate, 2) if math.isfinite(rate) else f"{100 * rate:.2g}%"

@@ -1,0 +1,305 @@
+"""What the terminal shows: a run's summary, replications, a sweep and a recommendation.
+
+The command line prints these; a notebook can print them too. The wording of the
+recommendation's sentences is :mod:`lfvsim.reports.sentences`', shared with the report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from lfvsim.experiments import (
+    HOURS_PER_MONTH,
+    Recommendation,
+    Replications,
+    aggregate,
+    vary_columns,
+)
+from lfvsim.experiments.recommend import Configuration
+from lfvsim.experiments.replicate import metrics
+from lfvsim.reports.formatting import percent, signed_usd, span, text_columns
+from lfvsim.reports.sentences import (
+    CAUTION,
+    one_more_unit_sentence,
+    oracle_gap_sentence,
+    slo_sentence,
+    variant_rows,
+)
+from lfvsim.result import Result, Summary
+from lfvsim.scenario import Scenario
+from lfvsim.startmodel import start_operation
+
+__all__ = [
+    "format_recommendation",
+    "format_replications",
+    "format_summary",
+    "format_sweep",
+]
+
+
+def format_summary(result: Result, scenario_path: Path | None = None) -> str:
+    """The summary as a small aligned table."""
+    s = result.summary
+    sc = result.scenario
+    max_text = "unset (no auto-scaling)" if s.max_units is None else str(s.max_units)
+    rows = [
+        ("requests", f"{s.requests:,}"),
+        ("served", f"{s.served:,}"),
+        ("throttled", f"{s.throttled:,}  ({100 * s.throttle_rate:.3g}%)"),
+        *_optional_rows(s),
+        *_event_rows(result),
+        (
+            "latency p50/p95/p99",
+            (
+                f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s"
+                if s.served
+                else "- (nothing served)"
+            ),
+        ),
+        ("mean wait", f"{s.wait_mean_s:.3f} s" if s.served else "-"),
+        ("inference-unit hours", f"{s.unit_hours:,.2f}"),
+        ("cost", f"USD {s.cost_usd:,.2f}  (USD {s.price_per_unit_hour_usd:.2f} per unit-hour)"),
+        (
+            "cost per 1,000 images",
+            f"USD {s.cost_per_1000_images_usd:.4f}" if s.served else "- (nothing served)",
+        ),
+        ("units in service", f"mean {s.mean_units:.2f}, peak {s.peak_units}"),
+        ("scaling", f"{s.scale_out_events} scale-outs, {s.scale_in_events} scale-ins"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    head = [
+        f"{sc.model.project} version {sc.model.version} in {sc.model.region}"
+        + (f"  ({scenario_path})" if scenario_path else ""),
+        f"MinInferenceUnits {s.min_units}, MaxInferenceUnits {max_text}, policy {s.policy}, "
+        f"{s.duration_h:g} h simulated, seed {s.seed}",
+        f"traffic: {result.trace_source}",
+        "",
+    ]
+    body = [f"  {k:<{width}}  {v}" for k, v in rows]
+    notes = ["", "notes:"] + [f"  - {n}" for n in result.notes]
+    return "\n".join(head + body + notes)
+
+
+def _optional_rows(s: Summary) -> list[tuple[str, str]]:
+    """Rows that only matter when retries, hosting windows or batches are simulated."""
+    rows = []
+    if s.retries:
+        rows += [
+            ("retries", f"{s.retries:,} ({s.attempts:,} attempts)"),
+            ("first-attempt throttled", f"{100 * s.first_attempt_throttle_rate:.3g}%"),
+        ]
+    if s.unavailable:
+        rows.append(("unavailable", f"{s.unavailable:,}  (model not hosted)"))
+    if s.retries or s.unavailable:
+        rows.append(("requests failed", f"{100 * s.failure_rate:.3g}%"))
+    if s.hosted_h < s.duration_h:
+        rows.append(("hosted", f"{s.hosted_h:,.1f} of {s.duration_h:g} h"))
+    return rows
+
+
+def _event_rows(result: Result) -> list[tuple[str, str]]:
+    """One row per kind of failure event, when failures were simulated."""
+    rows = []
+    for kind, events in result.events.groupby("kind", sort=True):
+        lost_h = events["capacity_lost_unit_s"].sum() / 3600
+        rows.append(
+            (
+                kind.replace("_", " ") + "s",
+                f"{len(events)}: {lost_h:,.2f} unit-hours of capacity lost, "
+                f"{int(events['throttled_during'].sum()):,} calls throttled meanwhile",
+            )
+        )
+    return rows
+
+
+def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | None = None) -> str:
+    """One line per configuration: monthly cost, throttle rate, p99, units (95% intervals)."""
+    agg = aggregate(table, 0.95)
+    keys = vary_columns(table)
+    runs = len(table)
+    reps = int(agg["replications"].max())
+    first = table.iloc[0]
+    head = [
+        f"{scenario.model.project} version {scenario.model.version} in "
+        f"{scenario.model.region}" + (f"  ({scenario_path})" if scenario_path else ""),
+        f"{len(agg)} configurations x {reps} replications = {runs:,} runs of "
+        f"{first['duration_h']:g} h, seed {table.attrs.get('seed', '?')}; replication k has "
+        "the same seed, so the same requests, in every configuration",
+        f"offered: {agg['requests'].mean():,.0f} requests a replication on average",
+        f"monthly cost = simulated cost per hour x {HOURS_PER_MONTH:g} h; "
+        "(low-high) are 95% confidence intervals over replications",
+        "",
+    ]
+    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate", "p99 s", "units"]
+    lines = []
+    for _, r in agg.iterrows():
+        max_text = (
+            "oracle" if r["oracle_bound"] else "none" if pd.isna(r["max_units"]) else r["max_units"]
+        )
+        lines.append(
+            [
+                *(f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys),
+                str(r["min_units"]),
+                str(max_text),
+                f"{r['monthly_cost_usd']:,.0f} ({r['monthly_cost_low_usd']:,.0f}-"
+                f"{r['monthly_cost_high_usd']:,.0f})",
+                f"{percent(r['throttle_rate'])} ({percent(r['throttle_rate_low'])}-"
+                f"{percent(r['throttle_rate_high'])})",
+                f"{r['latency_p99_s']:.3f}",
+                f"mean {r['mean_units']:.2f}, peak {r['peak_units']}",
+            ]
+        )
+    return "\n".join(head + text_columns(columns, lines))
+
+
+def format_recommendation(
+    rec: Recommendation,
+    table: pd.DataFrame,
+    scenario: Scenario,
+    scenario_path: Path | None = None,
+) -> str:
+    """The recommendation as text: the choice, its cost and risk, alternatives, the request."""
+    reps = int(table.groupby("seed").ngroups)
+    conf = f"{100 * rec.confidence:g}%"
+    slo = slo_sentence(rec.max_throttle_rate, rec.max_p99_latency_s, "<=")
+    keys = vary_columns(table)
+    lines = [
+        f"{scenario.model.project} version {scenario.model.version} in "
+        f"{scenario.model.region}" + (f"  ({scenario_path})" if scenario_path else ""),
+        f"SLO: {slo}, held by the upper {conf} confidence bound (not the mean)",
+        f"searched: Min {span(table['min_units'])}, Max "
+        f"{span(table['max_units'].dropna())} and no auto-scaling; {reps} replications of "
+        f"{table['duration_h'].iloc[0]:g} h each, the same requests in every configuration",
+        "",
+    ]
+    if rec.met and rec.choice is not None:
+        c = rec.choice
+        worst = " (worst case over the varied values)" if rec.variants else ""
+        lines += [f"recommended: {c.label}{worst}", *_choice_figures(c, conf)]
+        if rec.runner_up is not None:
+            r = rec.runner_up
+            lines.append(
+                f"runner-up: {r.label}: USD {r.monthly_cost_usd:,.0f} a month "
+                f"({signed_usd(r.monthly_cost_usd - c.monthly_cost_usd, 2)}), throttle rate "
+                f"{percent(r.throttle_rate)} (bound {percent(r.throttle_rate_upper)})"
+            )
+        for sentence in (
+            one_more_unit_sentence(rec, terse=True),
+            oracle_gap_sentence(rec, terse=True),
+        ):
+            if sentence is not None:
+                lines.append(sentence)
+        if rec.variants:
+            lines += ["", *_variants_text(rec, keys)]
+        if rec.start_model_request is not None:
+            lines += [
+                "",
+                f"{start_operation(scenario).name} request (aws ... --cli-input-json):",
+                json.dumps(rec.start_model_request, indent=2),
+            ]
+    else:
+        lines.append(
+            f"no configuration in range meets the SLO at {conf} confidence; "
+            f"binds: {', '.join(rec.binding)}"
+        )
+        if rec.closest is not None:
+            c = rec.closest
+            lines.append(
+                f"closest: {c.label}: throttle rate {percent(c.throttle_rate)} (bound "
+                f"{percent(c.throttle_rate_upper)}), p99 {c.latency_p99_s:.3f} s, USD "
+                f"{c.monthly_cost_usd:,.0f} a month"
+            )
+        lines.append(f"try: {rec.advice}")
+        if rec.variants:
+            lines += ["", *_variants_text(rec, keys)]
+    notes = [
+        f"monthly figures: simulated cost per hour x {HOURS_PER_MONTH:g} h",
+        f"{CAUTION}; check it with fresh seeds (lfvsim run --replications N --seed S) "
+        "before relying on a narrow margin",
+    ]
+    return "\n".join([*lines, "", "notes:", *(f"  - {n}" for n in notes)])
+
+
+def _choice_figures(c: Configuration, conf: str) -> list[str]:
+    lo, hi = c.monthly_cost_interval_usd
+    rate, rate_up = percent(c.throttle_rate), percent(c.throttle_rate_upper)
+    p99_up = c.latency_p99_upper_s
+    return [
+        f"  monthly cost       USD {c.monthly_cost_usd:,.2f}  ({conf} CI {lo:,.2f} to {hi:,.2f})",
+        f"  throttle rate      {rate}  (upper bound {rate_up})",
+        f"  latency p99        {c.latency_p99_s:.3f} s  (upper bound {p99_up:.3f} s)",
+        f"  units in service   mean {c.mean_units:.2f}, peak {c.peak_units}",
+    ]
+
+
+def _variants_text(rec: Recommendation, keys: list[str]) -> list[str]:
+    rows = variant_rows(rec, cost_prefix="USD ")
+    out = ["robustness to the varied values:"]
+    out += text_columns([*keys, "recommended", "a month", "throttle bound"], rows)
+    depends = rec.depends_on
+    if rec.max_units_changes or depends:
+        which = ", ".join(depends) if depends else ", ".join(keys)
+        out.append(
+            f"the recommended {'Max' if rec.max_units_changes else 'Min'} changes with {which}: "
+            "AWS does not publish its auto-scaling rules, so this answer depends on an "
+            "assumption; the recommendation above meets the SLO for every value tried"
+            if rec.met
+            else f"the recommendation changes with {which}"
+        )
+    else:
+        out.append(f"the recommendation is the same for every value of {', '.join(keys)}")
+    return out
+
+
+def format_replications(reps: Replications, scenario_path: Path | None = None) -> str:
+    """Each metric's mean and 95% confidence interval over the replications."""
+    sc = reps.scenario
+    t = reps.table
+    first = t.iloc[0]
+    max_units = first["max_units"]
+    max_text = "unset (no auto-scaling)" if pd.isna(max_units) else str(max_units)
+    means, ci = reps.mean(), reps.interval(0.95)
+    head = [
+        f"{sc.model.project} version {sc.model.version} in {sc.model.region}"
+        + (f"  ({scenario_path})" if scenario_path else ""),
+        f"MinInferenceUnits {first['min_units']}, MaxInferenceUnits {max_text}, policy "
+        f"{first['policy']}, {first['duration_h']:g} h simulated",
+        f"{reps.replications} replications, seeds from SeedSequence({reps.seed}).spawn"
+        f"({reps.replications}); mean and 95% confidence interval",
+        f"traffic: {reps.trace_source}",
+        "",
+    ]
+    rows = []
+    for m in metrics(t):
+        lo, hi = ci[m]
+        rows.append([m, _num(m, means[m]), "" if math.isnan(lo) else f"{_num(m, lo)} .. "
+                     f"{_num(m, hi)}"])  # fmt: skip
+    body = text_columns(["metric", "mean", "95% CI"], rows)
+    seeds = ", ".join(str(s) for s in t["seed"][:5]) + (", ..." if len(t) > 5 else "")
+    tail = [
+        "",
+        f"re-run replication k alone with --seed (seeds: {seeds})",
+        f"monthly_cost_usd = cost_usd / duration_h x {HOURS_PER_MONTH:g} h",
+        "",
+        "notes:",
+        *(f"  - {n}" for n in reps.notes),
+    ]
+    return "\n".join(head + body + tail)
+
+
+def _num(metric: str, value: float) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if metric.endswith("_rate"):
+        return percent(value)
+    if metric.endswith("_s"):
+        return f"{value:.3f}"
+    if metric.endswith("_usd") and abs(value) < 10:
+        return f"{value:.4f}"
+    if metric.endswith("_usd") or metric.endswith("_h") or metric.endswith("hours"):
+        return f"{value:,.2f}"
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
