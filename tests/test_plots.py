@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 
 import matplotlib
@@ -13,7 +15,7 @@ from matplotlib.patches import Rectangle
 
 import lfvsim
 from lfvsim.experiments import aggregate, recommend, sweep
-from lfvsim.reports import plots
+from lfvsim.reports import plotdata, plots
 from tests.conftest import small_scenario_toml
 
 matplotlib.use("Agg")  # headless; pyplot picks its backend at the first figure
@@ -294,3 +296,92 @@ def test_plot_command_bad_input_is_one_line_exit_2_and_no_file(
     assert err.startswith("lfvsim: error: ") and err.count("\n") == 1, err
     assert message in err
     assert not list(tmp_path.iterdir())
+
+
+# --- the data each figure shows (no drawing) --------------------------------------------------
+
+
+def test_plotdata_loads_without_matplotlib():
+    code = "import sys, lfvsim.reports.plotdata; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_timeline_bins_are_per_second_means_and_summed_throttling():
+    timeline = _long_timeline(1)
+    per_minute = plotdata.timeline_bins(timeline, 1)
+    assert len(per_minute) == 1440 and per_minute.index.tz is None
+    assert per_minute["offered"].iloc[0] == pytest.approx(240 / 60)
+    assert per_minute["in_service"].iloc[9 * 60] == 3.0 and (per_minute["hosted"] == 1.0).all()
+    hourly = plotdata.timeline_bins(timeline, 60)
+    assert len(hourly) == 24
+    # counts add up over a bin, rates are means over it
+    assert hourly["throttled_count"].sum() == timeline["ThrottledCount"].sum()
+    assert hourly["offered"].iloc[0] == pytest.approx(per_minute["offered"].iloc[:60].mean())
+
+
+def test_bin_minutes_keep_at_most_1500_points():
+    assert plotdata.bin_minutes(1440) == 1
+    assert plotdata.bin_minutes(3 * 1440) == 5
+    assert all(rows / plotdata.bin_minutes(rows) <= 1500 for rows in (2000, 20_000, 200_000))
+
+
+def test_daily_cost_bins_split_at_min_and_add_up_to_the_cost():
+    timeline = _long_timeline(3).iloc[: 2 * 1440 + 600]  # the last day is partial
+    bins = plotdata.daily_cost_bins(timeline, 4.0, "D")
+    assert list(bins["minutes"]) == [1440, 1440, 600]
+    # 1 Min unit all day at USD 4 an hour; 2 more units from 08:00 to 24:00
+    assert bins["base"].iloc[0] == pytest.approx(24 * 4.0)
+    assert bins["extra"].iloc[0] == pytest.approx(16 * 2 * 4.0)
+    total = (timeline["billed_units"].sum() / 60) * 4.0
+    assert (bins["base"] + bins["extra"]).sum() == pytest.approx(total)
+
+
+def test_pareto_keeps_only_configurations_no_cheaper_one_beats():
+    rows = pd.DataFrame(
+        {"monthly_cost_usd": [100.0, 200.0, 150.0, 300.0], "throttle_rate": [0.1, 0.0, 0.2, 0.0]}
+    )
+    front = plotdata.pareto(rows)
+    assert list(front.index) == [0, 1]  # 150 throttles more than 100; 300 no less than 200
+
+
+def test_config_text_collapses_runs_of_max():
+    assert plotdata.config_text([(1, 2), (1, 3), (1, 4), (1, None), (2, 3)]) == "1/2-4,fixed 2/3"
+
+
+def test_heatmap_cells_put_each_configuration_in_its_row_and_column(table):
+    agg = aggregate(table)
+    real = agg[~agg["oracle_bound"]]
+    cells, mins, maxs, grid = plotdata.heatmap_cells(real, "monthly_cost_usd")
+    assert len(cells) == len(real)
+    assert mins == [1, 2] and maxs == [1.0, 2.0, 3.0, np.inf]  # inf: no auto-scaling
+    row = real[(real["min_units"] == 2) & real["max_units"].isna()].iloc[0]
+    assert grid[1, 3] == pytest.approx(row["monthly_cost_usd"])
+    assert np.isnan(grid[1, 0])  # Max 1 below Min 2 never ran
+
+
+def test_label_items_share_a_label_and_leave_the_choice_to_its_annotation(table):
+    agg = aggregate(table)
+    real, oracle = agg[~agg["oracle_bound"]], agg[agg["oracle_bound"]]
+    rec = recommend(table, SLO)
+    items = plotdata.label_items(real, oracle, rec.choice)
+    costs = [cost for _, cost, _ in items]
+    assert costs == sorted(costs)
+    texts = [text for _, _, text in items]
+    assert sum(t.startswith("oracle") for t in texts) == len(oracle)
+    assert f"{rec.choice.min_units}/{rec.choice.max_units}" not in texts
+
+
+def test_throttle_axis_is_linear_below_the_smallest_rate():
+    agg = pd.DataFrame({"throttle_rate": [0.0, 0.0004, 0.02]})
+    linthresh, right = plotdata.throttle_axis(agg, 0.001)
+    assert linthresh == pytest.approx(0.01) and right == pytest.approx(2.0)  # percent
+    assert plotdata.throttle_axis(pd.DataFrame({"throttle_rate": [0.0]}), None) == (0.01, 1.0)
+
+
+def test_bad_arguments_to_the_plots_are_input_errors(result):
+    with pytest.raises(lfvsim.InputError, match="price_per_unit_hour_usd"):
+        plots.plot_daily_cost(result.timeline)
+    with pytest.raises(lfvsim.InputError, match="freq"):
+        plots.plot_daily_cost(result, freq="W")
+    with pytest.raises(lfvsim.InputError, match="positive"):
+        plots.plot_timeline(result, tps_per_unit=0)

@@ -32,7 +32,7 @@ from lfvsim.billing import monthly_cost_usd
 from lfvsim.engine import simulate
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, recommend, vary_columns
-from lfvsim.experiments.recommend import check_slo
+from lfvsim.experiments.recommend import Configuration, check_slo
 from lfvsim.reports.figures import png_bytes, render_figure
 from lfvsim.reports.formatting import (
     config_label,
@@ -434,94 +434,11 @@ def _summary_blocks(
     n_assumptions: int,
     slo: tuple[float, float | None, float],
 ) -> list[Block]:
-
-    s = result.summary
     conf = f"{100 * slo[2]:g}%"
-    blocks: list[Block] = []
     if rec is not None and rec.choice is not None:
-        c = rec.choice
-        lo, hi = c.monthly_cost_interval_usd
-        blocks.append(
-            Callout(
-                f"about USD {c.monthly_cost_usd:,.0f} a month ({conf} confidence interval "
-                f"{lo:,.0f} to {hi:,.0f}); throttle rate {percent(c.throttle_rate)}, at most "
-                f"{percent(c.throttle_rate_upper)} with {conf} confidence, against a target of "
-                f"{percent(rec.max_throttle_rate)}.",
-                kind="good",
-                strong=f"Start the model with {units_sentence(c.min_units, c.max_units)}:",
-            )
-        )
-        blocks.append(
-            KeyFigures(
-                (
-                    (
-                        "monthly cost",
-                        f"USD {c.monthly_cost_usd:,.0f}",
-                        f"{conf} CI {lo:,.0f} to {hi:,.0f}",
-                    ),
-                    (
-                        "throttle rate",
-                        percent(c.throttle_rate),
-                        f"upper {conf} bound {percent(c.throttle_rate_upper)}",
-                    ),
-                    (
-                        "latency p99",
-                        f"{c.latency_p99_s:.2f} s",
-                        f"upper bound {c.latency_p99_upper_s:.2f} s",
-                    ),
-                    (
-                        "units in service",
-                        f"{c.mean_units:.2f}",
-                        f"mean; peak {c.peak_units}",
-                    ),
-                )
-            )
-        )
+        blocks = _choice_blocks(rec, rec.choice, conf)
     else:
-        if rec is not None:
-            blocks.append(
-                Callout(
-                    f"{rec.advice}." if rec.advice else "widen the ranges of the sweep.",
-                    kind="warn",
-                    strong=f"No configuration tried meets the SLO at {conf} confidence "
-                    f"(binds: {', '.join(rec.binding)}). Try:",
-                )
-            )
-        elif why_not:
-            blocks.append(Callout(why_not + ".", kind="warn", strong="No recommendation:"))
-        monthly = monthly_cost_usd(s.cost_usd, s.duration_h)
-        blocks.append(
-            Paragraph(
-                f"{units_sentence(s.min_units, s.max_units)} over {s.duration_h:g} h of "
-                f"traffic ({run_what}, seed {s.seed}) cost USD {s.cost_usd:,.2f}, USD "
-                f"{monthly:,.0f} a month at this rate, and throttled {percent(s.throttle_rate)} of "
-                "the requests. This is one simulated run, one draw of a random process: a sweep "
-                "with replications gives the same figures with confidence intervals."
-            )
-        )
-        blocks.append(
-            KeyFigures(
-                (
-                    ("cost", f"USD {s.cost_usd:,.2f}", f"USD {monthly:,.0f} a month"),
-                    (
-                        "throttle rate",
-                        percent(s.throttle_rate),
-                        f"{s.throttled:,} of {s.attempts:,} requests",
-                    ),
-                    (
-                        "latency p99",
-                        f"{s.latency_p99_s:.2f} s",
-                        f"p50 {s.latency_p50_s:.2f} s",
-                    ),
-                    (
-                        "units in service",
-                        f"{s.mean_units:.2f}",
-                        f"mean; peak {s.peak_units}",
-                    ),
-                    *_hosting_figures(s),
-                )
-            )
-        )
+        blocks = _run_summary_blocks(result, run_what, rec, why_not, conf)
     blocks.append(
         Callout(
             f"{n_assumptions} scenario values are assumptions AWS does not publish, among them "
@@ -529,6 +446,102 @@ def _summary_blocks(
             "the auto-scaling rules and the price. They are listed under Scenario and "
             "assumptions.",
             strong="These figures rest on assumptions.",
+        )
+    )
+    return blocks
+
+
+def _choice_blocks(rec: Recommendation, c: Configuration, conf: str) -> list[Block]:
+    """The recommended configuration ``c`` in a sentence and four key figures."""
+    blocks: list[Block] = []
+    lo, hi = c.monthly_cost_interval_usd
+    blocks.append(
+        Callout(
+            f"about USD {c.monthly_cost_usd:,.0f} a month ({conf} confidence interval "
+            f"{lo:,.0f} to {hi:,.0f}); throttle rate {percent(c.throttle_rate)}, at most "
+            f"{percent(c.throttle_rate_upper)} with {conf} confidence, against a target of "
+            f"{percent(rec.max_throttle_rate)}.",
+            kind="good",
+            strong=f"Start the model with {units_sentence(c.min_units, c.max_units)}:",
+        )
+    )
+    blocks.append(
+        KeyFigures(
+            (
+                (
+                    "monthly cost",
+                    f"USD {c.monthly_cost_usd:,.0f}",
+                    f"{conf} CI {lo:,.0f} to {hi:,.0f}",
+                ),
+                (
+                    "throttle rate",
+                    percent(c.throttle_rate),
+                    f"upper {conf} bound {percent(c.throttle_rate_upper)}",
+                ),
+                (
+                    "latency p99",
+                    f"{c.latency_p99_s:.2f} s",
+                    f"upper bound {c.latency_p99_upper_s:.2f} s",
+                ),
+                (
+                    "units in service",
+                    f"{c.mean_units:.2f}",
+                    f"mean; peak {c.peak_units}",
+                ),
+            )
+        )
+    )
+    return blocks
+
+
+def _run_summary_blocks(
+    result: Result, run_what: str, rec: Recommendation | None, why_not: str, conf: str
+) -> list[Block]:
+    """Why there is no recommendation, and the one run's figures instead."""
+    s = result.summary
+    blocks: list[Block] = []
+    if rec is not None:
+        blocks.append(
+            Callout(
+                f"{rec.advice}." if rec.advice else "widen the ranges of the sweep.",
+                kind="warn",
+                strong=f"No configuration tried meets the SLO at {conf} confidence "
+                f"(binds: {', '.join(rec.binding)}). Try:",
+            )
+        )
+    elif why_not:
+        blocks.append(Callout(why_not + ".", kind="warn", strong="No recommendation:"))
+    monthly = monthly_cost_usd(s.cost_usd, s.duration_h)
+    blocks.append(
+        Paragraph(
+            f"{units_sentence(s.min_units, s.max_units)} over {s.duration_h:g} h of "
+            f"traffic ({run_what}, seed {s.seed}) cost USD {s.cost_usd:,.2f}, USD "
+            f"{monthly:,.0f} a month at this rate, and throttled {percent(s.throttle_rate)} of "
+            "the requests. This is one simulated run, one draw of a random process: a sweep "
+            "with replications gives the same figures with confidence intervals."
+        )
+    )
+    blocks.append(
+        KeyFigures(
+            (
+                ("cost", f"USD {s.cost_usd:,.2f}", f"USD {monthly:,.0f} a month"),
+                (
+                    "throttle rate",
+                    percent(s.throttle_rate),
+                    f"{s.throttled:,} of {s.attempts:,} requests",
+                ),
+                (
+                    "latency p99",
+                    f"{s.latency_p99_s:.2f} s",
+                    f"p50 {s.latency_p50_s:.2f} s",
+                ),
+                (
+                    "units in service",
+                    f"{s.mean_units:.2f}",
+                    f"mean; peak {s.peak_units}",
+                ),
+                *_hosting_figures(s),
+            )
         )
     )
     return blocks
@@ -580,38 +593,9 @@ def _recommendation_blocks(
     if rec is None:
         blocks.append(Callout(why_not + ".", kind="warn", strong="No recommendation:"))
         return blocks
-    rows: list[tuple[str, ...]] = []
-    highlight = set()
-    if rec.choice is not None:
-        highlight.add(0)
-        rows.append(_config_row("recommended", rec.choice))
-    if rec.runner_up is not None:
-        rows.append(_config_row("runner-up", rec.runner_up))
-    if rec.one_more_max_unit is not None:
-        what = "Max + 1" if rec.choice and rec.choice.max_units is not None else "Min + 1"
-        rows.append(_config_row(what, rec.one_more_max_unit.other))
-    if rec.oracle is not None:
-        rows.append(_config_row("oracle lower bound", rec.oracle))
-    if rec.closest is not None:
-        rows.append(_config_row("closest to the SLO", rec.closest))
-    if rows:
-        blocks.append(
-            Table(
-                (
-                    "",
-                    "configuration",
-                    "USD a month",
-                    f"{conf} CI",
-                    "throttle rate",
-                    f"upper {conf} bound",
-                    "p99 latency (s)",
-                    "units mean / peak",
-                ),
-                tuple(rows),
-                highlight=frozenset(highlight),
-                numeric=frozenset({2, 3, 4, 5, 6, 7}),
-            )
-        )
+    table = _alternatives_table(rec, conf)
+    if table is not None:
+        blocks.append(table)
     if rec.choice is not None:
         more = one_more_unit_sentence(rec, terse=False)
         if more is not None:
@@ -637,6 +621,41 @@ def _recommendation_blocks(
             )
         )
     return blocks
+
+
+def _alternatives_table(rec: Recommendation, conf: str) -> Table | None:
+    """The choice beside its runner-up, one more unit, the oracle and the closest miss."""
+    rows: list[tuple[str, ...]] = []
+    highlight: set[int] = set()
+    if rec.choice is not None:
+        highlight.add(0)
+        rows.append(_config_row("recommended", rec.choice))
+    if rec.runner_up is not None:
+        rows.append(_config_row("runner-up", rec.runner_up))
+    if rec.one_more_max_unit is not None:
+        what = "Max + 1" if rec.choice and rec.choice.max_units is not None else "Min + 1"
+        rows.append(_config_row(what, rec.one_more_max_unit.other))
+    if rec.oracle is not None:
+        rows.append(_config_row("oracle lower bound", rec.oracle))
+    if rec.closest is not None:
+        rows.append(_config_row("closest to the SLO", rec.closest))
+    if not rows:
+        return None
+    return Table(
+        (
+            "",
+            "configuration",
+            "USD a month",
+            f"{conf} CI",
+            "throttle rate",
+            f"upper {conf} bound",
+            "p99 latency (s)",
+            "units mean / peak",
+        ),
+        tuple(rows),
+        highlight=frozenset(highlight),
+        numeric=frozenset({2, 3, 4, 5, 6, 7}),
+    )
 
 
 def _variants_table(rec: Recommendation, keys: list[str], conf: str) -> Table:

@@ -25,7 +25,6 @@ of :func:`lfvsim.experiments.sweep` (one row per configuration x replication) or
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
@@ -37,8 +36,29 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from lfvsim.errors import InputError
-from lfvsim.experiments import Recommendation, aggregate, recommend
+from lfvsim.experiments import Recommendation
 from lfvsim.reports.formatting import amount, percent, percent_tick, value_text
+from lfvsim.reports.plotdata import (
+    HEATMAP_METRICS,
+    TIMELINE_COLUMNS,
+    bin_minutes,
+    bin_text,
+    cell_text,
+    daily_cost_bins,
+    heatmap_cells,
+    label_items,
+    max_label,
+    model_name,
+    pareto,
+    require_columns,
+    run_parts,
+    sweep_recommendation,
+    sweep_summary,
+    throttle_axis,
+    timeline_bins,
+    unit_limits,
+    vary_keys,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -57,26 +77,6 @@ __all__ = [
     "sweep_summary",
 ]
 
-TIMELINE_COLUMNS = (
-    "offered_requests",
-    "ThrottledCount",
-    "InServiceInferenceUnits",
-    "DesiredInferenceUnits",
-    "MinInferenceUnits",
-)
-"""Timeline columns :func:`plot_timeline` needs."""
-
-HEATMAP_METRICS: dict[str, str] = {
-    "monthly_cost_usd": "monthly cost (USD, 730 h)",
-    "throttle_rate": "throttle rate (% of requests)",
-    "throttle_rate_upper": "throttle rate, upper confidence bound (%)",
-    "latency_p99_s": "p99 latency (s)",
-    "mean_units": "mean units in service",
-}
-"""Metrics :func:`plot_heatmap` can show, with their colour-bar labels."""
-
-_BINS_MIN = (1, 5, 15, 60, 180, 1440)
-_MAX_POINTS = 1500
 _THROTTLE = "#d62728"
 _CAPACITY = "#2ca02c"
 _OFFERED = "#1f77b4"
@@ -122,85 +122,113 @@ def plot_timeline(
     -------
     matplotlib.axes.Axes
     """
-    timeline, scenario = _run_parts(run)
-    _require(timeline, TIMELINE_COLUMNS, "timeline")
+    timeline, scenario = run_parts(run)
+    require_columns(timeline, TIMELINE_COLUMNS, "timeline")
     if tps_per_unit is None:
         if scenario is None:
-            raise ValueError("a bare timeline needs tps_per_unit (slots / latency_mean_s)")
+            raise InputError(
+                "a bare timeline needs tps_per_unit (slots / latency_mean_s); give it, or "
+                "pass the whole run"
+            )
         tps_per_unit = scenario.unit.nominal_tps
     if not tps_per_unit > 0:
-        raise ValueError(f"tps_per_unit {tps_per_unit}: give a positive number")
+        raise InputError(f"tps_per_unit {tps_per_unit}: give a positive number")
     ax = _axes(ax, (11, 4.8))
     if timeline.empty:
         raise InputError("the timeline has no rows; nothing to plot")
-    step = resample_min or _bin_minutes(len(timeline))
-    per_min = pd.DataFrame(
-        {
-            "offered": _values(timeline, "offered_requests") / 60.0,
-            "throttled": _values(timeline, "ThrottledCount") / 60.0,
-            "throttled_count": _values(timeline, "ThrottledCount"),
-            "in_service": _values(timeline, "InServiceInferenceUnits"),
-            "desired": _values(timeline, "DesiredInferenceUnits"),
-            "hosted": _values(timeline, "hosted") if "hosted" in timeline else 1.0,
-        },
-        index=_naive_utc(timeline.index),
+    step = resample_min or bin_minutes(len(timeline))
+    bins = timeline_bins(timeline, step)
+    x = _edges(bins.index, step)
+    _shade_unhosted(ax, x, bins, timeline)
+    _mark_throttling(ax, x, bins, timeline, step)
+    top = _capacity_lines(ax, x, bins, tps_per_unit)
+    limits = unit_limits(timeline)
+    top = _limit_lines(ax, limits, tps_per_unit, top)
+    ax.set_ylim(0, top * 1.12)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylabel("requests per second (TPS)")
+    ax.set_xlabel(_time_label(bins.index, "time (UTC)"))
+    _date_axis(ax)
+    units_axis = ax.secondary_yaxis(
+        "right", functions=(lambda y: y / tps_per_unit, lambda u: u * tps_per_unit)
     )
+    units_axis.set_ylabel("inference units")
+    units_axis.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    if title is None:
+        title = "Offered load vs serving capacity"
+        if scenario is not None:
+            title += f": {model_name(scenario)}"
+        if limits:
+            title += ", " + ", ".join(f"{n} {u}" for n, u in limits)
     if step > 1:
-        binned = per_min.resample(f"{step}min", origin="start").mean()
-        binned["throttled_count"] = (
-            per_min["throttled_count"].resample(f"{step}min", origin="start").sum()
-        )
-        per_min = binned
-    x = _edges(per_min.index, step)
+        title += f" ({bin_text(step)} means)"
+    ax.set_title(title, fontsize="medium")
+    ax.grid(axis="y", color="0.92", lw=0.6)
+    _timeline_legend(ax)
+    return ax
 
-    hosted = per_min["hosted"].to_numpy()
-    if (hosted < 0.5).any():
-        refused = (
-            int(timeline["unavailable_requests"].sum()) if "unavailable_requests" in timeline else 0
-        )
-        ax.fill_between(
-            x,
-            0,
-            1,
-            where=np.append(hosted < 0.5, hosted[-1] < 0.5),
-            step="post",
-            transform=ax.get_xaxis_transform(),
-            color="0.9",
-            lw=0,
-            label="model not hosted"
-            + (f" ({refused:,} requests refused as unavailable)" if refused else ""),
-        )
-    throttled = per_min["throttled"].to_numpy()
+
+def _shade_unhosted(ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame) -> None:
+    """Grey where the model was not hosted, counting the requests refused meanwhile."""
+    hosted = bins["hosted"].to_numpy()
+    if not (hosted < 0.5).any():
+        return
+    refused = (
+        int(timeline["unavailable_requests"].sum()) if "unavailable_requests" in timeline else 0
+    )
+    ax.fill_between(
+        x,
+        0,
+        1,
+        where=np.append(hosted < 0.5, hosted[-1] < 0.5),
+        step="post",
+        transform=ax.get_xaxis_transform(),
+        color="0.9",
+        lw=0,
+        label="model not hosted"
+        + (f" ({refused:,} requests refused as unavailable)" if refused else ""),
+    )
+
+
+def _mark_throttling(
+    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, step: int
+) -> None:
+    """Red area of throttled requests per second, and a tick on top for every bin with any."""
     total_throttled = int(timeline["ThrottledCount"].sum())
     total_offered = int(timeline["offered_requests"].sum())
-    if total_throttled:
-        share = 100.0 * total_throttled / total_offered if total_offered else 0.0
-        ax.fill_between(
-            x,
-            0,
-            _closed(throttled),
-            step="post",
-            color=_THROTTLE,
-            alpha=0.75,
-            lw=0,
-            label=f"throttled ({total_throttled:,} requests, {share:.3g}% of offered)",
-        )
-        hit = per_min["throttled_count"].to_numpy() > 0
-        centres = x[:-1][hit] + (x[1:][hit] - x[:-1][hit]) / 2
-        ax.plot(
-            centres,
-            np.full(len(centres), 0.985),
-            ls="none",
-            marker="|",
-            ms=6,
-            alpha=0.7,
-            color=_THROTTLE,
-            transform=ax.get_xaxis_transform(),
-            label=f"{'minute' if step == 1 else 'bin'} with throttling (top ticks)",
-        )
-    offered = per_min["offered"].to_numpy()
-    capacity = per_min["in_service"].to_numpy() * tps_per_unit
-    desired = per_min["desired"].to_numpy() * tps_per_unit
+    if not total_throttled:
+        return
+    share = 100.0 * total_throttled / total_offered if total_offered else 0.0
+    ax.fill_between(
+        x,
+        0,
+        _closed(bins["throttled"].to_numpy()),
+        step="post",
+        color=_THROTTLE,
+        alpha=0.75,
+        lw=0,
+        label=f"throttled ({total_throttled:,} requests, {share:.3g}% of offered)",
+    )
+    hit = bins["throttled_count"].to_numpy() > 0
+    centres = x[:-1][hit] + (x[1:][hit] - x[:-1][hit]) / 2
+    ax.plot(
+        centres,
+        np.full(len(centres), 0.985),
+        ls="none",
+        marker="|",
+        ms=6,
+        alpha=0.7,
+        color=_THROTTLE,
+        transform=ax.get_xaxis_transform(),
+        label=f"{'minute' if step == 1 else 'bin'} with throttling (top ticks)",
+    )
+
+
+def _capacity_lines(ax: Axes, x: np.ndarray, bins: pd.DataFrame, tps_per_unit: float) -> float:
+    """Offered load, serving capacity and desired capacity; returns the highest value."""
+    offered = bins["offered"].to_numpy()
+    capacity = bins["in_service"].to_numpy() * tps_per_unit
+    desired = bins["desired"].to_numpy() * tps_per_unit
     ax.step(x, _closed(offered), where="post", color=_OFFERED, lw=1.0, label="offered load")
     ax.step(
         x,
@@ -219,10 +247,12 @@ def plot_timeline(
         ls="--",
         label="desired units (DesiredInferenceUnits)",
     )
-
     top = float(np.nanmax([np.nanmax(offered), np.nanmax(capacity), np.nanmax(desired)]))
-    top = top if top > 0 else tps_per_unit
-    limits = _unit_limits(timeline)
+    return top if top > 0 else tps_per_unit
+
+
+def _limit_lines(ax: Axes, limits: list[tuple[str, int]], tps_per_unit: float, top: float) -> float:
+    """Dotted Min and Max levels that fit near the data; returns the new top."""
     for name, units in limits:
         level = units * tps_per_unit
         if level <= 1.6 * top:
@@ -239,26 +269,11 @@ def plot_timeline(
                 fontsize="x-small",
                 color="0.35",
             )
-    ax.set_ylim(0, top * 1.12)
-    ax.set_xlim(x[0], x[-1])
-    ax.set_ylabel("requests per second (TPS)")
-    ax.set_xlabel(_time_label(per_min.index, "time (UTC)"))
-    _date_axis(ax)
-    units_axis = ax.secondary_yaxis(
-        "right", functions=(lambda y: y / tps_per_unit, lambda u: u * tps_per_unit)
-    )
-    units_axis.set_ylabel("inference units")
-    units_axis.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-    if title is None:
-        title = "Offered load vs serving capacity"
-        if scenario is not None:
-            title += f": {_model_name(scenario)}"
-        if limits:
-            title += ", " + ", ".join(f"{n} {u}" for n, u in limits)
-    if step > 1:
-        title += f" ({_bin_text(step)} means)"
-    ax.set_title(title, fontsize="medium")
-    ax.grid(axis="y", color="0.92", lw=0.6)
+    return top
+
+
+def _timeline_legend(ax: Axes) -> None:
+    """The legend below the axes, in reading order: load, capacity, then the rest."""
     handles, labels = ax.get_legend_handles_labels()
     order = ("offered", "serving", "desired", "throttled", "minute", "bin", "model")
     ranked = sorted(
@@ -274,7 +289,6 @@ def plot_timeline(
         fontsize="small",
         frameon=False,
     )
-    return ax
 
 
 def plot_daily_cost(
@@ -303,62 +317,29 @@ def plot_daily_cost(
     -------
     matplotlib.axes.Axes
     """
-    timeline, scenario = _run_parts(run)
-    _require(timeline, ("billed_units", "MinInferenceUnits"), "timeline")
+    timeline, scenario = run_parts(run)
+    require_columns(timeline, ("billed_units", "MinInferenceUnits"), "timeline")
     price = price_per_unit_hour_usd
     if price is None:
         if scenario is None:
-            raise ValueError("a bare timeline needs price_per_unit_hour_usd")
+            raise InputError(
+                "a bare timeline needs price_per_unit_hour_usd; give it, or pass the whole run"
+            )
         price = scenario.price_per_unit_hour_usd
     if timeline.empty:
         raise InputError("the timeline has no rows; nothing to plot")
     if freq is None:
         freq = "D" if len(timeline) >= 2 * 1440 else "h"
     if freq not in ("D", "h"):
-        raise ValueError(f"freq {freq!r}: use 'D' (days) or 'h' (hours)")
+        raise InputError(f"freq {freq!r}: use 'D' (days) or 'h' (hours)")
     ax = _axes(ax, (11, 4.2))
-    billed = _values(timeline, "billed_units")
-    base = np.minimum(billed, _values(timeline, "MinInferenceUnits"))
-    frame = pd.DataFrame(
-        {"base": base / 60.0 * price, "extra": (billed - base) / 60.0 * price, "minutes": 1},
-        index=_naive_utc(timeline.index),
-    )
-    bins = frame.resample(freq).sum()
+    bins = daily_cost_bins(timeline, price, freq)
     full = 1440 if freq == "D" else 60
     width_days = 1.0 if freq == "D" else 1.0 / 24.0
     left = mdates.date2num(bins.index.to_pydatetime())
     centre = left + width_days / 2
-    width = 0.8 * width_days
     partial = bins["minutes"].to_numpy() < full
-    alpha = np.where(partial, 0.5, 1.0)
-    base_bars = ax.bar(
-        centre,
-        bins["base"],
-        width,
-        color="#4c72b0",
-        label="MinInferenceUnits (the floor while hosted)",
-    )
-    totals = bins["base"] + bins["extra"]
-    top_bars = base_bars
-    if bins["extra"].sum() > 0:
-        top_bars = ax.bar(
-            centre,
-            bins["extra"],
-            width,
-            bottom=bins["base"],
-            color="#dd8452",
-            label="units above Min (added by auto-scaling)",
-        )
-    for bars in (base_bars, top_bars):
-        for patch, a in zip(bars, alpha, strict=True):
-            patch.set_alpha(a)
-    if len(bins) <= 40:
-        ax.bar_label(
-            top_bars,
-            labels=[amount(t) for t in totals],
-            padding=2,
-            fontsize="x-small" if len(bins) > 14 else "small",
-        )
+    totals = _cost_bars(ax, bins, centre, 0.8 * width_days, partial)
     if partial.any():
         ax.add_artist(
             ax.legend(
@@ -393,32 +374,43 @@ def plot_daily_cost(
     return ax
 
 
-# --- sweeps ----------------------------------------------------------------------------------
-
-
-def sweep_summary(sweep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """One row per configuration: a sweep's :func:`lfvsim.experiments.aggregate`.
-
-    Parameters
-    ----------
-    sweep : pandas.DataFrame
-        A sweep table (one row per configuration x replication), or its aggregate (with a
-        ``replications`` column), which is returned as is.
-    confidence : float
-        Level of the intervals and bounds.
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    if "replications" in sweep.columns and "replication" not in sweep.columns:
-        return sweep
-    _require(
-        sweep,
-        ("min_units", "max_units", "oracle_bound", "monthly_cost_usd", "throttle_rate"),
-        "sweep table",
+def _cost_bars(
+    ax: Axes, bins: pd.DataFrame, centre: np.ndarray, width: float, partial: np.ndarray
+) -> pd.Series:
+    """Min units below, units above Min stacked on top, partial periods pale; the totals."""
+    alpha = np.where(partial, 0.5, 1.0)
+    base_bars = ax.bar(
+        centre,
+        bins["base"],
+        width,
+        color="#4c72b0",
+        label="MinInferenceUnits (the floor while hosted)",
     )
-    return aggregate(sweep, confidence)
+    totals = bins["base"] + bins["extra"]
+    top_bars = base_bars
+    if bins["extra"].sum() > 0:
+        top_bars = ax.bar(
+            centre,
+            bins["extra"],
+            width,
+            bottom=bins["base"],
+            color="#dd8452",
+            label="units above Min (added by auto-scaling)",
+        )
+    for bars in (base_bars, top_bars):
+        for patch, a in zip(bars, alpha, strict=True):
+            patch.set_alpha(a)
+    if len(bins) <= 40:
+        ax.bar_label(
+            top_bars,
+            labels=[amount(t) for t in totals],
+            padding=2,
+            fontsize="x-small" if len(bins) > 14 else "small",
+        )
+    return totals
+
+
+# --- sweeps ----------------------------------------------------------------------------------
 
 
 def plot_frontier(
@@ -459,69 +451,24 @@ def plot_frontier(
     matplotlib.axes.Axes
     """
     agg = sweep_summary(sweep, confidence)
-    recommendation = _recommendation(sweep, recommendation, max_throttle_rate, confidence)
+    recommendation = sweep_recommendation(sweep, recommendation, max_throttle_rate, confidence)
     if recommendation is not None:
         max_throttle_rate = recommendation.max_throttle_rate
         confidence = recommendation.confidence
     ax = _axes(ax, (10, 6))
-    keys = _vary_keys(agg)
+    keys = vary_keys(agg)
     groups = list(agg.groupby(keys, sort=False)) if keys else [((), agg)]
     conf = f"{100 * confidence:g}%"
-    rates = agg["throttle_rate"].to_numpy(dtype=float)
-    positive = [float(v) for v in rates if v > 0]
-    if max_throttle_rate:
-        positive.append(max_throttle_rate)
-    linthresh = 10 ** math.floor(math.log10(100 * min(positive))) if positive else 0.01
-    right = 100 * max(positive) if positive else 1.0
     pending: list[tuple[pd.DataFrame, pd.DataFrame]] = []
     for i, (values, g) in enumerate(groups):
-        color = f"C{i}" if keys else _OFFERED
         values = values if isinstance(values, tuple) else (values,)
         name = ", ".join(f"{k}={value_text(v)}" for k, v in zip(keys, values, strict=True))
-        real = g[~g["oracle_bound"].astype(bool)]
-        oracle = g[g["oracle_bound"].astype(bool)]
-        passes = (
-            real["throttle_rate_upper"] <= max_throttle_rate
-            if max_throttle_rate is not None
-            else pd.Series(True, index=real.index)
-        )
-        _error_bars(ax, real, color)
-        for ok, face in ((True, color), (False, "white")):
-            part = real[passes == ok]
-            if len(part):
-                ax.plot(
-                    100 * part["throttle_rate"],
-                    part["monthly_cost_usd"],
-                    ls="none",
-                    marker="o",
-                    ms=6,
-                    mfc=face,
-                    mec=color,
-                    mew=1.3,
-                    zorder=3,
-                )
-        if len(oracle):
-            _error_bars(ax, oracle, "0.5")
-            ax.plot(
-                100 * oracle["throttle_rate"],
-                oracle["monthly_cost_usd"],
-                ls="none",
-                marker="D",
-                ms=6,
-                color="0.45",
-                zorder=3,
-            )
-        front = _pareto(real)
-        ax.plot(
-            100 * front["throttle_rate"],
-            front["monthly_cost_usd"],
-            color=color if keys else "0.55",
-            lw=1.0,
-            zorder=2,
-            label=f"frontier, {name}" if keys else None,
+        color = f"C{i}" if keys else _OFFERED
+        drawn = _frontier_group(
+            ax, g, color, max_throttle_rate, f"frontier, {name}" if keys else None
         )
         if labels:
-            pending.append((real, oracle))
+            pending.append(drawn)
     if max_throttle_rate is not None:
         ax.axvline(100 * max_throttle_rate, color=_THROTTLE, ls="--", lw=1.2, zorder=1)
     choice = recommendation.choice if recommendation is not None else None
@@ -537,6 +484,81 @@ def plot_frontier(
             ls="none",
             zorder=4,
         )
+    _frontier_axes(ax, agg, max_throttle_rate, conf)
+    # Labels last: their placement needs the final axis limits.
+    placed: list[tuple[float, float]] = []
+    for real, oracle in pending:
+        _label_points(ax, real, oracle, placed, choice)
+    if choice is not None:
+        _annotate_choice(ax, choice)
+    handles = _frontier_handles(agg, max_throttle_rate, conf, choice is not None)
+    if keys:
+        handles += [
+            Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(value_text, _tuple(v))))
+            for i, (v, _) in enumerate(groups)
+        ]
+    handles.append(Line2D([], [], ls="none", label="labels: Min/Max (fixed: no auto-scaling)"))
+    # Cheap and never throttled is impossible, so the lower left stays empty.
+    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    return ax
+
+
+def _frontier_group(
+    ax: Axes,
+    g: pd.DataFrame,
+    color: str,
+    max_throttle_rate: float | None,
+    label: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One group's points, bars and frontier line; returns its (real, oracle) rows."""
+    real = g[~g["oracle_bound"].astype(bool)]
+    oracle = g[g["oracle_bound"].astype(bool)]
+    passes = (
+        real["throttle_rate_upper"] <= max_throttle_rate
+        if max_throttle_rate is not None
+        else pd.Series(True, index=real.index)
+    )
+    _error_bars(ax, real, color)
+    for ok, face in ((True, color), (False, "white")):
+        part = real[passes == ok]
+        if len(part):
+            ax.plot(
+                100 * part["throttle_rate"],
+                part["monthly_cost_usd"],
+                ls="none",
+                marker="o",
+                ms=6,
+                mfc=face,
+                mec=color,
+                mew=1.3,
+                zorder=3,
+            )
+    if len(oracle):
+        _error_bars(ax, oracle, "0.5")
+        ax.plot(
+            100 * oracle["throttle_rate"],
+            oracle["monthly_cost_usd"],
+            ls="none",
+            marker="D",
+            ms=6,
+            color="0.45",
+            zorder=3,
+        )
+    front = pareto(real)
+    ax.plot(
+        100 * front["throttle_rate"],
+        front["monthly_cost_usd"],
+        color="0.55" if label is None else color,
+        lw=1.0,
+        zorder=2,
+        label=label,
+    )
+    return real, oracle
+
+
+def _frontier_axes(ax: Axes, agg: pd.DataFrame, max_throttle_rate: float | None, conf: str) -> None:
+    """A throttle axis logarithmic above its smallest non-zero value, the cost axis, title."""
+    linthresh, right = throttle_axis(agg, max_throttle_rate)
     ax.set_xscale("symlog", linthresh=linthresh, linscale=0.6)
     ax.set_xlim(-0.3 * linthresh, max(right * 2.5, 3 * linthresh))
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(percent_tick))
@@ -553,28 +575,32 @@ def plot_frontier(
     )
     ax.grid(color="0.93", lw=0.6)
     ax.set_axisbelow(True)
-    # Labels last: their placement needs the final axis limits.
-    placed: list[tuple[float, float]] = []
-    for real, oracle in pending:
-        _label_points(ax, real, oracle, placed, choice)
-    if choice is not None:
-        x, y = 100 * choice.throttle_rate, choice.monthly_cost_usd
-        frac = ax.transAxes.inverted().transform(ax.transData.transform((x, y)))
-        # Cheaper and less throttled than the choice is (nearly) empty: write there.
-        left = frac[0] > 0.4
-        ax.annotate(
-            f"recommended: {choice.label}\nUSD {choice.monthly_cost_usd:,.0f} a month",
-            (x, y),
-            xytext=(-30 if left else 30, -48 if frac[1] > 0.3 else 30),
-            textcoords="offset points",
-            ha="right" if left else "left",
-            va="center",
-            fontsize="small",
-            fontweight="bold",
-            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.6", "alpha": 0.92},
-            arrowprops={"arrowstyle": "-", "color": "0.3", "lw": 0.8},
-            zorder=6,
-        )
+
+
+def _annotate_choice(ax: Axes, choice: Any) -> None:
+    """The recommendation's box, towards the (nearly empty) cheaper, less throttled side."""
+    x, y = 100 * choice.throttle_rate, choice.monthly_cost_usd
+    frac = ax.transAxes.inverted().transform(ax.transData.transform((x, y)))
+    left = frac[0] > 0.4
+    ax.annotate(
+        f"recommended: {choice.label}\nUSD {choice.monthly_cost_usd:,.0f} a month",
+        (x, y),
+        xytext=(-30 if left else 30, -48 if frac[1] > 0.3 else 30),
+        textcoords="offset points",
+        ha="right" if left else "left",
+        va="center",
+        fontsize="small",
+        fontweight="bold",
+        bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.6", "alpha": 0.92},
+        arrowprops={"arrowstyle": "-", "color": "0.3", "lw": 0.8},
+        zorder=6,
+    )
+
+
+def _frontier_handles(
+    agg: pd.DataFrame, max_throttle_rate: float | None, conf: str, chosen: bool
+) -> list[Line2D]:
+    """Legend entries for the marks every frontier has, and the SLO and star when drawn."""
     handles = [
         Line2D([], [], ls="none", marker="o", mfc=_OFFERED, mec=_OFFERED, label="meets the SLO"),
         Line2D([], [], ls="none", marker="o", mfc="white", mec=_OFFERED, label="misses the SLO"),
@@ -594,21 +620,13 @@ def plot_frontier(
                 label=f"SLO: upper {conf} bound ≤ {percent(max_throttle_rate)}",
             )
         )
-    if choice is not None:
+    if chosen:
         handles.append(
             Line2D(
                 [], [], ls="none", marker="*", ms=14, mfc="gold", mec="black", label="recommended"
             )
         )
-    if keys:
-        handles += [
-            Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(value_text, _tuple(v))))
-            for i, (v, _) in enumerate(groups)
-        ]
-    handles.append(Line2D([], [], ls="none", label="labels: Min/Max (fixed: no auto-scaling)"))
-    # Cheap and never throttled is impossible, so the lower left stays empty.
-    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
-    return ax
+    return handles
 
 
 def plot_heatmap(
@@ -651,35 +669,51 @@ def plot_heatmap(
     matplotlib.axes.Axes
     """
     if metric not in HEATMAP_METRICS:
-        raise ValueError(f"metric {metric!r}: use one of {', '.join(HEATMAP_METRICS)}")
+        raise InputError(f"metric {metric!r}: use one of {', '.join(HEATMAP_METRICS)}")
     agg = sweep_summary(sweep, confidence)
-    recommendation = _recommendation(sweep, recommendation, max_throttle_rate, confidence)
+    recommendation = sweep_recommendation(sweep, recommendation, max_throttle_rate, confidence)
     if recommendation is not None:
         max_throttle_rate = recommendation.max_throttle_rate
         confidence = recommendation.confidence
     real = agg[~agg["oracle_bound"].astype(bool)]
     if real.empty:
         raise InputError("the sweep has no (Min, Max) configurations to show")
-    keys = _vary_keys(real)
-    cols = [
-        metric,
-        "monthly_cost_low_usd",
-        "monthly_cost_high_usd",
-        "throttle_rate_upper",
-    ]
-    cols = list(dict.fromkeys(c for c in cols if c in real.columns))
-    cells = (
-        real.assign(_max=real["max_units"].astype("float").fillna(np.inf))
-        .groupby(["min_units", "_max"], sort=True)[cols]
-        .max()
-    )
-    mins = sorted({int(m) for m in cells.index.get_level_values(0)})
-    maxs = sorted(set(cells.index.get_level_values(1)))
-    grid = np.full((len(mins), len(maxs)), np.nan)
-    for (lo, hi), row in cells.iterrows():
-        grid[mins.index(int(lo)), maxs.index(hi)] = row[metric]
+    keys = vary_keys(real)
+    cells, mins, maxs, grid = heatmap_cells(real, metric)
     ax = _axes(ax, (min(10.5, max(6.0, 2.2 + 0.62 * len(maxs))), max(3.2, 1.8 + 0.6 * len(mins))))
     throttle = metric.startswith("throttle_rate")
+    cmap, norm, shown = _heat_scale(grid, throttle)
+    image = ax.imshow(
+        np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto", interpolation="none"
+    )
+    choice = recommendation.choice if recommendation is not None else None
+    _cell_texts(ax, cells, metric, (mins, maxs, grid, shown), cmap, norm, max_throttle_rate, choice)
+    ax.set_xticks(range(len(maxs)), [max_label(m) for m in maxs])
+    ax.set_yticks(range(len(mins)), [str(m) for m in mins])
+    ax.set_xticks(np.arange(len(maxs) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(mins) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", lw=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel("MaxInferenceUnits (fixed: no auto-scaling)")
+    ax.set_ylabel("MinInferenceUnits")
+    lines = _heatmap_title(metric, confidence, max_throttle_rate, choice is not None, keys)
+    ax.set_title("\n".join(lines), fontsize="medium")
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
+        bar.set_label(HEATMAP_METRICS[metric])
+        if throttle:
+            bar.formatter = ticker.FuncFormatter(percent_tick)
+            bar.update_ticks()
+        elif metric == "monthly_cost_usd":
+            bar.formatter = ticker.StrMethodFormatter("{x:,.0f}")
+            bar.update_ticks()
+    return ax
+
+
+def _heat_scale(
+    grid: np.ndarray, throttle: bool
+) -> tuple[colors.Colormap, colors.Normalize, np.ndarray]:
+    """Colour map, norm and the values to colour: throttle rates in percent on a log scale."""
     shown = 100 * grid if throttle else grid
     finite = shown[np.isfinite(shown)]
     cmap = colors.ListedColormap(
@@ -694,18 +728,29 @@ def plot_heatmap(
         lo = float(finite.min()) if len(finite) else 0.0
         hi = float(finite.max()) if len(finite) else 1.0
         norm = colors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
-    image = ax.imshow(
-        np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto", interpolation="none"
-    )
+    return cmap, norm, shown
+
+
+def _cell_texts(
+    ax: Axes,
+    cells: pd.DataFrame,
+    metric: str,
+    layout: tuple[list[int], list[float], np.ndarray, np.ndarray],
+    cmap: colors.Colormap,
+    norm: colors.Normalize,
+    max_throttle_rate: float | None,
+    choice: Any,
+) -> None:
+    """Each cell's text (bold when it meets the SLO), the frame of the choice, dashes for gaps."""
+    mins, maxs, grid, shown = layout
     size = "small" if len(maxs) <= 8 else ("x-small" if len(maxs) <= 13 else 6)
-    choice = recommendation.choice if recommendation is not None else None
     for (lo, hi), row in cells.iterrows():
         r, c = mins.index(int(lo)), maxs.index(hi)
         value = row[metric]
         if not np.isfinite(value):
             continue
         meets = max_throttle_rate is not None and row["throttle_rate_upper"] <= max_throttle_rate
-        text = _cell_text(metric, row)
+        text = cell_text(metric, row)
         rgba = cmap(norm(shown[r, c]))
         dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
         ax.text(
@@ -730,14 +775,16 @@ def plot_heatmap(
         for c in range(len(maxs)):
             if not np.isfinite(grid[r, c]):
                 ax.text(c, r, "-", ha="center", va="center", fontsize=size, color="0.7")
-    ax.set_xticks(range(len(maxs)), [_max_label(m) for m in maxs])
-    ax.set_yticks(range(len(mins)), [str(m) for m in mins])
-    ax.set_xticks(np.arange(len(maxs) + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(len(mins) + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="white", lw=1.5)
-    ax.tick_params(which="minor", length=0)
-    ax.set_xlabel("MaxInferenceUnits (fixed: no auto-scaling)")
-    ax.set_ylabel("MinInferenceUnits")
+
+
+def _heatmap_title(
+    metric: str,
+    confidence: float,
+    max_throttle_rate: float | None,
+    chosen: bool,
+    keys: list[str],
+) -> list[str]:
+    """The title's lines: what the cells show, then how to read them."""
     name = {"monthly_cost_usd": "Monthly cost", "throttle_rate": "Throttle rate"}.get(
         metric, HEATMAP_METRICS[metric].capitalize()
     )
@@ -749,23 +796,13 @@ def plot_heatmap(
         notes.append(f"mean, and ≤ its upper {100 * confidence:g}% bound")
     if max_throttle_rate is not None:
         notes.append(f"bold: meets the SLO (bound ≤ {percent(max_throttle_rate)})")
-    if choice is not None:
+    if chosen:
         notes.append("framed: recommended")
     if keys:
         notes.append("worst case over " + ", ".join(keys))
     if notes:
         lines.append("; ".join(notes))
-    ax.set_title("\n".join(lines), fontsize="medium")
-    if colorbar:
-        bar = ax.figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
-        bar.set_label(HEATMAP_METRICS[metric])
-        if throttle:
-            bar.formatter = ticker.FuncFormatter(percent_tick)
-            bar.update_ticks()
-        elif metric == "monthly_cost_usd":
-            bar.formatter = ticker.StrMethodFormatter("{x:,.0f}")
-            bar.update_ticks()
-    return ax
+    return lines
 
 
 def plot_cost_heatmap(sweep: pd.DataFrame, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -819,52 +856,6 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return ax
 
 
-def _run_parts(run: Any) -> tuple[pd.DataFrame, Any]:
-    if isinstance(run, pd.DataFrame):
-        return run, None
-    timeline = getattr(run, "timeline", None)
-    if not isinstance(timeline, pd.DataFrame):
-        raise TypeError(f"expected a Result (or its timeline DataFrame), got {type(run).__name__}")
-    return timeline, getattr(run, "scenario", None)
-
-
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"the {what} has no column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}; give the output of lfvsim"
-        )
-
-
-def _values(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _naive_utc(index: pd.Index) -> pd.DatetimeIndex:
-    index = pd.DatetimeIndex(index)
-    if index.tz is not None:
-        index = index.tz_convert("UTC").tz_localize(None)
-    return index
-
-
-def _bin_minutes(rows: int) -> int:
-    if rows <= 1440:
-        return 1
-    for step in _BINS_MIN:
-        if rows / step <= _MAX_POINTS:
-            return step
-    return _BINS_MIN[-1]
-
-
-def _bin_text(step: int) -> str:
-    if step % 1440 == 0:
-        return f"{step // 1440}-day"
-    if step % 60 == 0:
-        return f"{step // 60}-hour"
-    return f"{step}-minute"
-
-
 def _edges(index: pd.DatetimeIndex, step: int) -> np.ndarray:
     """Bin edges as matplotlib date numbers: one more than bins."""
     start = mdates.date2num(index.to_pydatetime())
@@ -891,46 +882,8 @@ def _time_label(index: pd.DatetimeIndex, label: str) -> str:
     return f"{label}, {first:%Y-%m-%d} to {last:%Y-%m-%d}"
 
 
-def _unit_limits(timeline: pd.DataFrame) -> list[tuple[str, int]]:
-    out = []
-    lo = timeline["MinInferenceUnits"].dropna()
-    if len(lo):
-        out.append(("Min", int(lo.iloc[0])))
-    if "MaxInferenceUnits" in timeline:
-        hi = pd.to_numeric(timeline["MaxInferenceUnits"], errors="coerce").dropna()
-        if len(hi) and not (out and int(hi.iloc[0]) == out[0][1]):
-            out.append(("Max", int(hi.iloc[0])))
-    return out
-
-
-def _model_name(scenario: Any) -> str:
-    model = scenario.model
-    return f"{model.project} v{model.version}"
-
-
 def _tuple(value: Any) -> tuple:
     return value if isinstance(value, tuple) else (value,)
-
-
-def _max_label(value: float) -> str:
-    return "fixed" if not np.isfinite(value) else str(int(value))
-
-
-def _vary_keys(table: pd.DataFrame) -> list[str]:
-    return [c for c in table.columns if "." in str(c)]
-
-
-def _recommendation(
-    sweep: pd.DataFrame,
-    recommendation: Recommendation | None,
-    max_throttle_rate: float | None,
-    confidence: float,
-) -> Recommendation | None:
-    if recommendation is not None or max_throttle_rate is None:
-        return recommendation
-    if "replication" not in sweep.columns or sweep["seed"].nunique() < 2:
-        return None  # an aggregate, or too few replications for a bound
-    return recommend(sweep, max_throttle_rate, confidence=confidence)
 
 
 def _error_bars(ax: Axes, rows: pd.DataFrame, color: str) -> None:
@@ -947,17 +900,6 @@ def _error_bars(ax: Axes, rows: pd.DataFrame, color: str) -> None:
     ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="none", ecolor=color, alpha=0.55, lw=1, capsize=2.5)
 
 
-def _pareto(rows: pd.DataFrame) -> pd.DataFrame:
-    """Configurations that no cheaper (or equally cheap) one beats on throttling."""
-    ordered = rows.sort_values(["monthly_cost_usd", "throttle_rate"])
-    keep, best = [], math.inf
-    for i, rate in zip(ordered.index, ordered["throttle_rate"], strict=True):
-        if rate < best:
-            keep.append(i)
-            best = rate
-    return ordered.loc[keep]
-
-
 def _label_points(
     ax: Axes,
     real: pd.DataFrame,
@@ -970,28 +912,7 @@ def _label_points(
     A label that would overlap one already written (within a line of text) moves up a line;
     ``placed`` holds the display positions written so far.
     """
-    groups: dict[tuple[float, float], list[tuple[int, int | None]]] = {}
-    for _, row in real.iterrows():
-        key = (round(float(row["throttle_rate"]), 9), round(float(row["monthly_cost_usd"]), 4))
-        hi = None if pd.isna(row["max_units"]) else int(row["max_units"])
-        groups.setdefault(key, []).append((int(row["min_units"]), hi))
-    items = [(rate, cost, _config_text(configs)) for (rate, cost), configs in groups.items()]
-    if choice is not None:
-        alone = (choice.min_units, choice.max_units)
-        items = [
-            (r, c, t)
-            for (r, c, t), configs in zip(items, groups.values(), strict=True)
-            if configs != [alone]
-        ]
-    items += [
-        (
-            float(row["throttle_rate"]),
-            float(row["monthly_cost_usd"]),
-            f"oracle, Min {int(row['min_units'])}",
-        )
-        for _, row in oracle.iterrows()
-    ]
-    for rate, cost, text in sorted(items, key=lambda item: item[1]):
+    for rate, cost, text in label_items(real, oracle, choice):
         px, py = ax.transData.transform((100 * rate, cost))
         dy = 4.0
         while any(abs(px - qx) < 70 and abs(py + dy - qy) < 10 for qx, qy in placed):
@@ -1006,48 +927,3 @@ def _label_points(
             fontsize="x-small",
             color="0.4" if text.startswith("oracle") else "0.2",
         )
-
-
-def _config_text(configs: list[tuple[int, int | None]]) -> str:
-    """``1/2-4,fixed 2/3``: Min/Max with runs of Max collapsed."""
-    by_min: dict[int, list[int | None]] = {}
-    for lo, hi in configs:
-        by_min.setdefault(lo, []).append(hi)
-    parts = []
-    for lo in sorted(by_min):
-        his = sorted(h for h in by_min[lo] if h is not None)
-        runs: list[str] = []
-        start = prev = None
-        for h in [*his, None]:
-            if h is not None and prev is not None and h == prev + 1:
-                prev = h
-                continue
-            if start is not None:
-                runs.append(str(start) if start == prev else f"{start}-{prev}")
-            start = prev = h
-        if None in by_min[lo]:
-            runs.append("fixed")
-        parts.append(f"{lo}/{','.join(runs)}")
-    return " ".join(parts)
-
-
-def _cell_text(metric: str, row: pd.Series) -> str:
-    value = float(row[metric])
-    if metric == "monthly_cost_usd":
-        half = (float(row["monthly_cost_high_usd"]) - float(row["monthly_cost_low_usd"])) / 2
-        text = f"{value:,.0f}"
-        if math.isfinite(half) and half >= 0.5:
-            text += f"\n±{half:,.0f}"
-        return text
-    if metric == "throttle_rate":
-        return f"{_rate_text(value)}\n≤{_rate_text(float(row['throttle_rate_upper']))}"
-    if metric == "throttle_rate_upper":
-        return _rate_text(value)
-    if metric == "latency_p99_s":
-        return f"{value:.3g} s"
-    return f"{value:.3g}"
-
-
-def _rate_text(rate: float) -> str:
-    # An infinite bound (one replication) reads "inf%", as it always has in these cells.
-    return percent(rate, 2) if math.isfinite(rate) else f"{100 * rate:.2g}%"
