@@ -114,10 +114,10 @@ def entry_point() -> None:
         # typer raises its (vendored) click's UsageError family here; match it by shape.
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            typer.echo(exc.ctx.get_help())
-            sys.exit(2)
         ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            typer.echo(ctx.get_help())
+            sys.exit(2)
         where = f"{ctx.command_path} --help" if ctx is not None else "lfvsim --help"
         typer.echo(f"lfvsim: error: {exc.format_message()} (see '{where}')", err=True)
         sys.exit(exc.exit_code)

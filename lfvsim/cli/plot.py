@@ -27,6 +27,8 @@ from lfvsim.reports import (
     save_figure,
 )
 from lfvsim.reports.figures import image_format
+from lfvsim.result import Result
+from lfvsim.scenario import Scenario
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -134,7 +136,7 @@ def report(
                     f"'{scenario_path}' is a finished run: --trace and --seed apply to a "
                     "scenario file; give the scenario TOML instead"
                 )
-            run = read_run(scenario_path)
+            run: Scenario | Result = read_run(scenario_path)
         else:
             run = load_with_overrides(scenario_path, trace=trace)
         built = build_report(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from pydantic import TypeAdapter, ValidationError
@@ -24,6 +24,9 @@ from lfvsim.traces.schema import Traffic, trace_from_scenario, trace_from_traffi
 from lfvsim.traces.stats import TraceStats, describe_trace, sparkline
 from lfvsim.traces.transforms import to_counts
 from lfvsim.traces.writers import output_format, write_trace
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["format_stats", "trace_app"]
 
@@ -394,10 +397,11 @@ def _plot(stats: TraceStats, path: Path) -> None:
     if not path.parent.is_dir():
         raise InputError(f"--plot {path}: the folder does not exist; create it first")
     ax = plot_trace_stats(stats)
+    figure = cast("Figure", ax.figure)  # a figure of its own, never a subfigure
     try:
-        save_figure(ax.figure, path)
+        save_figure(figure, path)
     finally:
-        plt.close(ax.figure)
+        plt.close(figure)
 
 
 # --- import-cloudwatch, convert -----------------------------------------------------------

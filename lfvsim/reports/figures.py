@@ -75,11 +75,6 @@ def render_figure(
 
     if kind not in FIGURE_KINDS:
         raise InputError(f"unknown figure '{kind}'; use one of {', '.join(FIGURE_KINDS)}")
-    sweep_opts = {
-        "recommendation": recommendation,
-        "max_throttle_rate": max_throttle_rate,
-        "confidence": confidence,
-    }
     if kind in SWEEP_KINDS:
         agg = plots.sweep_summary(data, confidence)
         real = agg[~agg["oracle_bound"].astype(bool)]
@@ -96,11 +91,23 @@ def render_figure(
     elif kind == "daily-cost":
         plots.plot_daily_cost(data, ax)
     elif kind == "frontier":
-        plots.plot_frontier(data, ax, **sweep_opts)
-    elif kind == "heatmap-cost":
-        plots.plot_heatmap(data, "monthly_cost_usd", ax, **sweep_opts)
+        plots.plot_frontier(
+            data,
+            ax,
+            recommendation=recommendation,
+            max_throttle_rate=max_throttle_rate,
+            confidence=confidence,
+        )
     else:
-        plots.plot_heatmap(data, "throttle_rate", ax, **sweep_opts)
+        metric = "monthly_cost_usd" if kind == "heatmap-cost" else "throttle_rate"
+        plots.plot_heatmap(
+            data,
+            metric,
+            ax,
+            recommendation=recommendation,
+            max_throttle_rate=max_throttle_rate,
+            confidence=confidence,
+        )
     return fig
 
 

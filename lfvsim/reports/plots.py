@@ -149,8 +149,9 @@ def plot_timeline(
     ax.set_ylabel("requests per second (TPS)")
     ax.set_xlabel(_time_label(bins.index, "time (UTC)"))
     _date_axis(ax)
+    tps = float(tps_per_unit)
     units_axis = ax.secondary_yaxis(
-        "right", functions=(lambda y: y / tps_per_unit, lambda u: u * tps_per_unit)
+        "right", functions=(lambda y: np.divide(y, tps), lambda u: np.multiply(u, tps))
     )
     units_axis.set_ylabel("inference units")
     units_axis.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -99,7 +100,7 @@ def read_run(directory: str | Path) -> Result:
     if not isinstance(data, dict):
         raise InputError(f"'{folder / 'summary.json'}' is not an lfvsim summary")
     scenario = load_scenario(folder / "scenario.toml")
-    values = {}
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(Summary):
         value = data.get(f.name)
         if value is None and "float" in str(f.type) and "None" not in str(f.type):
