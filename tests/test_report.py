@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import socket
@@ -13,8 +14,11 @@ import pandas as pd
 import pytest
 
 import lfvsim
-from lfvsim.experiments import aggregate, sweep
+from lfvsim.experiments import aggregate, recommend, sweep
 from lfvsim.reports import build_report, read_run, read_sweep, report_format
+from lfvsim.reports.formatting import duration, percent, signed_usd, span
+from lfvsim.reports.sentences import one_more_unit_sentence, oracle_gap_sentence
+from lfvsim.reports.text import format_recommendation
 from tests.conftest import small_scenario_toml
 
 SMALL = small_scenario_toml(duration_h=2)
@@ -323,3 +327,43 @@ def test_scenario_toml_in_the_report_loads_back(run_report):
     text = text.replace("&quot;", '"').replace("&#x27;", "'").replace("&lt;", "<")
     text = text.replace("&gt;", ">").replace("&amp;", "&")
     assert tomllib.loads(text)["model"]["project"] == "line-7"
+
+
+# --- formatting and the recommendation's sentences -------------------------------------------
+
+
+def test_percent_reads_zero_missing_and_precision():
+    assert percent(0) == "0%"
+    assert percent(0.00123) == "0.123%" and percent(0.00123, 2) == "0.12%"
+    assert percent(None) == percent(float("nan")) == percent(float("inf")) == "n/a"
+
+
+def test_signed_usd_keeps_the_sign_and_the_precision_asked_for():
+    assert signed_usd(-12.6) == "-USD 13"
+    assert signed_usd(1234.5, 2) == "+USD 1,234.50"
+    assert signed_usd(0.0) == "+USD 0" and signed_usd(float("nan")) == "n/a"
+
+
+def test_span_and_duration_read_as_ranges_and_units():
+    assert span([1, 2, 3]) == "1..3" and span([4]) == "4"
+    assert span(pd.Series([1, 3, None], dtype="Int64")) == "1,3" and span([]) == "-"
+    assert [duration(s) for s in (90, 600, 7200, 3 * 86400)] == ["90 s", "10 min", "2 h", "3 d"]
+
+
+def test_terminal_and_report_give_the_recommendation_the_same_figures(scenario, table):
+    rec = recommend(table, SLO, scenario=scenario)
+    assert rec.choice is not None and rec.oracle is not None and rec.oracle_gap is not None
+    terse = oracle_gap_sentence(rec, terse=True)
+    prose = oracle_gap_sentence(rec, terse=False)
+    oracle_cost = f"USD {rec.oracle.monthly_cost_usd:,.0f} a month"
+    gap = f"USD {abs(rec.oracle_gap.monthly_cost_usd):,.0f}"
+    word = "more" if rec.oracle_gap.monthly_cost_usd >= 0 else "less"
+    for sentence in (terse, prose):
+        assert oracle_cost in sentence and gap in sentence and f" {word}" in sentence
+    text = format_recommendation(rec, table, scenario)
+    assert terse in text
+    report = build_report(scenario, sweep=table, max_throttle_rate=SLO)
+    assert html.escape(prose) in report.to_html()
+    if rec.one_more_max_unit is not None:
+        assert one_more_unit_sentence(rec, terse=True) in text
+        assert html.escape(one_more_unit_sentence(rec, terse=False)) in report.to_html()
