@@ -13,7 +13,8 @@ from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.options import ScenarioArg
 from lfvsim.errors import InputError
 from lfvsim.reports import save_figure
-from lfvsim.reports.formatting import duration, number, ratio
+from lfvsim.reports.formatting import duration
+from lfvsim.reports.text import format_comparison, format_stats
 from lfvsim.scenario import load_scenario
 from lfvsim.traces.arrivals import arrivals_from_options
 from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
@@ -21,14 +22,14 @@ from lfvsim.traces.model import CountTrace, Trace
 from lfvsim.traces.points import fmt_time
 from lfvsim.traces.readers import detect_trace_format, read_trace
 from lfvsim.traces.schema import Traffic, trace_from_scenario, trace_from_traffic
-from lfvsim.traces.stats import TraceStats, describe_trace, sparkline
+from lfvsim.traces.stats import TraceStats, describe_trace
 from lfvsim.traces.transforms import to_counts
 from lfvsim.traces.writers import output_format, write_trace
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["format_stats", "trace_app"]
+__all__ = ["trace_app"]
 
 trace_app = typer.Typer(
     help="Make, inspect, import and convert traffic traces.",
@@ -346,46 +347,6 @@ def inspect(
         typer.echo(f"\nwrote {plot}")
 
 
-def format_stats(stats: TraceStats, width: int = 60) -> str:
-    """The figures of :func:`~lfvsim.traces.describe_trace` as an aligned table."""
-    line, per = sparkline(stats.per_minute / 60.0, width)
-    mean = stats.mean_tps
-    rows = [
-        ("layout", stats.layout),
-        ("start", fmt_time(stats.start.timestamp())),
-        ("duration", duration(stats.duration_s)),
-        ("requests", f"{stats.requests:,}"),
-        ("mean TPS", f"{mean:.4g}"),
-        (
-            "peak TPS, 1 min",
-            f"{stats.peak_tps_1min:.4g} at {fmt_time(stats.peak_1min_at.timestamp())}  "
-            f"({ratio(stats.peak_to_mean_1min)} the mean)",
-        ),
-        (
-            "peak TPS, 1 s",
-            f"{stats.peak_tps_1s:.4g} at {fmt_time(stats.peak_1s_at.timestamp())}  "
-            f"({ratio(stats.peak_to_mean_1s)} the mean)",
-        ),
-        (
-            "burstiness",
-            f"{number(stats.burstiness)}  (inter-arrival times: -1 even, 0 Poisson, 1 bursty)",
-        ),
-        (
-            "1 s dispersion",
-            f"{number(stats.dispersion_1s)}  (per-second counts in each minute: 1 Poisson, "
-            "above 1 bursty)",
-        ),
-    ]
-    if stats.sampled:
-        rows.append(("arrivals", f"one sample, seed {stats.seed} (1 s figures vary with it)"))
-    rows.append((f"TPS, {duration(per * 60.0)}/char", line))
-    w = max(len(k) for k, _ in rows)
-    out = [stats.source] + [f"  {k:<{w}}  {v}" for k, v in rows]
-    if stats.notes:
-        out += ["", "notes:"] + [f"  - {n}" for n in stats.notes]
-    return "\n".join(out)
-
-
 def _plot(stats: TraceStats, path: Path) -> None:
     import matplotlib
 
@@ -510,39 +471,6 @@ def compare_arrivals_command(
         typer.echo(table.reset_index().to_json(orient="records", indent=2))
         return
     typer.echo(format_comparison(table))
-
-
-def format_comparison(table) -> str:
-    """The table of :func:`~lfvsim.traces.compare_arrivals` as text."""
-    head = ["arrivals", "requests", "throttled", "p99 s", "unit-h", "USD", "peak 1s", "disp."]
-    rows = [
-        [
-            name,
-            f"{int(r.requests):,}",
-            f"{100 * r.throttle_rate:.3g}%",
-            number(r.latency_p99_s, 3),
-            f"{r.unit_hours:,.2f}",
-            f"{r.cost_usd:,.2f}",
-            f"{r.peak_tps_1s:.4g}",
-            number(r.dispersion_1s, 3),
-        ]
-        for name, r in table.iterrows()
-    ]
-    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
-    fmt = lambda cells: "  ".join(  # noqa: E731
-        c.ljust(w) if k == 0 else c.rjust(w)
-        for k, (c, w) in enumerate(zip(cells, widths, strict=True))
-    )
-    lines = [fmt(head)] + [fmt(r) for r in rows]
-    rate = table["throttle_rate"]
-    lines += [
-        "",
-        f"throttled share ranges {100 * rate.min():.3g}% to {100 * rate.max():.3g}% and p99 "
-        f"latency {table['latency_p99_s'].min():.3f} to {table['latency_p99_s'].max():.3f} s "
-        "across arrival models, with the same counts per interval and the same seed.",
-    ]
-    lines += [f"  {name}: {r.description}" for name, r in table.iterrows()]
-    return "\n".join(lines)
 
 
 # --- helpers ------------------------------------------------------------------------------

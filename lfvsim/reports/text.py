@@ -1,4 +1,4 @@
-"""What the terminal shows: a run's summary, replications, a sweep and a recommendation.
+"""What the terminal shows: a run, replications, a sweep, a recommendation, a trace.
 
 The command line prints these; a notebook can print them too. The wording of the
 recommendation's sentences is :mod:`lfvsim.reports.sentences`', shared with the report.
@@ -21,7 +21,15 @@ from lfvsim.experiments import (
 )
 from lfvsim.experiments.recommend import Configuration
 from lfvsim.experiments.replicate import metrics
-from lfvsim.reports.formatting import percent, signed_usd, span, text_columns
+from lfvsim.reports.formatting import (
+    duration,
+    number,
+    percent,
+    ratio,
+    signed_usd,
+    span,
+    text_columns,
+)
 from lfvsim.reports.sentences import (
     CAUTION,
     one_more_unit_sentence,
@@ -32,10 +40,14 @@ from lfvsim.reports.sentences import (
 from lfvsim.result import Result, Summary
 from lfvsim.scenario import Scenario
 from lfvsim.startmodel import start_operation
+from lfvsim.traces.points import fmt_time
+from lfvsim.traces.stats import TraceStats, sparkline
 
 __all__ = [
+    "format_comparison",
     "format_recommendation",
     "format_replications",
+    "format_stats",
     "format_summary",
     "format_sweep",
 ]
@@ -303,3 +315,76 @@ def _num(metric: str, value: float) -> str:
     if metric.endswith("_usd") or metric.endswith("_h") or metric.endswith("hours"):
         return f"{value:,.2f}"
     return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def format_stats(stats: TraceStats, width: int = 60) -> str:
+    """The figures of :func:`~lfvsim.traces.describe_trace` as an aligned table."""
+    line, per = sparkline(stats.per_minute / 60.0, width)
+    mean = stats.mean_tps
+    rows = [
+        ("layout", stats.layout),
+        ("start", fmt_time(stats.start.timestamp())),
+        ("duration", duration(stats.duration_s)),
+        ("requests", f"{stats.requests:,}"),
+        ("mean TPS", f"{mean:.4g}"),
+        (
+            "peak TPS, 1 min",
+            f"{stats.peak_tps_1min:.4g} at {fmt_time(stats.peak_1min_at.timestamp())}  "
+            f"({ratio(stats.peak_to_mean_1min)} the mean)",
+        ),
+        (
+            "peak TPS, 1 s",
+            f"{stats.peak_tps_1s:.4g} at {fmt_time(stats.peak_1s_at.timestamp())}  "
+            f"({ratio(stats.peak_to_mean_1s)} the mean)",
+        ),
+        (
+            "burstiness",
+            f"{number(stats.burstiness)}  (inter-arrival times: -1 even, 0 Poisson, 1 bursty)",
+        ),
+        (
+            "1 s dispersion",
+            f"{number(stats.dispersion_1s)}  (per-second counts in each minute: 1 Poisson, "
+            "above 1 bursty)",
+        ),
+    ]
+    if stats.sampled:
+        rows.append(("arrivals", f"one sample, seed {stats.seed} (1 s figures vary with it)"))
+    rows.append((f"TPS, {duration(per * 60.0)}/char", line))
+    w = max(len(k) for k, _ in rows)
+    out = [stats.source] + [f"  {k:<{w}}  {v}" for k, v in rows]
+    if stats.notes:
+        out += ["", "notes:"] + [f"  - {n}" for n in stats.notes]
+    return "\n".join(out)
+
+
+def format_comparison(table: pd.DataFrame) -> str:
+    """The table of :func:`~lfvsim.traces.compare_arrivals` as text."""
+    head = ["arrivals", "requests", "throttled", "p99 s", "unit-h", "USD", "peak 1s", "disp."]
+    rows = [
+        [
+            name,
+            f"{int(r.requests):,}",
+            f"{100 * r.throttle_rate:.3g}%",
+            number(r.latency_p99_s, 3),
+            f"{r.unit_hours:,.2f}",
+            f"{r.cost_usd:,.2f}",
+            f"{r.peak_tps_1s:.4g}",
+            number(r.dispersion_1s, 3),
+        ]
+        for name, r in table.iterrows()
+    ]
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
+    fmt = lambda cells: "  ".join(  # noqa: E731
+        c.ljust(w) if k == 0 else c.rjust(w)
+        for k, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
+    lines = [fmt(head)] + [fmt(r) for r in rows]
+    rate = table["throttle_rate"]
+    lines += [
+        "",
+        f"throttled share ranges {100 * rate.min():.3g}% to {100 * rate.max():.3g}% and p99 "
+        f"latency {table['latency_p99_s'].min():.3f} to {table['latency_p99_s'].max():.3f} s "
+        "across arrival models, with the same counts per interval and the same seed.",
+    ]
+    lines += [f"  {name}: {r.description}" for name, r in table.iterrows()]
+    return "\n".join(lines)
