@@ -348,6 +348,7 @@ def inspect(
 
 
 def _plot(stats: TraceStats, path: Path) -> None:
+    # matplotlib loads only with --plot: every other trace command starts without it.
     import matplotlib
 
     matplotlib.use("Agg")  # a file, never a window
