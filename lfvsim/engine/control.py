@@ -14,7 +14,7 @@ import numpy as np
 import simpy
 
 from lfvsim.engine.dataplane import DataPlane
-from lfvsim.policies import Observation
+from lfvsim.engine.policies import Observation, Policy
 
 __all__ = ["Cluster", "FailureEvent", "UnitSession", "autoscaler"]
 
@@ -344,7 +344,7 @@ class Cluster:
 def autoscaler(
     env: simpy.Environment,
     cluster: Cluster,
-    policy,
+    policy: Policy,
     metric: str,
     mean_service_s: float,
     horizon_s: float,

@@ -24,6 +24,7 @@ from lfvsim.experiments.replicate import HOURS_PER_MONTH, _plain
 from lfvsim.experiments.stats import mean_interval, upper_bound
 from lfvsim.experiments.sweep import vary_columns
 from lfvsim.scenario import Scenario
+from lfvsim.startmodel import start_model_request
 
 __all__ = [
     "Configuration",
@@ -428,8 +429,6 @@ def _check_confidence(confidence: float) -> None:
 def _with_request(rec: Recommendation, scenario: Scenario | None) -> Recommendation:
     if scenario is None or rec.choice is None:
         return rec
-    from lfvsim.startmodel import start_model_request
-
     request = start_model_request(scenario, units=(rec.choice.min_units, rec.choice.max_units))
     return replace(rec, start_model_request=request)
 

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
+from lfvsim.traces.cloudwatch import read_cloudwatch_export
 from lfvsim.traces.generators import zone
 from lfvsim.traces.model import CountTrace, RequestTrace, StreamedRequestTrace
 from lfvsim.traces.points import (
@@ -88,8 +89,6 @@ def read_trace(path: str | Path, **options: Any):
     """
     kind = detect_trace_format(path)
     if kind == "cloudwatch":
-        from lfvsim.traces.cloudwatch import read_cloudwatch_export
-
         _not_for(path, kind, options, unsorted="error", timezone=None, in_memory=None)
         return read_cloudwatch_export([path], **options)
     _not_for(path, kind, options, metric="auto", period_s=None)
