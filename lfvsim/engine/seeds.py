@@ -33,7 +33,9 @@ def resolve_seed(seed: int | None, scenario: Scenario, fallback: int | None = No
     if seed is None:
         seed = fallback
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
+        entropy = np.random.SeedSequence().entropy
+        assert isinstance(entropy, int)  # a SeedSequence made without entropy draws an int
+        seed = entropy % (2**63)
     if seed < 0:
         raise InputError(f"seed {seed} is negative; use a seed >= 0")
     return seed

@@ -158,7 +158,7 @@ class Replications:
         out["hours_per_month"] = HOURS_PER_MONTH
         out["trace"] = self.trace_source
         out["notes"] = self.notes
-        return _plain(out)
+        return plain_dict(out)
 
     def to_json(self) -> str:
         """:meth:`to_dict` as one JSON object."""
@@ -261,6 +261,12 @@ def run_tasks(
             if progress is not None:
                 progress(already_done + len(results), total)
     return results
+
+
+def plain_dict(value: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_plain` of a dict, typed as one."""
+    out: dict[str, Any] = _plain(value)
+    return out
 
 
 def _plain(value: Any) -> Any:

@@ -437,7 +437,8 @@ class _PartStore:
 
     def _stored(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self.meta.read_text(encoding="utf-8"))
+            stored: dict[str, Any] = json.loads(self.meta.read_text(encoding="utf-8"))
+            return stored
         except FileNotFoundError:
             return None
         except (OSError, ValueError):

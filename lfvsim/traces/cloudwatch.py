@@ -307,7 +307,7 @@ def cloudwatch_export_pages(
         raise InputError(f"unknown export shape {shape!r}; use get-metric-data")
     times, values = times[::-1], values[::-1]
     size = max(1, -(-len(times) // max(1, pages)))
-    out = []
+    out: list[dict[str, Any]] = []
     for k in range(0, max(len(times), 1), size):
         last = k + size >= len(times)
         page: dict[str, Any] = {
@@ -484,7 +484,7 @@ def _trace_from_series(
                 seconds,
                 values,
                 label=label,
-                where=lambda i, s=s: s.where[i],
+                where=s.where.__getitem__,
                 fill_gaps=fill_gaps,
                 duplicates=duplicates,
                 period_s=period_s,

@@ -159,10 +159,10 @@ def factory(
     minute = (local.hour * 60 + local.minute + local.second / 60).to_numpy(float)
     days = local.tz_localize(None).normalize()
     weekday = local.day_of_week.to_numpy()
-    is_holiday = np.isin(days.date, list(closed)) if closed else np.zeros(bins, bool)
-    was_holiday = (
-        np.isin((days - pd.Timedelta(days=1)).date, list(closed)) if closed else is_holiday
-    )
+    # numpy's stubs leave out arrays of date objects, which isin compares as objects.
+    closed_days = np.array(sorted(closed), dtype=object)
+    is_holiday = np.isin(days.date, closed_days) if closed else np.zeros(bins, bool)
+    was_holiday = np.isin((days - pd.Timedelta(days=1)).date, closed_days) if closed else is_holiday
 
     factor = np.zeros(bins)
     shift_day = np.full(bins, -1, np.int64)  # production day index (days since epoch)
@@ -206,7 +206,7 @@ def factory(
     if sunday_shifts:
         desc += f", Sunday {sunday_shifts}"
     desc += f" ({timezone})"
-    remarks = ()
+    remarks: tuple[str, ...] = ()
     if stops:
         remarks = (
             f"{stops} random line stops of mean {line_stop_mean_min:g} min (seed {seed}) are "

@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -293,7 +294,7 @@ class _RequestFile:
                 if block.strip():
                     buf = pa.py_buffer(header + block)
                     table = _arrow_call(
-                        path, "CSV", lambda b=buf: pacsv.read_csv(b, convert_options=convert)
+                        path, "CSV", partial(pacsv.read_csv, buf, convert_options=convert)
                     )
                     yield table.column(0).combine_chunks()
                 if not data:
@@ -555,6 +556,7 @@ class _TimeParser:
         bad = zoned.isna().to_numpy()
         if bad.any():
             i = int(np.argmax(bad))
+            assert self.tz is not None  # only local times can fall in a daylight-saving change
             raise InputError(
                 f"{self._where(row0, i)}: timestamp {cell(i)} does not exist or happens twice in "
                 f"{self.tz.key} (a daylight-saving change); give the row a UTC offset"
