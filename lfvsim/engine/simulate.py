@@ -67,8 +67,7 @@ def simulate(
         return [np.random.default_rng(c) for c in np.random.SeedSequence(seed).spawn(4)]
 
     arrival_rng, service_rng, failure_rng, jitter_rng = streams()
-    hosting = scenario.hosting
-    batch = hosting.mode == "batch"
+    batch = scenario.hosting.mode == "batch"
     data = DataPlane(
         trace.blocks(arrival_rng, horizon_s),
         service_rng,
@@ -86,13 +85,7 @@ def simulate(
         # The oracle's first pass draws fresh copies of the arrival and service streams.
         arrival_copy, service_copy = streams()[:2]
         policy = make_policy(scenario, trace, horizon_s, minutes, (arrival_copy, service_copy))
-    min_units, max_units = scenario.model.min_units, scenario.model.max_units
-    if batch:
-        min_units = max_units = max_units or min_units  # a batch runs at full capacity
-    elif scenario.policy == "oracle":
-        max_units = max_units or 1 << 30
-    elif scenario.policy == "none" or max_units is None:
-        max_units = min_units
+    min_units, max_units = _unit_bounds(scenario)
     env = simpy.Environment()
     failures = scenario.failures
     cluster = Cluster(
@@ -109,19 +102,7 @@ def simulate(
         unit_failures(env, cluster, failure_rng, failures.unit_mtbf_h * 3600.0)
     for outage in failures.outages:
         env.process(zone_outage(env, cluster, outage))
-
-    def units_at(time_s: float) -> int:
-        return policy.initial_units(min_units, time_s)
-
-    if hosting.mode == "always_on":
-        cluster.start_model(units_at(0.0))
-    elif hosting.mode == "schedule":
-        data.set_hosted(False)  # until the first window's StartModel completes
-        windows = schedule_intervals(hosting, trace.start, horizon_s)
-        env.process(scheduled_hosting(env, cluster, windows, hosting, units_at))
-    else:
-        data.set_hosted(False)
-        env.process(batch_hosting(env, cluster, hosting, units_at, horizon_s))
+    _start_hosting(env, cluster, scenario, trace, horizon_s, policy, min_units)
     if policy.period_s:
         env.process(
             autoscaler(
@@ -140,3 +121,41 @@ def simulate(
     if progress is not None:
         progress(horizon_s, horizon_s)
     return build_result(scenario, trace, seed, horizon_s, data, cluster, policy.name)
+
+
+def _unit_bounds(scenario: Scenario) -> tuple[int, int]:
+    """The [Min, Max] units the cluster keeps to, with auto-scaling off meaning Max = Min."""
+    min_units, max_units = scenario.model.min_units, scenario.model.max_units
+    if scenario.hosting.mode == "batch":
+        return (max_units or min_units,) * 2  # a batch runs at full capacity
+    if scenario.policy == "oracle":
+        return min_units, max_units or 1 << 30
+    if scenario.policy == "none" or max_units is None:
+        return min_units, min_units
+    return min_units, max_units
+
+
+def _start_hosting(
+    env: simpy.Environment,
+    cluster: Cluster,
+    scenario: Scenario,
+    trace: Trace,
+    horizon_s: float,
+    policy: Policy,
+    min_units: int,
+) -> None:
+    """Host the model all the time, in the schedule's windows, or for each batch."""
+    hosting = scenario.hosting
+
+    def units_at(time_s: float) -> int:
+        return policy.initial_units(min_units, time_s)
+
+    if hosting.mode == "always_on":
+        cluster.start_model(units_at(0.0))
+    elif hosting.mode == "schedule":
+        cluster.data.set_hosted(False)  # until the first window's StartModel completes
+        windows = schedule_intervals(hosting, trace.start, horizon_s)
+        env.process(scheduled_hosting(env, cluster, windows, hosting, units_at))
+    else:
+        cluster.data.set_hosted(False)
+        env.process(batch_hosting(env, cluster, hosting, units_at, horizon_s))
