@@ -430,49 +430,8 @@ def _trace_from_series(
     window_s: tuple[float, float] | None,
 ) -> CountTrace:
     remarks: list[str] = []
-    known = ", ".join(sorted(series)) or "none"
-    chosen: list[_Series]
-    if metric == "auto":
-        processed = _pick(series, "ProcessedImageCount")
-        if processed is not None:
-            chosen, what = [processed], "ProcessedImageCount"
-        elif _pick(series, _OFFERED[0]) is not None:
-            chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
-        elif len(series) == 1:
-            only = next(iter(series.values()))
-            chosen, what = [only], only.key
-            remarks.append(f"{label}: read the only series, {only.key!r}, as request counts")
-        else:
-            raise InputError(
-                f"{label}: no ProcessedImageCount or SuccessfulRequestCount series (found "
-                f"{known}); choose one with metric"
-            )
-    elif metric == "offered":
-        chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
-    else:
-        s = _pick(series, metric)
-        if s is None:
-            raise InputError(f"{label}: no series {metric!r} (found {known}); check metric")
-        chosen, what = [s], metric
-
-    for s in chosen:
-        if s.times:
-            continue
-        if what == "offered" and s.key != chosen[0].key and fill_gaps == "zero":
-            remarks.append(
-                f"{label}: {s.key} has no datapoints; counted as 0 throughout (fill_gaps = 'zero')"
-            )
-            continue
-        raise InputError(
-            f"{label}: the metric {s.key} has no datapoints; check the export's time range, "
-            "dimensions and period"
-            + (
-                ", or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count it as 0"
-                if s is not chosen[0]
-                else ""
-            )
-        )
-
+    chosen, what = _choose_series(series, label, metric, fill_gaps, remarks)
+    _check_datapoints(chosen, what, label, fill_gaps, remarks)
     grids = []
     for s in chosen:
         if not s.times:
@@ -511,6 +470,60 @@ def _trace_from_series(
         arrivals=arrivals or PoissonArrivals(),
         remarks=tuple(remarks),
     )
+
+
+def _choose_series(
+    series: dict[str, _Series], label: str, metric: str, fill_gaps: FillGaps, remarks: list[str]
+) -> tuple[list[_Series], str]:
+    """The series to count (two for ``offered``) and the metric's name."""
+    known = ", ".join(sorted(series)) or "none"
+    chosen: list[_Series]
+    if metric == "auto":
+        processed = _pick(series, "ProcessedImageCount")
+        if processed is not None:
+            chosen, what = [processed], "ProcessedImageCount"
+        elif _pick(series, _OFFERED[0]) is not None:
+            chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
+        elif len(series) == 1:
+            only = next(iter(series.values()))
+            chosen, what = [only], only.key
+            remarks.append(f"{label}: read the only series, {only.key!r}, as request counts")
+        else:
+            raise InputError(
+                f"{label}: no ProcessedImageCount or SuccessfulRequestCount series (found "
+                f"{known}); choose one with metric"
+            )
+    elif metric == "offered":
+        chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
+    else:
+        s = _pick(series, metric)
+        if s is None:
+            raise InputError(f"{label}: no series {metric!r} (found {known}); check metric")
+        chosen, what = [s], metric
+    return chosen, what
+
+
+def _check_datapoints(
+    chosen: list[_Series], what: str, label: str, fill_gaps: FillGaps, remarks: list[str]
+) -> None:
+    """A chosen series without datapoints is an error (the second of two may count as 0)."""
+    for s in chosen:
+        if s.times:
+            continue
+        if what == "offered" and s.key != chosen[0].key and fill_gaps == "zero":
+            remarks.append(
+                f"{label}: {s.key} has no datapoints; counted as 0 throughout (fill_gaps = 'zero')"
+            )
+            continue
+        raise InputError(
+            f"{label}: the metric {s.key} has no datapoints; check the export's time range, "
+            "dimensions and period"
+            + (
+                ", or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count it as 0"
+                if s is not chosen[0]
+                else ""
+            )
+        )
 
 
 def _offered(
