@@ -723,6 +723,7 @@ def get_model_description(
 
 def _client(service: Service, region: str | None) -> Any:
     try:
+        # Deferred: boto3 is the optional 'aws' extra, needed only for live reads.
         import boto3
         import botocore
     except ImportError:
@@ -749,6 +750,7 @@ def _client(service: Service, region: str | None) -> Any:
 
 
 def _call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
+    # Deferred: botocore comes with the optional 'aws' extra; only live reads get here.
     from botocore.exceptions import BotoCoreError, ClientError
 
     method = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()

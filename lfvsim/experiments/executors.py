@@ -244,6 +244,7 @@ class DaskExecutor:
 
     def __init__(self, address: Any, timeout_s: float = 10.0) -> None:
         try:
+            # Deferred: distributed is the optional 'dask' extra, and slow to import.
             from distributed import Client
         except ImportError:
             raise InputError(
@@ -274,7 +275,7 @@ class DaskExecutor:
 
     def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary, in the order they finish."""
-        from distributed import as_completed
+        from distributed import as_completed  # deferred: the optional 'dask' extra
 
         if not tasks:
             return

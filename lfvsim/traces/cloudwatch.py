@@ -211,6 +211,7 @@ def get_cloudwatch_trace(
     dims = dimensions or {"ProjectName": project, "ModelVersion": version}
     if client is None:
         try:
+            # Deferred: boto3 is the optional 'aws' extra, needed only for a live pull.
             import boto3
         except ImportError:
             raise InputError(
