@@ -218,7 +218,34 @@ def get_cloudwatch_trace(
                 "reading CloudWatch needs boto3; install it with pip install 'lfvsim[aws]'"
             ) from None
         client = boto3.client("cloudwatch", region_name=region)
-    queries = [
+    request: dict[str, Any] = {
+        "MetricDataQueries": _metric_queries(names, namespace, dims, period_s),
+        "StartTime": t0.to_pydatetime(),
+        "EndTime": t1.to_pydatetime(),
+        "ScanBy": "TimestampAscending",
+    }
+    series = _get_metric_data(client, request)
+    for name in names:
+        series.setdefault(name, _Series(name, ids=set(), labels={name}))
+    label = f"CloudWatch {namespace} {'/'.join(dims.values())}"
+    return _trace_from_series(
+        series,
+        label,
+        "offered" if metric == "offered" else metric,
+        float(period_s),
+        fill_gaps,
+        "error",
+        1.0,
+        arrivals,
+        window_s=(t0.timestamp(), t1.timestamp()),
+    )
+
+
+def _metric_queries(
+    names: tuple[str, ...], namespace: str, dims: dict[str, str], period_s: float
+) -> list[dict[str, Any]]:
+    """One GetMetricData query per metric: its Sum over each period."""
+    return [
         {
             "Id": f"m{k}",
             "Label": name,
@@ -235,13 +262,11 @@ def get_cloudwatch_trace(
         }
         for k, name in enumerate(names)
     ]
+
+
+def _get_metric_data(client: Any, request: dict[str, Any]) -> dict[str, _Series]:
+    """Every page of a GetMetricData request, as series by metric."""
     series: dict[str, _Series] = {}
-    request: dict[str, Any] = {
-        "MetricDataQueries": queries,
-        "StartTime": t0.to_pydatetime(),
-        "EndTime": t1.to_pydatetime(),
-        "ScanBy": "TimestampAscending",
-    }
     pages = 0
     while True:
         try:
@@ -256,22 +281,8 @@ def get_cloudwatch_trace(
         _add_export(Path(f"GetMetricData page {pages}"), page, series)
         token = page.get("NextToken")
         if not token:
-            break
+            return series
         request["NextToken"] = token
-    for name in names:
-        series.setdefault(name, _Series(name, ids=set(), labels={name}))
-    label = f"CloudWatch {namespace} {'/'.join(dims.values())}"
-    return _trace_from_series(
-        series,
-        label,
-        "offered" if metric == "offered" else metric,
-        float(period_s),
-        fill_gaps,
-        "error",
-        1.0,
-        arrivals,
-        window_s=(t0.timestamp(), t1.timestamp()),
-    )
 
 
 def cloudwatch_export_pages(
