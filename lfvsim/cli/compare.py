@@ -10,7 +10,7 @@ import typer
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import RunSeedOpt, ScenarioArg, TraceOpt
-from lfvsim.compare import MODES_HELP, compare_modes
+from lfvsim.experiments.compare import MODES_HELP, compare_modes
 
 __all__ = ["compare"]
 

@@ -15,6 +15,7 @@ import typer
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import ConfidenceOpt, MaxP99Opt, MaxThrottleOpt, RunSeedOpt, TraceOpt
+from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
 from lfvsim.experiments.recommend import check_slo
 from lfvsim.reports import (
@@ -27,7 +28,6 @@ from lfvsim.reports import (
     save_figure,
 )
 from lfvsim.reports.figures import image_format
-from lfvsim.result import Result
 from lfvsim.scenario import Scenario
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]

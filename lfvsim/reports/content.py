@@ -30,6 +30,7 @@ from lfvsim import __version__
 from lfvsim.atomic import atomic_path
 from lfvsim.billing import monthly_cost_usd
 from lfvsim.engine import simulate
+from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, recommend, vary_columns
 from lfvsim.experiments.recommend import Configuration, check_slo
@@ -62,7 +63,6 @@ from lfvsim.reports.template import (
     render_html,
     render_markdown,
 )
-from lfvsim.result import Result
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 from lfvsim.traces import Trace

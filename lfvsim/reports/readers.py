@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from lfvsim.engine.result import Result, Summary
 from lfvsim.errors import InputError
 from lfvsim.experiments.sweep import _FORMATS as SWEEP_FORMATS
-from lfvsim.result import Result, Summary
 from lfvsim.scenario import load_scenario
 
 __all__ = ["RUN_FILES", "SWEEP_COLUMNS", "SWEEP_FORMATS", "read_run", "read_sweep"]

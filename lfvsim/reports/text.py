@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lfvsim.engine.result import Result, Summary
 from lfvsim.experiments import (
     HOURS_PER_MONTH,
     Recommendation,
@@ -37,7 +38,6 @@ from lfvsim.reports.sentences import (
     slo_sentence,
     variant_rows,
 )
-from lfvsim.result import Result, Summary
 from lfvsim.scenario import Scenario
 from lfvsim.startmodel import start_operation
 from lfvsim.traces.points import fmt_time
