@@ -44,7 +44,8 @@ class Summary:
     throttled: int
     """Attempts refused because every slot was busy (ThrottledCount)."""
     unavailable: int
-    """Attempts refused because the model was not hosted, or still waiting when it stopped."""
+    """Attempts refused because the model was not hosted, or still waiting in the queue when
+    it stopped (except in batch mode at the end of the run: see ``waiting_at_end``)."""
     throttle_rate: float
     """throttled / attempts (0 when there were none)."""
     first_attempt_throttle_rate: float
@@ -84,6 +85,9 @@ class Summary:
     """MaxInferenceUnits, None when auto-scaling is off."""
     policy: str
     seed: int
+    waiting_at_end: int = 0
+    """Batch mode: requests still waiting for a batch when the simulation ended (no outcome
+    yet: neither served nor failed)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values, JSON-ready (NaN becomes None)."""
@@ -104,13 +108,14 @@ class Result:
         ``InServiceInferenceUnits`` (time-average), ``DesiredInferenceUnits`` (at the end
         of the minute), ``MinInferenceUnits``, ``MaxInferenceUnits``; and
         ``offered_requests`` (attempts), ``retried_requests``, ``unavailable_requests``,
+        ``waiting_requests`` (batch mode: still waiting at the end, by arrival minute),
         ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``
         (unit-minutes billed in the minute: their sum / 60 is ``unit_hours``),
         ``utilization`` (busy / in-service slot time, 0-1), ``latency_p50_s``,
         ``latency_p99_s``.
     units : pandas.DataFrame
         One row per inference unit: its zone, when it was billed from, served from,
-        retired and drained, why it ended, and how many requests it served.
+        retired and drained, billed to, why it ended, and how many requests it served.
     events : pandas.DataFrame
         One row per unit failure or zone outage: zone, start and end (s), units lost,
         unit-seconds of capacity lost, and the attempts offered and throttled meanwhile.
@@ -225,7 +230,11 @@ def build_result(
     retired = np.array([_nan(s.retired_at) for s in sessions])
     billed_from = np.array([s.billed_from for s in sessions])
     zones = np.array([s.zone for s in sessions], dtype=np.int64)
-    billed_to = np.where(np.isnan(drained), horizon_s, drained)
+    # Every unit has left by now (the model is stopped at the horizon); its billed time
+    # ends as lfvsim.billing.billed_until_s says, never after the horizon.
+    billed_to = np.minimum(
+        [horizon_s if s.billed_to is None else s.billed_to for s in sessions], horizon_s
+    )
     serving = ~np.isnan(in_service_from)
     served = np.zeros(len(sessions))
     n_ids = min(len(sessions), len(data.served_by_unit))
@@ -234,13 +243,11 @@ def build_result(
     billed_s, billed_units = metered_seconds(
         np.column_stack([billed_from, billed_to]),
         scenario.billing.metering_granularity_s,
-        horizon_s,
         minutes,
     )
-    # Units finishing their last calls after the stop at the horizon are not in service.
-    in_service = overlap_seconds_per_minute(
-        in_service_from[serving], np.minimum(drained[serving], horizon_s), minutes
-    )
+    # A unit is in service until its billed time ends: a stopped model has none, even
+    # while calls accepted before the stop finish.
+    in_service = overlap_seconds_per_minute(in_service_from[serving], billed_to[serving], minutes)
     accepting = overlap_seconds_per_minute(
         in_service_from[serving], np.minimum(retired[serving], horizon_s), minutes
     )
@@ -261,6 +268,7 @@ def build_result(
             "SuccessfulRequestCount": data.accepted,
             "ThrottledCount": data.throttled,
             "unavailable_requests": data.unavailable,
+            "waiting_requests": data.waiting,
             "retried_requests": data.retries,
             "InServiceInferenceUnits": in_service / minute_len,
             "DesiredInferenceUnits": desired,
@@ -327,6 +335,7 @@ def build_result(
         max_units=max_units,
         policy=policy,
         seed=seed,
+        waiting_at_end=int(data.waiting.sum()),
     )
     units = pd.DataFrame(
         {
@@ -336,6 +345,7 @@ def build_result(
             "in_service_from_s": in_service_from,
             "retired_at_s": retired,
             "drained_at_s": drained,
+            "billed_to_s": billed_to,
             "served": np.where(serving, served, np.nan),
             "ended_by": [s.ended_by for s in sessions],
         }
@@ -368,7 +378,7 @@ def build_result(
         scenario=scenario,
         seed=seed,
         trace_source=trace.source,
-        notes=notes_for(scenario, trace),
+        notes=notes_for(scenario, trace) + _waiting_notes(summary),
         requests=None if records is None else pd.DataFrame(records),
     )
 
@@ -431,6 +441,15 @@ def _scenario_notes(scenario: Scenario) -> list[str]:
             f"in {scenario.model.region} (override billing.price_per_unit_hour_usd)"
         )
     return notes
+
+
+def _waiting_notes(summary: Summary) -> list[str]:
+    if not summary.waiting_at_end:
+        return []
+    return [
+        f"{summary.waiting_at_end:,} requests were still waiting for a batch when the run "
+        "ended: counted as waiting (waiting_at_end), neither served nor failed"
+    ]
 
 
 def _nan(value: float | None) -> float:
