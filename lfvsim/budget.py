@@ -241,7 +241,8 @@ def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
         + load.bins * SECONDS_PER_TRACE_BIN
         + load.surges * SECONDS_PER_SURGE
     )
-    detail = f"{minutes:,.0f} simulated minutes, {units:,.0f} units x {unit.slots:,} slots"
+    plural = "s" if units != 1 else ""
+    detail = f"{minutes:,.0f} simulated minutes, {units:,.0f} unit{plural} x {unit.slots:,} slots"
     if queue:
         detail += f", a queue of {queue:,}"
     return Estimate(requests, 1, memory, seconds, detail)

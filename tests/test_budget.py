@@ -113,6 +113,14 @@ REFUSED = {
         ["run", "x.toml"],
     ),
     "rate_tps = 1e9": ({"x.toml": toml(rate="1e9")}, ["run", "x.toml"]),
+    "compare rate_tps = 1e9": (
+        {"x.toml": toml(rate="1e9")},
+        ["compare", "x.toml", "--mode", "always-on", "--mode", "batch"],
+    ),
+    "compare-arrivals rate_tps = 1e9": (
+        {"x.toml": toml(rate="1e9")},
+        ["trace", "compare-arrivals", "x.toml"],
+    ),
     "scale = 1e12": ({"x.toml": toml(scale="1e12")}, ["run", "x.toml"]),
     "a count of 1e12": (
         {"c.csv": "timestamp,count\n2026-01-05T00:00:00Z,10\n2026-01-05T00:01:00Z,1000000000000\n"},

@@ -76,12 +76,17 @@ def check_simulations(
     workers: int = 1,
     allow_large: bool = False,
     how_to_shrink: str = "simulate a shorter horizon (simulation.horizon_h) or fewer units",
+    trace: Trace | None = None,
 ) -> Trace | None:
     """Refuse ``simulations`` runs of ``scenario`` past the budget; else announce long work.
 
-    Returns the trace when it had to be read to cost it (pass it on to the engine).
+    ``trace``: the traffic, when it is not the scenario's. Returns the trace when it had to
+    be read to cost it (pass it on to the engine).
     """
-    trace, load = synthetic_or_read(scenario)
+    if trace is not None:
+        load = trace_load(trace)
+    else:
+        trace, load = synthetic_or_read(scenario)
     one = simulation_estimate(scenario, load)
     estimate = one if simulations == 1 and workers == 1 else repeated(one, simulations, workers)
     announce(check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large)))

@@ -12,7 +12,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from lfvsim.budget import synthetic_load
 from lfvsim.cli.app import app, input_errors
-from lfvsim.cli.budgeting import AllowLargeOpt, check_trace_output, trace_load
+from lfvsim.cli.budgeting import (
+    AllowLargeOpt,
+    check_simulations,
+    check_trace_output,
+    trace_load,
+)
 from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import arrivals_from_options
 from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
@@ -516,6 +521,7 @@ def compare_arrivals_command(
             arrivals_from_options(name, batch_mean_size, batch_spread_s, on_fraction, on_mean_s)
             for name in ("even", "poisson", "batch", "onoff")
         ]
+        check_simulations(scenario, len(models), trace=base)
         table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:
         typer.echo(table.reset_index().to_json(orient="records", indent=2))
