@@ -7,6 +7,9 @@ hosted), in whole metering intervals, the last one too.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -141,3 +144,17 @@ def test_a_whole_number_of_minutes_is_not_changed():
     trace = trace_from_scenario(steady(1, 2.0))
     assert trace.duration_s == 7200.0
     assert trace.expected_requests == pytest.approx(2.0 * 7200)
+
+
+def test_batch_requests_waiting_at_the_end_are_shown_as_waiting(cli):
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "batch-inspection.toml"
+    code, out, err = cli("run", path, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    waiting = data["waiting_at_end"]
+    assert waiting > 0 and data["unavailable"] == 0
+    assert data["served"] + data["throttled"] + waiting == data["attempts"]
+    assert data["failure_rate"] == 0
+    assert any("waiting for a batch" in note for note in data["notes"])
+    code, out, err = cli("run", path)
+    assert f"waiting at end         {waiting:,}" in out
