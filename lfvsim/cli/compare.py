@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import check_simulations
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import RunSeedOpt, ScenarioArg, TraceOpt
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
@@ -31,6 +32,7 @@ def compare(
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
     with input_errors():
         scenario = load_with_overrides(scenario_path, trace=trace)
+        check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:
         records = json.loads(table.to_json(orient="records"))

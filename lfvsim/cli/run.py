@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from lfvsim.cli.app import app, input_errors, progress_bar, run_progress
+from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import (
     DescribeOpt,
@@ -59,6 +60,7 @@ def run(
             help="Print the resolved scenario with every default and each assumption marked.",
         ),
     ] = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
     with input_errors():
@@ -75,10 +77,15 @@ def run(
             typer.echo(render_toml(scenario), nl=False)
             return
         if replications is not None:
+            check_simulations(
+                scenario, replications, allow_large=allow_large,
+                how_to_shrink="use fewer --replications or a shorter horizon",
+            )  # fmt: skip
             run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
+        trace_read = check_simulations(scenario, allow_large=allow_large)
         with progress_bar() as progress:
-            result = simulate(scenario, seed=seed, progress=progress)
+            result = simulate(scenario, trace=trace_read, seed=seed, progress=progress)
         if out is not None:
             result.write(out)
     if json_output:

@@ -108,6 +108,8 @@ def _optional_rows(s: Summary) -> list[tuple[str, str]]:
         rows.append(("unavailable", f"{s.unavailable:,}  (model not hosted)"))
     if s.retries or s.unavailable:
         rows.append(("requests failed", f"{100 * s.failure_rate:.3g}%"))
+    if s.waiting_at_end:
+        rows.append(("waiting at end", f"{s.waiting_at_end:,}  (for a batch: no outcome yet)"))
     if s.hosted_h < s.duration_h:
         rows.append(("hosted", f"{s.hosted_h:,.1f} of {s.duration_h:g} h"))
     return rows
