@@ -84,6 +84,7 @@ def simulate(
         client=scenario.client,
         batch=batch,
         jitter_seed=int(jitter_rng.integers(2**63)),
+        service=scenario.model.service,
     )
     policy = NoScaling() if batch else _policy(scenario, trace, horizon_s, minutes, streams)
     min_units, max_units = scenario.model.min_units, scenario.model.max_units
