@@ -255,10 +255,21 @@ def _replay(arrivals, services, slots, objects, code, status, attempts, seed, cu
     return out_attempts, out_last, out_served, [c.tokens for c in objects], denied, max_reached
 
 
-@pytest.mark.parametrize("clients", [1, 3])
-@pytest.mark.parametrize("mode", ["standard", "legacy"])
+SETTINGS = [
+    {"retry_mode": mode, "clients": clients}
+    for mode in ("standard", "legacy")
+    for clients in (1, 3)
+] + [
+    # Attempts and backoff cap set by hand, as botocore's Config(retries=...) takes them.
+    {"retry_mode": "standard", "clients": 2, "max_attempts": 5, "max_backoff_s": 3.0},
+    {"retry_mode": "legacy", "clients": 2, "max_attempts": 3},
+]
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=lambda d: "-".join(map(str, d.values())))
 @pytest.mark.parametrize(("service", "code", "status"), CASES)
-def test_runs_match_botocore_request_by_request(service, code, status, mode, clients):
+def test_runs_match_botocore_request_by_request(service, code, status, settings):
+    mode, clients = settings["retry_mode"], settings["clients"]
     seed = 2024
     rng = np.random.default_rng(11)
     # Three times the capacity for 20 minutes, then a lull: the quota runs dry and refills.
@@ -267,7 +278,7 @@ def test_runs_match_botocore_request_by_request(service, code, status, mode, cli
     calm = 1200 + np.cumsum(rng.exponential(1 / 1.0, 1200))
     arrivals = np.concatenate([busy, calm[calm < 2400]])
     unit = Unit(slots=2, latency_distribution="constant", latency_mean_s=0.8)
-    client = Client(retry_mode=mode, clients=clients, throttle_error=code)
+    client = Client(**settings, throttle_error=code)
     data = DataPlane(
         iter([arrivals]), np.random.default_rng(0), unit, 60, record=True, client=client,
         jitter_seed=seed, service=service,
