@@ -77,7 +77,7 @@ METRIC_ALIASES = {
 _THROTTLED_NOTE = {
     LFV_NAMESPACE: "ThrottledCount (AWS/LookoutVision) counts calls the model throttled",
     RCL_NAMESPACE: "ThrottledCount (AWS/Rekognition) may count calls over the account's TPS "
-    "limit rather than over the model's capacity; metric = 'successful' gives a lower bound",
+    "limit rather than over the model's capacity; --metric successful gives a lower bound",
 }
 
 
@@ -590,7 +590,7 @@ def _summed(
 
 def _load_notes(chosen: list[_Series], what: str, namespace: str | None) -> list[str]:
     """Say which metrics the offered load is built from, and what ThrottledCount counts."""
-    notes = [f"offered load = {what} (Sum per period); choose another sum with metric"]
+    notes = [f"offered load = {what} (Sum per period); another sum: --metric (metric in [traffic])"]
     if any(s.key == "ThrottledCount" or s.matches("ThrottledCount") for s in chosen):
         spaces = [namespace] if namespace in _THROTTLED_NOTE else list(_THROTTLED_NOTE)
         notes.extend(_THROTTLED_NOTE[ns] for ns in spaces)
