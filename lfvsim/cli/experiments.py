@@ -31,6 +31,7 @@ from lfvsim.experiments import (
 )
 from lfvsim.experiments.recommend import Configuration, check_slo
 from lfvsim.experiments.replicate import metrics
+from lfvsim.machine_output import stamped
 from lfvsim.scenario import Scenario, load_scenario
 from lfvsim.traces.schema import traffic_for_file
 
@@ -398,7 +399,7 @@ def recommend_command(
             scenario=scenario,
         )
     if json_output:
-        data = rec.to_dict()
+        data = stamped(rec.to_dict())
         data["seed"] = _seed_of(table)
         data["requests"] = float(table["requests"].mean())
         data["duration_h"] = float(table["duration_h"].iloc[0])

@@ -20,6 +20,7 @@ from lfvsim.billing import HOURS_PER_MONTH, monthly_cost_usd
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Executor, Task, Workload, make_executor
 from lfvsim.experiments.stats import mean_interval
+from lfvsim.machine_output import stamped, stamped_table
 from lfvsim.result import Summary, notes_for
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
@@ -147,8 +148,8 @@ class Replications:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the single-run keys hold means, ``ci95`` their 95% intervals.
 
-        Also ``replications``, ``seeds`` (one per replication), ``seed`` (the experiment
-        seed), ``trace`` and ``notes``. Non-finite numbers become None.
+        Also ``schema_version``, ``replications``, ``seeds`` (one per replication),
+        ``seed`` (the experiment seed), ``trace`` and ``notes``. Non-finite numbers become None.
         """
         first = self.table.iloc[0]
         means = self.mean()
@@ -169,7 +170,7 @@ class Replications:
         out["hours_per_month"] = HOURS_PER_MONTH
         out["trace"] = self.trace_source
         out["notes"] = self.notes
-        return _plain(out)
+        return _plain(stamped(out))
 
     def to_json(self) -> str:
         """:meth:`to_dict` as one JSON object."""
@@ -184,7 +185,7 @@ class Replications:
         from lfvsim.scenario import render_toml
 
         with atomic_directory(directory) as staged:
-            self.table.to_csv(staged / "replications.csv", index=False)
+            stamped_table(self.table).to_csv(staged / "replications.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
             names = sorted(f.name for f in staged.iterdir())

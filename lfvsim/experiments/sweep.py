@@ -35,6 +35,7 @@ from lfvsim.experiments.replicate import (
     run_tasks,
     summary_record,
 )
+from lfvsim.machine_output import stamped_table
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
@@ -504,6 +505,6 @@ def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
         if fmt == "parquet":
-            table.to_parquet(tmp, index=False)
+            stamped_table(table).to_parquet(tmp, index=False)
         else:
-            table.to_csv(tmp, index=False)
+            stamped_table(table).to_csv(tmp, index=False)
