@@ -122,7 +122,8 @@ def sweep(
     oracle : bool
         Also run the oracle lower bound for each Min (rows with ``oracle_bound`` True).
     output : path, optional
-        ``.parquet`` or ``.csv`` file for the table; makes the sweep resumable.
+        ``.parquet`` or ``.csv`` file for the table (written with a last column
+        ``schema_version``); makes the sweep resumable.
     workers : int, optional
         Local processes; default: the CPU count; 1 runs in this process.
     dask : str or distributed.Client, optional
