@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from lfvsim.billing import PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
 from lfvsim.errors import InputError
+from lfvsim.safe_output import toml_comment
 from lfvsim.scenario import RCL_PROJECT_VERSION_ARN, RCL_REGIONS, Scenario, render_toml
 
 __all__ = [
@@ -848,8 +849,8 @@ def render_seeded_scenario(
     With ``placeholder_traffic`` the ``[traffic]`` section is marked as a placeholder.
     """
     header = [
-        f"# Seeded by 'lfvsim seed' from {_one_line(description.source)}.",
-        *(f"# {line}" for line in description.header()),
+        f"# Seeded by 'lfvsim seed' from {toml_comment(description.source)}.",
+        *(f"# {toml_comment(line)}" for line in description.header()),
         "# [model] is AWS's data; everything else is a default, and 'ASSUMPTION' marks what",
         "# AWS does not publish.",
         "",

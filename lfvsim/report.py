@@ -48,6 +48,7 @@ from lfvsim.report_template import (
     render_html,
     render_markdown,
 )
+from lfvsim.safe_output import shell_command
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -1078,21 +1079,24 @@ def _reproduce_blocks(
     scenario = source or "SCENARIO.toml"
     if saved and source:
         scenario = str(Path(source) / "scenario.toml")
-    units = f"--min-units {s.min_units}" + (
-        f" --max-units {s.max_units}" if s.max_units is not None else ""
-    )
+    units = ["--min-units", s.min_units]
+    if s.max_units is not None:
+        units += ["--max-units", s.max_units]
     lines = [
         "# the run in this report",
-        f"lfvsim run {scenario} {units} --seed {s.seed}",
+        shell_command("lfvsim", "run", scenario, *units, "--seed", s.seed),
         "# the same configuration with fresh seeds and confidence intervals",
-        f"lfvsim run {scenario} {units} --replications 10 --seed {s.seed + 1}",
+        shell_command(
+            "lfvsim", "run", scenario, *units, "--replications", 10, "--seed", s.seed + 1
+        ),
     ]
-    report = f"lfvsim report {source or scenario}"
+    words = ["lfvsim", "report", source or scenario]
     if sweep_source:
-        report += f" --sweep {sweep_source} --max-throttle-rate {slo[0]:g}"
+        words += ["--sweep", sweep_source, "--max-throttle-rate", f"{slo[0]:g}"]
         if slo[1] is not None:
-            report += f" --max-p99-latency-s {slo[1]:g}"
-        report += f" --confidence {slo[2]:g}"
+            words += ["--max-p99-latency-s", f"{slo[1]:g}"]
+        words += ["--confidence", f"{slo[2]:g}"]
+    report = shell_command(*words)
     lines += ["# this report", report + " -o report.html"]
     return [Code("\n".join(lines), "sh")]
 

@@ -10,12 +10,10 @@ traffic; unknown keys are errors. Fields whose value AWS does not publish carry
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import os
 import re
 import tomllib
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +25,7 @@ from lfvsim.client import Client
 from lfvsim.errors import InputError
 from lfvsim.failures import Failures
 from lfvsim.hosting import Hosting
+from lfvsim.safe_output import toml_comment, toml_value
 from lfvsim.traces.schema import TRAFFIC_KINDS, TRAFFIC_SECTION_CLASSES, Traffic
 
 __all__ = [
@@ -450,14 +449,14 @@ def render_toml(scenario: Scenario) -> str:
             if name == "traffic" and key == "path" and not Path(value).is_absolute():
                 # Relative to the scenario's folder: absolute, so the text works anywhere.
                 value = os.path.normpath(scenario.base_dir / value)
-            note = field.description or ""
+            note = toml_comment(field.description or "")
             if (field.json_schema_extra or {}).get("assumption"):
                 note = f"ASSUMPTION: {note}"
             if value is None:
                 lines.append(f"# {key} is unset: {note}")
             else:
                 comment = f"  # {note}" if note else ""
-                lines.append(f"{key} = {_toml_value(value)}{comment}")
+                lines.append(f"{key} = {toml_value(value)}{comment}")
     lines += [
         "",
         f"# policy that runs: {scenario.policy}",
@@ -467,18 +466,3 @@ def render_toml(scenario: Scenario) -> str:
         + ("" if scenario.billing.price_per_unit_hour_usd else f" ({PRICE_SOURCE})"),
     ]
     return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Section):
-        items = value.model_dump(exclude_none=True).items()
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in items) + " }"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return json.dumps(str(value))

@@ -35,6 +35,7 @@ from lfvsim.experiments.replicate import (
     run_tasks,
     summary_record,
 )
+from lfvsim.safe_output import csv_safe_frame
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
@@ -506,4 +507,5 @@ def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
         if fmt == "parquet":
             table.to_parquet(tmp, index=False)
         else:
-            table.to_csv(tmp, index=False)
+            # Varied values are user text: keep a spreadsheet from running them as formulas.
+            csv_safe_frame(table).to_csv(tmp, index=False)
