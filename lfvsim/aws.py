@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lfvsim.billing import PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
-from lfvsim.errors import InputError
+from lfvsim.errors import InputError, require_file
 from lfvsim.safe_output import toml_comment
 from lfvsim.scenario import RCL_PROJECT_VERSION_ARN, RCL_REGIONS, Scenario, render_toml
 
@@ -295,8 +295,7 @@ def read_model_description(path: str | Path, version: str | None = None) -> Mode
         message names the file, the field and the value.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"describe-model file '{path}' does not exist; check the path")
+    require_file(path, "describe-model file")
     raw = path.read_bytes()
     # Windows PowerShell 5 redirects command output as UTF-16 with a byte-order mark.
     encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"

@@ -1,8 +1,10 @@
-"""The one exception type that means "the user's input is wrong"."""
+"""The one exception type that means "the user's input is wrong", and the file check."""
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+from pathlib import Path
+
+__all__ = ["InputError", "require_file"]
 
 
 class InputError(ValueError):
@@ -11,3 +13,16 @@ class InputError(ValueError):
     The message is one line that names the problem and the fix; the CLI prints it
     without a traceback and exits with status 2.
     """
+
+
+def require_file(path: str | Path, what: str) -> Path:
+    """``path`` as a Path when it is a readable file; else an InputError naming ``what``.
+
+    A folder is named as a folder (not as missing), since that is the usual mix-up.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"'{path}' is a folder, not a {what}; give the file inside it")
+    if not path.is_file():
+        raise InputError(f"{what} '{path}' does not exist; check the path")
+    return path

@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from lfvsim._schema import Section, assumed
 from lfvsim.billing import PRICE_SOURCE, PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
 from lfvsim.client import Client
-from lfvsim.errors import InputError
+from lfvsim.errors import InputError, require_file
 from lfvsim.failures import Failures
 from lfvsim.hosting import Hosting
 from lfvsim.safe_output import toml_comment, toml_value
@@ -176,9 +176,11 @@ class Unit(Section):
     latency_distribution: Literal["lognormal", "exponential", "constant"] = assumed(
         "lognormal", "distribution of the service time of one request"
     )
-    latency_mean_s: float = assumed(0.8, "mean service time of one request (s)", gt=0)
+    latency_mean_s: float = assumed(
+        0.8, "mean service time of one request (s, at most an hour)", gt=0, le=3600
+    )
     latency_p99_s: float = assumed(
-        2.0, "99th percentile of the service time (s); lognormal only", gt=0
+        2.0, "99th percentile of the service time (s); lognormal only", gt=0, le=3600
     )
     when_busy: Literal["throttle", "queue"] = assumed(
         "throttle",
@@ -259,7 +261,10 @@ class Billing(Section):
     """Metering and price."""
 
     price_per_unit_hour_usd: float | None = assumed(
-        None, "USD per inference-unit hour; unset: the regional price table", gt=0
+        None,
+        "USD per inference-unit hour (at most 10,000); unset: the regional price table",
+        gt=0,
+        le=10_000,
     )
     metering_granularity_s: float = Field(
         60.0, gt=0, description="each unit is billed in whole intervals of this length (s)"
@@ -370,8 +375,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Parse a TOML file; ``what`` names it in the error when it is missing or malformed."""
-    if not path.is_file():
-        raise InputError(f"{what} '{path}' does not exist; check the path")
+    require_file(path, what)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -402,6 +406,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{key}.kind: missing; set kind to one of {kinds}"
     if error["type"] == "union_tag_invalid":
         return f"{key}.kind: {error['ctx']['tag']!r} is not a traffic kind; use one of {kinds}"
+    if error["type"] == "finite_number":
+        return f"{key}: {error.get('input')!r} is not a finite number; give a finite value"
     msg = error["msg"].removeprefix("Value error, ")
     if error["type"] in {"value_error", "assertion_error"}:
         return f"{key}: {msg}" if loc else msg

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lfvsim.errors import InputError
+from lfvsim.errors import InputError, require_file
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
 from lfvsim.traces.generators import utc
 from lfvsim.traces.model import CountTrace
@@ -332,8 +332,7 @@ def cloudwatch_export_pages(
 
 
 def _load_json(path: Path) -> Any:
-    if not path.is_file():
-        raise InputError(f"CloudWatch export '{path}' does not exist; check the path")
+    require_file(path, "CloudWatch export")
     try:
         return json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:

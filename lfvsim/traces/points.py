@@ -19,11 +19,15 @@ from lfvsim.errors import InputError
 
 __all__ = [
     "DUPLICATES",
+    "EPOCH_MAX_S",
     "FILL_GAPS",
+    "MAX_COUNT",
     "UNSORTED",
     "Grid",
     "check_choice",
+    "check_epochs",
     "counts_from_points",
+    "epoch_problem",
     "epoch_timestamp",
     "fmt_time",
 ]
@@ -37,6 +41,14 @@ DUPLICATES = ("error", "sum", "first")
 UNSORTED = ("error", "sort")
 
 _TOL = 1e-6
+
+#: Timestamps must fall between 1970 and 2200 (2200-01-01T00:00:00Z, epoch seconds):
+#: anything else is a unit mistake or a typo, not traffic lfvsim can plan for.
+EPOCH_MAX_S = 7258118400.0
+#: The largest count per interval: above 2^53 a float no longer holds every integer.
+MAX_COUNT = 2.0**53
+_SECONDS_PER_YEAR = 365.2425 * 86400
+_UNITS = (("milliseconds", "1000"), ("microseconds", "1000000"), ("nanoseconds", "1000000000"))
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,43 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     """Refuse an unknown repair option."""
     if value not in allowed:
         raise InputError(f"{name} = {value!r} is not an option; use one of {', '.join(allowed)}")
+
+
+def epoch_problem(seconds: float) -> str | None:
+    """What is wrong with an epoch-seconds timestamp, or None when it is in 1970-2200.
+
+    A value past 2200 that fits as milliseconds (or micro-, nanoseconds) says so, since
+    that is almost always what it is.
+    """
+    if not math.isfinite(seconds):
+        return "is not a finite number of epoch seconds; fix or remove it"
+    if seconds < 0:
+        return "is before 1970; lfvsim takes times from 1970 to 2200: fix it"
+    if seconds < EPOCH_MAX_S:
+        return None
+    year = 1970 + int(seconds / _SECONDS_PER_YEAR)
+    for unit, per_second in _UNITS:
+        if seconds / float(per_second) < EPOCH_MAX_S:
+            return (
+                f"read as epoch seconds is in the year {year:,}; it looks like {unit}: divide "
+                f"by {per_second} or write ISO 8601 (2026-01-05T10:00:00Z)"
+            )
+    return (
+        f"read as epoch seconds is in the year {year:,}; lfvsim takes times from 1970 to 2200: "
+        "fix it"
+    )
+
+
+def check_epochs(
+    seconds: np.ndarray, where: Callable[[int], str], cell: Callable[[int], str]
+) -> None:
+    """Refuse timestamps outside 1970-2200; ``where(i)`` and ``cell(i)`` name point ``i``."""
+    seconds = np.asarray(seconds, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(seconds) | (seconds < 0) | (seconds >= EPOCH_MAX_S)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{where(i)}: timestamp {cell(i)} {epoch_problem(float(seconds[i]))}")
 
 
 def epoch_timestamp(seconds: float) -> pd.Timestamp:
@@ -123,14 +172,29 @@ def counts_from_points(
     index = np.arange(len(seconds))
     remarks: list[str] = []
 
-    bad = np.isfinite(values) & ((values < 0) | (np.abs(values - np.round(values)) > _TOL))
-    if bad.any():
-        i = int(np.argmax(bad))
+    check_epochs(seconds, where, lambda i: f"{seconds[i]:g}")
+    with np.errstate(invalid="ignore"):
+        huge = values > MAX_COUNT
+        bad = ~np.isnan(values) & (
+            ~np.isfinite(values) | (values < 0) | (np.abs(values - np.round(values)) > _TOL)
+        )
+    if (bad & ~huge).any():
+        i = int(np.argmax(bad & ~huge))
         raise InputError(
             f"{where(i)}: count {values[i]:g} at {fmt_time(seconds[i])} is not a "
             "non-negative integer; fix or remove it"
         )
-    missing = ~np.isfinite(values)
+    if huge.any():
+        i = int(np.argmax(huge))
+        problem = (
+            "is not a finite count"
+            if np.isinf(values[i])
+            else f"is too large (more than 2^53 = {MAX_COUNT:.3g} requests in one interval)"
+        )
+        raise InputError(
+            f"{where(i)}: count {values[i]:g} at {fmt_time(seconds[i])} {problem}; fix or remove it"
+        )
+    missing = np.isnan(values)  # NaN is a missing count; inf was refused above
     if missing.any():
         i = int(np.argmax(missing))
         if fill_gaps != "zero":
