@@ -45,6 +45,7 @@ _TOL = 1e-6
 #: Timestamps must fall between 1970 and 2200 (2200-01-01T00:00:00Z, epoch seconds):
 #: anything else is a unit mistake or a typo, not traffic lfvsim can plan for.
 EPOCH_MAX_S = 7258118400.0
+_YEAR_END = 2200
 #: The largest count per interval: above 2^53 a float no longer holds every integer.
 MAX_COUNT = 2.0**53
 _SECONDS_PER_YEAR = 365.2425 * 86400
@@ -67,41 +68,51 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise InputError(f"{name} = {value!r} is not an option; use one of {', '.join(allowed)}")
 
 
-def epoch_problem(seconds: float) -> str | None:
-    """What is wrong with an epoch-seconds timestamp, or None when it is in 1970-2200.
+def epoch_problem(seconds: float, numeric: bool = True) -> str | None:
+    """What is wrong with a timestamp (as epoch seconds), or None when it is in 1970-2200.
 
-    A value past 2200 that fits as milliseconds (or micro-, nanoseconds) says so, since
-    that is almost always what it is.
+    A number (``numeric``) past 2200 that fits as milliseconds (or micro-, nanoseconds)
+    says so, since that is almost always what it is.
     """
     if not math.isfinite(seconds):
         return "is not a finite number of epoch seconds; fix or remove it"
     if seconds < 0:
-        return "is before 1970; lfvsim takes times from 1970 to 2200: fix it"
+        return f"is before 1970; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
     if seconds < EPOCH_MAX_S:
         return None
-    year = 1970 + int(seconds / _SECONDS_PER_YEAR)
+    years = seconds / _SECONDS_PER_YEAR
+    if not numeric:
+        return f"is after {_YEAR_END}; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
+    year = f"in the year {1970 + int(years):,}" if years < 1e6 else f"{years:.2g} years after 1970"
     for unit, per_second in _UNITS:
         if seconds / float(per_second) < EPOCH_MAX_S:
             return (
-                f"read as epoch seconds is in the year {year:,}; it looks like {unit}: divide "
+                f"read as epoch seconds is {year}; it looks like {unit}: divide "
                 f"by {per_second} or write ISO 8601 (2026-01-05T10:00:00Z)"
             )
     return (
-        f"read as epoch seconds is in the year {year:,}; lfvsim takes times from 1970 to 2200: "
-        "fix it"
+        f"read as epoch seconds is {year}; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
     )
 
 
 def check_epochs(
-    seconds: np.ndarray, where: Callable[[int], str], cell: Callable[[int], str]
+    seconds: np.ndarray,
+    where: Callable[[int], str],
+    cell: Callable[[int], str],
+    numeric: Callable[[int], bool] = lambda i: True,
 ) -> None:
-    """Refuse timestamps outside 1970-2200; ``where(i)`` and ``cell(i)`` name point ``i``."""
+    """Refuse timestamps outside 1970-2200.
+
+    ``where(i)`` and ``cell(i)`` name point ``i``; ``numeric(i)`` tells whether it was
+    written as a number (then a unit mistake is named).
+    """
     seconds = np.asarray(seconds, dtype=float)
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(seconds) | (seconds < 0) | (seconds >= EPOCH_MAX_S)
     if bad.any():
         i = int(np.argmax(bad))
-        raise InputError(f"{where(i)}: timestamp {cell(i)} {epoch_problem(float(seconds[i]))}")
+        problem = epoch_problem(float(seconds[i]), numeric(i))
+        raise InputError(f"{where(i)}: timestamp {cell(i)} {problem}")
 
 
 def epoch_timestamp(seconds: float) -> pd.Timestamp:

@@ -471,7 +471,18 @@ class _TimeParser:
         return values
 
     def _check_range(self, values: np.ndarray, column: pa.Array, row0: int) -> None:
-        check_epochs(values, lambda i: self._where(row0, i), lambda i: _cell(column[i].as_py()))
+        t = column.type
+        numeric = (
+            pa.types.is_integer(t)
+            or pa.types.is_floating(t)
+            or bool((pa.types.is_string(t) or pa.types.is_large_string(t)) and self.numeric)
+        )
+        check_epochs(
+            values,
+            lambda i: self._where(row0, i),
+            lambda i: _cell(column[i].as_py()),
+            lambda i: numeric,
+        )
 
     def _where(self, row0: int, i: int) -> str:
         return f"{self.path}: row {row0 + i + self.row_base}"
