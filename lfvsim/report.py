@@ -81,6 +81,8 @@ IMAGE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 """File name endings :func:`save_figure` writes."""
 
 _RUN_FILES = ("timeline.csv", "summary.json", "scenario.toml")
+#: Sweep columns that every row has: a row without one is a damaged (cut) file.
+_SWEEP_COUNTS = ("min_units", "replication", "seed", "requests", "throttled", "unit_hours")
 _SWEEP_COLUMNS = (
     "min_units",
     "max_units",
@@ -147,9 +149,13 @@ def read_run(directory: str | Path) -> Result:
             f"lfvsim run SCENARIO --out {folder}"
         )
     try:
+        with (folder / "timeline.csv").open(encoding="utf-8", errors="replace") as f:
+            if "timestamp" not in f.readline().split(","):
+                raise ValueError("no timestamp column")
         timeline = pd.read_csv(folder / "timeline.csv", index_col="timestamp")
         timeline.index = pd.to_datetime(timeline.index, utc=True)
         timeline.index.name = "timestamp"
+        _check_timeline(timeline)
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
         raise InputError(
             f"'{folder / 'timeline.csv'}' is not an lfvsim timeline ({_one_line(exc)}); "
@@ -171,7 +177,20 @@ def read_run(directory: str | Path) -> Result:
         value = data.get(f.name)
         if value is None and "float" in str(f.type) and "None" not in str(f.type):
             value = math.nan
-        values[f.name] = value
+        values[f.name] = _summary_value(folder / "summary.json", f.name, str(f.type), value)
+    minutes = values.get("duration_h")
+    if isinstance(minutes, float) and math.isfinite(minutes):
+        # One row per minute: fewer (or more) rows than the run lasted is a cut or mixed file.
+        expected = math.ceil(minutes * 60 - 1e-6)
+        if len(timeline) != expected:
+            raise InputError(
+                f"'{folder / 'timeline.csv'}' has {len(timeline)} rows but the summary's "
+                f"{minutes:g} h need {expected}; it is damaged: write it again with "
+                "lfvsim run --out"
+            )
+    notes = data.get("notes", [])
+    if not isinstance(notes, list):
+        raise InputError(f"'{folder / 'summary.json'}': notes is not a list; run it again")
     units = _optional_csv(folder / "units.csv")
     events = _optional_csv(folder / "events.csv")
     return Result(
@@ -182,8 +201,42 @@ def read_run(directory: str | Path) -> Result:
         scenario=scenario,
         seed=int(data.get("seed") or 0),
         trace_source=str(data.get("trace", "")),
-        notes=[str(n) for n in data.get("notes", [])],
+        notes=[str(n) for n in notes],
     )
+
+
+def _check_timeline(timeline: pd.DataFrame) -> None:
+    """Raise ValueError unless the timeline has rows and numbers in its number columns."""
+    if timeline.empty:
+        raise ValueError("no rows")
+    if "offered_requests" in timeline and timeline["offered_requests"].isna().any():
+        raise ValueError("a row without offered_requests (cut short?)")
+    times = timeline.index
+    if times.hasnans or not times.is_monotonic_increasing:
+        raise ValueError("timestamps missing or out of order")
+    if times[0].year < 1970 or times[-1].year >= 2200:
+        raise ValueError(f"timestamps from {times[0]} to {times[-1]}, outside 1970-2200")
+    for name in timeline.columns:
+        if name != "MaxInferenceUnits" and not pd.api.types.is_numeric_dtype(timeline[name]):
+            raise ValueError(f"column {name!r} holds text where numbers belong")
+
+
+def _summary_value(path: Path, key: str, kind: str, value: Any) -> Any:
+    """A summary value checked against its field's type: numbers are numbers, text is text."""
+    if value is None:
+        return value
+    if kind.startswith(("int", "float")):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and kind.startswith("int"):
+            ok = isinstance(value, int) or (math.isfinite(value) and value == int(value))
+            value = int(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise InputError(
+            f"'{path}': {key} is {value!r}, not {kind.split(' ')[0]}; it is damaged: run it again"
+        )
+    return value
 
 
 def read_sweep(path: str | Path) -> pd.DataFrame:
@@ -221,6 +274,21 @@ def read_sweep(path: str | Path) -> pd.DataFrame:
         )
     if table.empty:
         raise InputError(f"sweep results '{path}' have no rows; run the sweep again")
+    for name in _SWEEP_COLUMNS:
+        if name in ("max_units", "oracle_bound"):
+            continue
+        column = table[name]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            raise InputError(
+                f"sweep results '{path}': column {name} holds text where numbers belong; it is "
+                "damaged: run the sweep again"
+            )
+        if name in _SWEEP_COUNTS and column.isna().any():
+            row = int(column.isna().to_numpy().argmax()) + (2 if suffix == ".csv" else 1)
+            raise InputError(
+                f"sweep results '{path}': row {row} has no {name} (cut short?); it is damaged: "
+                "run the sweep again"
+            )
     table["max_units"] = pd.array(pd.to_numeric(table["max_units"], errors="coerce"), dtype="Int64")
     oracle = table["oracle_bound"]
     if oracle.dtype == object:

@@ -90,9 +90,7 @@ def epoch_problem(seconds: float, numeric: bool = True) -> str | None:
                 f"read as epoch seconds is {year}; it looks like {unit}: divide "
                 f"by {per_second} or write ISO 8601 (2026-01-05T10:00:00Z)"
             )
-    return (
-        f"read as epoch seconds is {year}; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
-    )
+    return f"read as epoch seconds is {year}; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
 
 
 def check_epochs(
