@@ -11,8 +11,14 @@ class InputError(ValueError):
     """Bad input: a malformed scenario, trace or option.
 
     The message is one line that names the problem and the fix; the CLI prints it
-    without a traceback and exits with status 2.
+    without a traceback and exits with status 2. Text quoted from the input (a path, a
+    cell, a label) cannot break that line or drive the terminal: newlines and other
+    control characters are shown as escapes.
     """
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def require_file(path: str | Path, what: str) -> Path:

@@ -22,6 +22,7 @@ __all__ = [
     "EPOCH_MAX_S",
     "FILL_GAPS",
     "MAX_COUNT",
+    "MAX_INTERVALS",
     "UNSORTED",
     "Grid",
     "check_choice",
@@ -48,6 +49,9 @@ EPOCH_MAX_S = 7258118400.0
 _YEAR_END = 2200
 #: The largest count per interval: above 2^53 a float no longer holds every integer.
 MAX_COUNT = 2.0**53
+#: The most intervals a counts trace may span: 20 million (38 years of minutes, 231 days of
+#: seconds) is 160 MB of counts, past which a stray timestamp is far likelier than data.
+MAX_INTERVALS = 20_000_000
 _SECONDS_PER_YEAR = 365.2425 * 86400
 _UNITS = (("milliseconds", "1000"), ("microseconds", "1000000"), ("nanoseconds", "1000000000"))
 
@@ -286,6 +290,14 @@ def counts_from_points(
             f"{where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is not on the "
             f"{bin_s:g} s grid of the trace (which starts {fmt_time(lo)}); fix the row, or give "
             "the right interval"
+        )
+    n_float = max(float(np.round(pos[-1])) + 1, math.ceil((hi - lo) / bin_s - _TOL))
+    if n_float > MAX_INTERVALS:
+        # Usually one stray timestamp far from the rest; refuse before allocating the grid.
+        raise InputError(
+            f"{label}: the points span {n_float:,.0f} intervals of {bin_s:g} s ({fmt_time(lo)} "
+            f"to {fmt_time(hi)}), more than {MAX_INTERVALS:,}; look for a stray timestamp, or "
+            "count the trace in longer intervals"
         )
     slot = np.round(pos).astype(np.int64)
     n = max(int(slot[-1]) + 1, math.ceil((hi - lo) / bin_s - _TOL))
