@@ -146,7 +146,7 @@ def read_run(directory: str | Path) -> Result:
     if missing:
         raise InputError(
             f"'{folder}' has no {', '.join(missing)}: it is not a run folder; write one with "
-            f"lfvsim run SCENARIO --out {folder}"
+            + shell_command("lfvsim", "run", "SCENARIO", "--out", folder)
         )
     try:
         with (folder / "timeline.csv").open(encoding="utf-8", errors="replace") as f:
@@ -1043,8 +1043,15 @@ def _request_blocks(
         Paragraph(f"The request {which}, checked against the API's constraints."),
         Code(body, "json", caption=f"{op.name} parameters (--cli-input-json):"),
         Code(
-            f"aws {op.service} {op.command} --region {scenario.model.region} "
-            f"--cli-input-json '{json.dumps(request)}'",
+            shell_command(
+                "aws",
+                op.service,
+                op.command,
+                "--region",
+                scenario.model.region,
+                "--cli-input-json",
+                json.dumps(request),
+            ),
             "sh",
             caption="AWS CLI:",
         ),

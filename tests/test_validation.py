@@ -412,3 +412,24 @@ def test_toml_comment_is_one_line_without_control_characters():
     text = toml_comment("a\nb\x00c\x1bd\x7f\U0001f600")
     assert "\n" not in text and text.isprintable()
     tomllib.loads(f"# {text}\nx = 1\n")
+
+
+def test_report_reproduce_commands_are_shell_quoted(cli, tmp_path, run_folder):
+    folder = tmp_path / "q;touch PWNED;#"
+    folder.mkdir()
+    for p in run_folder.iterdir():
+        (folder / p.name).write_bytes(p.read_bytes())
+    out = tmp_path / "r.md"
+    code, _, err = cli("report", folder, "-o", out)
+    assert code == 0, err
+    commands = [
+        shlex.split(line)
+        for line in out.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("lfvsim run ", "lfvsim report ", "aws "))
+    ]
+    assert len(commands) == 4
+    runs = [c for c in commands if c[:2] == ["lfvsim", "run"]]
+    assert [c[2] for c in runs] == [str(folder / "scenario.toml")] * 2
+    assert ["lfvsim", "report", str(folder)] in [c[:3] for c in commands]
+    aws = next(c for c in commands if c[0] == "aws")
+    assert json.loads(aws[aws.index("--cli-input-json") + 1])["MinInferenceUnits"] >= 1
