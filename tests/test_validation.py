@@ -220,9 +220,10 @@ def test_a_missing_middle_page_is_named_as_a_missing_page(tmp_path):
     with pytest.raises(InputError, match="a page of the export may be missing") as info:
         read_cloudwatch_export(pages)
     assert "3 period(s) from 2026-01-05T00:03:00Z" in str(info.value)
+    assert "--fill-gaps zero" in str(info.value)
     trace = read_cloudwatch_export(pages, fill_gaps="zero")
     assert trace.counts.tolist() == [1, 1, 1, 0, 0, 0, 1, 1, 1]
-    assert any("a page of the export may be missing" in n for n in trace.notes)
+    assert any("a page of the export is missing" in n for n in trace.notes)
 
 
 # --- DescribeModel -------------------------------------------------------------------------------

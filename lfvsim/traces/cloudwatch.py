@@ -131,7 +131,8 @@ def _missing_pages(
     """Gaps that fall between two files of a paged export: a page may be missing.
 
     A hand-paged export splits one time range into contiguous pages, so periods missing
-    exactly between two files are more likely a lost page than periods without requests.
+    exactly between two files may be a lost page as well as periods without requests
+    (CloudWatch writes no datapoint for those); the message names both.
     """
     notes = []
     for key in series:
@@ -152,12 +153,13 @@ def _missing_pages(
             )
             if fill_gaps != "zero":
                 raise InputError(
-                    f"{where}: a page of the export may be missing; fetch it and add the file, "
-                    "or pass --fill-gaps zero if there were no requests"
+                    f"{where}: a page of the export may be missing (fetch it and add the file), "
+                    "or there were no requests (pass --fill-gaps zero, fill_gaps = 'zero' in "
+                    "[traffic])"
                 )
             notes.append(
-                f"{where}: a page of the export may be missing; they were filled with count 0 "
-                "(fill_gaps = 'zero')"
+                f"{where}, filled with count 0 (fill_gaps = 'zero'): if requests were made "
+                "then, a page of the export is missing"
             )
     return notes
 
