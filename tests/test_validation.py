@@ -434,3 +434,24 @@ def test_report_reproduce_commands_are_shell_quoted(cli, tmp_path, run_folder):
     assert ["lfvsim", "report", str(folder)] in [c[:3] for c in commands]
     aws = next(c for c in commands if c[0] == "aws")
     assert json.loads(aws[aws.index("--cli-input-json") + 1])["MinInferenceUnits"] >= 1
+
+
+def test_sweep_csv_neutralises_varied_text_but_not_numbers(tmp_path):
+    from lfvsim.experiments.sweep import _write_atomic
+
+    table = pd.DataFrame(
+        {
+            "min_units": [1, 2],
+            "traffic.growth_percent_per_month": [-5.0, 3.0],
+            "hosting.windows": ["@SUM(1+1)*cmd|' /C calc'!A0", "Mon-Fri 06:00-22:00"],
+        }
+    )
+    csv_path, parquet_path = tmp_path / "s.csv", tmp_path / "s.parquet"
+    _write_atomic(table, csv_path, "csv")
+    _write_atomic(table, parquet_path, "parquet")
+    back = pd.read_csv(csv_path)
+    assert back["traffic.growth_percent_per_month"].tolist() == [-5.0, 3.0]
+    assert back["hosting.windows"][0] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert back["hosting.windows"][1] == "Mon-Fri 06:00-22:00"
+    # Parquet is not opened by spreadsheets as formulas: its text stays exact.
+    assert pd.read_parquet(parquet_path)["hosting.windows"][0].startswith("@SUM")
