@@ -176,11 +176,9 @@ class Unit(Section):
     latency_distribution: Literal["lognormal", "exponential", "constant"] = assumed(
         "lognormal", "distribution of the service time of one request"
     )
-    latency_mean_s: float = assumed(
-        0.8, "mean service time of one request (s, at most an hour)", gt=0, le=3600
-    )
+    latency_mean_s: float = assumed(0.8, "mean service time of one request (s)", gt=0)
     latency_p99_s: float = assumed(
-        2.0, "99th percentile of the service time (s); lognormal only", gt=0, le=3600
+        2.0, "99th percentile of the service time (s); lognormal only", gt=0
     )
     when_busy: Literal["throttle", "queue"] = assumed(
         "throttle",
@@ -262,9 +260,8 @@ class Billing(Section):
 
     price_per_unit_hour_usd: float | None = assumed(
         None,
-        "USD per inference-unit hour (at most 10,000); unset: the regional price table",
+        "USD per inference-unit hour; unset: the regional price table",
         gt=0,
-        le=10_000,
     )
     metering_granularity_s: float = Field(
         60.0, gt=0, description="each unit is billed in whole intervals of this length (s)"
