@@ -9,8 +9,8 @@ import typer
 
 from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.engine import simulate
+from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
-from lfvsim.result import Result
 from lfvsim.scenario import Scenario, load_scenario, render_toml
 from lfvsim.traces.schema import traffic_for_file
 
