@@ -63,6 +63,7 @@ from lfvsim.reports.template import (
     render_html,
     render_markdown,
 )
+from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 from lfvsim.traces import Trace
@@ -685,8 +686,15 @@ def _request_blocks(
         Paragraph(f"The request {which}, checked against the API's constraints."),
         Code(body, "json", caption=f"{op.name} parameters (--cli-input-json):"),
         Code(
-            f"aws {op.service} {op.command} --region {scenario.model.region} "
-            f"--cli-input-json '{json.dumps(request)}'",
+            shell_command(
+                "aws",
+                op.service,
+                op.command,
+                "--region",
+                scenario.model.region,
+                "--cli-input-json",
+                json.dumps(request),
+            ),
             "sh",
             caption="AWS CLI:",
         ),
@@ -791,21 +799,24 @@ def _reproduce_blocks(
     scenario = source or "SCENARIO.toml"
     if saved and source:
         scenario = str(Path(source) / "scenario.toml")
-    units = f"--min-units {s.min_units}" + (
-        f" --max-units {s.max_units}" if s.max_units is not None else ""
-    )
+    units = ["--min-units", s.min_units]
+    if s.max_units is not None:
+        units += ["--max-units", s.max_units]
     lines = [
         "# the run in this report",
-        f"lfvsim run {scenario} {units} --seed {s.seed}",
+        shell_command("lfvsim", "run", scenario, *units, "--seed", s.seed),
         "# the same configuration with fresh seeds and confidence intervals",
-        f"lfvsim run {scenario} {units} --replications 10 --seed {s.seed + 1}",
+        shell_command(
+            "lfvsim", "run", scenario, *units, "--replications", 10, "--seed", s.seed + 1
+        ),
     ]
-    report = f"lfvsim report {source or scenario}"
+    words = ["lfvsim", "report", source or scenario]
     if sweep_source:
-        report += f" --sweep {sweep_source} --max-throttle-rate {slo[0]:g}"
+        words += ["--sweep", sweep_source, "--max-throttle-rate", f"{slo[0]:g}"]
         if slo[1] is not None:
-            report += f" --max-p99-latency-s {slo[1]:g}"
-        report += f" --confidence {slo[2]:g}"
+            words += ["--max-p99-latency-s", f"{slo[1]:g}"]
+        words += ["--confidence", f"{slo[2]:g}"]
+    report = shell_command(*words)
     lines += ["# this report", report + " -o report.html"]
     return [Code("\n".join(lines), "sh")]
 
