@@ -214,6 +214,12 @@ def stamped_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def check_schema_version(value: Any, where: str) -> None:
     """Refuse output of a newer schema than this lfvsim reads (keys may mean other things)."""
+    if value is None or (isinstance(value, float) and value != value):
+        # A table row without the value: the file was cut (or edited) after lfvsim wrote it.
+        raise InputError(
+            f"'{where}' has a row without schema_version: the file is cut or damaged; "
+            "write it again with lfvsim"
+        )
     try:
         version = int(value)
     except (TypeError, ValueError):
