@@ -13,7 +13,15 @@ from tqdm import tqdm
 from lfvsim import __version__
 from lfvsim.errors import InputError
 
-__all__ = ["app", "entry_point", "input_errors", "progress_bar"]
+__all__ = ["ForceOpt", "app", "entry_point", "input_errors", "progress_bar"]
+
+#: ``--force``: let an output replace a file lfvsim did not write (see lfvsim.atomic).
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace an existing output file even if lfvsim did not write it."
+    ),
+]
 
 app = typer.Typer(
     help="Cost and capacity planning for models hosted on inference units "

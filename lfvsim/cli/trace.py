@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from lfvsim.cli.app import app, input_errors
+from lfvsim.atomic import allow_replace, check_replaceable, record_written
+from lfvsim.cli.app import ForceOpt, app, input_errors
 from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import arrivals_from_options
 from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
@@ -239,6 +241,7 @@ def synth(
     metric: Annotated[
         str, typer.Option(help=".json: the metric's label.", rich_help_panel=_OUTPUT)
     ] = "ProcessedImageCount",
+    force: ForceOpt = False,
 ) -> None:
     """Generate seeded synthetic traffic and write it to a file.
 
@@ -247,13 +250,14 @@ def synth(
     request with --requests), which reads back to the same counts.
     """
     options = {k: v for k, v in locals().items() if v is not None}
-    with input_errors():
+    with input_errors(), allow_replace(force):
         if kind not in _SYNTH_KINDS:
             raise InputError(f"unknown kind {kind!r}; use {', '.join(_SYNTH_KINDS)}")
         section_keys = {
             k: v
             for k, v in options.items()
-            if k not in {"kind", "output", "bin_s", "requests", "pages", "omit_zeros", "metric"}
+            if k
+            not in {"kind", "output", "bin_s", "requests", "pages", "omit_zeros", "metric", "force"}
         }
         traffic = _section({"kind": kind, **section_keys})
         output_format(output)
@@ -325,9 +329,10 @@ def inspect(
     timezone: Timezone = None,
     metric: Metric = None,
     period_s: PeriodS = None,
+    force: ForceOpt = False,
 ) -> None:
     """Duration, requests, mean and peak TPS at 1 s and 1 min, burstiness, a sparkline."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         stats = describe_trace(trace, seed=seed)
         if plot is not None:
@@ -391,9 +396,11 @@ def _plot(stats: TraceStats, path: Path) -> None:
 
     if not path.parent.is_dir():
         raise InputError(f"--plot {path}: the folder does not exist; create it first")
+    check_replaceable([path])
     ax = plot_trace_stats(stats)
     try:
         save_figure(ax.figure, path)
+        record_written([path])
     finally:
         plt.close(ax.figure)
 
@@ -418,11 +425,13 @@ def import_cloudwatch(
     period_s: PeriodS = None,
     fill_gaps: FillGaps = None,
     duplicates: Duplicates = None,
+    force: ForceOpt = False,
 ) -> None:
     """Turn a CloudWatch export into a counts trace (timestamp,count)."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         if output_format(output) == "cloudwatch":
             raise InputError(f"-o {output}: write counts to a .csv or .parquet file")
+        _not_an_input(output, exports)
         opts = _options(fill_gaps=fill_gaps, duplicates=duplicates, metric=metric)
         trace = read_cloudwatch_export(exports, period_s=period_s, **opts)
         written = write_trace(trace, output, bin_s=trace.bin_s)
@@ -451,18 +460,32 @@ def convert(
     timezone: Timezone = None,
     metric: Metric = None,
     period_s: PeriodS = None,
+    force: ForceOpt = False,
 ) -> None:
     """Convert a trace to counts, requests, another format or a CloudWatch export.
 
     Per-request rows are counted per --bin-s in one pass over the file, in bounded memory.
     The output format follows the suffix: .csv, .parquet, or .json (CloudWatch).
     """
-    with input_errors():
+    with input_errors(), allow_replace(force):
+        _not_an_input(output, paths)
         trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=seed)
         counts = None if requests else to_counts(trace, bin_s, seed=seed)
     typer.echo(_wrote(written, trace, counts))
     _echo_repairs(trace)
+
+
+def _not_an_input(output: Path, inputs: list[Path]) -> None:
+    """Refuse an output, or a page of it (``NAME-K.json``), that is one of the inputs (even
+    with --force): it would be replaced or removed."""
+    page = re.compile(rf"^{re.escape(output.stem)}-\d+{re.escape(output.suffix)}$")
+    for given in map(Path, expand_paths(inputs)):
+        if not given.exists():
+            continue
+        same = output.exists() and output.samefile(given)
+        if same or (page.match(given.name) and given.resolve().parent == output.resolve().parent):
+            raise InputError(f"-o {output}: would replace the input '{given}'; write elsewhere")
 
 
 # --- compare-arrivals ---------------------------------------------------------------------

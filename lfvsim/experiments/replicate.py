@@ -183,7 +183,7 @@ class Replications:
         """
         from lfvsim.scenario import render_toml
 
-        with atomic_directory(directory) as staged:
+        with atomic_directory(directory, kind="replications") as staged:
             self.table.to_csv(staged / "replications.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
