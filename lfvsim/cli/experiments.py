@@ -19,7 +19,7 @@ import typer
 from tqdm import tqdm
 
 from lfvsim.atomic import MANIFEST, allow_replace, check_output_folder
-from lfvsim.cli.app import ForceOpt, app, input_errors
+from lfvsim.cli.app import ForceOpt, app, input_errors, report_interrupt
 from lfvsim.errors import InputError
 from lfvsim.experiments import (
     HOURS_PER_MONTH,
@@ -244,7 +244,7 @@ def _interruptible(output: Path | None) -> Iterator[None]:
             if output is not None
             else ""
         )
-        typer.echo(f"lfvsim: interrupted{hint}", err=True)
+        report_interrupt(f"lfvsim: interrupted{hint}")
         raise typer.Exit(130) from None
 
 

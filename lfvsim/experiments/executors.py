@@ -209,7 +209,29 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["lfvsim.experiments.executors"])
+    _start_forkserver()
     return context
+
+
+def _start_forkserver() -> None:
+    """Start the forkserver without the current folder on its ``sys.path``.
+
+    It is started as ``python -c ...``, which puts the current folder first on
+    ``sys.path`` (Python 3.11 ignores the parent's path there): a folder named ``lfvsim``
+    in it (a checkout next to an installed lfvsim) would be imported instead, and every
+    worker would die. ``PYTHONSAFEPATH`` keeps the current folder out.
+    """
+    from multiprocessing import forkserver
+
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
 
 
 _WORKLOAD: Workload | None = None
