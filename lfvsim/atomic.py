@@ -162,7 +162,7 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-def _read_ledger(folder: Path) -> dict[str, list[int]]:
+def _read_ledger(folder: Path) -> dict[str, list[list[int]]]:
     try:
         data = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -174,7 +174,8 @@ def written_by_lfvsim(path: str | Path) -> bool:
     """Whether lfvsim wrote ``path`` and it is unchanged since (per the folder's ledger)."""
     path = Path(path)
     stamp = _stamp(path)
-    return stamp is not None and _read_ledger(path.parent).get(path.name) == stamp
+    entry = _read_ledger(path.parent).get(path.name)
+    return stamp is not None and isinstance(entry, list) and stamp in entry
 
 
 def check_replaceable(paths: Iterable[str | Path]) -> None:
@@ -207,25 +208,30 @@ def _locked_folder(folder: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def record_written(paths: Iterable[str | Path]) -> None:
+def record_written(paths: Iterable[str | Path], *, as_name: str | Path | None = None) -> None:
     """Record in their folders' ledgers that lfvsim wrote ``paths`` (as they are now).
 
+    With ``as_name``, the one path given is a temporary file about to be renamed to
+    ``as_name``: it is recorded under that name before the rename (a rename keeps the
+    inode, size and modification time), so a kill right after the rename still leaves a
+    file lfvsim knows as its own; the file there now stays recorded too until it is gone.
     Entries of files that are gone or changed are dropped on the way.
     """
-    by_folder: dict[Path, list[Path]] = {}
+    by_folder: dict[Path, list[tuple[str, Path]]] = {}
     for path in map(Path, paths):
-        by_folder.setdefault(path.parent, []).append(path)
+        name = Path(as_name).name if as_name is not None else path.name
+        by_folder.setdefault(path.parent, []).append((name, path))
     for folder, files in by_folder.items():
         with _locked_folder(folder):
-            ledger = {
-                name: stamp
-                for name, stamp in _read_ledger(folder).items()
-                if _stamp(folder / name) == stamp
-            }
-            for path in files:
+            ledger = {}
+            for name, stamps in _read_ledger(folder).items():
+                now = _stamp(folder / name)
+                if isinstance(stamps, list) and now in stamps:
+                    ledger[name] = [now]
+            for name, path in files:
                 stamp = _stamp(path)
                 if stamp is not None:
-                    ledger[path.name] = stamp
+                    ledger[name] = [*ledger.get(name, []), stamp]
             tmp = temp_path(folder / LEDGER)
             try:
                 tmp.write_text(json.dumps(ledger, sort_keys=True), encoding="utf-8")
@@ -264,13 +270,13 @@ def atomic_path(path: str | Path, *, ledger: bool = True) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, FILE_MODE)
+        if ledger:
+            record_written([tmp], as_name=path)
         _step()
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if ledger:
-        record_written([path])
     _step()
 
 
