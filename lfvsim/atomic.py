@@ -30,7 +30,7 @@ import re
 import shutil
 import signal
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ __all__ = [
     "record_written",
     "temp_path",
     "verify_run_folder",
+    "write_document",
     "write_text_atomic",
 ]
 
@@ -287,6 +288,39 @@ def write_text_atomic(path: str | Path, text: str, *, ledger: bool = True) -> No
             tmp.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot write '{path}': {exc.strerror}; check the path") from None
+
+
+def write_document(
+    path: str | Path, render: Callable[[str], tuple[str, dict[str, bytes]]]
+) -> list[Path]:
+    """Write a document and the images it links so that it is never seen mixed.
+
+    ``render(prefix)`` returns the document's text and its images, ``{name: bytes}``, each
+    name starting with ``prefix``. The prefix is ``STEM-HASH`` (a hash of the images), so
+    new images never replace the ones an earlier document links; they are written first,
+    and the document is renamed in last: the one step that switches from the old document
+    to the new. Then images of earlier documents of that name (lfvsim's own, not linked
+    now) are removed. Returns the files written, the document first.
+    """
+    path = Path(path)
+    _, images = render(path.stem)
+    h = hashlib.sha256()
+    for name in sorted(images):
+        h.update(images[name])
+    prefix = f"{path.stem}-{h.hexdigest()[:8]}"
+    text, images = render(prefix)
+    targets = {path.parent / name: data for name, data in images.items()}
+    check_replaceable([path, *targets])
+    for target, data in targets.items():
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    ours = re.compile(rf"^{re.escape(path.stem)}-[0-9a-f]{{8}}-.+\.png$")
+    for old in path.parent.iterdir():
+        if ours.match(old.name) and old not in targets and written_by_lfvsim(old):
+            old.unlink(missing_ok=True)
+    return [path, *targets]
 
 
 # --- run folders ------------------------------------------------------------------------------

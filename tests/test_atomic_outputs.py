@@ -167,10 +167,7 @@ FOREIGN_CASES = {
         "out.csv",
     ),
     "report -o": (["report", "{small}", "-o", "{foreign}"], "r.html"),
-    "report -o r.md beside r-timeline.png": (
-        ["report", "{small}", "-o", "{dir}/r.md"],
-        "r-timeline.png",
-    ),
+    "report -o r.md": (["report", "{small}", "-o", "{foreign}"], "r.md"),
     "plot -o": (["plot", "timeline", "{run}", "-o", "{foreign}"], "fig.png"),
     "trace synth -o": (
         ["trace", "synth", "constant", "--rate-tps", "1", "-o", "{foreign}"],
@@ -210,6 +207,23 @@ def test_every_output_refuses_a_foreign_file_and_leaves_it_byte_identical(
     assert checksums(work) == {name: hashlib.sha256(USER_BYTES).hexdigest()}
     assert [p.name for p in work.iterdir()] == [name]  # nothing else written
     assert not (tmp_path / f".{foreign.name}.parts").exists()
+
+
+def test_a_markdown_report_leaves_a_users_image_beside_it_alone(cli, small, tmp_path):
+    users = tmp_path / "r-timeline.png"
+    users.write_bytes(USER_BYTES)
+    code, _, err = cli("report", small, "-o", tmp_path / "r.md")
+    assert code == 0, err
+    assert users.read_bytes() == USER_BYTES
+    text = (tmp_path / "r.md").read_text()
+    linked = sorted(p for p in tmp_path.glob("r-*-*.png") if f"]({p.name})" in text)
+    assert linked and all(p.read_bytes().startswith(b"\x89PNG") for p in linked)
+    # Another report of that name: its images replace lfvsim's earlier ones, not the user's.
+    code, _, err = cli("report", small, "-o", tmp_path / "r.md", "--seed", "9")
+    assert code == 0, err
+    now = sorted(tmp_path.glob("r-*-*.png"))
+    text = (tmp_path / "r.md").read_text()
+    assert now and all(f"]({p.name})" in text for p in now) and users.exists()
 
 
 def test_force_replaces_a_foreign_file(cli, tmp_path):

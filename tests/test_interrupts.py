@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -187,6 +188,24 @@ def test_report_interrupted_anywhere_leaves_the_old_report_or_the_new(tmp_path, 
         html = (where / "r.html").read_text()
         assert html.rstrip().endswith("</html>")
         return "old" if "OLD-REPORT" in html else "new" if "NEW-REPORT" in html else "?"
+
+    assert every_step(tmp_path, prepare, check) == {"old", "new"}
+
+
+def test_markdown_report_interrupted_anywhere_links_only_its_own_images(tmp_path, capsys):
+    def prepare(where: Path) -> list:
+        sc = scenario_file(where)
+        in_process("run", sc, "--out", where / "run", "--seed", "1")
+        in_process("run", sc, "--out", where / "run2", "--seed", "2")
+        in_process("report", where / "run", "-o", where / "r.md", "--title", "OLD-REPORT")
+        capsys.readouterr()
+        return ["report", where / "run2", "-o", where / "r.md", "--title", "NEW-REPORT"]
+
+    def check(where: Path) -> str:
+        text = (where / "r.md").read_text()
+        linked = re.findall(r"\]\((r-[0-9a-f]{8}-[\w-]+\.png)\)", text)
+        assert linked and all((where / n).read_bytes()[:4] == b"\x89PNG" for n in linked)
+        return "old" if "OLD-REPORT" in text else "new" if "NEW-REPORT" in text else "?"
 
     assert every_step(tmp_path, prepare, check) == {"old", "new"}
 

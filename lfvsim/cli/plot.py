@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 
-from lfvsim.atomic import allow_replace, check_replaceable, record_written, verify_run_folder
+from lfvsim.atomic import (
+    allow_replace,
+    check_replaceable,
+    record_written,
+    verify_run_folder,
+    write_document,
+    write_text_atomic,
+)
 from lfvsim.cli.app import ForceOpt, app, input_errors
 from lfvsim.errors import InputError
 
@@ -171,10 +178,12 @@ def report(
             source=str(scenario_path),
             sweep_source=None if sweep is None else str(sweep),
         )
-        images = [output.parent / f"{output.stem}-{f}.png" for f in built.figures]
-        check_replaceable([output, *(images if fmt == "md" else [])])
-        paths = built.write(output, fmt)
-        record_written(paths)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "md":
+            paths = write_document(output, built.to_markdown)
+        else:
+            write_text_atomic(output, built.to_html())
+            paths = [output]
     extra = f" and {len(paths) - 1} images beside it" if len(paths) > 1 else ""
     typer.echo(f"wrote {output}{extra}")
     if built.recommendation is not None and not built.recommendation.met:
