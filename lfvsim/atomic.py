@@ -398,7 +398,8 @@ def _foreign_entries(directory: Path) -> list[str]:
         return names
     ours = set(manifest["files"]) | {MANIFEST}
     foreign = [n for n in names if n not in ours]
-    return foreign + _mismatched(directory, manifest)
+    # Only names really in the folder: a manifest's names are never followed elsewhere.
+    return foreign + [n for n in _mismatched(directory, manifest) if n in names]
 
 
 def check_output_folder(directory: str | Path) -> list[str]:
@@ -487,9 +488,11 @@ def atomic_directory(directory: str | Path, kind: str = "run") -> Iterator[Path]
             _step()
         from lfvsim import __version__
 
-        manifest = {"lfvsim": __version__, "kind": kind, "id": uuid.uuid4().hex, "files": files}
+        # No time or random id in it: the same run gives the same folder, byte for byte.
+        manifest = {"lfvsim": __version__, "kind": kind, "files": files}
         (staged / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         os.chmod(staged / MANIFEST, FILE_MODE)
+        foreign = check_output_folder(directory)  # again: files may have come meanwhile
         for name in foreign:
             # --force: keep what is not lfvsim's; hard links, so a kill before the swap
             # leaves the originals where they were.

@@ -128,7 +128,7 @@ def test_run_out_replaces_its_own_run_whole(cli, small, tmp_path):
     first = verify_run_folder(out)
     assert cli("run", small, "--out", out, "--seed", "2")[0] == 0
     second = verify_run_folder(out)
-    assert first["id"] != second["id"]
+    assert first["files"]["summary.json"] != second["files"]["summary.json"]
     assert json.loads((out / "summary.json").read_text())["seed"] == 2
     assert cli("run", small, "--replications", "2", "--out", out)[0] == 0
     assert verify_run_folder(out)["kind"] == "replications"
