@@ -5,7 +5,7 @@ Run ``make bench`` or ``.venv/bin/python benchmarks/bench_engine.py [--quick]``.
 Every speed is reported next to references measured in the same run, on the same arrays:
 
 1. M/M/c loss system: the engine against a plain per-request SimPy model
-   (:func:`lfvsim.reference.simulate_reference`) and a bare numba loss loop. All three must
+   (:func:`lfvsim.engine.reference.simulate_reference`) and a bare numba loss loop. All three must
    agree request by request (same throttled flags, same start times), and the blocking rate
    must match Erlang B.
 2. A large per-minute counts trace (7 days at 20 TPS, ~12M requests) with target tracking
@@ -43,7 +43,7 @@ import simpy
 from numba import njit
 
 import lfvsim
-from lfvsim.reference import simulate_reference
+from lfvsim.engine.reference import simulate_reference
 from lfvsim.theory import erlang_b
 from lfvsim.traces import CountTrace, RateTrace
 

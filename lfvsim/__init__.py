@@ -10,9 +10,8 @@ auto-scaling behaviour, throttling, latency, inference-unit hours and cost.
 >>> result.summary.cost_usd, result.timeline["InServiceInferenceUnits"].max()
 """
 
-from lfvsim.engine import simulate
+from lfvsim.engine import Result, Summary, simulate
 from lfvsim.errors import InputError
-from lfvsim.result import Result, Summary
 from lfvsim.scenario import Scenario, load_scenario, render_toml
 from lfvsim.traces import constant, describe_trace, diurnal, factory, read_csv_trace, read_trace
 

@@ -486,10 +486,8 @@ def atomic_directory(directory: str | Path, kind: str = "run") -> Iterator[Path]
             os.chmod(f, FILE_MODE)
             files[f.name] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
             _step()
-        from lfvsim import __version__
-
         # No time or random id in it: the same run gives the same folder, byte for byte.
-        manifest = {"lfvsim": __version__, "kind": kind, "files": files}
+        manifest = {"lfvsim": _version(), "kind": kind, "files": files}
         (staged / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         os.chmod(staged / MANIFEST, FILE_MODE)
         foreign = check_output_folder(directory)  # again: files may have come meanwhile
@@ -505,6 +503,16 @@ def atomic_directory(directory: str | Path, kind: str = "run") -> Iterator[Path]
     finally:
         if staged.exists():
             shutil.rmtree(staged, ignore_errors=True)
+
+
+def _version() -> str:
+    # From the installed metadata: this floor does not import the package itself.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lfvsim")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _link_tree(src: Path, dst: Path) -> None:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from lfvsim.billing import PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
 from lfvsim.errors import InputError
 from lfvsim.scenario import RCL_PROJECT_VERSION_ARN, RCL_REGIONS, Scenario, render_toml
+from lfvsim.traces.schema import ConstantTraffic
 
 __all__ = [
     "LFV_STATUSES",
@@ -354,7 +355,7 @@ def parse_model_description(
 
 
 def _parse_lfv(body: dict[str, Any], source: str, at: str, version: str | None) -> ModelDescription:
-    arn = _string(body, "ModelArn", source, at, required=True)
+    arn = _required_string(body, "ModelArn", source, at)
     match = _LFV_ARN.match(arn)
     if match is None:
         hint = (
@@ -490,7 +491,7 @@ def _parse_rcl(body: dict[str, Any], source: str, at: str, version: str | None) 
 
 
 def _rcl_arn(body: dict[str, Any], source: str, at: str) -> re.Match[str]:
-    arn = _string(body, "ProjectVersionArn", source, at, required=True)
+    arn = _required_string(body, "ProjectVersionArn", source, at)
     match = _RCL_ARN.match(arn)
     if match is None or not (20 <= len(arn) <= 2048 and RCL_PROJECT_VERSION_ARN.match(arn)):
         hint = (
@@ -565,6 +566,12 @@ def _string(
     return value
 
 
+def _required_string(body: dict[str, Any], key: str, source: str, at: str) -> str:
+    value = _string(body, key, source, at, required=True)
+    assert value is not None  # _string raises on a missing required key
+    return value
+
+
 def _score(body: dict[str, Any], key: str, source: str, at: str) -> float | None:
     value = body.get(key)
     if value is None:
@@ -604,9 +611,8 @@ def _statuses(service: Service) -> dict[str, tuple[bool, str]]:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string"}.get(
-        type(value), "null" if value is None else f"the value {value!r}"
-    )
+    kinds: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return kinds.get(type(value), "null" if value is None else f"the value {value!r}")
 
 
 def _one_line(text: str) -> str:
@@ -717,6 +723,7 @@ def get_model_description(
 
 def _client(service: Service, region: str | None) -> Any:
     try:
+        # Deferred: boto3 is the optional 'aws' extra, needed only for live reads.
         import boto3
         import botocore
     except ImportError:
@@ -743,6 +750,7 @@ def _client(service: Service, region: str | None) -> Any:
 
 
 def _call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
+    # Deferred: botocore comes with the optional 'aws' extra; only live reads get here.
     from botocore.exceptions import BotoCoreError, ClientError
 
     method = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
@@ -856,6 +864,7 @@ def render_seeded_scenario(
     ]
     body = render_toml(scenario)
     if placeholder_traffic:
+        assert isinstance(scenario.traffic, ConstantTraffic)  # seed_scenario writes constant
         rate = scenario.traffic.rate_tps
         note = (
             f"# PLACEHOLDER, not AWS data: a constant {rate:g} TPS. Replace this section with\n"

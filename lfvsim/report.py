@@ -52,8 +52,8 @@ from lfvsim.report_template import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
+    from lfvsim.engine.result import Result
     from lfvsim.experiments import Recommendation
-    from lfvsim.result import Result
     from lfvsim.scenario import Scenario
     from lfvsim.traces import Trace
 
@@ -126,7 +126,7 @@ def read_run(directory: str | Path) -> Result:
     InputError
         The folder is missing, lacks a file, or a file is malformed.
     """
-    from lfvsim.result import Result, Summary
+    from lfvsim.engine.result import Result, Summary
     from lfvsim.scenario import load_scenario
 
     folder = Path(directory)
@@ -443,9 +443,9 @@ def build_report(
         not simulate; nothing is written.
     """
     from lfvsim.engine import simulate
+    from lfvsim.engine.result import Result
     from lfvsim.experiments import recommend
     from lfvsim.experiments.recommend import check_slo
-    from lfvsim.result import Result
 
     check_slo(max_throttle_rate, max_p99_latency_s, confidence)
     recommendation: Recommendation | None = None

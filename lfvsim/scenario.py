@@ -15,6 +15,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -390,7 +391,7 @@ def _validate(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:
         raise InputError(f"{source}: " + "; ".join(_describe(e) for e in exc.errors())) from None
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     """One validation error as 'key: what is wrong'."""
     loc = [str(p) for p in error["loc"] if str(p) not in TRAFFIC_KINDS]
     key = ".".join(loc) or "scenario"
@@ -410,7 +411,7 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def _suggest(loc: list[str]) -> str:
-    section = {
+    section: dict[str, type[Section]] = {
         "model": Model,
         "unit": Unit,
         "autoscaler": Autoscaler,

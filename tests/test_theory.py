@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import lfvsim
-from lfvsim.reference import simulate_reference
+from lfvsim.engine.reference import simulate_reference
 from lfvsim.theory import erlang_b, erlang_c, mmc_mean_wait_s
 
 CONFIDENCE = 0.99

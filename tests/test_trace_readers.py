@@ -12,6 +12,7 @@ import lfvsim
 import lfvsim.traces as T
 from lfvsim.errors import InputError
 from lfvsim.traces import readers
+from lfvsim.traces.points import counts_from_points
 from tests.conftest import scenario
 
 START = pd.Timestamp("2026-01-05T10:00:00Z")
@@ -207,3 +208,47 @@ def test_sub_second_intervals_round_trip(tmp_path, suffix):
     back = T.read_trace(path)
     assert (back.start, back.bin_s) == (counts.start, 0.5)
     np.testing.assert_array_equal(back.counts, counts.counts)
+
+
+# --- counts_from_points: each stage's message -----------------------------------------------
+
+
+def _grid(seconds, values, **options):
+    return counts_from_points(
+        np.array(seconds, float),
+        np.array(values, float),
+        label="t.csv",
+        where=lambda i: f"t.csv: row {i + 2}",
+        **options,
+    )
+
+
+def test_a_missing_count_is_an_error_or_zero():
+    with pytest.raises(InputError, match=r"t.csv: row 3: count is missing at .*--fill-gaps zero"):
+        _grid([0, 60, 120], [1, np.nan, 3])
+    grid = _grid([0, 60, 120], [1, np.nan, 3], fill_gaps="zero")
+    assert list(grid.counts) == [1, 0, 3]
+    assert grid.remarks == (
+        "t.csv: 1 row without a count (first at 1970-01-01T00:01:00Z) counted as 0 "
+        "(fill_gaps = 'zero')",
+    )
+
+
+def test_points_out_of_order_are_sorted_with_a_remark_unless_the_format_allows_any_order():
+    grid = _grid([120, 0, 60], [3, 1, 2], unsorted="sort")
+    assert list(grid.counts) == [1, 2, 3]
+    assert grid.remarks == ("t.csv: 1 row out of time order, sorted (unsorted = 'sort')",)
+    assert _grid([120, 0, 60], [3, 1, 2], any_order=True).remarks == ()
+
+
+def test_the_interval_needs_two_points_or_a_positive_period():
+    with pytest.raises(InputError, match="needs at least two rows to know its interval"):
+        _grid([0], [1])
+    with pytest.raises(InputError, match="period_s = 0 is not positive"):
+        _grid([0, 60], [1, 1], period_s=0)
+    assert _grid([0], [4], period_s=60).counts.tolist() == [4]
+
+
+def test_points_outside_the_window_are_an_error():
+    with pytest.raises(InputError, match=r"t\.csv: rows outside the requested time range"):
+        _grid([0, 60], [1, 1], window_s=(60.0, 600.0))

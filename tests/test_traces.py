@@ -8,7 +8,7 @@ import pytest
 
 import lfvsim
 from lfvsim.engine.dataplane import service_sampler
-from lfvsim.result import histogram_quantiles
+from lfvsim.engine.result import histogram_quantiles
 from lfvsim.traces import CountTrace, RequestTrace, spread_in_bins
 from tests.conftest import ROOT, scenario
 

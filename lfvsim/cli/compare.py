@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from lfvsim.cli.app import app, input_errors
-from lfvsim.compare import MODES_HELP, compare_modes
+from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.scenario import load_scenario
 from lfvsim.traces.schema import traffic_for_file
 

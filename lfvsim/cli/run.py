@@ -10,8 +10,8 @@ import typer
 from lfvsim.atomic import MANIFEST, allow_replace, check_output_folder
 from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.engine import simulate
+from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
-from lfvsim.result import Result
 from lfvsim.scenario import Scenario, load_scenario, render_toml
 from lfvsim.traces.schema import traffic_for_file
 

@@ -513,8 +513,8 @@ def compare_arrivals_command(
     The same counts and seed under even, Poisson, batch and on/off arrivals: how much the
     answer depends on what per-minute counts hide.
     """
+    from lfvsim.experiments.sensitivity import compare_arrivals
     from lfvsim.scenario import load_scenario
-    from lfvsim.traces.sensitivity import compare_arrivals
 
     with input_errors():
         scenario = load_scenario(scenario_path)

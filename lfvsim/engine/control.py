@@ -7,14 +7,14 @@ of them reads a metric or changes capacity at time ``t``, the data plane is adva
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
 from lfvsim.engine.dataplane import DataPlane
-from lfvsim.policies import Observation
+from lfvsim.engine.policies import Observation, Policy
 
 __all__ = ["Cluster", "FailureEvent", "UnitSession", "autoscaler"]
 
@@ -122,7 +122,8 @@ class Cluster:
         self.scale_out_events = 0
         self.scale_in_events = 0
         self.peak_units = 0
-        self.on_unit_added = None  # set by the failure process to watch new units
+        # Set by the failure process to watch new units.
+        self.on_unit_added: Callable[[UnitSession], object] | None = None
         self._ledger = _Ledger()
 
     # --- hosting ------------------------------------------------------------------------
@@ -280,7 +281,10 @@ class Cluster:
             for _ in range(min(count, self.desired - len(self.active) - self.pending)):
                 if self._healthy_zone(zone) is None:
                     break
-                event.replacements.append(self._add_unit(now, zone))
+                session = self._add_unit(now, zone)
+                if session is None:  # cannot happen: a healthy zone was found just above
+                    break
+                event.replacements.append(session)
                 event.replaced_at.append(now)
         if close_event:
             self._close_event(event)
@@ -344,7 +348,7 @@ class Cluster:
 def autoscaler(
     env: simpy.Environment,
     cluster: Cluster,
-    policy,
+    policy: Policy,
     metric: str,
     mean_service_s: float,
     horizon_s: float,

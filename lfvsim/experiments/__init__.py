@@ -1,4 +1,9 @@
-"""Experiments: replications, (Min, Max) sweeps and SLO-based recommendations.
+"""The experiments floor: everything that runs the engine many times.
+
+It owns replications, (Min, Max) sweeps and their executors (local processes, Dask),
+SLO-based recommendations, operating modes side by side (:func:`compare_modes`) and how
+much the arrival model inside an interval moves a run (:func:`compare_arrivals`). It calls
+:func:`lfvsim.engine.simulate` and reads its results; reports and the command line sit above.
 
 A single run is one draw of a random process, so every figure lfvsim reports for a
 decision comes with its uncertainty:
@@ -19,6 +24,7 @@ decision comes with its uncertainty:
 >>> rec.choice.max_units, rec.choice.monthly_cost_usd, rec.start_model_request
 """
 
+from lfvsim.experiments.compare import MODES_HELP, compare_modes, mode_overrides
 from lfvsim.experiments.executors import DaskExecutor, LocalExecutor, SerialExecutor
 from lfvsim.experiments.recommend import (
     Configuration,
@@ -33,11 +39,14 @@ from lfvsim.experiments.replicate import (
     replicate,
     replication_seeds,
 )
+from lfvsim.experiments.sensitivity import DEFAULT_ARRIVAL_MODELS, compare_arrivals
 from lfvsim.experiments.stats import mean_interval, t_quantile, upper_bound
 from lfvsim.experiments.sweep import configurations, sweep, vary_columns
 
 __all__ = [
+    "DEFAULT_ARRIVAL_MODELS",
     "HOURS_PER_MONTH",
+    "MODES_HELP",
     "Configuration",
     "DaskExecutor",
     "Difference",
@@ -46,8 +55,11 @@ __all__ = [
     "Replications",
     "SerialExecutor",
     "aggregate",
+    "compare_arrivals",
+    "compare_modes",
     "configurations",
     "mean_interval",
+    "mode_overrides",
     "recommend",
     "replicate",
     "replication_seeds",

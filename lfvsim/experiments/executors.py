@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -124,12 +124,16 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+#: What :meth:`Executor.run` yields: each task with its summary, as each finishes.
+Runs = Generator[tuple[Task, dict[str, Any]], None, None]
+
+
 class Executor(Protocol):
     """Runs tasks of one workload and yields ``(task, summary)`` as each finishes."""
 
     workers: int
 
-    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary, in the order they finish."""
         ...
 
@@ -143,7 +147,7 @@ class SerialExecutor:
 
     workers = 1
 
-    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary, in order."""
         for task in tasks:
             yield task, run_task(workload, task)
@@ -176,7 +180,7 @@ class LocalExecutor:
             raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
         self.workers = workers
 
-    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary, in the order they finish."""
         if self.workers == 1 or len(tasks) <= 1:
             yield from SerialExecutor().run(workload, tasks)
@@ -297,6 +301,7 @@ class DaskExecutor:
 
     def __init__(self, address: Any, timeout_s: float = 10.0) -> None:
         try:
+            # Deferred: distributed is the optional 'dask' extra, and slow to import.
             from distributed import Client
         except ImportError:
             raise InputError(
@@ -325,9 +330,9 @@ class DaskExecutor:
     def _worker_info(self) -> list[dict[str, Any]]:
         return list(self.client.scheduler_info().get("workers", {}).values())
 
-    def run(self, workload: Workload, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:
+    def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary, in the order they finish."""
-        from distributed import as_completed
+        from distributed import as_completed  # deferred: the optional 'dask' extra
 
         if not tasks:
             return

@@ -20,10 +20,14 @@ import numpy as np
 import pandas as pd
 
 from lfvsim.errors import InputError
-from lfvsim.experiments.replicate import HOURS_PER_MONTH, _plain
+from lfvsim.experiments.replicate import HOURS_PER_MONTH, _plain, plain_dict
 from lfvsim.experiments.stats import mean_interval, upper_bound
 from lfvsim.experiments.sweep import vary_columns
 from lfvsim.scenario import Scenario
+from lfvsim.startmodel import start_model_request
+
+#: ``(max_throttle_rate, max_p99_latency_s or None, confidence)``.
+Slo = tuple[float, float | None, float]
 
 __all__ = [
     "Configuration",
@@ -169,7 +173,7 @@ class Configuration:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return _plain(
+        return plain_dict(
             {
                 "min_units": self.min_units,
                 "max_units": self.max_units,
@@ -215,7 +219,7 @@ class Difference:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return _plain(
+        return plain_dict(
             {
                 **self.other.to_dict(),
                 "monthly_cost_difference_usd": self.monthly_cost_usd,
@@ -289,7 +293,7 @@ class Recommendation:
         out = []
         for key in keys:
             # The key matters if two variants that differ only in it pick differently.
-            groups: dict[str, set] = {}
+            groups: dict[str, set[tuple[int, int | None] | None]] = {}
             for v in self.variants:
                 rest = repr(sorted((k, str(x)) for k, x in v.values.items() if k != key))
                 pick = (v.choice.min_units, v.choice.max_units) if v.choice else None
@@ -351,7 +355,7 @@ class Recommendation:
             ]
             out["depends_on"] = self.depends_on
             out["max_units_changes"] = self.max_units_changes
-        return _plain(out)
+        return plain_dict(out)
 
 
 def recommend(
@@ -428,13 +432,11 @@ def _check_confidence(confidence: float) -> None:
 def _with_request(rec: Recommendation, scenario: Scenario | None) -> Recommendation:
     if scenario is None or rec.choice is None:
         return rec
-    from lfvsim.startmodel import start_model_request
-
     request = start_model_request(scenario, units=(rec.choice.min_units, rec.choice.max_units))
     return replace(rec, start_model_request=request)
 
 
-def _rank(c: Configuration) -> tuple:
+def _rank(c: Configuration) -> tuple[float, float, int, int, int]:
     fixed = c.max_units is None
     return (
         c.monthly_cost_usd,
@@ -445,7 +447,7 @@ def _rank(c: Configuration) -> tuple:
     )
 
 
-def _meets(agg: pd.DataFrame, slo: tuple) -> tuple[pd.Series, pd.Series]:
+def _meets(agg: pd.DataFrame, slo: Slo) -> tuple[pd.Series, pd.Series]:
     rate, p99, _ = slo
     ok_rate = agg["throttle_rate_upper"] <= rate
     ok_p99 = agg["latency_p99_upper_s"] <= p99 if p99 is not None else ok_rate | True
@@ -453,7 +455,7 @@ def _meets(agg: pd.DataFrame, slo: tuple) -> tuple[pd.Series, pd.Series]:
 
 
 def _decide(
-    agg: pd.DataFrame, table: pd.DataFrame, slo: tuple, values: dict[str, Any]
+    agg: pd.DataFrame, table: pd.DataFrame, slo: Slo, values: dict[str, Any]
 ) -> Recommendation:
     rate, p99, confidence = slo
     configs = agg[~agg["oracle_bound"]]
@@ -522,7 +524,7 @@ def _difference(
 
 
 def _explain(
-    configs: pd.DataFrame, ok_rate: pd.Series, ok_p99: pd.Series, slo: tuple
+    configs: pd.DataFrame, ok_rate: pd.Series, ok_p99: pd.Series, slo: Slo
 ) -> tuple[tuple[str, ...], str, Configuration | None]:
     """Which constraint binds, and what range to try."""
     rate, p99, _ = slo
@@ -584,7 +586,7 @@ def _explain(
 
 
 def _robust(
-    agg: pd.DataFrame, keys: list[str], variants: list[Recommendation], slo: tuple
+    agg: pd.DataFrame, keys: list[str], variants: list[Recommendation], slo: Slo
 ) -> Recommendation:
     """The cheapest configuration (by worst-case cost) meeting the SLO in every variant."""
     rate, p99, confidence = slo

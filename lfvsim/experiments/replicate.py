@@ -17,11 +17,12 @@ import pandas as pd
 
 from lfvsim.atomic import atomic_directory
 from lfvsim.billing import HOURS_PER_MONTH, monthly_cost_usd
+from lfvsim.engine import resolve_seed
+from lfvsim.engine.result import Summary, notes_for
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Executor, Task, Workload, make_executor
 from lfvsim.experiments.stats import mean_interval
-from lfvsim.result import Summary, notes_for
-from lfvsim.scenario import Scenario
+from lfvsim.scenario import Scenario, render_toml
 from lfvsim.traces import Trace, trace_from_scenario
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "Replications",
     "replicate",
     "replication_seeds",
-    "resolve_seed",
 ]
 
 """Hours in a month for monthly figures: 365 days x 24 h / 12."""
@@ -70,17 +70,6 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
         raise InputError(f"seed {seed} is negative; use a seed >= 0")
     children = np.random.SeedSequence(seed).spawn(replications)
     return [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1)) for child in children]
-
-
-def resolve_seed(seed: int | None, scenario: Scenario) -> int:
-    """The experiment seed: given, else ``simulation.seed``, else fresh entropy."""
-    if seed is None:
-        seed = scenario.simulation.seed
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
-    if seed < 0:
-        raise InputError(f"seed {seed} is negative; use a seed >= 0")
-    return seed
 
 
 def summary_record(summary: dict[str, Any], skip: Iterable[str] = ()) -> dict[str, Any]:
@@ -169,7 +158,7 @@ class Replications:
         out["hours_per_month"] = HOURS_PER_MONTH
         out["trace"] = self.trace_source
         out["notes"] = self.notes
-        return _plain(out)
+        return plain_dict(out)
 
     def to_json(self) -> str:
         """:meth:`to_dict` as one JSON object."""
@@ -181,8 +170,6 @@ class Replications:
         Files are staged in a temporary folder beside ``directory`` and moved in when all
         are complete.
         """
-        from lfvsim.scenario import render_toml
-
         with atomic_directory(directory, kind="replications") as staged:
             self.table.to_csv(staged / "replications.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
@@ -274,6 +261,12 @@ def run_tasks(
             if progress is not None:
                 progress(already_done + len(results), total)
     return results
+
+
+def plain_dict(value: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_plain` of a dict, typed as one."""
+    out: dict[str, Any] = _plain(value)
+    return out
 
 
 def _plain(value: Any) -> Any:

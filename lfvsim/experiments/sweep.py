@@ -34,12 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lfvsim import __version__
 from lfvsim.atomic import atomic_path, check_replaceable, clean_stale, write_text_atomic
+from lfvsim.engine import resolve_seed
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Task, Workload, make_executor
 from lfvsim.experiments.replicate import (
     replication_seeds,
-    resolve_seed,
     run_tasks,
     summary_record,
 )
@@ -393,8 +394,6 @@ def _table(
 
 def _fingerprint(scenario: Scenario, trace: Trace, seed: int) -> dict[str, Any]:
     """What makes two sweeps' runs interchangeable: scenario, trace, seed, version."""
-    from lfvsim import __version__
-
     data = scenario.model_dump(mode="json", exclude={"traffic", "base_dir"})
     data["model"].pop("min_units", None)
     data["model"].pop("max_units", None)
@@ -520,7 +519,8 @@ class _PartStore:
 
     def _stored(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self.meta.read_text(encoding="utf-8"))
+            stored: dict[str, Any] = json.loads(self.meta.read_text(encoding="utf-8"))
+            return stored
         except FileNotFoundError:
             return None
         except (OSError, ValueError):

@@ -1,4 +1,10 @@
-"""Traffic traces: readers, generators, transforms, and the arrival stream the engine replays.
+"""The traces floor: traffic as input, with nothing of the engine in it.
+
+It owns reading, generating, transforming, describing and writing traffic traces, the
+``[traffic]`` section of a scenario, and the arrival stream the engine replays. It imports
+only the shared base (errors, the scenario section helpers); running the engine on traces
+(e.g. how much the arrival model matters: ``lfvsim.experiments.compare_arrivals``) lives
+in the experiments floor.
 
 Readers (the only file access): :func:`read_trace` (any kind, detected),
 :func:`read_csv_trace`, :func:`read_parquet_trace`, :func:`read_cloudwatch_export`, and
@@ -8,8 +14,7 @@ Generators: :func:`constant`, :func:`diurnal`, :func:`factory`, with the modifie
 :func:`scale`, :func:`shift`, :func:`slice_trace`, :func:`repeat`, :func:`resample`,
 :func:`to_counts`, :func:`with_arrivals`. Arrival models inside an interval:
 :class:`PoissonArrivals`, :class:`EvenArrivals`, :class:`BatchArrivals`,
-:class:`OnOffArrivals`. What a trace looks like: :func:`describe_trace`; how much the
-arrival model matters: :func:`compare_arrivals`.
+:class:`OnOffArrivals`. What a trace looks like: :func:`describe_trace`.
 """
 
 from lfvsim.traces.arrivals import (
@@ -39,7 +44,6 @@ from lfvsim.traces.readers import (
     read_trace,
 )
 from lfvsim.traces.schema import trace_from_scenario, traffic_for_file
-from lfvsim.traces.sensitivity import compare_arrivals
 from lfvsim.traces.stats import TraceStats, describe_trace
 from lfvsim.traces.transforms import (
     repeat,
@@ -73,7 +77,6 @@ __all__ = [
     "Trace",
     "TraceStats",
     "arrivals_from_options",
-    "compare_arrivals",
     "constant",
     "describe_trace",
     "detect_trace_format",

@@ -211,13 +211,41 @@ def get_cloudwatch_trace(
     dims = dimensions or {"ProjectName": project, "ModelVersion": version}
     if client is None:
         try:
+            # Deferred: boto3 is the optional 'aws' extra, needed only for a live pull.
             import boto3
         except ImportError:
             raise InputError(
                 "reading CloudWatch needs boto3; install it with pip install 'lfvsim[aws]'"
             ) from None
         client = boto3.client("cloudwatch", region_name=region)
-    queries = [
+    request: dict[str, Any] = {
+        "MetricDataQueries": _metric_queries(names, namespace, dims, period_s),
+        "StartTime": t0.to_pydatetime(),
+        "EndTime": t1.to_pydatetime(),
+        "ScanBy": "TimestampAscending",
+    }
+    series = _get_metric_data(client, request)
+    for name in names:
+        series.setdefault(name, _Series(name, ids=set(), labels={name}))
+    label = f"CloudWatch {namespace} {'/'.join(dims.values())}"
+    return _trace_from_series(
+        series,
+        label,
+        "offered" if metric == "offered" else metric,
+        float(period_s),
+        fill_gaps,
+        "error",
+        1.0,
+        arrivals,
+        window_s=(t0.timestamp(), t1.timestamp()),
+    )
+
+
+def _metric_queries(
+    names: tuple[str, ...], namespace: str, dims: dict[str, str], period_s: float
+) -> list[dict[str, Any]]:
+    """One GetMetricData query per metric: its Sum over each period."""
+    return [
         {
             "Id": f"m{k}",
             "Label": name,
@@ -234,13 +262,11 @@ def get_cloudwatch_trace(
         }
         for k, name in enumerate(names)
     ]
+
+
+def _get_metric_data(client: Any, request: dict[str, Any]) -> dict[str, _Series]:
+    """Every page of a GetMetricData request, as series by metric."""
     series: dict[str, _Series] = {}
-    request: dict[str, Any] = {
-        "MetricDataQueries": queries,
-        "StartTime": t0.to_pydatetime(),
-        "EndTime": t1.to_pydatetime(),
-        "ScanBy": "TimestampAscending",
-    }
     pages = 0
     while True:
         try:
@@ -255,22 +281,8 @@ def get_cloudwatch_trace(
         _add_export(Path(f"GetMetricData page {pages}"), page, series)
         token = page.get("NextToken")
         if not token:
-            break
+            return series
         request["NextToken"] = token
-    for name in names:
-        series.setdefault(name, _Series(name, ids=set(), labels={name}))
-    label = f"CloudWatch {namespace} {'/'.join(dims.values())}"
-    return _trace_from_series(
-        series,
-        label,
-        "offered" if metric == "offered" else metric,
-        float(period_s),
-        fill_gaps,
-        "error",
-        1.0,
-        arrivals,
-        window_s=(t0.timestamp(), t1.timestamp()),
-    )
 
 
 def cloudwatch_export_pages(
@@ -307,7 +319,7 @@ def cloudwatch_export_pages(
         raise InputError(f"unknown export shape {shape!r}; use get-metric-data")
     times, values = times[::-1], values[::-1]
     size = max(1, -(-len(times) // max(1, pages)))
-    out = []
+    out: list[dict[str, Any]] = []
     for k in range(0, max(len(times), 1), size):
         last = k + size >= len(times)
         page: dict[str, Any] = {
@@ -430,49 +442,8 @@ def _trace_from_series(
     window_s: tuple[float, float] | None,
 ) -> CountTrace:
     remarks: list[str] = []
-    known = ", ".join(sorted(series)) or "none"
-    chosen: list[_Series]
-    if metric == "auto":
-        processed = _pick(series, "ProcessedImageCount")
-        if processed is not None:
-            chosen, what = [processed], "ProcessedImageCount"
-        elif _pick(series, _OFFERED[0]) is not None:
-            chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
-        elif len(series) == 1:
-            only = next(iter(series.values()))
-            chosen, what = [only], only.key
-            remarks.append(f"{label}: read the only series, {only.key!r}, as request counts")
-        else:
-            raise InputError(
-                f"{label}: no ProcessedImageCount or SuccessfulRequestCount series (found "
-                f"{known}); choose one with metric"
-            )
-    elif metric == "offered":
-        chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
-    else:
-        s = _pick(series, metric)
-        if s is None:
-            raise InputError(f"{label}: no series {metric!r} (found {known}); check metric")
-        chosen, what = [s], metric
-
-    for s in chosen:
-        if s.times:
-            continue
-        if what == "offered" and s.key != chosen[0].key and fill_gaps == "zero":
-            remarks.append(
-                f"{label}: {s.key} has no datapoints; counted as 0 throughout (fill_gaps = 'zero')"
-            )
-            continue
-        raise InputError(
-            f"{label}: the metric {s.key} has no datapoints; check the export's time range, "
-            "dimensions and period"
-            + (
-                ", or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count it as 0"
-                if s is not chosen[0]
-                else ""
-            )
-        )
-
+    chosen, what = _choose_series(series, label, metric, fill_gaps, remarks)
+    _check_datapoints(chosen, what, label, fill_gaps, remarks)
     grids = []
     for s in chosen:
         if not s.times:
@@ -484,7 +455,7 @@ def _trace_from_series(
                 seconds,
                 values,
                 label=label,
-                where=lambda i, s=s: s.where[i],
+                where=s.where.__getitem__,
                 fill_gaps=fill_gaps,
                 duplicates=duplicates,
                 period_s=period_s,
@@ -511,6 +482,60 @@ def _trace_from_series(
         arrivals=arrivals or PoissonArrivals(),
         remarks=tuple(remarks),
     )
+
+
+def _choose_series(
+    series: dict[str, _Series], label: str, metric: str, fill_gaps: FillGaps, remarks: list[str]
+) -> tuple[list[_Series], str]:
+    """The series to count (two for ``offered``) and the metric's name."""
+    known = ", ".join(sorted(series)) or "none"
+    chosen: list[_Series]
+    if metric == "auto":
+        processed = _pick(series, "ProcessedImageCount")
+        if processed is not None:
+            chosen, what = [processed], "ProcessedImageCount"
+        elif _pick(series, _OFFERED[0]) is not None:
+            chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
+        elif len(series) == 1:
+            only = next(iter(series.values()))
+            chosen, what = [only], only.key
+            remarks.append(f"{label}: read the only series, {only.key!r}, as request counts")
+        else:
+            raise InputError(
+                f"{label}: no ProcessedImageCount or SuccessfulRequestCount series (found "
+                f"{known}); choose one with metric"
+            )
+    elif metric == "offered":
+        chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
+    else:
+        s = _pick(series, metric)
+        if s is None:
+            raise InputError(f"{label}: no series {metric!r} (found {known}); check metric")
+        chosen, what = [s], metric
+    return chosen, what
+
+
+def _check_datapoints(
+    chosen: list[_Series], what: str, label: str, fill_gaps: FillGaps, remarks: list[str]
+) -> None:
+    """A chosen series without datapoints is an error (the second of two may count as 0)."""
+    for s in chosen:
+        if s.times:
+            continue
+        if what == "offered" and s.key != chosen[0].key and fill_gaps == "zero":
+            remarks.append(
+                f"{label}: {s.key} has no datapoints; counted as 0 throughout (fill_gaps = 'zero')"
+            )
+            continue
+        raise InputError(
+            f"{label}: the metric {s.key} has no datapoints; check the export's time range, "
+            "dimensions and period"
+            + (
+                ", or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count it as 0"
+                if s is not chosen[0]
+                else ""
+            )
+        )
 
 
 def _offered(

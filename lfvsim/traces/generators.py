@@ -151,18 +151,53 @@ def factory(
     ]
     pauses = parse_windows(breaks, "breaks")
     closed = parse_holidays(holidays)
-    tz = zone(timezone)
     bins = _bins(duration_h, bin_s)
     t0 = utc(start)
+    factor, shift_day, working = _calendar(
+        t0, bins, bin_s, zone(timezone), calendars, pauses, closed
+    )
+    stops = _line_stops(
+        factor, shift_day, working, line_stops_per_day, line_stop_mean_min, seed, bin_s
+    )
+    rates = np.where(factor > 0, peak_tps * factor, idle_tps)
+    desc = f"factory peak {peak_tps:g} TPS, weekdays {weekday_shifts or 'closed'}"
+    if saturday_shifts:
+        desc += f", Saturday {saturday_shifts}"
+    if sunday_shifts:
+        desc += f", Sunday {sunday_shifts}"
+    desc += f" ({timezone})"
+    remarks: tuple[str, ...] = ()
+    if stops:
+        remarks = (
+            f"{stops} random line stops of mean {line_stop_mean_min:g} min (seed {seed}) are "
+            "in the factory calendar",
+        )
+    return RateTrace(t0, bin_s, rates, source=desc, remarks=remarks)
+
+
+def _calendar(
+    t0: pd.Timestamp,
+    bins: int,
+    bin_s: float,
+    tz: ZoneInfo,
+    calendars: list[list[tuple[float, float, float]]],
+    pauses: list[tuple[float, float, float]],
+    closed: set[date],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each interval's share of the peak rate, its production day, and whether a shift
+    covers it (breaks included: line stops may start in them).
+
+    A shift that crosses midnight belongs to the production day it started on.
+    """
     mid = pd.DatetimeIndex(t0 + pd.to_timedelta((np.arange(bins) + 0.5) * bin_s, unit="s"))
     local = mid.tz_convert(tz)
     minute = (local.hour * 60 + local.minute + local.second / 60).to_numpy(float)
     days = local.tz_localize(None).normalize()
     weekday = local.day_of_week.to_numpy()
-    is_holiday = np.isin(days.date, list(closed)) if closed else np.zeros(bins, bool)
-    was_holiday = (
-        np.isin((days - pd.Timedelta(days=1)).date, list(closed)) if closed else is_holiday
-    )
+    # numpy's stubs leave out arrays of date objects, which isin compares as objects.
+    closed_days = np.array(sorted(closed), dtype=object)
+    is_holiday = np.isin(days.date, closed_days) if closed else np.zeros(bins, bool)
+    was_holiday = np.isin((days - pd.Timedelta(days=1)).date, closed_days) if closed else is_holiday
 
     factor = np.zeros(bins)
     shift_day = np.full(bins, -1, np.int64)  # production day index (days since epoch)
@@ -185,34 +220,32 @@ def factory(
     for lo, hi, _ in pauses:
         in_break = (minute >= lo) & (minute < hi) if hi > lo else (minute >= lo) | (minute < hi)
         factor[in_break] = 0.0
+    return factor, shift_day, working
 
+
+def _line_stops(
+    factor: np.ndarray,
+    shift_day: np.ndarray,
+    working: np.ndarray,
+    per_day: float,
+    mean_min: float,
+    seed: int,
+    bin_s: float,
+) -> int:
+    """Stop the line (factor 0) at random in each production day; the number of stops."""
     stops = 0
-    if line_stops_per_day > 0 and working.any():
-        if not line_stop_mean_min > 0:
-            raise InputError(f"line_stop_mean_min = {line_stop_mean_min} is not positive")
+    if per_day > 0 and working.any():
+        if not mean_min > 0:
+            raise InputError(f"line_stop_mean_min = {mean_min} is not positive")
         rng = np.random.default_rng(seed)
         for d in np.unique(shift_day[working]):
             where = np.flatnonzero(working & (shift_day == d))
-            for _ in range(rng.poisson(line_stops_per_day)):
+            for _ in range(rng.poisson(per_day)):
                 first = where[rng.integers(len(where))]
-                length = max(1, round(rng.exponential(line_stop_mean_min) * 60.0 / bin_s))
+                length = max(1, round(rng.exponential(mean_min) * 60.0 / bin_s))
                 factor[first : first + length] = 0.0
                 stops += 1
-
-    rates = np.where(factor > 0, peak_tps * factor, idle_tps)
-    desc = f"factory peak {peak_tps:g} TPS, weekdays {weekday_shifts or 'closed'}"
-    if saturday_shifts:
-        desc += f", Saturday {saturday_shifts}"
-    if sunday_shifts:
-        desc += f", Sunday {sunday_shifts}"
-    desc += f" ({timezone})"
-    remarks = ()
-    if stops:
-        remarks = (
-            f"{stops} random line stops of mean {line_stop_mean_min:g} min (seed {seed}) are "
-            "in the factory calendar",
-        )
-    return RateTrace(t0, bin_s, rates, source=desc, remarks=remarks)
+    return stops
 
 
 def spikes(

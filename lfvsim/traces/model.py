@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -51,8 +51,14 @@ REQUEST_BLOCK = 1 << 16
 class Trace(Protocol):
     """What the engine needs from a trace."""
 
-    start: pd.Timestamp
-    source: str
+    # Read-only, so that the frozen dataclasses below satisfy the protocol.
+    @property
+    def start(self) -> pd.Timestamp:
+        """UTC time of the trace's first instant."""
+
+    @property
+    def source(self) -> str:
+        """Where the traffic came from, for the report."""
 
     @property
     def duration_s(self) -> float:
@@ -124,7 +130,7 @@ class CountTrace:
         last_bin = min(len(self.counts), math.ceil(horizon_s / self.bin_s))
         for j0 in range(0, last_bin, per_block):
             j1 = min(j0 + per_block, last_bin)
-            scale = self.scale if np.ndim(self.scale) == 0 else self.scale[j0:j1]
+            scale = self.scale if np.ndim(self.scale) == 0 else cast(np.ndarray, self.scale)[j0:j1]
             counts = _scaled(self.counts[j0:j1], scale, rng)
             times = self.arrivals.place(counts, j0, self.bin_s, rng)
             yield times[times < horizon_s] if j1 >= last_bin else times

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -118,11 +118,43 @@ def counts_from_points(
     check_choice("fill_gaps", fill_gaps, FILL_GAPS)
     check_choice("duplicates", duplicates, DUPLICATES)
     check_choice("unsorted", unsorted, UNSORTED)
-    seconds = np.asarray(seconds, dtype=float)
-    values = np.asarray(values, dtype=float)
-    index = np.arange(len(seconds))
+    pts = _Points(
+        np.asarray(seconds, dtype=float),
+        np.asarray(values, dtype=float),
+        np.arange(len(seconds)),
+        label,
+        where,
+        what,
+    )
     remarks: list[str] = []
+    pts = _checked_counts(pts, fill_gaps, remarks)
+    pts = _in_time_order(pts, unsorted, any_order, remarks)
+    pts = _without_duplicates(pts, duplicates, remarks)
+    bin_s = _interval(pts, period_s)
+    return _on_grid(pts, bin_s, window_s, fill_gaps, remarks)
 
+
+@dataclass(frozen=True)
+class _Points:
+    """Points on their way to a grid, with what names them in a message."""
+
+    seconds: np.ndarray
+    values: np.ndarray
+    index: np.ndarray
+    """Each point's position in the input, for ``where``."""
+    label: str
+    where: Callable[[int], str]
+    what: str
+
+    def keep(self, order: np.ndarray, values: np.ndarray | None = None) -> _Points:
+        """The points at ``order`` (with new ``values`` when given)."""
+        kept = self.values[order] if values is None else values
+        return replace(self, seconds=self.seconds[order], values=kept, index=self.index[order])
+
+
+def _checked_counts(pts: _Points, fill_gaps: FillGaps, remarks: list[str]) -> _Points:
+    """Counts are non-negative integers; a missing one is an error or 0."""
+    seconds, values, where = pts.seconds, pts.values, pts.where
     bad = np.isfinite(values) & ((values < 0) | (np.abs(values - np.round(values)) > _TOL))
     if bad.any():
         i = int(np.argmax(bad))
@@ -131,78 +163,100 @@ def counts_from_points(
             "non-negative integer; fix or remove it"
         )
     missing = ~np.isfinite(values)
-    if missing.any():
-        i = int(np.argmax(missing))
-        if fill_gaps != "zero":
-            raise InputError(
-                f"{where(i)}: count is missing at {fmt_time(seconds[i])}; fill it in, "
-                "or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count missing "
-                "intervals as 0"
-            )
-        remarks.append(
-            f"{label}: {_n(int(missing.sum()), what)} without a count (first at "
-            f"{fmt_time(seconds[i])}) counted as 0 (fill_gaps = 'zero')"
+    if not missing.any():
+        return pts
+    i = int(np.argmax(missing))
+    if fill_gaps != "zero":
+        raise InputError(
+            f"{where(i)}: count is missing at {fmt_time(seconds[i])}; fill it in, "
+            "or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count missing "
+            "intervals as 0"
         )
-        values = np.where(missing, 0.0, values)
+    remarks.append(
+        f"{pts.label}: {_n(int(missing.sum()), pts.what)} without a count (first at "
+        f"{fmt_time(seconds[i])}) counted as 0 (fill_gaps = 'zero')"
+    )
+    return replace(pts, values=np.where(missing, 0.0, values))
 
-    back = np.diff(seconds) < 0
-    if back.any():
-        if not any_order and unsorted != "sort":
-            k = int(np.argmax(back)) + 1
-            raise InputError(
-                f"{where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is earlier "
-                "than the one before; sort the file by timestamp, or pass unsorted = 'sort' "
-                "in [traffic] (--unsorted sort in lfvsim trace)"
-            )
-        if not any_order:
-            remarks.append(
-                f"{label}: {_n(int(back.sum()), what)} out of time order, sorted "
-                "(unsorted = 'sort')"
-            )
-        order = np.argsort(seconds, kind="stable")
-        seconds, values, index = seconds[order], values[order], index[order]
 
-    same = np.diff(seconds) == 0
-    if same.any():
-        k = int(np.argmax(same)) + 1
-        if duplicates == "error":
-            raise InputError(
-                f"{where(int(index[k]))}: duplicate timestamp {fmt_time(seconds[k])}; "
-                "merge the rows into one count, or pass duplicates = 'sum' (or 'first')"
-            )
-        starts = np.concatenate(([True], ~same))
-        group = np.flatnonzero(starts)
-        if duplicates == "sum":
-            values = np.add.reduceat(values, group)
-            how = "added up"
-        else:
-            values = values[group]
-            how = "the first kept"
-        remarks.append(
-            f"{label}: {_n(int(same.sum()), 'duplicate timestamp')} (first {fmt_time(seconds[k])}) "
-            f"{how} (duplicates = '{duplicates}')"
+def _in_time_order(
+    pts: _Points, unsorted: Unsorted, any_order: bool, remarks: list[str]
+) -> _Points:
+    """Points sorted by time; out of order is an error unless the format allows it."""
+    back = np.diff(pts.seconds) < 0
+    if not back.any():
+        return pts
+    if not any_order and unsorted != "sort":
+        k = int(np.argmax(back)) + 1
+        raise InputError(
+            f"{pts.where(int(pts.index[k]))}: timestamp {fmt_time(pts.seconds[k])} is earlier "
+            "than the one before; sort the file by timestamp, or pass unsorted = 'sort' "
+            "in [traffic] (--unsorted sort in lfvsim trace)"
         )
-        seconds, index = seconds[group], index[group]
+    if not any_order:
+        remarks.append(
+            f"{pts.label}: {_n(int(back.sum()), pts.what)} out of time order, sorted "
+            "(unsorted = 'sort')"
+        )
+    return pts.keep(np.argsort(pts.seconds, kind="stable"))
 
-    steps = np.diff(seconds)
-    if period_s is None:
-        if len(steps) == 0:
-            raise InputError(
-                f"{label}: a counts trace needs at least two {what}s to know its interval; "
-                "add rows, or give the interval (period_s)"
-            )
-        # Epoch seconds carry about 0.2 us of rounding: the interval is kept to 1 us.
-        bin_s = round(float(steps.min()), 6)
+
+def _without_duplicates(pts: _Points, duplicates: Duplicates, remarks: list[str]) -> _Points:
+    """One point per timestamp: duplicates are an error, added up, or the first kept."""
+    same = np.diff(pts.seconds) == 0
+    if not same.any():
+        return pts
+    k = int(np.argmax(same)) + 1
+    if duplicates == "error":
+        raise InputError(
+            f"{pts.where(int(pts.index[k]))}: duplicate timestamp {fmt_time(pts.seconds[k])}; "
+            "merge the rows into one count, or pass duplicates = 'sum' (or 'first')"
+        )
+    group = np.flatnonzero(np.concatenate(([True], ~same)))
+    if duplicates == "sum":
+        values = np.add.reduceat(pts.values, group)
+        how = "added up"
     else:
+        values = pts.values[group]
+        how = "the first kept"
+    remarks.append(
+        f"{pts.label}: {_n(int(same.sum()), 'duplicate timestamp')} (first "
+        f"{fmt_time(pts.seconds[k])}) {how} (duplicates = '{duplicates}')"
+    )
+    return pts.keep(group, values)
+
+
+def _interval(pts: _Points, period_s: float | None) -> float:
+    """The grid's interval (s): given, else the smallest step between points."""
+    if period_s is not None:
         if not period_s > 0:
-            raise InputError(f"{label}: period_s = {period_s} is not positive")
-        bin_s = float(period_s)
+            raise InputError(f"{pts.label}: period_s = {period_s} is not positive")
+        return float(period_s)
+    steps = np.diff(pts.seconds)
+    if len(steps) == 0:
+        raise InputError(
+            f"{pts.label}: a counts trace needs at least two {pts.what}s to know its "
+            "interval; add rows, or give the interval (period_s)"
+        )
+    # Epoch seconds carry about 0.2 us of rounding: the interval is kept to 1 us.
+    return round(float(steps.min()), 6)
+
+
+def _on_grid(
+    pts: _Points,
+    bin_s: float,
+    window_s: tuple[float, float] | None,
+    fill_gaps: FillGaps,
+    remarks: list[str],
+) -> Grid:
+    """Lay the points on the grid; a missing interval is an error or 0."""
+    seconds, index, label = pts.seconds, pts.index, pts.label
     lo = seconds[0]
     hi = seconds[-1] + bin_s
     if window_s is not None:
         w_lo, w_hi = window_s
         if seconds[0] < w_lo - _TOL or seconds[-1] >= w_hi:
-            raise InputError(f"{label}: {what}s outside the requested time range; check it")
+            raise InputError(f"{label}: {pts.what}s outside the requested time range; check it")
         lo = seconds[0] - math.floor((seconds[0] - w_lo) / bin_s + _TOL) * bin_s
         hi = max(hi, w_hi)
     pos = (seconds - lo) / bin_s
@@ -210,7 +264,7 @@ def counts_from_points(
     if off_grid.any():
         k = int(np.argmax(off_grid))
         raise InputError(
-            f"{where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is not on the "
+            f"{pts.where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is not on the "
             f"{bin_s:g} s grid of the trace (which starts {fmt_time(lo)}); fix the row, or give "
             "the right interval"
         )
@@ -222,7 +276,7 @@ def counts_from_points(
         at = lo + (slot[gap - 1] + 1 if gap > 0 else 0) * bin_s
         if fill_gaps != "zero":
             k = int(index[min(gap, len(index) - 1)])
-            where_text = where(k) if gap < len(slot) else label
+            where_text = pts.where(k) if gap < len(slot) else label
             raise InputError(
                 f"{where_text}: gap: no count for {fmt_time(at)} in a trace of "
                 f"{bin_s:g} s intervals; add the missing rows with count 0, or pass "
@@ -233,7 +287,7 @@ def counts_from_points(
             f"{fmt_time(at)}) filled with count 0 (fill_gaps = 'zero')"
         )
     counts = np.zeros(n, np.int64)
-    counts[slot] = np.round(values).astype(np.int64)
+    counts[slot] = np.round(pts.values).astype(np.int64)
     return Grid(float(lo), bin_s, counts, tuple(remarks))
 
 

@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 
 from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
+from lfvsim.traces.cloudwatch import read_cloudwatch_export
 from lfvsim.traces.generators import zone
 from lfvsim.traces.model import CountTrace, RequestTrace, StreamedRequestTrace
 from lfvsim.traces.points import (
@@ -88,8 +90,6 @@ def read_trace(path: str | Path, **options: Any):
     """
     kind = detect_trace_format(path)
     if kind == "cloudwatch":
-        from lfvsim.traces.cloudwatch import read_cloudwatch_export
-
         _not_for(path, kind, options, unsorted="error", timezone=None, in_memory=None)
         return read_cloudwatch_export([path], **options)
     _not_for(path, kind, options, metric="auto", period_s=None)
@@ -294,7 +294,7 @@ class _RequestFile:
                 if block.strip():
                     buf = pa.py_buffer(header + block)
                     table = _arrow_call(
-                        path, "CSV", lambda b=buf: pacsv.read_csv(b, convert_options=convert)
+                        path, "CSV", partial(pacsv.read_csv, buf, convert_options=convert)
                     )
                     yield table.column(0).combine_chunks()
                 if not data:
@@ -556,6 +556,7 @@ class _TimeParser:
         bad = zoned.isna().to_numpy()
         if bad.any():
             i = int(np.argmax(bad))
+            assert self.tz is not None  # only local times can fall in a daylight-saving change
             raise InputError(
                 f"{self._where(row0, i)}: timestamp {cell(i)} does not exist or happens twice in "
                 f"{self.tz.key} (a daylight-saving change); give the row a UTC offset"

@@ -239,7 +239,7 @@ class FactoryTraffic(_ShapeKeys, _ArrivalKeys, _FactoryOwn, _Kind):
     kind: Literal["factory"] = "factory"
 
 
-TRAFFIC_SECTION_CLASSES = (
+TRAFFIC_SECTION_CLASSES: tuple[type[Section], ...] = (
     CsvTraffic,
     ParquetTraffic,
     CloudWatchTraffic,
@@ -272,8 +272,9 @@ def trace_from_traffic(t: Any, base_dir: Path = Path(".")) -> Trace:
         arrivals = _arrivals(t)
         path = Path(t.path)
         path = path if path.is_absolute() else base_dir / path
+        file_trace: Trace
         if t.kind == "cloudwatch":
-            trace = read_cloudwatch_export(
+            file_trace = read_cloudwatch_export(
                 expand_paths(path),
                 metric=t.metric,
                 period_s=t.period_s,
@@ -284,7 +285,7 @@ def trace_from_traffic(t: Any, base_dir: Path = Path(".")) -> Trace:
             )
         else:
             reader = read_csv_trace if t.kind == "csv" else read_parquet_trace
-            trace = reader(
+            file_trace = reader(
                 path,
                 t.scale,
                 fill_gaps=t.fill_gaps,
@@ -293,15 +294,17 @@ def trace_from_traffic(t: Any, base_dir: Path = Path(".")) -> Trace:
                 timezone=t.timezone,
                 arrivals=arrivals,
             )
-            if not isinstance(trace, CountTrace):
+            if not isinstance(file_trace, CountTrace):
                 _per_request_only(path, t)
         if t.growth_percent_per_month:
-            trace = growth(trace, t.growth_percent_per_month)
+            assert isinstance(file_trace, CountTrace)  # _per_request_only refused the others
+            file_trace = growth(file_trace, t.growth_percent_per_month)
         if t.duration_h is not None:
-            trace = repeat(trace, t.duration_h)
-        return trace
+            file_trace = repeat(file_trace, t.duration_h)
+        return file_trace
+    trace: RateTrace
     if t.kind == "constant":
-        trace: RateTrace = constant(t.rate_tps, t.duration_h, t.start)
+        trace = constant(t.rate_tps, t.duration_h, t.start)
     elif t.kind == "diurnal":
         trace = diurnal(t.mean_tps, t.peak_to_trough, t.peak_hour_utc, t.duration_h, t.start)
     else:
@@ -323,18 +326,18 @@ def trace_from_traffic(t: Any, base_dir: Path = Path(".")) -> Trace:
     return shaped(trace, t)
 
 
-def shaped(trace: RateTrace, t: Any) -> RateTrace:
+def shaped(trace: RateTrace, t: Any) -> Trace:
     """A synthetic trace with the section's arrival model and shape modifiers applied."""
-    trace = replace(trace, arrivals=_arrivals(t))
+    out: RateTrace | CountTrace = replace(trace, arrivals=_arrivals(t))
     if t.growth_percent_per_month:
-        trace = growth(trace, t.growth_percent_per_month)
+        out = growth(out, t.growth_percent_per_month)
     if t.noise_cv:
-        trace = noise(trace, t.noise_cv, t.seed)
+        out = noise(out, t.noise_cv, t.seed)
     if t.spikes_per_day:
-        trace = spikes(trace, t.spikes_per_day, t.spike_multiplier, t.spike_duration_s, t.seed)
+        out = spikes(out, t.spikes_per_day, t.spike_multiplier, t.spike_duration_s, t.seed)
     if t.scale != 1.0:
-        trace = scale(trace, t.scale)
-    return trace
+        return scale(out, t.scale)
+    return out
 
 
 def traffic_for_file(path: str | Path, **options: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -52,25 +53,27 @@ def superpose(*traces: Trace) -> Trace:
         raise InputError("superpose needs at least one trace")
     if len(traces) == 1:
         return traces[0]
-    first = traces[0]
-    if all(
-        isinstance(t, RateTrace)
-        and t.bin_s == first.bin_s
-        and t.start == first.start
-        and t.arrivals == first.arrivals
-        for t in traces
-    ):
-        n = max(len(t.rates_tps) for t in traces)
-        rates = np.zeros(n)
-        for t in traces:
-            rates[: len(t.rates_tps)] += t.rates_tps
-        remarks = tuple(dict.fromkeys(r for t in traces for r in t.remarks))
-        return replace(
-            first, rates_tps=rates, source=" + ".join(t.source for t in traces), remarks=remarks
+    rated = [t for t in traces if isinstance(t, RateTrace)]
+    first = rated[0] if rated else None
+    if (
+        first is not None
+        and len(rated) == len(traces)
+        and all(
+            t.bin_s == first.bin_s and t.start == first.start and t.arrivals == first.arrivals
+            for t in rated
         )
-    parts: list = []
-    for t in traces:
-        parts.extend(t.parts if isinstance(t, SuperposedTrace) else [t])
+    ):
+        n = max(len(t.rates_tps) for t in rated)
+        rates = np.zeros(n)
+        for t in rated:
+            rates[: len(t.rates_tps)] += t.rates_tps
+        remarks = tuple(dict.fromkeys(r for t in rated for r in t.remarks))
+        return replace(
+            first, rates_tps=rates, source=" + ".join(t.source for t in rated), remarks=remarks
+        )
+    parts: list[Trace] = []
+    for part in traces:
+        parts.extend(part.parts if isinstance(part, SuperposedTrace) else [part])
     return SuperposedTrace(tuple(parts))
 
 
@@ -98,7 +101,7 @@ def shift(trace: Trace, by_s: float = 0.0, *, to: datetime | str | None = None) 
     if isinstance(trace, SuperposedTrace):
         delta = (new_start - trace.start).total_seconds()
         return SuperposedTrace(tuple(shift(p, delta) for p in trace.parts))
-    return replace(trace, start=new_start)
+    return replace(trace, start=new_start)  # type: ignore[type-var]  # every Trace is a dataclass
 
 
 def slice_trace(
@@ -123,7 +126,7 @@ def slice_trace(
         new_start = trace.start + pd.Timedelta(seconds=j0 * trace.bin_s)
         if isinstance(trace, RateTrace):
             return replace(trace, start=new_start, rates_tps=trace.rates_tps[j0:j1])
-        sc = trace.scale if np.ndim(trace.scale) == 0 else trace.scale[j0:j1]
+        sc = trace.scale if np.ndim(trace.scale) == 0 else cast(np.ndarray, trace.scale)[j0:j1]
         return replace(trace, start=new_start, counts=trace.counts[j0:j1], scale=sc)
     new_start = trace.start + pd.Timedelta(seconds=lo)
     if isinstance(trace, RequestTrace):
@@ -175,10 +178,10 @@ def repeat(trace: Trace, duration_h: float) -> Trace:
     if isinstance(trace, RequestTrace):
         period = trace.duration_s
         copies = math.ceil(target_s / period)
-        times = np.concatenate([trace.times_s + k * period for k in range(copies)])
-        times = times[times < target_s]
+        times_s = np.concatenate([trace.times_s + k * period for k in range(copies)])
+        times_s = times_s[times_s < target_s]
         return replace(
-            trace, times_s=times, duration_s=target_s, source=_tag(trace, f"x{copies} repeated")
+            trace, times_s=times_s, duration_s=target_s, source=_tag(trace, f"x{copies} repeated")
         )
     raise InputError(
         f"cannot repeat a {type(trace).__name__}; turn it into counts first (to_counts)"
@@ -234,7 +237,9 @@ def to_counts(trace: Trace, bin_s: float = 60.0, seed: int = 0) -> CountTrace:
     if isinstance(trace, CountTrace) and np.ndim(trace.scale) == 0 and trace.scale == 1.0:
         ratio = bin_s / trace.bin_s
         if abs(ratio - round(ratio)) < 1e-9 and round(ratio) >= 1:
-            return resample(trace, bin_s)
+            merged = resample(trace, bin_s)
+            assert isinstance(merged, CountTrace)  # resampled counts stay counts
+            return merged
     n = max(1, math.ceil(trace.duration_s / bin_s - _TOL))
     counts = np.zeros(n, np.int64)
     for block in trace.blocks(np.random.default_rng(seed), trace.duration_s):

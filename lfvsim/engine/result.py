@@ -1,4 +1,7 @@
-"""The result of one run: a per-minute timeline named like CloudWatch, and a summary."""
+"""The result of one run: a per-minute timeline named like CloudWatch, and a summary.
+
+:func:`lfvsim.engine.assemble.build_result` fills it from the engine's arrays.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,14 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lfvsim.atomic import atomic_directory
-from lfvsim.billing import metered_seconds
-from lfvsim.minutes import MINUTE_S, overlap_seconds_per_minute
-
-if TYPE_CHECKING:
-    from lfvsim.engine.control import Cluster
-    from lfvsim.engine.dataplane import DataPlane
-    from lfvsim.scenario import Scenario
-    from lfvsim.traces import Trace
+from lfvsim.scenario import Scenario, render_toml
+from lfvsim.traces import Trace
 
 __all__ = ["Result", "Summary", "histogram_quantiles", "notes_for"]
 
@@ -151,8 +148,6 @@ class Result:
         an interrupted write leaves the old folder or the new one, never a mix. A folder
         holding files lfvsim did not write is refused (see :mod:`lfvsim.atomic`).
         """
-        from lfvsim.scenario import render_toml
-
         with atomic_directory(directory) as staged:
             self.timeline.to_csv(staged / "timeline.csv", index_label="timestamp")
             self.units.to_csv(staged / "units.csv", index=False)
@@ -207,186 +202,6 @@ def histogram_quantiles(
 _CHUNK_ROWS = 4096
 
 
-def build_result(
-    scenario: Scenario,
-    trace: Trace,
-    seed: int,
-    horizon_s: float,
-    data: DataPlane,
-    cluster: Cluster,
-    policy: str,
-) -> Result:
-    """Assemble the timeline and summary from the engine's arrays (once, at the end)."""
-    from lfvsim.engine import kernel
-    from lfvsim.engine.kernel import HIST_ALL, HIST_MINUTE
-
-    minutes = len(data.offered)
-    sessions = cluster.sessions
-    in_service_from = np.array([_nan(s.in_service_from) for s in sessions])
-    drained = np.array([_nan(s.drained_at) for s in sessions])
-    retired = np.array([_nan(s.retired_at) for s in sessions])
-    billed_from = np.array([s.billed_from for s in sessions])
-    zones = np.array([s.zone for s in sessions], dtype=np.int64)
-    billed_to = np.where(np.isnan(drained), horizon_s, drained)
-    serving = ~np.isnan(in_service_from)
-    served = np.zeros(len(sessions))
-    n_ids = min(len(sessions), len(data.served_by_unit))
-    served[:n_ids] = data.served_by_unit[:n_ids]
-
-    billed_s, billed_units = metered_seconds(
-        np.column_stack([billed_from, billed_to]),
-        scenario.billing.metering_granularity_s,
-        horizon_s,
-        minutes,
-    )
-    # Units finishing their last calls after the stop at the horizon are not in service.
-    in_service = overlap_seconds_per_minute(
-        in_service_from[serving], np.minimum(drained[serving], horizon_s), minutes
-    )
-    accepting = overlap_seconds_per_minute(
-        in_service_from[serving], np.minimum(retired[serving], horizon_s), minutes
-    )
-    minute_len = np.minimum(MINUTE_S, horizon_s - np.arange(minutes) * MINUTE_S)
-    log_t = np.array([t for t, _ in cluster.desired_log])
-    log_d = np.array([d for _, d in cluster.desired_log])
-    ends = np.minimum((np.arange(minutes) + 1) * MINUTE_S, horizon_s)
-    desired = log_d[np.maximum(np.searchsorted(log_t, ends, side="left") - 1, 0)]
-
-    hosted_s = overlap_seconds_per_minute(*_hosted_intervals(cluster, horizon_s), minutes)
-    lo, per, _ = HIST_MINUTE
-    minute_q = histogram_quantiles(data.hist_minute, [0.5, 0.99], lo, per)
-    max_units = scenario.model.max_units if scenario.policy != "none" else None
-    index = trace.start + pd.to_timedelta(np.arange(minutes) * MINUTE_S, unit="s")
-    timeline = pd.DataFrame(
-        {
-            "offered_requests": data.offered,
-            "SuccessfulRequestCount": data.accepted,
-            "ThrottledCount": data.throttled,
-            "unavailable_requests": data.unavailable,
-            "retried_requests": data.retries,
-            "InServiceInferenceUnits": in_service / minute_len,
-            "DesiredInferenceUnits": desired,
-            "MinInferenceUnits": scenario.model.min_units,
-            "MaxInferenceUnits": pd.array([max_units] * minutes, dtype="Int64"),
-            "hosted": hosted_s / minute_len,
-            "billed_units": billed_units,
-            "utilization": np.divide(
-                data.busy_s,
-                accepting * data.spu,
-                out=np.zeros(minutes),
-                where=accepting > 0,
-            ).clip(0, 1),
-            "latency_p50_s": minute_q[:, 0],
-            "latency_p99_s": minute_q[:, 1],
-        },
-        index=pd.DatetimeIndex(index, name="timestamp"),
-    )
-
-    attempts = int(data.offered.sum())
-    retries = int(data.retries.sum())
-    requests = attempts - retries
-    throttled = int(data.throttled.sum())
-    accepted = int(data.accepted.sum())
-    acc = data.acc
-    started = acc[kernel.ACC_STARTED]
-    lo, per, _ = HIST_ALL
-    # A quantile interpolated inside the highest occupied bin can pass the largest value.
-    top = float(acc[kernel.ACC_LAT_MAX])
-    p50, p95, p99 = np.minimum(histogram_quantiles(data.hist_all, [0.5, 0.95, 0.99], lo, per), top)
-    unit_hours = billed_s / 3600.0
-    price = scenario.price_per_unit_hour_usd
-    cost = unit_hours * price
-    summary = Summary(
-        requests=requests,
-        attempts=attempts,
-        retries=retries,
-        served=accepted,
-        throttled=throttled,
-        unavailable=int(data.unavailable.sum()),
-        throttle_rate=throttled / attempts if attempts else 0.0,
-        first_attempt_throttle_rate=(
-            float(acc[kernel.ACC_FIRST_THROTTLED]) / requests if requests else 0.0
-        ),
-        failure_rate=float(acc[kernel.ACC_FAILED]) / requests if requests else 0.0,
-        retrying_at_end=data.retrying,
-        latency_mean_s=float(acc[kernel.ACC_LAT] / started) if started else math.nan,
-        latency_p50_s=float(p50),
-        latency_p95_s=float(p95),
-        latency_p99_s=float(p99),
-        latency_max_s=float(acc[kernel.ACC_LAT_MAX]) if started else math.nan,
-        wait_mean_s=float(acc[kernel.ACC_WAIT] / started) if started else math.nan,
-        unit_hours=unit_hours,
-        cost_usd=cost,
-        cost_per_1000_images_usd=1000.0 * cost / accepted if accepted else math.nan,
-        price_per_unit_hour_usd=price,
-        mean_units=float(in_service.sum() / horizon_s),
-        peak_units=cluster.peak_units,
-        scale_out_events=cluster.scale_out_events,
-        scale_in_events=cluster.scale_in_events,
-        duration_h=horizon_s / 3600.0,
-        hosted_h=float(hosted_s.sum() / 3600.0),
-        min_units=scenario.model.min_units,
-        max_units=max_units,
-        policy=policy,
-        seed=seed,
-    )
-    units = pd.DataFrame(
-        {
-            "unit_id": [s.unit_id for s in sessions],
-            "zone": zones,
-            "billed_from_s": billed_from,
-            "in_service_from_s": in_service_from,
-            "retired_at_s": retired,
-            "drained_at_s": drained,
-            "served": np.where(serving, served, np.nan),
-            "ended_by": [s.ended_by for s in sessions],
-        }
-    )
-    events = pd.DataFrame(
-        [
-            {
-                "kind": e.kind,
-                "zone": e.zone,
-                "start_s": e.start_s,
-                "end_s": e.end_s,
-                "units_lost": e.units_lost,
-                "capacity_lost_unit_s": e.capacity_lost_unit_s(horizon_s),
-                "offered_during": e.offered,
-                "throttled_during": e.throttled,
-            }
-            for e in cluster.events
-        ],
-        columns=[
-            "kind", "zone", "start_s", "end_s", "units_lost", "capacity_lost_unit_s",
-            "offered_during", "throttled_during",
-        ],
-    )  # fmt: skip
-    records = data.requests()
-    return Result(
-        summary=summary,
-        timeline=timeline,
-        units=units,
-        events=events,
-        scenario=scenario,
-        seed=seed,
-        trace_source=trace.source,
-        notes=notes_for(scenario, trace),
-        requests=None if records is None else pd.DataFrame(records),
-    )
-
-
-def _hosted_intervals(cluster: Cluster, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (s) of each stretch the model was HOSTED."""
-    starts, ends = [], []
-    for t, hosted in cluster.hosted_log:
-        if hosted:
-            starts.append(t)
-        elif len(ends) < len(starts):
-            ends.append(t)
-    ends += [horizon_s] * (len(starts) - len(ends))
-    return np.array(starts, dtype=float), np.array(ends, dtype=float)
-
-
 def notes_for(scenario: Scenario, trace: Trace) -> list[str]:
     """What is approximate or assumed in a run of ``scenario`` on ``trace``."""
     return _scenario_notes(scenario) + list(getattr(trace, "notes", ()))
@@ -433,10 +248,6 @@ def _scenario_notes(scenario: Scenario) -> list[str]:
             f"in {scenario.model.region} (override billing.price_per_unit_hour_usd)"
         )
     return notes
-
-
-def _nan(value: float | None) -> float:
-    return math.nan if value is None else value
 
 
 def _plain(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from lfvsim.billing import monthly_cost_usd
-from lfvsim.engine import simulate
+from lfvsim.engine import resolve_seed, simulate
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario, read_toml
 from lfvsim.traces import Trace, trace_from_scenario
@@ -83,12 +83,11 @@ def compare_modes(
         overrides = mode_overrides(scenario, mode)
         source = f"mode {mode!r}"
         variants.append(scenario.with_overrides(overrides, source) if overrides else scenario)
-    if seed is None:
-        seed = scenario.simulation.seed
+    # One seed for every mode: given, else the scenario's, else fresh entropy.
+    seed = resolve_seed(seed, scenario)
     rows = []
     for mode, variant in zip(modes, variants, strict=True):
         result = simulate(variant, trace=trace, seed=seed)
-        seed = result.seed  # a fresh seed, once drawn, is shared by every mode
         s = result.summary
         rows.append(
             {

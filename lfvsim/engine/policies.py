@@ -1,23 +1,34 @@
 """Auto-scaling policies: how many inference units the model should have.
 
-A policy is any object with ``name``, ``provisioning_delay_s``, ``period_s``,
-``initial_units(min_units, time_s)`` (units when the model starts at ``time_s``),
-``decide(obs) -> int`` and ``reset()`` (called while the
-model is not hosted). The engine calls ``decide`` every
+A policy is any object that satisfies :class:`Policy`. The engine calls ``decide`` every
 ``period_s`` seconds with the metrics of the period just ended and moves the model's
-desired units to the answer, clamped to [Min, Max].
+desired units to the answer, clamped to [Min, Max]. The oracle's first pass over the
+traffic, which finds the units each minute needs, is :func:`oracle_needed_units`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
-from lfvsim.scenario import Autoscaler
+from lfvsim.engine import kernel
+from lfvsim.engine.dataplane import service_sampler
+from lfvsim.scenario import Autoscaler, Scenario
+from lfvsim.traces import Trace
 
-__all__ = ["NoScaling", "Observation", "Oracle", "TargetTracking"]
+__all__ = [
+    "NoScaling",
+    "Observation",
+    "Oracle",
+    "Policy",
+    "TargetTracking",
+    "make_policy",
+    "oracle_needed_units",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,41 @@ class Observation:
     pending: int
     min_units: int
     max_units: int
+
+
+class Policy(Protocol):
+    """What the engine needs of an auto-scaling policy.
+
+    Attributes
+    ----------
+    name : str
+        Reported as the summary's ``policy``.
+    provisioning_delay_s : float
+        Seconds from a scale-out decision until the new units serve.
+    period_s : int
+        Seconds between evaluations; 0: never evaluated.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def provisioning_delay_s(self) -> float: ...
+
+    @property
+    def period_s(self) -> int: ...
+
+    def initial_units(self, min_units: int, time_s: float = 0.0) -> int:
+        """Units to start the model with at ``time_s`` (StartModel)."""
+        ...
+
+    def decide(self, obs: Observation) -> int:
+        """Desired units after an evaluation of the period just ended."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the evaluations so far (called while the model is not hosted)."""
+        ...
 
 
 class NoScaling:
@@ -166,3 +212,54 @@ class Oracle:
 
     def reset(self) -> None:
         pass
+
+
+def oracle_needed_units(
+    scenario: Scenario,
+    trace: Trace,
+    horizon_s: float,
+    minutes: int,
+    arrival_rng: np.random.Generator,
+    service_rng: np.random.Generator,
+) -> npt.NDArray[np.int64]:
+    """The oracle's first pass: the units each minute needs, clamped to [Min, Max].
+
+    A pass over the same arrivals and service times as the run (so ``arrival_rng`` and
+    ``service_rng`` must be fresh copies of the run's streams) finds each minute's peak
+    concurrency with every request served at once.
+    """
+    sample = service_sampler(scenario.unit)
+    peak = np.zeros(minutes, np.int64)
+    heap = np.empty(1024)
+    st = np.zeros(2, np.int64)
+    for block in trace.blocks(arrival_rng, horizon_s):
+        services = sample(service_rng, len(block))
+        done = 0
+        while done < len(block):
+            done += kernel.peak_concurrency(block[done:], services[done:], heap, st, peak)
+            if st[1]:
+                heap = np.concatenate([heap, np.empty(len(heap))])
+                st[1] = 0
+    needed = np.ceil(peak / scenario.unit.slots).astype(np.int64)
+    upper = scenario.model.max_units or np.iinfo(np.int64).max
+    clipped: npt.NDArray[np.int64] = np.clip(needed, scenario.model.min_units, upper)
+    return clipped
+
+
+def make_policy(
+    scenario: Scenario,
+    trace: Trace,
+    horizon_s: float,
+    minutes: int,
+    first_pass_rngs: tuple[np.random.Generator, np.random.Generator],
+) -> Policy:
+    """The scenario's policy; the oracle's first pass runs on ``first_pass_rngs``."""
+    name = scenario.policy
+    if name == "none":
+        return NoScaling()
+    if name == "target_tracking":
+        return TargetTracking(scenario.autoscaler)
+    arrival_rng, service_rng = first_pass_rngs
+    return Oracle(
+        oracle_needed_units(scenario, trace, horizon_s, minutes, arrival_rng, service_rng)
+    )

@@ -7,6 +7,7 @@ show that the batched engine gives the same outcome request by request.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +51,13 @@ def simulate_reference(
     start = np.full(n, np.nan)
     throttled = np.zeros(n, dtype=bool)
 
-    def request(i: int):
+    def request(i: int) -> Generator[simpy.Event, None, None]:
         with resource.request() as req:
             yield req
             start[i] = env.now
             yield env.timeout(services_s[i])
 
-    def source():
+    def source() -> Generator[simpy.Event, None, None]:
         for i in range(n):
             delay = arrivals_s[i] - env.now
             if delay > 0:

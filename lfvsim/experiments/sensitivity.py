@@ -13,16 +13,23 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lfvsim.traces.arrivals import (
+from lfvsim.engine import resolve_seed, simulate
+from lfvsim.scenario import Scenario
+from lfvsim.traces import (
     Arrivals,
     BatchArrivals,
+    CountTrace,
     EvenArrivals,
     OnOffArrivals,
     PoissonArrivals,
+    RequestTrace,
+    StreamedRequestTrace,
+    Trace,
+    describe_trace,
+    to_counts,
+    trace_from_scenario,
+    with_arrivals,
 )
-from lfvsim.traces.model import CountTrace, RequestTrace, StreamedRequestTrace, Trace
-from lfvsim.traces.stats import describe_trace
-from lfvsim.traces.transforms import to_counts, with_arrivals
 
 __all__ = ["DEFAULT_ARRIVAL_MODELS", "compare_arrivals"]
 
@@ -41,7 +48,7 @@ _COLUMNS = [
 
 
 def compare_arrivals(
-    scenario,
+    scenario: Scenario,
     trace: Trace | None = None,
     models: Sequence[Arrivals] = DEFAULT_ARRIVAL_MODELS,
     seed: int | None = None,
@@ -70,12 +77,9 @@ def compare_arrivals(
         ``latency_p99_s``, ``wait_mean_s``, ``unit_hours``, ``cost_usd``, ``peak_units``,
         ``scale_out_events``, and the trace's ``peak_tps_1s`` and ``dispersion_1s``.
     """
-    from lfvsim.engine import simulate
-    from lfvsim.traces.schema import trace_from_scenario
-
     base = trace if trace is not None else trace_from_scenario(scenario)
-    if seed is None:
-        seed = scenario.simulation.seed if scenario.simulation.seed is not None else 0
+    # Seed 0, not fresh entropy, when none is set: the table is the same on every run.
+    seed = resolve_seed(seed, scenario, fallback=0)
     runs: list[tuple[str, str, Trace]] = []
     if isinstance(base, RequestTrace | StreamedRequestTrace):
         runs.append(("recorded", "the recorded request times", base))

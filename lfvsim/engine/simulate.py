@@ -1,0 +1,161 @@
+"""``simulate``: one run of a scenario on a trace, from the seed to the :class:`Result`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from lfvsim.engine.assemble import build_result
+from lfvsim.engine.control import Cluster, autoscaler
+from lfvsim.engine.dataplane import DataPlane
+from lfvsim.engine.operations import (
+    batch_hosting,
+    scheduled_hosting,
+    unit_failures,
+    zone_outage,
+)
+from lfvsim.engine.policies import NoScaling, Policy, make_policy
+from lfvsim.engine.result import Result
+from lfvsim.engine.seeds import resolve_seed
+from lfvsim.hosting import schedule_intervals
+from lfvsim.scenario import Scenario
+from lfvsim.traces import Trace, trace_from_scenario
+
+__all__ = ["simulate"]
+
+
+def simulate(
+    scenario: Scenario,
+    trace: Trace | None = None,
+    seed: int | None = None,
+    *,
+    record_requests: bool = False,
+    progress: Callable[[float, float], None] | None = None,
+) -> Result:
+    """Replay a trace against the scenario's inference units.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        What to simulate (see :func:`lfvsim.load_scenario`).
+    trace : Trace, optional
+        Traffic to replay; default: the scenario's ``[traffic]``.
+    seed : int, optional
+        Random seed; default: ``simulation.seed``, else fresh entropy. The seed used is in
+        the result.
+    record_requests : bool
+        Keep one row per request in ``Result.requests`` (memory grows with the trace).
+    progress : callable, optional
+        Called as ``progress(simulated_s, horizon_s)`` as the run advances.
+
+    Returns
+    -------
+    Result
+    """
+    trace = trace if trace is not None else trace_from_scenario(scenario)
+    horizon_s = trace.duration_s
+    if scenario.simulation.horizon_h is not None:
+        horizon_s = min(horizon_s, scenario.simulation.horizon_h * 3600.0)
+    seed = resolve_seed(seed, scenario)
+    minutes = max(1, math.ceil(horizon_s / 60.0 - 1e-9))
+
+    def streams() -> list[np.random.Generator]:
+        # Children by index: arrivals, service times, failures, retry jitter.
+        return [np.random.default_rng(c) for c in np.random.SeedSequence(seed).spawn(4)]
+
+    arrival_rng, service_rng, failure_rng, jitter_rng = streams()
+    batch = scenario.hosting.mode == "batch"
+    data = DataPlane(
+        trace.blocks(arrival_rng, horizon_s),
+        service_rng,
+        scenario.unit,
+        minutes,
+        record=record_requests,
+        progress=None if progress is None else (lambda t: progress(min(t, horizon_s), horizon_s)),
+        client=scenario.client,
+        batch=batch,
+        jitter_seed=int(jitter_rng.integers(2**63)),
+    )
+    if batch:
+        policy: Policy = NoScaling()
+    else:
+        # The oracle's first pass draws fresh copies of the arrival and service streams.
+        arrival_copy, service_copy = streams()[:2]
+        policy = make_policy(scenario, trace, horizon_s, minutes, (arrival_copy, service_copy))
+    min_units, max_units = _unit_bounds(scenario)
+    env = simpy.Environment()
+    failures = scenario.failures
+    cluster = Cluster(
+        env,
+        data,
+        min_units,
+        max_units,
+        policy.provisioning_delay_s,
+        scenario.billing.bill_provisioning,
+        zones=failures.availability_zones,
+        replacement_delay_s=failures.replacement_delay_s,
+    )
+    if failures.unit_mtbf_h is not None:
+        unit_failures(env, cluster, failure_rng, failures.unit_mtbf_h * 3600.0)
+    for outage in failures.outages:
+        env.process(zone_outage(env, cluster, outage))
+    _start_hosting(env, cluster, scenario, trace, horizon_s, policy, min_units)
+    if policy.period_s:
+        env.process(
+            autoscaler(
+                env,
+                cluster,
+                policy,
+                scenario.autoscaler.metric,
+                scenario.unit.latency_mean_s,
+                horizon_s,
+            )
+        )
+    env.run(until=horizon_s)
+    data.advance(horizon_s)
+    data.refuse_waiting()  # the model stops at the horizon
+    cluster.close()
+    if progress is not None:
+        progress(horizon_s, horizon_s)
+    return build_result(scenario, trace, seed, horizon_s, data, cluster, policy.name)
+
+
+def _unit_bounds(scenario: Scenario) -> tuple[int, int]:
+    """The [Min, Max] units the cluster keeps to, with auto-scaling off meaning Max = Min."""
+    min_units, max_units = scenario.model.min_units, scenario.model.max_units
+    if scenario.hosting.mode == "batch":
+        return (max_units or min_units,) * 2  # a batch runs at full capacity
+    if scenario.policy == "oracle":
+        return min_units, max_units or 1 << 30
+    if scenario.policy == "none" or max_units is None:
+        return min_units, min_units
+    return min_units, max_units
+
+
+def _start_hosting(
+    env: simpy.Environment,
+    cluster: Cluster,
+    scenario: Scenario,
+    trace: Trace,
+    horizon_s: float,
+    policy: Policy,
+    min_units: int,
+) -> None:
+    """Host the model all the time, in the schedule's windows, or for each batch."""
+    hosting = scenario.hosting
+
+    def units_at(time_s: float) -> int:
+        return policy.initial_units(min_units, time_s)
+
+    if hosting.mode == "always_on":
+        cluster.start_model(units_at(0.0))
+    elif hosting.mode == "schedule":
+        cluster.data.set_hosted(False)  # until the first window's StartModel completes
+        windows = schedule_intervals(hosting, trace.start, horizon_s)
+        env.process(scheduled_hosting(env, cluster, windows, hosting, units_at))
+    else:
+        cluster.data.set_hosted(False)
+        env.process(batch_hosting(env, cluster, hosting, units_at, horizon_s))
