@@ -294,3 +294,18 @@ def test_workers_end_when_the_sweep_is_killed(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_a_sweep_with_workers_runs_beside_a_folder_named_lfvsim(tmp_path):
+    script = Path(sys.executable).parent / "lfvsim"
+    if not script.exists():
+        pytest.skip("the lfvsim console script is not installed beside this Python")
+    (tmp_path / "lfvsim").mkdir()  # a checkout, or anything else of that name
+    (tmp_path / "s.toml").write_text(small_scenario_toml(duration_h=1))
+    proc = subprocess.run(
+        [str(script), "sweep", "s.toml", "--max", "1..2", "--replications", "2",
+         "--workers", "2", "-o", "s.csv"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 3 * 2
