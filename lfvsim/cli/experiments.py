@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from tqdm import tqdm
 
 from lfvsim.atomic import MANIFEST, allow_replace, check_output_folder
 from lfvsim.cli.app import ForceOpt, app, input_errors, report_interrupt
+from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
+from lfvsim.cli.progress import run_progress
 from lfvsim.errors import InputError
 from lfvsim.experiments import (
     HOURS_PER_MONTH,
@@ -33,6 +33,7 @@ from lfvsim.experiments import (
 )
 from lfvsim.experiments.recommend import Configuration, check_slo
 from lfvsim.experiments.replicate import metrics
+from lfvsim.machine_output import stamped
 from lfvsim.scenario import Scenario, load_scenario
 from lfvsim.traces.schema import traffic_for_file
 
@@ -134,7 +135,9 @@ def parse_range(text: str, option: str) -> list[int]:
         Not a range, an empty range, or fewer than one unit.
     """
     values: set[int] = set()
-    for part in text.replace(" ", "").split(","):
+    parts = text.replace(" ", "").split(",")
+    check_range_size(parts, text, option)
+    for part in parts:
         lo_text, dots, hi_text = part.partition("..")
         try:
             lo = int(lo_text)
@@ -205,36 +208,6 @@ def _load(
 
 
 @contextmanager
-def run_progress(desc: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar counting finished runs, with an ETA: stderr, terminal only, after 2 s."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar: tqdm | None = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(
-                total=total,
-                initial=done,
-                unit="run",
-                desc=desc,
-                file=sys.stderr,
-                delay=2.0,
-                leave=False,
-            )
-        elif done > bar.n:
-            bar.update(done - bar.n)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-@contextmanager
 def _interruptible(output: Path | None) -> Iterator[None]:
     try:
         yield
@@ -275,12 +248,16 @@ def sweep_command(
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
     force: ForceOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
     with input_errors(), _interruptible(output), allow_replace(force):
         scenario = _load(scenario_path, trace, describe_model, fill_gaps)
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
+        check_sweep(
+            scenario, mins, maxs, replications, parse_vary(vary), oracle, workers, allow_large
+        )
         with run_progress("sweep") as progress:
             table = sweep(
                 scenario,
@@ -394,6 +371,7 @@ def recommend_command(
         bool, typer.Option("--json", help="Print the recommendation as one JSON object.")
     ] = False,
     force: ForceOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
@@ -409,6 +387,9 @@ def recommend_command(
                 "replications; use 5 or more"
             )
         check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+        check_sweep(
+            scenario, mins, maxs, replications, parse_vary(vary), True, workers, allow_large
+        )
         with run_progress("recommend") as progress:
             table = sweep(
                 scenario,
@@ -432,7 +413,7 @@ def recommend_command(
             scenario=scenario,
         )
     if json_output:
-        data = rec.to_dict()
+        data = stamped(rec.to_dict())
         data["seed"] = _seed_of(table)
         data["requests"] = float(table["requests"].mean())
         data["duration_h"] = float(table["duration_h"].iloc[0])
