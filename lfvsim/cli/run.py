@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lfvsim.atomic import MANIFEST, allow_replace, check_output_folder
 from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.engine import simulate
@@ -70,6 +71,13 @@ def run(
         Path | None,
         typer.Option(help="Write timeline, units, events, summary and scenario files here."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Let --out replace a folder holding files lfvsim did not write (they are kept).",
+        ),
+    ] = False,
     show_config: Annotated[
         bool,
         typer.Option(
@@ -80,7 +88,7 @@ def run(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         if no_max_units and max_units is not None:
             raise InputError("--max-units and --no-max-units contradict each other; keep one")
         trace_options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
@@ -102,6 +110,8 @@ def run(
             )  # fmt: skip
             run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
+        if out is not None:
+            check_output_folder(out)  # before the work, not after
         trace_read = check_simulations(scenario, allow_large=allow_large)
         with progress_bar() as progress:
             result = simulate(scenario, trace=trace_read, seed=seed, progress=progress)
@@ -112,7 +122,7 @@ def run(
     else:
         typer.echo(format_summary(result, scenario_path))
         if out is not None:
-            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml"
+            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml, " + MANIFEST
             typer.echo(f"\nwrote {out}/: {files}")
 
 
