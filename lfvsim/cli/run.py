@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from lfvsim.atomic import write_text_atomic
 from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.engine import simulate
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario, load_scenario, render_toml
+from lfvsim.traces.metric_export import metric_data_export
 from lfvsim.traces.schema import traffic_for_file
 
 __all__ = ["format_summary", "run"]
@@ -76,6 +79,17 @@ def run(
             help="Print the resolved scenario with every default and each assumption marked.",
         ),
     ] = False,
+    cloudwatch_json: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Also write the run as CloudWatch would show it: a get-metric-data export "
+            "of the model's per-minute metrics (counts, units, bounds, latency).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --cloudwatch-json replace an existing file.")
+    ] = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
     with input_errors():
@@ -91,6 +105,8 @@ def run(
         if show_config:
             typer.echo(render_toml(scenario), nl=False)
             return
+        if cloudwatch_json is not None:
+            _check_new_file(cloudwatch_json, force, replications)
         if replications is not None:
             from lfvsim.cli.experiments import run_replications
 
@@ -100,6 +116,8 @@ def run(
             result = simulate(scenario, seed=seed, progress=progress)
         if out is not None:
             result.write(out)
+        if cloudwatch_json is not None:
+            _write_cloudwatch_json(result, cloudwatch_json)
     if json_output:
         typer.echo(result.to_json())
     else:
@@ -107,6 +125,24 @@ def run(
         if out is not None:
             files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml"
             typer.echo(f"\nwrote {out}/: {files}")
+        if cloudwatch_json is not None:
+            typer.echo(f"wrote {cloudwatch_json} (get-metric-data export of the simulated run)")
+
+
+def _check_new_file(path: Path, force: bool, replications: int | None) -> None:
+    """Refuse, before simulating, an export that would replace a file or needs one run."""
+    if replications is not None:
+        raise InputError("--cloudwatch-json writes one run; drop --replications")
+    if path.exists() and not force:
+        raise InputError(f"'{path}' exists; choose another file or pass --force to replace it")
+
+
+def _write_cloudwatch_json(result: Result, path: Path) -> None:
+    model = result.scenario.model
+    (page,) = metric_data_export(
+        result.timeline, service=model.service, project=model.project, version=model.version
+    )
+    write_text_atomic(path, json.dumps(page, indent=1) + "\n")
 
 
 def _scenario(

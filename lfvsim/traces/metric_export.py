@@ -75,7 +75,8 @@ def metric_data_export(
     wanted += [
         (f"latency_{q}_s", f"{latency} {q}", q, 1000.0) for q in ("p50", "p99")
     ]  # seconds -> ms
-    queries, results = [], []
+    queries: list[dict[str, Any]] = []
+    results: list[tuple[str, str, np.ndarray, np.ndarray]] = []
     for column, label, stat, factor in wanted:
         if column not in timeline:
             continue
