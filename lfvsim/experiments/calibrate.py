@@ -119,4 +119,4 @@ def _lag_after_step(desired: FloatArray, in_service: FloatArray, j: int) -> floa
         return None
     share = min(1.0, (in_service[m] - d0) / step)
     serving_s = 60.0 * (m + 1 - share)
-    return serving_s - decided_s
+    return float(serving_s - decided_s)
