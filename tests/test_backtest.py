@@ -138,11 +138,12 @@ def test_a_history_without_units_in_service_cannot_be_backtested(tmp_path):
 # --- the command ----------------------------------------------------------------------------
 
 
-def test_backtest_command_prints_json_and_draws_the_figure(cli, same_history, tmp_path):
-    _, made = same_history
+def test_backtest_command_prints_json_and_draws_the_figure(cli, tmp_path):
     scenario = tmp_path / "s.toml"
     scenario.write_text(TOML)
-    path = export(made.timeline, tmp_path / "cw.json")
+    path = tmp_path / "cw.json"
+    code, out, err = cli("run", scenario, "--seed", "1", "--cloudwatch-json", path)
+    assert code == 0, err
     figure = tmp_path / "bt.png"
     code, out, err = cli(
         "backtest", scenario, "--cloudwatch", path, "--seed", "2", "--json", "--plot", figure
