@@ -82,3 +82,17 @@ def test_calibrate_keeps_the_assumption_when_the_history_cannot_inform_it(cli, t
     assert (
         load_scenario(out).autoscaler.provisioning_delay_s == BASE.autoscaler.provisioning_delay_s
     )
+
+
+def test_calibrate_comment_survives_an_export_name_with_a_newline(cli, tmp_path):
+    """The export's name goes into a TOML comment: a newline in it must not break the file."""
+    made = simulate(
+        BASE.with_overrides({"autoscaler.provisioning_delay_s": 150.0}, source="t"), seed=1
+    )
+    path = export(made.timeline, tmp_path / "odd\nunit = 1.json")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(TOML)
+    out = tmp_path / "cal.toml"
+    code, _, err = cli("calibrate", scenario, "--cloudwatch", path, "-o", out)
+    assert code == 0, err
+    assert load_scenario(out).autoscaler.provisioning_delay_s == pytest.approx(150.0, abs=1.0)

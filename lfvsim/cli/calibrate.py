@@ -13,6 +13,7 @@ from lfvsim.atomic import allow_replace, check_replaceable, write_text_atomic
 from lfvsim.cli.app import ForceOpt, app, input_errors
 from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
+from lfvsim.safe_output import toml_comment
 from lfvsim.scenario import load_scenario, render_toml
 
 __all__ = ["calibrate"]
@@ -56,8 +57,11 @@ def calibrate(
             text = _mark_calibrated(
                 render_toml(scenario),
                 key.split(".")[1],
-                f"calibrated from {history.source}: {estimate.events} scale-outs, interval "
-                f"{estimate.low:.1f}-{estimate.high:.1f} s",
+                # The export's name is user text: one line, no control characters.
+                toml_comment(
+                    f"calibrated from {history.source}: {estimate.events} scale-outs, "
+                    f"interval {estimate.low:.1f}-{estimate.high:.1f} s"
+                ),
             )
         write_text_atomic(output, text)
     figures = {
