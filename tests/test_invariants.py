@@ -30,6 +30,11 @@ def check_invariants(result: lfvsim.Result) -> None:
     assert (outcome == tl["offered_requests"]).all()
     assert tl["offered_requests"].sum() == s.attempts
     assert tl["retried_requests"].sum() == s.retries
+    # Every throttled attempt has exactly one cause; every unavailable one was not hosted.
+    causes = ["throttled_at_max", "throttled_scaling", "throttled_burst", "throttled_capacity_lost"]
+    assert (tl[causes].sum(axis=1) == tl["ThrottledCount"]).all()
+    assert sum(getattr(s, c) for c in causes) == s.throttled
+    assert s.unavailable_not_hosted == s.unavailable
     failed = round(s.failure_rate * s.requests)
     assert s.served + failed + s.retrying_at_end == s.requests
     # Units stay within [Min, Max] (Max = Min without auto-scaling).
