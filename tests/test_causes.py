@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,3 +212,48 @@ def test_summary_busy_hour_rates_come_from_the_timeline():
     assert s.throttle_rate_worst_hour > 1.2 * s.throttle_rate
     assert s.throttle_rate_minute_p99 == minute_throttle_rate_quantile(offered, throttled)
     assert s.throttle_rate_minute_p99 > s.throttle_rate_worst_hour
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+def test_run_prints_throttles_by_cause_and_the_busy_hour(cli, tmp_path):
+    path = tmp_path / "outage.toml"
+    path.write_text(
+        """\
+[model]
+min_units = 3
+[unit]
+slots = 1
+latency_distribution = "constant"
+latency_mean_s = 1.0
+[autoscaler]
+policy = "none"
+[failures]
+availability_zones = 3
+replacement_delay_s = 600
+outages = [{ zone = 1, start_h = 1.0, duration_h = 1.0 }]
+[traffic]
+kind = "constant"
+rate_tps = 2.5
+duration_h = 3
+[simulation]
+seed = 5
+""",
+        encoding="utf-8",
+    )
+    code, out, _ = cli("run", path, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["throttled_burst"] + data["throttled_capacity_lost"] == data["throttled"]
+    assert data["throttled_capacity_lost"] > 0 and data["throttled_at_max"] == 0
+    assert data["unavailable_not_hosted"] == data["unavailable"] == 0
+    assert data["throttle_rate_worst_hour"] >= data["throttle_rate"] > 0
+    code, out, _ = cli("run", path)
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.strip().startswith("by cause"))
+    assert f"burst {data['throttled_burst']:,}" in line
+    assert f"capacity lost {data['throttled_capacity_lost']:,}" in line
+    assert "at Max" not in line and "scaling" not in line
+    worst = next(x for x in out.splitlines() if "worst hour" in x)
+    assert f"{100 * data['throttle_rate_worst_hour']:.3g}% in the worst hour" in worst
