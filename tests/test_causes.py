@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import lfvsim
 from lfvsim.engine.busy import minute_throttle_rate_quantile, worst_hour_throttle_rate
+from lfvsim.experiments import replicate
 from lfvsim.theory import erlang_b
 from lfvsim.traces import RateTrace
 from tests.conftest import scenario
@@ -166,6 +167,22 @@ def test_causes_add_up_for_random_scenarios(
         tl["offered_requests"].to_numpy(), tl["ThrottledCount"].to_numpy(), tl.index[0]
     )
     assert s.throttle_rate <= s.throttle_rate_worst_hour + 1e-12 or s.attempts == 0
+
+
+def test_replications_carry_the_causes_and_busy_hour_rates_of_each_run():
+    sc = scenario(
+        model={"min_units": 1, "max_units": 2},
+        unit=UNIT,
+        autoscaler={"policy": "auto", "provisioning_delay_s": 120},
+        traffic={"kind": "diurnal", "mean_tps": 5.0, "peak_to_trough": 6, "duration_h": 1},
+    )
+    table = replicate(sc, 3, seed=2).table
+    assert (table[CAUSES].sum(axis=1) == table["throttled"]).all()
+    assert (table["unavailable_not_hosted"] == table["unavailable"]).all()
+    assert (table["throttle_rate_worst_hour"] >= table["throttle_rate"]).all()
+    first = lfvsim.simulate(sc, seed=int(table["seed"].iloc[0])).summary
+    assert table["throttled_scaling"].iloc[0] == first.throttled_scaling
+    assert table["throttle_rate_minute_p99"].iloc[0] == first.throttle_rate_minute_p99
 
 
 # --- busy-hour rates ---------------------------------------------------------------------
