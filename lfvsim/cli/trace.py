@@ -20,7 +20,12 @@ from lfvsim.cli.budgeting import (
 )
 from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import arrivals_from_options
-from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
+from lfvsim.traces.cloudwatch import (
+    LFV_NAMESPACE,
+    RCL_NAMESPACE,
+    expand_paths,
+    read_cloudwatch_export,
+)
 from lfvsim.traces.model import CountTrace, Trace
 from lfvsim.traces.points import fmt_time
 from lfvsim.traces.readers import detect_trace_format, read_trace
@@ -85,8 +90,10 @@ Timezone = Annotated[
 Metric = Annotated[
     str | None,
     typer.Option(
-        help="CloudWatch: 'ProcessedImageCount', 'offered' (SuccessfulRequestCount + "
-        "ThrottledCount), a series' Label or Id, or 'auto' (default).",
+        help="CloudWatch: the offered load: 'ProcessedImageCount', 'offered' "
+        "(SuccessfulRequestCount + ThrottledCount), a series' Label or Id, a sum such as "
+        "'successful+throttled' or 'successful', or 'auto' (default: ProcessedImageCount, "
+        "else successful + throttled). The choice is recorded in the notes.",
         rich_help_panel=_REPAIRS,
     ),
 ]
@@ -437,12 +444,24 @@ def import_cloudwatch(
     period_s: PeriodS = None,
     fill_gaps: FillGaps = None,
     duplicates: Duplicates = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            help="Namespace of the export, AWS/LookoutVision or AWS/Rekognition: the notes "
+            "then say what its ThrottledCount counts (default: both are noted).",
+            rich_help_panel=_REPAIRS,
+        ),
+    ] = None,
 ) -> None:
     """Turn a CloudWatch export into a counts trace (timestamp,count)."""
     with input_errors():
         if output_format(output) == "cloudwatch":
             raise InputError(f"-o {output}: write counts to a .csv or .parquet file")
-        opts = _options(fill_gaps=fill_gaps, duplicates=duplicates, metric=metric)
+        if namespace is not None and namespace not in (LFV_NAMESPACE, RCL_NAMESPACE):
+            raise InputError(f"--namespace {namespace}: use {LFV_NAMESPACE} or {RCL_NAMESPACE}")
+        opts = _options(
+            fill_gaps=fill_gaps, duplicates=duplicates, metric=metric, namespace=namespace
+        )
         trace = read_cloudwatch_export(exports, period_s=period_s, **opts)
         written = write_trace(trace, output, bin_s=trace.bin_s)
     typer.echo(_wrote(written, trace, trace))
