@@ -11,7 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lfvsim
-from lfvsim.engine.busy import minute_throttle_rate_quantile, worst_hour_throttle_rate
+from lfvsim.engine.busy import (
+    hourly_throttle_rates,
+    minute_throttle_rate_quantile,
+    worst_hour_throttle_rate,
+    worst_minutes,
+)
 from lfvsim.experiments import replicate
 from lfvsim.theory import erlang_b
 from lfvsim.traces import RateTrace
@@ -203,6 +208,24 @@ def test_worst_hour_is_the_highest_share_over_clock_hours():
     aligned = pd.Timestamp("2024-03-04 10:00", tz="UTC")
     assert worst_hour_throttle_rate(offered, throttled, aligned) == pytest.approx(60 / 900)
     assert worst_hour_throttle_rate(offered * 0, throttled * 0, start) == 0.0
+    hours = hourly_throttle_rates(offered, throttled, start)
+    assert list(hours.index.hour) == [10, 11, 12]
+    assert hours["attempts"].tolist() == [300, 1200, 40]
+    assert hours["throttled"].tolist() == [30, 60, 6]
+
+
+def test_worst_minutes_rank_minutes_with_load_by_throttled_share():
+    index = pd.date_range("2024-03-04 10:00", periods=6, freq="min", tz="UTC")
+    timeline = pd.DataFrame(
+        {"offered_requests": [10, 0, 4, 20, 10, 8], "ThrottledCount": [1, 0, 2, 10, 5, 0]},
+        index=index,
+    )
+    worst = worst_minutes(timeline, 3)
+    # Three minutes throttle half their attempts: more throttles rank first, so 10:03
+    # (10 throttles), 10:04 (5), 10:02 (2).
+    assert list(worst.index.minute) == [3, 4, 2]
+    assert worst["throttle_rate"].tolist() == [0.5, 0.5, 0.5]
+    assert len(worst_minutes(timeline, 10)) == 5  # the idle minute is left out
 
 
 def test_minute_p99_is_an_empirical_quantile_over_minutes_with_load():
