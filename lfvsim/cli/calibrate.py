@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -36,9 +35,9 @@ def calibrate(
         bool, typer.Option("--json", help="Print the estimates as one JSON object.")
     ] = False,
 ) -> None:
-    """Estimate the provisioning delay from the history (direct estimate, with an interval)."""
+    """Set what the history shows directly (each estimate with an interval), keep the rest."""
     with input_errors():
-        from lfvsim.experiments.calibrate import NOT_ESTIMATED, estimate_provisioning_delay
+        from lfvsim.experiments.calibration import calibrate_scenario
         from lfvsim.traces.metric_history import read_metric_history
 
         if output.exists() and not force:
@@ -49,42 +48,28 @@ def calibrate(
             raise InputError("-o names the input scenario; write the calibration to a new file")
         scenario = load_scenario(scenario_path)
         history = read_metric_history(cloudwatch)
-        estimate = estimate_provisioning_delay(history)
-        text = render_toml(scenario)
-        if estimate.informed:
-            key = estimate.parameter
-            scenario = scenario.with_overrides({key: estimate.value}, source="calibration")
-            text = _mark_calibrated(
-                render_toml(scenario),
-                key.split(".")[1],
-                f"calibrated from {history.source}: {estimate.events} scale-outs, interval "
-                f"{estimate.low:.1f}-{estimate.high:.1f} s",
-            )
-        write_text_atomic(output, text)
+        result = calibrate_scenario(scenario, history)
+        write_text_atomic(output, render_toml(result.scenario))
     figures = {
-        "estimates": [estimate.to_dict()],
-        "not_estimated": list(NOT_ESTIMATED),
+        **result.to_dict(),
         "history_notes": history.notes,
         "periods": [str(p) for p in history.periods],
     }
     if json_output:
         typer.echo(json.dumps(figures, indent=2))
         return
-    if estimate.informed:
-        typer.echo(
-            f"{estimate.parameter} = {estimate.value:.1f} s  (interval {estimate.low:.1f}-"
-            f"{estimate.high:.1f} s, {estimate.events} scale-outs)"
-        )
-    else:
-        typer.echo(f"{estimate.parameter}: not informed ({estimate.detail})")
+    for e in result.estimates:
+        if e.informed:
+            typer.echo(
+                f"{e.parameter} = {e.value:.4g}  (interval {e.low:.4g}-{e.high:.4g}, "
+                f"{e.events} events)"
+            )
+        else:
+            typer.echo(f"{e.parameter}: not informed ({e.detail})")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
     typer.echo(
         "not estimated (no direct estimator; the scenario's assumptions stay): "
-        + ", ".join(NOT_ESTIMATED)
+        + ", ".join(figures["not_estimated"])
     )
     typer.echo(f"wrote {output}")
-
-
-def _mark_calibrated(text: str, key: str, comment: str) -> str:
-    """Replace the 'ASSUMPTION' comment of ``key``'s line with where its value came from."""
-    pattern = re.compile(rf"^({re.escape(key)} = [^#\n]*?)\s*#.*$", re.MULTILINE)
-    return pattern.sub(lambda m: f"{m.group(1)}  # {comment}", text, count=1)

@@ -22,7 +22,7 @@ units and its cooldown has passed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,7 @@ from lfvsim.traces.metric_history import MetricHistory
 __all__ = [
     "MAX_DATAPOINTS",
     "MISFIT_SHARE",
+    "WIDEST",
     "Utilisation",
     "estimate_scale_in",
     "estimate_scale_out",
@@ -46,6 +47,8 @@ _TOL = 1e-6
 _Z = 3.0  # standard errors the intervals are widened by
 #: Largest datapoint count tried.
 MAX_DATAPOINTS = 20
+#: A threshold interval wider than this share of its midpoint is a bound, not an estimate.
+WIDEST = 0.5
 #: A rule that misclassifies more than this share of its decisive boundaries does not fit
 #: the history: its estimates are reported as a misfit, not as values.
 MISFIT_SHARE = 0.10
@@ -118,7 +121,17 @@ def estimate_scale_out(u: Utilisation, config: Autoscaler) -> tuple[Estimate, Es
     could[1:] = settled[:-1] & room[:-1] & ~fired[1:]
     # The cooldown keeps a fired boundary's successor from being a fair "did not fire".
     could &= _cooled(fired, config.scale_out_cooldown_s)
-    return _fit_rule(u, fired, could, names, above=True, threshold_of=lambda t: t)
+    target, points = _fit_rule(u, fired, could, names, above=True, threshold_of=lambda t: t)
+    return _clip(target, 0.0, 100.0), points
+
+
+def _clip(e: Estimate, lowest: float, highest: float) -> Estimate:
+    """The estimate kept inside the values the scenario allows."""
+
+    def inside(x: float | None) -> float | None:
+        return None if x is None else min(max(x, lowest), highest)
+
+    return replace(e, value=inside(e.value), low=inside(e.low), high=inside(e.high))
 
 
 def estimate_scale_in(
@@ -142,7 +155,7 @@ def estimate_scale_in(
     ratio, points = _fit_rule(
         u, fired, could, names, above=False, threshold_of=lambda t: t / target_percent
     )
-    return ratio, points
+    return _clip(ratio, 0.0, 1.0), points
 
 
 def _fit_rule(
@@ -202,6 +215,17 @@ def _fit_rule(
             high if math.isfinite(high) else None,
             events,
             why,
+        )
+    elif high - low > WIDEST * 0.5 * (low + high):
+        threshold = Estimate(
+            threshold_name,
+            False,
+            None,
+            low,
+            high,
+            events,
+            f"the data only bounds it to {low:.3g}-{high:.3g}: too few minutes near the "
+            "threshold to pin it down; the assumption stays",
         )
     else:
         threshold = Estimate(
