@@ -1,12 +1,12 @@
 """Direct estimates of unpublished parameters from a model's CloudWatch history.
 
-This module holds the provisioning delay (the autoscaler's rule and the slots have modules of
-their own, and :mod:`lfvsim.experiments.calibration` runs them all): the lag between a ``DesiredInferenceUnits`` step up and the matching rise of
-``InServiceInferenceUnits``. Both are per-minute averages, so a unit that starts serving
-mid-minute shows as a fraction, which places the moment to the second; a step of the desired
-units that is whole in its minute was decided at the minute's start (the autoscaler acts on
-one-minute datapoints). A parameter the history cannot inform is reported as such and keeps
-the scenario's assumption.
+This module holds the provisioning delay (the autoscaler's rule and the slots have modules
+of their own; :mod:`lfvsim.experiments.calibration` runs them all): the lag between a
+``DesiredInferenceUnits`` step up and the matching rise of ``InServiceInferenceUnits``. Both
+are per-minute averages, so a unit that starts serving mid-minute shows as a fraction, which
+places the moment to the second; a step of the desired units that is whole in its minute was
+decided at the minute's start (the autoscaler acts on one-minute datapoints). A parameter
+the history cannot inform is reported as such and keeps the scenario's assumption.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ units and its cooldown has passed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -49,9 +50,10 @@ _Z = 3.0  # standard errors the intervals are widened by
 MAX_DATAPOINTS = 20
 #: A threshold interval wider than this share of its midpoint is a bound, not an estimate.
 WIDEST = 0.5
-#: A rule that misclassifies more than this share of its decisive boundaries does not fit
-#: the history: its estimates are reported as a misfit, not as values.
-MISFIT_SHARE = 0.10
+#: A rule that misclassifies more than this share of its decisive boundaries beyond the
+#: rebuild's error (three standard errors: about 1 in 300 by chance) does not fit the
+#: history: its estimates are reported as a misfit, not as values.
+MISFIT_SHARE = 0.005
 
 
 @dataclass(frozen=True)
@@ -165,11 +167,11 @@ def _fit_rule(
     names: tuple[str, str],
     *,
     above: bool,
-    threshold_of: object,
+    threshold_of: Callable[[float], float],
 ) -> tuple[Estimate, Estimate]:
     """Fit ``n`` datapoints and a threshold to the boundaries that fired and could have."""
     threshold_name, points_name = names
-    convert = threshold_of if callable(threshold_of) else (lambda t: t)
+    convert = threshold_of
     events = int(fired.sum())
     if events == 0:
         why = "no such step of DesiredInferenceUnits in the history; the assumption stays"
@@ -182,12 +184,11 @@ def _fit_rule(
     best = min((f.violations, f.errors) for f in scored)
     tied = [f for f in scored if (f.violations, f.errors) == best]
     chosen = tied[0]
-    share = best[0] / max(chosen.decisive, 1)
-    if share > MISFIT_SHARE:
+    if best[0] > math.floor(MISFIT_SHARE * chosen.decisive):
         why = (
             f"misfit: the best rule ({chosen.n} datapoints) misclassifies {best[0]} of "
-            f"{chosen.decisive} boundaries beyond the rebuild's error; the history was not made by this rule, the "
-            "assumption stays"
+            f"{chosen.decisive} boundaries beyond the rebuild's error; the history was not "
+            "made by this rule, the assumption stays"
         )
         return _uninformed(threshold_name, why, events), _uninformed(points_name, why, events)
     n_low, n_high = min(f.n for f in tied), max(f.n for f in tied)
@@ -199,9 +200,11 @@ def _fit_rule(
         return _uninformed(threshold_name, why, events), _uninformed(points_name, why, events)
     low, high = float(convert(chosen.low)), float(convert(chosen.high))
     if not (math.isfinite(low) and math.isfinite(high)):
-        side = "minute that could have stepped and did not" if math.isnan(
-            low if above else high
-        ) else "step"
+        side = (
+            "minute that could have stepped and did not"
+            if math.isnan(low if above else high)
+            else "step"
+        )
         bound = high if math.isfinite(high) else low
         why = (
             f"no {side} in the history bounds it; the data only says "

@@ -82,7 +82,5 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
             source=history.source, period=period, low=e.low, high=e.high, method=e.detail
         )
     calibrated = scenario.with_overrides(values, source="calibration") if values else scenario
-    calibrated = calibrated.model_copy(
-        update={"calibration": {**scenario.calibration, **fitted}}
-    )
+    calibrated = calibrated.model_copy(update={"calibration": {**scenario.calibration, **fitted}})
     return Calibration(calibrated, estimates, period, notes)
