@@ -183,6 +183,23 @@ OUTPUTS: Mapping[str, Output] = {
             scale_out_events peak_tps_1s dispersion_1s"""
         ),
     ),
+    "backtest": Output(
+        "`lfvsim backtest --json`",
+        _keys(
+            """schema_version minutes_compared in_service_mae_units in_service_equal_share
+            desired_mae_units desired_equal_share unit_hours_observed unit_hours_simulated
+            unit_hours_relative_error cost_observed_usd cost_simulated_usd cost_relative_error
+            throttled_observed throttled_simulated throttled_relative_error scale_outs scale_ins
+            notes"""
+        ),
+        note="`scale_outs` and `scale_ins`: observed, simulated and matched step counts.",
+    ),
+    "calibrate": Output(
+        "`lfvsim calibrate --json`",
+        _keys("schema_version period estimates not_estimated notes history_notes periods"),
+        note="`estimates`: one object per parameter with `parameter informed value low high "
+        "events detail`; `low`/`high` may hold a bound when `informed` is false.",
+    ),
     "trace-counts": Output(
         "`lfvsim trace synth`, `trace convert`, `trace import-cloudwatch` to .csv or .parquet: "
         "one row per interval",

@@ -10,6 +10,7 @@ import typer
 
 from lfvsim.cli.app import app, input_errors
 from lfvsim.errors import InputError
+from lfvsim.machine_output import stamped
 from lfvsim.scenario import load_scenario
 
 __all__ = ["backtest", "format_backtest"]
@@ -51,7 +52,7 @@ def backtest(
 
             save_backtest_figure(result, plot)
     if json_output:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(json.dumps(stamped(result.to_dict()), indent=2))
         return
     typer.echo(format_backtest(result.to_dict(), history.source))
     if plot is not None:

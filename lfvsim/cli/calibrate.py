@@ -11,6 +11,7 @@ import typer
 from lfvsim.atomic import write_text_atomic
 from lfvsim.cli.app import app, input_errors
 from lfvsim.errors import InputError
+from lfvsim.machine_output import stamped
 from lfvsim.scenario import load_scenario, render_toml
 
 __all__ = ["calibrate"]
@@ -56,7 +57,7 @@ def calibrate(
         "periods": [str(p) for p in history.periods],
     }
     if json_output:
-        typer.echo(json.dumps(figures, indent=2))
+        typer.echo(json.dumps(stamped(figures), indent=2))
         return
     for e in result.estimates:
         if e.informed:
