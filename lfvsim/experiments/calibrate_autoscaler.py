@@ -171,7 +171,6 @@ def _fit_rule(
 ) -> tuple[Estimate, Estimate]:
     """Fit ``n`` datapoints and a threshold to the boundaries that fired and could have."""
     threshold_name, points_name = names
-    convert = threshold_of
     events = int(fired.sum())
     if events == 0:
         why = "no such step of DesiredInferenceUnits in the history; the assumption stays"
@@ -198,7 +197,7 @@ def _fit_rule(
             "equally; the history cannot tell them apart, the assumption stays"
         )
         return _uninformed(threshold_name, why, events), _uninformed(points_name, why, events)
-    low, high = float(convert(chosen.low)), float(convert(chosen.high))
+    low, high = float(threshold_of(chosen.low)), float(threshold_of(chosen.high))
     if not (math.isfinite(low) and math.isfinite(high)):
         side = (
             "minute that could have stepped and did not"
