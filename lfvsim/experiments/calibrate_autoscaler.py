@@ -181,8 +181,9 @@ def _fit_rule(
         why = "no scaling step with whole windows of data before it; the assumption stays"
         return _uninformed(threshold_name, why), _uninformed(points_name, why)
     best = min((f.violations, f.errors) for f in scored)
-    tied = [f for f in scored if (f.violations, f.errors) == best]
-    chosen = tied[0]
+    chosen = next(f for f in scored if (f.violations, f.errors) == best)
+    # Every count the data cannot rule out beyond the rebuild's error is in the interval.
+    tied = [f for f in scored if f.violations == best[0]]
     if best[0] > math.floor(MISFIT_SHARE * chosen.decisive):
         why = (
             f"misfit: the best rule ({chosen.n} datapoints) misclassifies {best[0]} of "
