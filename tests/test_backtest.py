@@ -154,8 +154,14 @@ def test_backtest_command_prints_json_and_draws_the_figure(cli, tmp_path):
     assert {"in_service_mae_units", "desired_equal_share", "scale_outs", "notes"} <= set(f)
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # lfvsim's own figure may be replaced; a file lfvsim did not write needs --force.
     code, out, err = cli("backtest", scenario, "--cloudwatch", path, "--plot", figure)
+    assert code == 0, err
+    theirs = tmp_path / "theirs.png"
+    theirs.write_bytes(b"keep me")
+    code, out, err = cli("backtest", scenario, "--cloudwatch", path, "--plot", theirs)
     assert_clean_failure(code, out, err, "exists", "--force")
+    assert theirs.read_bytes() == b"keep me"
     code, out, err = cli("backtest", scenario, "--cloudwatch", path, "--seed", "2")
     assert code == 0, err
     assert "units in service" in out and "% of minutes equal" in out

@@ -61,10 +61,14 @@ def test_calibrate_writes_a_scenario_with_the_estimate_marked(cli, tmp_path):
     line = next(x for x in out.read_text().splitlines() if x.startswith("provisioning_delay_s"))
     assert "calibrated from" in line and "ASSUMPTION" not in line
 
-    before = out.read_text()
+    # lfvsim's own output may be replaced; a file lfvsim did not write needs --force.
     code, stdout, err = cli("calibrate", scenario, "--cloudwatch", path, "-o", out)
+    assert code == 0, err
+    theirs = tmp_path / "theirs.toml"
+    theirs.write_text("keep me")
+    code, stdout, err = cli("calibrate", scenario, "--cloudwatch", path, "-o", theirs)
     assert_clean_failure(code, stdout, err, "exists", "--force")
-    assert out.read_text() == before
+    assert theirs.read_text() == "keep me"
     code, stdout, err = cli("calibrate", scenario, "--cloudwatch", path, "-o", scenario, "--force")
     assert_clean_failure(code, stdout, err, "input scenario")
 
@@ -81,3 +85,17 @@ def test_calibrate_keeps_the_assumption_when_the_history_cannot_inform_it(cli, t
     assert (
         load_scenario(out).autoscaler.provisioning_delay_s == BASE.autoscaler.provisioning_delay_s
     )
+
+
+def test_calibrate_comment_survives_an_export_name_with_a_newline(cli, tmp_path):
+    """The export's name goes into a TOML comment: a newline in it must not break the file."""
+    made = simulate(
+        BASE.with_overrides({"autoscaler.provisioning_delay_s": 150.0}, source="t"), seed=1
+    )
+    path = export(made.timeline, tmp_path / "odd\nunit = 1.json")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(TOML)
+    out = tmp_path / "cal.toml"
+    code, _, err = cli("calibrate", scenario, "--cloudwatch", path, "-o", out)
+    assert code == 0, err
+    assert load_scenario(out).autoscaler.provisioning_delay_s == pytest.approx(150.0, abs=1.0)

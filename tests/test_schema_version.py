@@ -120,13 +120,12 @@ def produced(folder) -> dict[str, list[tuple[str, list[str], set[int]]]]:
 
     history = tmp / "history.json"
     _cli("run", sc, "--cloudwatch-json", history)
-    obj(
-        "backtest",
-        "backtest --json",
-        json.loads(_cli("backtest", sc, "--cloudwatch", history, "--json")),
+    obj("backtest", "backtest --json", json.loads(_cli("backtest", sc, "--cloudwatch", history,
+                                                        "--json")))  # fmt: skip
+    calibrated = json.loads(
+        _cli("calibrate", sc, "--cloudwatch", history, "-o", tmp / "calibrated.toml", "--json")
     )
-    calibrated = ("calibrate", sc, "--cloudwatch", history, "-o", tmp / "calibrated.toml")
-    obj("calibrate", "calibrate --json", json.loads(_cli(*calibrated, "--json")))
+    obj("calibrate", "calibrate --json", calibrated)
 
     synth = ("trace", "synth", "constant", "--rate-tps", "2", "--duration-h", "0.1")
     for suffix in (".csv", ".parquet"):

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from lfvsim.cli.app import app, input_errors
+from lfvsim.atomic import allow_replace, check_replaceable
+from lfvsim.cli.app import ForceOpt, app, input_errors
 from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
 from lfvsim.scenario import load_scenario
@@ -35,15 +36,15 @@ def backtest(
         Path | None,
         typer.Option(metavar="FILE", help="Draw both timelines overlaid (.png, .svg or .pdf)."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Let --plot replace a file.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Replay the observed load with the observed Min/Max, and compare with the history."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         from lfvsim.experiments.backtest import backtest as run_backtest
         from lfvsim.traces.metric_history import read_metric_history
 
         if plot is not None:
-            _check_plot(plot, force)
+            _check_plot(plot)
         scenario = load_scenario(scenario_path)
         history = read_metric_history(cloudwatch)
         result = run_backtest(scenario, history, seed=seed)
@@ -59,7 +60,7 @@ def backtest(
         typer.echo(f"\nwrote {plot}")
 
 
-def _check_plot(path: Path, force: bool) -> None:
+def _check_plot(path: Path) -> None:
     from lfvsim.backtest_plot import IMAGE_SUFFIXES
 
     if path.suffix.lower() not in IMAGE_SUFFIXES:
@@ -67,8 +68,7 @@ def _check_plot(path: Path, force: bool) -> None:
             f"'{path}': unknown image format '{path.suffix}'; end the name in "
             + ", ".join(IMAGE_SUFFIXES)
         )
-    if path.exists() and not force:
-        raise InputError(f"'{path}' exists; choose another file or pass --force to replace it")
+    check_replaceable([path])  # before the work, not after
 
 
 def format_backtest(figures: dict[str, Any], source: str) -> str:

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from lfvsim.atomic import write_text_atomic
-from lfvsim.cli.app import app, input_errors
+from lfvsim.atomic import allow_replace, check_replaceable, write_text_atomic
+from lfvsim.cli.app import ForceOpt, app, input_errors
 from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
 from lfvsim.scenario import load_scenario, render_toml
@@ -31,30 +31,33 @@ def calibrate(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="The calibrated scenario (TOML) to write.")
     ],
-    force: Annotated[bool, typer.Option("--force", help="Let -o replace a file.")] = False,
+    force: ForceOpt = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the estimates as one JSON object.")
     ] = False,
 ) -> None:
     """Set what the history shows directly (each estimate with an interval), keep the rest."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         from lfvsim.experiments.calibration import calibrate_scenario
         from lfvsim.traces.metric_history import read_metric_history
 
-        if output.exists() and not force:
-            raise InputError(
-                f"'{output}' exists; choose another file or pass --force to replace it"
-            )
+        # Before the ownership check: --force must never let -o replace the input.
         if output.resolve() == scenario_path.resolve():
             raise InputError("-o names the input scenario; write the calibration to a new file")
+        check_replaceable([output])
         scenario = load_scenario(scenario_path)
         history = read_metric_history(cloudwatch)
         result = calibrate_scenario(scenario, history)
+        # render_toml passes the export's name (user text) through toml_comment.
         write_text_atomic(output, render_toml(result.scenario))
+    found = result.to_dict()
     figures = {
-        **result.to_dict(),
+        "estimates": found["estimates"],
+        "not_estimated": found["not_estimated"],
         "history_notes": history.notes,
         "periods": [str(p) for p in history.periods],
+        "period": found["period"],
+        "notes": found["notes"],
     }
     if json_output:
         typer.echo(json.dumps(stamped(figures), indent=2))

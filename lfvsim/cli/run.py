@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from lfvsim.atomic import write_text_atomic
+from lfvsim.atomic import (
+    MANIFEST,
+    allow_replace,
+    check_output_folder,
+    check_replaceable,
+    write_text_atomic,
+)
 from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.engine import simulate
@@ -73,6 +79,14 @@ def run(
         Path | None,
         typer.Option(help="Write timeline, units, events, summary and scenario files here."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Let --out replace a folder holding files lfvsim did not write (they are "
+            "kept), and --cloudwatch-json replace a file lfvsim did not write.",
+        ),
+    ] = False,
     show_config: Annotated[
         bool,
         typer.Option(
@@ -88,13 +102,10 @@ def run(
             "of the model's per-minute metrics (counts, units, bounds, latency).",
         ),
     ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Let --cloudwatch-json replace an existing file.")
-    ] = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         if no_max_units and max_units is not None:
             raise InputError("--max-units and --no-max-units contradict each other; keep one")
         trace_options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
@@ -108,7 +119,7 @@ def run(
             typer.echo(render_toml(scenario), nl=False)
             return
         if cloudwatch_json is not None:
-            _check_new_file(cloudwatch_json, force, replications)
+            _check_new_file(cloudwatch_json, replications)
         if replications is not None:
             from lfvsim.cli.experiments import run_replications
 
@@ -118,6 +129,8 @@ def run(
             )  # fmt: skip
             run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
+        if out is not None:
+            check_output_folder(out)  # before the work, not after
         trace_read = check_simulations(scenario, allow_large=allow_large)
         with progress_bar() as progress:
             result = simulate(scenario, trace=trace_read, seed=seed, progress=progress)
@@ -130,18 +143,18 @@ def run(
     else:
         typer.echo(format_summary(result, scenario_path))
         if out is not None:
-            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml"
+            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml, " + MANIFEST
             typer.echo(f"\nwrote {out}/: {files}")
         if cloudwatch_json is not None:
             typer.echo(f"wrote {cloudwatch_json} (get-metric-data export of the simulated run)")
 
 
-def _check_new_file(path: Path, force: bool, replications: int | None) -> None:
-    """Refuse, before simulating, an export that would replace a file or needs one run."""
+def _check_new_file(path: Path, replications: int | None) -> None:
+    """Refuse, before simulating, an export that needs one run or would replace a file
+    lfvsim did not write (unless --force)."""
     if replications is not None:
         raise InputError("--cloudwatch-json writes one run; drop --replications")
-    if path.exists() and not force:
-        raise InputError(f"'{path}' exists; choose another file or pass --force to replace it")
+    check_replaceable([path])
 
 
 def _write_cloudwatch_json(result: Result, path: Path) -> None:
