@@ -38,6 +38,11 @@ def check_invariants(result: lfvsim.Result) -> None:
     assert (outcome == tl["offered_requests"]).all()
     assert tl["offered_requests"].sum() == s.attempts
     assert tl["retried_requests"].sum() == s.retries
+    # Every throttled attempt has exactly one cause; every unavailable one was not hosted.
+    causes = ["throttled_at_max", "throttled_scaling", "throttled_burst", "throttled_capacity_lost"]
+    assert (tl[causes].sum(axis=1) == tl["ThrottledCount"]).all()
+    assert sum(getattr(s, c) for c in causes) == s.throttled
+    assert s.unavailable_not_hosted == s.unavailable
     assert tl["waiting_requests"].sum() == waiting
     assert waiting == 0 or sc.hosting.mode == "batch"
     failed = round(s.failure_rate * s.requests)

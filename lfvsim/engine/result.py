@@ -44,8 +44,23 @@ class Summary:
     unavailable: int
     """Attempts refused because the model was not hosted, or still waiting in the queue when
     it stopped (except in batch mode at the end of the run: see ``waiting_at_end``)."""
+    throttled_at_max: int
+    """Throttled while desired units were at Max and the autoscaler wanted more."""
+    throttled_scaling: int
+    """Throttled while more units were wanted than served (provisioning), or while the
+    autoscaler alarm accumulated datapoints above target below Max."""
+    throttled_burst: int
+    """Throttled in steady state: the autoscaler wanted no change (or there is none)."""
+    throttled_capacity_lost: int
+    """Throttled while units lost to a failure or zone outage were not yet replaced."""
+    unavailable_not_hosted: int
+    """Unavailable because the model was not hosted (all of ``unavailable``)."""
     throttle_rate: float
     """throttled / attempts (0 when there were none)."""
+    throttle_rate_worst_hour: float
+    """Highest throttled / attempts over clock-aligned hours with attempts (0 if none)."""
+    throttle_rate_minute_p99: float
+    """99th percentile over minutes with attempts of throttled / attempts (empirical)."""
     first_attempt_throttle_rate: float
     """First attempts throttled / requests."""
     failure_rate: float
@@ -110,7 +125,9 @@ class Result:
         ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``
         (unit-minutes billed in the minute: their sum / 60 is ``unit_hours``),
         ``utilization`` (busy / in-service slot time, 0-1), ``latency_p50_s``,
-        ``latency_p99_s``.
+        ``latency_p99_s``; and the throttles by cause ``throttled_at_max``,
+        ``throttled_scaling``, ``throttled_burst``, ``throttled_capacity_lost`` (they add
+        up to ``ThrottledCount``).
     units : pandas.DataFrame
         One row per inference unit: its zone, when it was billed from, served from,
         retired and drained, billed to, why it ended, and how many requests it served.
