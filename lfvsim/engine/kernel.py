@@ -24,7 +24,9 @@ State lives in arrays owned by :class:`lfvsim.engine.dataplane.DataPlane`:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, uint64
+from llvmlite import ir
+from numba import njit, types, uint64
+from numba.extending import intrinsic
 
 __all__ = [
     "HIST_ALL",
@@ -39,10 +41,55 @@ __all__ = [
 HIST_MINUTE = (1e-3, 40, 320)  # per minute: 1 ms .. 10^5 s, bins 6% wide
 HIST_ALL = (1e-4, 500, 5000)  # whole run: 0.1 ms .. 10^6 s, bins 0.46% wide
 
-_MIN_LO, _MIN_PER, _MIN_N = HIST_MINUTE
-_ALL_LO, _ALL_PER, _ALL_N = HIST_ALL
-_LOG_MIN_LO = np.log10(_MIN_LO)
-_LOG_ALL_LO = np.log10(_ALL_LO)
+# Cells per octave of the bin lookup, a power of 2 (the leading mantissa bits): a few per
+# bin, so a lookup is followed by one comparison or two (40 bins a decade is 12 an octave;
+# 500 a decade, 150).
+_MIN_CELL_BITS = 5
+_ALL_CELL_BITS = 8
+
+
+def bin_tables(
+    lowest_s: float, per_decade: int, nbins: int, cell_bits: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """What finds a latency's log-spaced bin without a logarithm.
+
+    The float's exponent and its ``cell_bits`` leading mantissa bits cut each octave into
+    ``2**cell_bits`` equal cells; ``first[cell]`` is the bin holding the cell's lower end,
+    and a comparison or two with ``edges`` (``lowest_s * 10**(b / per_decade)``) then
+    finds the bin: the one ``int(log10(lat / lowest_s) * per_decade)`` gives, up to the
+    rounding of a logarithm for a latency within about 1e-15 of an edge.
+
+    Returns
+    -------
+    edges : ndarray, float64, nbins + 1
+    first : ndarray, int32, one per cell
+    offset : int
+        The bit pattern of the first cell, ``float bits >> (52 - cell_bits)``.
+    """
+    edges = lowest_s * 10.0 ** (np.arange(nbins + 1) / per_decade)
+    shift = 52 - cell_bits
+    bits = edges[[0, -1]].view(np.int64) >> shift
+    cell_lo = ((bits[0] + np.arange(bits[1] - bits[0] + 1)) << shift).view(np.float64)
+    first = np.clip(np.searchsorted(edges, cell_lo, side="right") - 1, 0, nbins - 1)
+    return edges, first.astype(np.int32), int(bits[0])
+
+
+_MIN_EDGES, _MIN_FIRST, _MIN_OFFSET = bin_tables(*HIST_MINUTE, _MIN_CELL_BITS)
+_ALL_EDGES, _ALL_FIRST, _ALL_OFFSET = bin_tables(*HIST_ALL, _ALL_CELL_BITS)
+_MIN_SHIFT = 52 - _MIN_CELL_BITS
+_ALL_SHIFT = 52 - _ALL_CELL_BITS
+
+
+@intrinsic
+def _float_bits(typingctx, x):
+    """The IEEE 754 bits of a float64 as an int64 (a bit cast, no conversion)."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
 
 # st: int64 state
 ST_HEAP_N = 0  # slots in service (heap size)
@@ -96,14 +143,21 @@ def _sift_down(ht, hs, n, i):
 
 
 @njit(cache=True, inline="always")
-def _hist_bin(lat, log_lo, per_decade, nbins):
-    if lat <= 0.0:
+def hist_bin(lat, edges, first, offset, shift):
+    """The log-spaced bin of ``lat`` (see :func:`bin_tables`); the ends catch the rest.
+
+    The float's exponent and leading mantissa bits pick a cell, a table the bin of the
+    cell's start, and a comparison or two with the bin edges the bin: no ``log10`` per
+    request.
+    """
+    nbins = edges.shape[0] - 1
+    if not lat >= edges[1]:  # also NaN and lat <= 0
         return 0
-    b = int((np.log10(lat) - log_lo) * per_decade)
-    if b < 0:
-        return 0
-    if b >= nbins:
+    if lat >= edges[nbins - 1]:
         return nbins - 1
+    b = first[(_float_bits(lat) >> shift) - offset]  # type: ignore[call-arg]  # numba fills typingctx
+    while lat >= edges[b + 1]:
+        b += 1
     return b
 
 
@@ -129,8 +183,8 @@ def _complete(lat, wait, minute, hist_min, hist_all, acc):
     if lat > acc[ACC_LAT_MAX]:
         acc[ACC_LAT_MAX] = lat
     acc[ACC_STARTED] += 1.0
-    hist_min[minute, _hist_bin(lat, _LOG_MIN_LO, _MIN_PER, _MIN_N)] += 1
-    hist_all[_hist_bin(lat, _LOG_ALL_LO, _ALL_PER, _ALL_N)] += 1
+    hist_min[minute, hist_bin(lat, _MIN_EDGES, _MIN_FIRST, _MIN_OFFSET, _MIN_SHIFT)] += 1
+    hist_all[hist_bin(lat, _ALL_EDGES, _ALL_FIRST, _ALL_OFFSET, _ALL_SHIFT)] += 1
 
 
 @njit(cache=True)
