@@ -58,3 +58,35 @@ def test_bin_tables_cover_every_cell_between_the_ends():
         assert first[0] == 0 and first[-1] == hist[2] - 1
         top = int(edges[-2:-1].view(np.int64)[0] >> (52 - bits)) - offset
         assert top < len(first)
+
+
+def test_long_runs_keep_hourly_latency_histograms():
+    from conftest import scenario
+
+    import lfvsim
+    from lfvsim.engine.result import HOURLY_HIST_AFTER_MINUTES, hist_rows
+
+    days = HOURLY_HIST_AFTER_MINUTES / 1440 + 1
+    sc = scenario(
+        model={"min_units": 1},
+        unit={"when_busy": "queue", "slots": 1, "latency_distribution": "exponential"},
+        traffic={"kind": "constant", "rate_tps": 0.1, "duration_h": 24 * days},
+    )
+    r = lfvsim.simulate(sc, seed=2, record_requests=True)
+    minutes = len(r.timeline)
+    assert hist_rows(minutes) == -(-minutes // 60) < minutes
+    assert any("per hour" in n for n in r.notes)
+    p50 = r.timeline["latency_p50_s"].to_numpy()
+    hours = np.arange(minutes) // 60
+    # Each minute shows its hour's percentile ...
+    for h in (0, 17, hours[-1]):
+        assert len(np.unique(p50[hours == h])) == 1
+    # ... within the per-minute histograms' accuracy of the hour's exact percentile.
+    req = r.requests[~r.requests["unavailable"]]
+    lat = (req["start_s"] - req["arrival_s"] + req["service_s"]).to_numpy()
+    hour = (req["arrival_s"].to_numpy() // 3600).astype(int)
+    for h in (0, 100, 500):
+        exact = np.quantile(lat[hour == h], 0.5)
+        assert p50[h * 60] == pytest.approx(exact, rel=10 ** (1 / 40) - 1)
+    short = lfvsim.simulate(sc.with_overrides({"simulation.horizon_h": 2}), seed=2)
+    assert not any("per hour" in n for n in short.notes)

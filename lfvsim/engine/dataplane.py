@@ -8,6 +8,7 @@ import numpy as np
 
 from lfvsim.client import Client
 from lfvsim.engine import kernel as k
+from lfvsim.engine.result import hist_rows
 from lfvsim.engine.traffic import TrafficBlocks, service_sampler
 from lfvsim.scenario import Unit
 
@@ -56,7 +57,8 @@ class DataPlane:
         self.spu = unit.slots
         self.counts = np.zeros((minutes, k.N_COUNTS), np.int64)
         self.busy_s = np.zeros(minutes)
-        self.hist_minute = np.zeros((minutes, k.HIST_MINUTE[2]), np.int32)
+        # Latency histograms by minute, or by hour for long runs (see hist_rows).
+        self.hist_minute = np.zeros((hist_rows(minutes), k.HIST_MINUTE[2]), np.int32)
         self.hist_all = np.zeros(k.HIST_ALL[2], np.int64)
         self.acc = np.zeros(k.N_ACC)
         self.served_by_unit = np.zeros(64, np.int64)

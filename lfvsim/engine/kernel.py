@@ -39,6 +39,7 @@ __all__ = [
 
 # Latency histograms, log-spaced: (lowest edge in s, bins per decade, bins).
 HIST_MINUTE = (1e-3, 40, 320)  # per minute: 1 ms .. 10^5 s, bins 6% wide
+
 HIST_ALL = (1e-4, 500, 5000)  # whole run: 0.1 ms .. 10^6 s, bins 0.46% wide
 
 # Cells per octave of the bin lookup, a power of 2 (the leading mantissa bits): a few per
@@ -173,9 +174,16 @@ def jitter(seed, request, attempt):
     return float(z >> uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+@njit(cache=True, inline="always")
+def _hist_step(hist_min, nmin):
+    """Minutes per row of the latency histogram: 1, or 60 when it has fewer rows than
+    minutes (a long run's hourly histograms, see ``lfvsim.engine.result.hist_rows``)."""
+    return 1 if hist_min.shape[0] >= nmin else 60
+
+
 @njit(cache=True)
-def _complete(lat, wait, minute, hist_min, hist_all, acc):
-    """Account for one request that started service."""
+def _complete(lat, wait, row, hist_min, hist_all, acc):
+    """Account for one request that started service; ``row`` of the per-minute histogram."""
     acc[ACC_LAT] += lat
     acc[ACC_WAIT] += wait
     if wait > 0.0:
@@ -183,7 +191,7 @@ def _complete(lat, wait, minute, hist_min, hist_all, acc):
     if lat > acc[ACC_LAT_MAX]:
         acc[ACC_LAT_MAX] = lat
     acc[ACC_STARTED] += 1.0
-    hist_min[minute, hist_bin(lat, _MIN_EDGES, _MIN_FIRST, _MIN_OFFSET, _MIN_SHIFT)] += 1
+    hist_min[row, hist_bin(lat, _MIN_EDGES, _MIN_FIRST, _MIN_OFFSET, _MIN_SHIFT)] += 1
     hist_all[hist_bin(lat, _ALL_EDGES, _ALL_FIRST, _ALL_OFFSET, _ALL_SHIFT)] += 1
 
 
@@ -211,6 +219,7 @@ def start_waiting(
 ):  # fmt: skip
     """Start queued requests on slots that fall free at or before ``t_limit``."""
     nmin = busy.shape[0]
+    step = _hist_step(hist_min, nmin)
     cap = q_t.shape[0]
     recording = rec_start.shape[0] > 0
     while st[ST_Q_LEN] > 0 and st[ST_HEAP_N] > 0 and ht[0] <= t_limit:
@@ -221,8 +230,8 @@ def start_waiting(
         slot = hs[0]
         ht[0] = start + service
         _sift_down(ht, hs, st[ST_HEAP_N], 0)
-        minute = min(int(arrival / 60.0), nmin - 1)
-        _complete(start - arrival + service, start - arrival, minute, hist_min, hist_all, acc)
+        row = min(int(arrival / 60.0), nmin - 1) // step
+        _complete(start - arrival + service, start - arrival, row, hist_min, hist_all, acc)
         _add_busy(busy, start, service)
         by_unit[slot // spu] += 1
         if recording:
@@ -290,6 +299,7 @@ def serve_block(
     (``st[ST_GROW]`` then says which must grow before the call is repeated).
     """
     nmin = counts.shape[0]
+    step = _hist_step(hist_min, nmin)
     q_cap = q_t.shape[0]
     r_cap = r_t.shape[0]
     recording = rec_start.shape[0] > 0
@@ -342,7 +352,7 @@ def serve_block(
             slot = hs[0]
             ht[0] = t + service
             _sift_down(ht, hs, st[ST_HEAP_N], 0)
-            _complete(service, 0.0, minute, hist_min, hist_all, acc)
+            _complete(service, 0.0, minute // step, hist_min, hist_all, acc)
             _add_busy(busy, t, service)
             by_unit[slot // spu] += 1
             accepted = True
