@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import check_simulations
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.scenario import load_scenario
 from lfvsim.traces.schema import traffic_for_file
@@ -38,6 +39,7 @@ def compare(
             scenario = scenario.with_overrides(
                 {"traffic": traffic_for_file(trace)}, source="--trace"
             )
+        check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:
         records = json.loads(table.to_json(orient="records"))

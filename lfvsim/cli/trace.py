@@ -10,7 +10,14 @@ from typing import Annotated, Any
 import typer
 from pydantic import TypeAdapter, ValidationError
 
+from lfvsim.budget import synthetic_load
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import (
+    AllowLargeOpt,
+    check_simulations,
+    check_trace_output,
+    trace_load,
+)
 from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import arrivals_from_options
 from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
@@ -239,6 +246,7 @@ def synth(
     metric: Annotated[
         str, typer.Option(help=".json: the metric's label.", rich_help_panel=_OUTPUT)
     ] = "ProcessedImageCount",
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Generate seeded synthetic traffic and write it to a file.
 
@@ -253,10 +261,21 @@ def synth(
         section_keys = {
             k: v
             for k, v in options.items()
-            if k not in {"kind", "output", "bin_s", "requests", "pages", "omit_zeros", "metric"}
+            if k
+            not in {
+                "kind",
+                "output",
+                "bin_s",
+                "requests",
+                "pages",
+                "omit_zeros",
+                "metric",
+                "allow_large",
+            }
         }
         traffic = _section({"kind": kind, **section_keys})
         output_format(output)
+        check_trace_output(synthetic_load(traffic), bin_s, requests, allow_large)
         trace = trace_from_traffic(traffic)
         written = write_trace(
             trace,
@@ -451,6 +470,7 @@ def convert(
     timezone: Timezone = None,
     metric: Metric = None,
     period_s: PeriodS = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Convert a trace to counts, requests, another format or a CloudWatch export.
 
@@ -459,6 +479,7 @@ def convert(
     """
     with input_errors():
         trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
+        check_trace_output(trace_load(trace), bin_s, requests, allow_large)
         written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=seed)
         counts = None if requests else to_counts(trace, bin_s, seed=seed)
     typer.echo(_wrote(written, trace, counts))
@@ -500,6 +521,7 @@ def compare_arrivals_command(
             arrivals_from_options(name, batch_mean_size, batch_spread_s, on_fraction, on_mean_s)
             for name in ("even", "poisson", "batch", "onoff")
         ]
+        check_simulations(scenario, len(models), trace=base)
         table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:
         typer.echo(table.reset_index().to_json(orient="records", indent=2))
