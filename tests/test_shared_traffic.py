@@ -140,7 +140,8 @@ def test_batches_group_each_replication_and_keep_every_task_once():
         for m in range(1, 21)
         for s in (100, 200, 300)
     ]
-    out = batches(workload, tasks)
+    out = [b for b, share in batches(workload, tasks)]
+    assert all(share for _, share in batches(workload, tasks))
     assert sorted(id(t) for b in out for t in b) == sorted(id(t) for t in tasks)
     assert all(1 <= len(b) <= BATCH_TASKS for b in out)
     for b in out:
@@ -151,6 +152,9 @@ def test_batches_group_each_replication_and_keep_every_task_once():
     # A replication's batches come one after another, in the order of its first task.
     keys = [(b[0].variant, b[0].seed) for b in out]
     assert keys == [(v, s) for v in (0, 1) for s in (100, 200, 300) for _ in range(2)]
+    # Replications of a single configuration share nothing: each seed is one run.
+    alone = batches(workload, [Task(0, (), s) for s in (1, 2, 3)])
+    assert [(len(b), share) for b, share in alone] == [(1, False)] * 3
 
 
 def test_compare_modes_equals_one_run_per_mode():
@@ -167,3 +171,17 @@ def test_compare_modes_equals_one_run_per_mode():
         assert row["latency_p99_s"] == s.latency_p99_s or (
             np.isnan(row["latency_p99_s"]) and np.isnan(s.latency_p99_s)
         )
+
+
+def test_the_budget_counts_the_shared_traffic_with_the_engines_limit():
+    from lfvsim import budget
+    from lfvsim.engine.traffic import DEFAULT_TRAFFIC_BUDGET_BYTES
+
+    assert budget.SHARED_TRAFFIC_MAX_BYTES == DEFAULT_TRAFFIC_BUDGET_BYTES
+    one = budget.Estimate(requests=1e6, simulations=1, memory_bytes=1e8, seconds=1.0)
+    alone = budget.repeated(one, 20, workers=2)
+    shared = budget.repeated(one, 20, workers=2, shared_traffic=True)
+    assert shared.memory_bytes - alone.memory_bytes == 2 * 16 * 1e6
+    huge = budget.Estimate(requests=1e12, simulations=1, memory_bytes=1e8, seconds=1.0)
+    capped = budget.repeated(huge, 2, workers=1, shared_traffic=True)
+    assert capped.memory_bytes - budget.repeated(huge, 2).memory_bytes == 1024**3

@@ -153,17 +153,21 @@ def forget_traffic() -> None:
     _TRAFFIC = None
 
 
-def batches(workload: Workload, tasks: Sequence[Task], size: int = BATCH_TASKS) -> list[list[Task]]:
+def batches(
+    workload: Workload, tasks: Sequence[Task], size: int = BATCH_TASKS
+) -> list[tuple[list[Task], bool]]:
     """Tasks grouped by replication (same trace and seed), in batches of at most ``size``.
 
     Groups keep the order in which their first task comes, and tasks keep their order
     inside a group, so a process that takes consecutive batches draws each replication's
-    requests once.
+    requests once. Each batch comes with whether to share: only a replication with more
+    than one task gains from keeping its requests (replications of one configuration do
+    not, and keep no more than a block in memory).
     """
     groups: dict[tuple[int, int], list[Task]] = {}
     for task in tasks:
         groups.setdefault((id(workload.traces[task.variant]), task.seed), []).append(task)
-    return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
+    return [(g[i : i + size], len(g) > 1) for g in groups.values() for i in range(0, len(g), size)]
 
 
 _SCENARIOS: dict[tuple[str, int, tuple[tuple[str, Any], ...]], Scenario] = {}
@@ -226,9 +230,9 @@ class SerialExecutor:
                 yield task, run_task(workload, task)
             return
         try:
-            for batch in batches(workload, tasks):
+            for batch, share in batches(workload, tasks):
                 for task in batch:
-                    yield task, run_task(workload, task, share_traffic=True)
+                    yield task, run_task(workload, task, share)
         finally:
             forget_traffic()
 
@@ -269,14 +273,14 @@ class LocalExecutor:
         if self.workers == 1 or len(tasks) <= 1:
             yield from SerialExecutor(self.share_traffic).run(workload, tasks)
             return
-        work = batches(workload, tasks) if self.share_traffic else [[t] for t in tasks]
+        work = batches(workload, tasks) if self.share_traffic else [([t], False) for t in tasks]
         pool = cf.ProcessPoolExecutor(
             max_workers=min(self.workers, len(work)),
             mp_context=_context(),
             initializer=_init_worker,
             initargs=(workload,),
         )
-        futures = {pool.submit(_run_in_worker, b, self.share_traffic): b for b in work}
+        futures = {pool.submit(_run_in_worker, b, share): b for b, share in work}
         try:
             for future in cf.as_completed(futures):
                 yield from zip(futures[future], future.result(), strict=True)
@@ -375,10 +379,9 @@ class DaskExecutor:
         if not tasks:
             return
         shared = self.client.scatter(workload, broadcast=True, hash=False)
-        work = batches(workload, tasks) if self.share_traffic else [[t] for t in tasks]
+        work = batches(workload, tasks) if self.share_traffic else [([t], False) for t in tasks]
         futures = {
-            self.client.submit(run_batch, shared, b, self.share_traffic, pure=False): b
-            for b in work
+            self.client.submit(run_batch, shared, b, share, pure=False): b for b, share in work
         }
         try:
             done = as_completed(list(futures), loop=self.client.loop, with_results=True)
