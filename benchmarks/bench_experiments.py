@@ -21,7 +21,10 @@ be identical number for number and the two recommendations equal; the exit statu
 not. The 10x target of the whole programme of work is printed as met / NOT MET and never
 changes the exit status.
 
-Last, ``lfvsim --help`` wall time against ``python -c pass`` (best of 5 each).
+Then the cost of a latency's histogram bin: the ``log10`` the kernel used to take per
+request against the bit-and-table lookup it uses now, on the same 4 M latencies, shuffled
+and sorted (the bins must be the same). Last, ``import lfvsim`` and ``lfvsim --help``
+wall times against ``python -c pass`` (best of 5 each).
 ``--quick`` runs a 6-hour slice of each with 12 configurations x 3 replications (a smoke
 test, about a minute).
 """
@@ -40,8 +43,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 import lfvsim
+from lfvsim.engine import kernel
 from lfvsim.experiments import configurations, recommend, sweep
 from lfvsim.experiments.executors import SerialExecutor
 from lfvsim.traces import trace_from_scenario
@@ -147,6 +152,52 @@ def bench_recommendation(
     return same_table and same_rec, ratio
 
 
+@njit(cache=False)
+def _log10_bins(lats, out, log_lo, per_decade, nbins):
+    """The latency bins as the kernel used to find them: a log10 per latency."""
+    for i in range(lats.shape[0]):
+        lat = lats[i]
+        b = 0
+        if lat > 0.0:
+            b = min(max(int((np.log10(lat) - log_lo) * per_decade), 0), nbins - 1)
+        out[i] = b
+
+
+@njit(cache=False)
+def _lookup_bins(lats, out, edges, first, offset, shift):
+    """The latency bins as the kernel finds them now (float bits, a table, a comparison)."""
+    for i in range(lats.shape[0]):
+        out[i] = kernel.hist_bin(lats[i], edges, first, offset, shift)
+
+
+def bench_bins() -> bool:
+    """ns per latency of the whole-run histogram's bin: log10 against the lookup."""
+    print("\nlatency histogram bin, 4 M lognormal latencies (best of 5)")
+    lo, per, nbins = kernel.HIST_ALL
+    tables = (kernel._ALL_EDGES, kernel._ALL_FIRST, kernel._ALL_OFFSET, kernel._ALL_SHIFT)
+    lats = np.random.default_rng(1).lognormal(-0.5, 0.8, 4_000_000)
+    old, new = np.empty(len(lats), np.int64), np.empty(len(lats), np.int64)
+    same = True
+    for order, x in (("shuffled", lats), ("sorted", np.sort(lats))):
+        _log10_bins(x[:8], old[:8], np.log10(lo), per, nbins)
+        _lookup_bins(x[:8], new[:8], *tables)
+        t_old = t_new = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            _log10_bins(x, old, np.log10(lo), per, nbins)
+            t_old = min(t_old, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            _lookup_bins(x, new, *tables)
+            t_new = min(t_new, time.perf_counter() - t0)
+        same &= bool(np.array_equal(old, new))
+        print(
+            f"  {order:<9} log10 {t_old / len(x) * 1e9:5.1f} ns, lookup "
+            f"{t_new / len(x) * 1e9:5.1f} ns ({t_old / t_new:.1f}x); same bins: "
+            f"{'yes' if np.array_equal(old, new) else 'NO'}"
+        )
+    return same
+
+
 def best_wall_s(argv: list[str], repeats: int = 5) -> float:
     """Best wall time of a command, run ``repeats`` times."""
     best = float("inf")
@@ -207,8 +258,9 @@ def main() -> int:
     ok &= same
     ratios.append(ratio)
 
+    ok &= bench_bins()
     bench_startup()
-    print(f"\nsame recommendation before and after everywhere: {'yes' if ok else 'NO'}")
+    print(f"\nsame recommendations and bins before and after everywhere: {'yes' if ok else 'NO'}")
     return 0 if ok else 1
 
 
