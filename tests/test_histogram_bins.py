@@ -58,6 +58,9 @@ def test_bin_tables_cover_every_cell_between_the_ends():
         assert first[0] == 0 and first[-1] == hist[2] - 1
         top = int(edges[-2:-1].view(np.int64)[0] >> (52 - bits)) - offset
         assert top < len(first)
+        assert np.all(np.diff(first) <= 1)  # one edge a cell at most
+    with pytest.raises(ValueError, match="wider than a bin"):
+        kernel.bin_tables(*kernel.HIST_ALL, 6)  # 64 cells an octave, 150 bins
 
 
 def test_long_runs_keep_hourly_latency_histograms():
