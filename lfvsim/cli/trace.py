@@ -19,8 +19,14 @@ from lfvsim.cli.budgeting import (
     trace_load,
 )
 from lfvsim.errors import InputError
+from lfvsim.machine_output import stamped
 from lfvsim.traces.arrivals import arrivals_from_options
-from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
+from lfvsim.traces.cloudwatch import (
+    LFV_NAMESPACE,
+    RCL_NAMESPACE,
+    expand_paths,
+    read_cloudwatch_export,
+)
 from lfvsim.traces.model import CountTrace, Trace
 from lfvsim.traces.points import fmt_time
 from lfvsim.traces.readers import detect_trace_format, read_trace
@@ -85,8 +91,10 @@ Timezone = Annotated[
 Metric = Annotated[
     str | None,
     typer.Option(
-        help="CloudWatch: 'ProcessedImageCount', 'offered' (SuccessfulRequestCount + "
-        "ThrottledCount), a series' Label or Id, or 'auto' (default).",
+        help="CloudWatch: the offered load: 'ProcessedImageCount', 'offered' "
+        "(SuccessfulRequestCount + ThrottledCount), a series' Label or Id, a sum such as "
+        "'successful+throttled' or 'successful', or 'auto' (default: ProcessedImageCount, "
+        "else successful + throttled). The choice is recorded in the notes.",
         rich_help_panel=_REPAIRS,
     ),
 ]
@@ -352,7 +360,7 @@ def inspect(
         if plot is not None:
             _plot(stats, plot)
     if json_output:
-        typer.echo(json.dumps(stats.to_dict(), indent=2))
+        typer.echo(json.dumps(stamped(stats.to_dict()), indent=2))
         return
     typer.echo(format_stats(stats, width))
     if plot is not None:
@@ -437,12 +445,24 @@ def import_cloudwatch(
     period_s: PeriodS = None,
     fill_gaps: FillGaps = None,
     duplicates: Duplicates = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            help="Namespace of the export, AWS/LookoutVision or AWS/Rekognition: the notes "
+            "then say what its ThrottledCount counts (default: both are noted).",
+            rich_help_panel=_REPAIRS,
+        ),
+    ] = None,
 ) -> None:
     """Turn a CloudWatch export into a counts trace (timestamp,count)."""
     with input_errors():
         if output_format(output) == "cloudwatch":
             raise InputError(f"-o {output}: write counts to a .csv or .parquet file")
-        opts = _options(fill_gaps=fill_gaps, duplicates=duplicates, metric=metric)
+        if namespace is not None and namespace not in (LFV_NAMESPACE, RCL_NAMESPACE):
+            raise InputError(f"--namespace {namespace}: use {LFV_NAMESPACE} or {RCL_NAMESPACE}")
+        opts = _options(
+            fill_gaps=fill_gaps, duplicates=duplicates, metric=metric, namespace=namespace
+        )
         trace = read_cloudwatch_export(exports, period_s=period_s, **opts)
         written = write_trace(trace, output, bin_s=trace.bin_s)
     typer.echo(_wrote(written, trace, trace))
@@ -524,7 +544,8 @@ def compare_arrivals_command(
         check_simulations(scenario, len(models), trace=base)
         table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:
-        typer.echo(table.reset_index().to_json(orient="records", indent=2))
+        records = json.loads(table.reset_index().to_json(orient="records"))
+        typer.echo(json.dumps([stamped(r) for r in records], indent=2))
         return
     typer.echo(format_comparison(table))
 

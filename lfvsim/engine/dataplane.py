@@ -12,10 +12,12 @@ from lfvsim.engine.result import hist_rows
 from lfvsim.engine.traffic import TrafficBlocks, service_sampler
 from lfvsim.scenario import Unit
 
-__all__ = ["WAITING", "DataPlane", "service_sampler"]
+__all__ = ["QUOTA_TOKENS", "WAITING", "DataPlane", "service_sampler"]
 
 #: Status of a recorded request still waiting for a batch when the run ended.
 WAITING = 4
+
+QUOTA_TOKENS = 500.0
 
 
 class DataPlane:
@@ -37,6 +39,9 @@ class DataPlane:
         Called with the simulated time (s) reached after each block.
     client : Client, optional
         How callers retry throttled requests; default: no retries.
+    service : str
+        Service the model runs on (``lookoutvision`` or ``rekognition``); with the client's
+        settings it decides the throttling error and so what botocore does with it.
     batch : bool
         Requests wait for the next batch while the model is not hosted (batch hosting);
         otherwise they are refused as unavailable.
@@ -54,6 +59,7 @@ class DataPlane:
         client: Client | None = None,
         batch: bool = False,
         jitter_seed: int = 0,
+        service: str = "lookoutvision",
     ) -> None:
         self._blocks = blocks
         self._progress = progress
@@ -76,10 +82,14 @@ class DataPlane:
         self._st[k.ST_Q_LIMIT] = limit
         self._st[k.ST_HOSTED] = 1
         self._st[k.ST_BATCH] = int(batch)
-        self._st[k.ST_ATTEMPTS] = client.attempts
+        rule = client.rule(service)
+        self._st[k.ST_ATTEMPTS] = client.attempts if rule.retried else 1
         self._st[k.ST_QUOTA] = int(client.quota)
         self._st[k.ST_MORE] = 1
-        self._rp = np.array([client.cap_s, 500.0, 500.0])
+        self._st[k.ST_CLIENTS] = client.clients
+        # botocore's RetryQuota: 500 tokens per client object, the most it can hold too.
+        head = [client.cap_s, QUOTA_TOKENS, rule.quota_cost, rule.base_s]
+        self._rp = np.array(head + [QUOTA_TOKENS] * client.clients)
         self._seed = np.uint64(jitter_seed % 2**64)
         self._q_t = np.empty(ring)
         self._q_s = np.empty(ring)
@@ -320,6 +330,11 @@ class DataPlane:
     def busy_slots(self) -> int:
         """Slots in service that are still serving a request at the last advance."""
         return int((self._ht[: self._st[k.ST_HEAP_N]] > self._last_t).sum())
+
+    @property
+    def quota_tokens(self) -> np.ndarray:
+        """Retry-quota tokens left in each client object."""
+        return self._rp[k.RP_TOKENS :].copy()
 
     @property
     def retrying(self) -> int:

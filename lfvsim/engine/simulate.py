@@ -92,6 +92,7 @@ def simulate(
         client=scenario.client,
         batch=batch,
         jitter_seed=int(jitter_rng.integers(2**63)),
+        service=scenario.model.service,
     )
     if batch:
         policy: Policy = NoScaling()
