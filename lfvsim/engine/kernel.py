@@ -156,7 +156,7 @@ def hist_bin(lat, edges, first, offset, shift):
 
     The float's exponent and leading mantissa bits pick a cell, a table the bin of the
     cell's start, and one comparison with the next bin edge the bin: no ``log10`` per
-    request, and no loop (which would keep the compiler from making it about 5x cheaper).
+    request, no loop and no branch (either made it no cheaper than the ``log10``).
     """
     nbins = edges.shape[0] - 1
     if not lat >= edges[1]:  # also NaN and lat <= 0
@@ -164,9 +164,9 @@ def hist_bin(lat, edges, first, offset, shift):
     if lat >= edges[nbins - 1]:
         return nbins - 1
     b = first[(_float_bits(lat) >> shift) - offset]  # type: ignore[call-arg]  # numba fills typingctx
-    if lat >= edges[b + 1]:  # a cell holds one edge at most (see bin_tables)
-        b += 1
-    return b
+    # A cell holds one edge at most (see bin_tables). Added, not branched on: latencies in
+    # random order would mispredict the branch about half the time (4x slower).
+    return b + np.int64(lat >= edges[b + 1])
 
 
 @njit(cache=True)
