@@ -134,7 +134,8 @@ def check_sweep(
     )
     trace, load = synthetic_or_read(largest)
     one = simulation_estimate(largest, load)
-    estimate = repeated(one, max(runs, 1), min(workers or cpu_count(), cpu_count()))
+    workers = min(workers or cpu_count(), cpu_count())
+    estimate = repeated(one, max(runs, 1), workers, shared_traffic=configurations > 1)
     shrink = "give smaller --min/--max ranges or fewer --replications"
     announce(check(estimate, shrink, Limits.from_env(allow_large=allow_large)))
     return trace

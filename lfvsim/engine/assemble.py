@@ -157,6 +157,8 @@ def _timeline(
     desired = log_d[np.maximum(np.searchsorted(log_t, ends, side="left") - 1, 0)]
     lo, per, _ = kernel.HIST_MINUTE
     minute_q = histogram_quantiles(data.hist_minute, [0.5, 0.99], lo, per)
+    if len(minute_q) < minutes:  # hourly histograms: each minute shows its hour's
+        minute_q = np.repeat(minute_q, 60, axis=0)[:minutes]
     index = trace.start + pd.to_timedelta(np.arange(minutes) * MINUTE_S, unit="s")
     return pd.DataFrame(
         {

@@ -9,6 +9,7 @@ traffic, which finds the units each minute needs, is :func:`oracle_needed_units`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,9 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from lfvsim.engine import kernel
-from lfvsim.engine.dataplane import service_sampler
+from lfvsim.engine.traffic import TrafficBlocks
 from lfvsim.scenario import Autoscaler, Scenario
-from lfvsim.traces import Trace
 
 __all__ = [
     "NoScaling",
@@ -230,25 +230,18 @@ class Oracle:
 
 
 def oracle_needed_units(
-    scenario: Scenario,
-    trace: Trace,
-    horizon_s: float,
-    minutes: int,
-    arrival_rng: np.random.Generator,
-    service_rng: np.random.Generator,
+    scenario: Scenario, minutes: int, blocks: TrafficBlocks
 ) -> npt.NDArray[np.int64]:
     """The oracle's first pass: the units each minute needs, clamped to [Min, Max].
 
-    A pass over the same arrivals and service times as the run (so ``arrival_rng`` and
-    ``service_rng`` must be fresh copies of the run's streams) finds each minute's peak
-    concurrency with every request served at once.
+    A pass over the run's own requests (``blocks``: the same arrivals and service times
+    the run replays) finds each minute's peak concurrency with every request served at
+    once.
     """
-    sample = service_sampler(scenario.unit)
     peak = np.zeros(minutes, np.int64)
     heap = np.empty(1024)
     st = np.zeros(2, np.int64)
-    for block in trace.blocks(arrival_rng, horizon_s):
-        services = sample(service_rng, len(block))
+    for block, services in blocks:
         done = 0
         while done < len(block):
             done += kernel.peak_concurrency(block[done:], services[done:], heap, st, peak)
@@ -262,19 +255,16 @@ def oracle_needed_units(
 
 
 def make_policy(
-    scenario: Scenario,
-    trace: Trace,
-    horizon_s: float,
-    minutes: int,
-    first_pass_rngs: tuple[np.random.Generator, np.random.Generator],
+    scenario: Scenario, minutes: int, first_pass: Callable[[], TrafficBlocks]
 ) -> Policy:
-    """The scenario's policy; the oracle's first pass runs on ``first_pass_rngs``."""
+    """The scenario's policy; the oracle's first pass reads the run's requests again.
+
+    ``first_pass()`` returns a fresh iterator over the run's requests, called only for
+    the oracle.
+    """
     name = scenario.policy
     if name == "none":
         return NoScaling()
     if name == "target_tracking":
         return TargetTracking(scenario.autoscaler)
-    arrival_rng, service_rng = first_pass_rngs
-    return Oracle(
-        oracle_needed_units(scenario, trace, horizon_s, minutes, arrival_rng, service_rng)
-    )
+    return Oracle(oracle_needed_units(scenario, minutes, first_pass()))
