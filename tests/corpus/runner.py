@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from cases import DATA, FIXTURE, GOOD, Case, all_cases  # noqa: E402
+from cases import DATA, GOOD, Case, all_cases  # noqa: E402
 
 MEMORY_CAP_BYTES = 3 * 1024**3
 CASE_TIME_LIMIT_S = 20
@@ -32,7 +32,7 @@ class CaseTimeout(BaseException):
     """Raised by the alarm; a BaseException so that no ``except Exception`` swallows it."""
 
 
-def _on_alarm(signum, frame):  # noqa: ARG001
+def _on_alarm(signum, frame):
     raise CaseTimeout
 
 
@@ -84,7 +84,7 @@ def _invoke(
             code, crash = "timeout", f"no exit within {limit_s} s"
         except MemoryError:
             code, crash = "memory", traceback.format_exc()
-        except BaseException:  # noqa: BLE001 - anything else is the traceback a user would see
+        except BaseException:
             code, crash = "traceback", traceback.format_exc()
         finally:
             signal.alarm(0)
@@ -107,8 +107,18 @@ def _prepare_fixtures(root: Path) -> Path:
     try:
         for argv in (
             ["run", "s.toml", "--out", "run"],
-            ["sweep", "s.toml", "--max", "1..2", "--replications", "2", "--workers", "1",
-             "-o", "sweep.csv"],  # fmt: skip
+            [
+                "sweep",
+                "s.toml",
+                "--max",
+                "1..2",
+                "--replications",
+                "2",
+                "--workers",
+                "1",
+                "-o",
+                "sweep.csv",
+            ],
         ):
             # The first run compiles the data plane: a longer limit.
             code, crash = _invoke(argv, root / "fx.out", root / "fx.err", limit_s=300)
@@ -128,7 +138,7 @@ def main(results_path: str, names: list[str]) -> None:
     cases = [c for c in all_cases() if not names or c.name in names]
     import lfvsim.cli  # noqa: F401 - import (and its memory) before the cap
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = MEMORY_CAP_BYTES if hard == resource.RLIM_INFINITY else min(hard, MEMORY_CAP_BYTES)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     signal.signal(signal.SIGALRM, _on_alarm)
