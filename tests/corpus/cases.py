@@ -516,7 +516,7 @@ def _describe(**changes: object) -> str:
 
 BAD_DESCRIBE: dict[str, FileSpec] = {
     "min-gt-max": _describe(MinInferenceUnits=6),
-    "min-1e13": _describe(MinInferenceUnits=10**13, MaxInferenceUnits=None),
+    "min-1e20": _describe(MinInferenceUnits=10**20, MaxInferenceUnits=None),
     "min-zero": _describe(MinInferenceUnits=0),
     "min-string": _describe(MinInferenceUnits="two"),
     "arn-garbage": _describe(ModelArn="not-an-arn"),
