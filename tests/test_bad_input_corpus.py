@@ -23,6 +23,7 @@ from cases import CASES, KNOWN_OPEN  # noqa: E402
 from judge import problems  # noqa: E402
 
 NAMES = [c.name for c in CASES]
+OPEN = {c.name: why for c, why in KNOWN_OPEN}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 def test_corpus_is_large_and_names_are_unique() -> None:
     assert len(NAMES) == len(set(NAMES))
     assert len(CASES) >= 150
-    assert not set(KNOWN_OPEN) & set(NAMES)
+    assert not set(OPEN) & set(NAMES)
     commands = {c.argv[0] if c.argv[0] != "trace" else " ".join(c.argv[:2]) for c in CASES}
     every = {
         "run", "sweep", "recommend", "compare", "plot", "report", "seed",
@@ -65,7 +66,9 @@ def test_refused_cleanly(results: dict[str, dict], name: str) -> None:
     )
 
 
-@pytest.mark.parametrize("name", sorted(KNOWN_OPEN))
+@pytest.mark.parametrize("name", sorted(OPEN))
 def test_known_open_case_still_fails(results: dict[str, dict], name: str) -> None:
     # A known-open case that now passes has been fixed: move it into CASES.
-    assert problems(results[name]), f"{name} is now refused cleanly: move it into CASES"
+    assert problems(results[name]), (
+        f"{name} ({OPEN[name]}) is now refused cleanly: move it into CASES"
+    )
