@@ -1174,7 +1174,113 @@ def _outputs() -> list[Case]:
     return c
 
 
+def _history() -> list[Case]:
+    """backtest, calibrate and run --cloudwatch-json: CloudWatch history in and out."""
+    H = {"s.toml": GOOD, "e.json": DATA / "cw-ok.json"}
+    c = []
+    for label in (
+        "cw-timestamps-5",
+        "cw-not-json",
+        "cw-partial-data",
+        "cw-epoch-ms",
+        "cw-empty-object",
+    ):
+        files = {"s.toml": GOOD, "e.json": BAD_CLOUDWATCH[label]}
+        c.append(
+            case(f"backtest-{label}", "backtest", "s.toml", "--cloudwatch", "e.json", files=files)
+        )
+        c.append(
+            case(
+                f"calibrate-{label}",
+                "calibrate",
+                "s.toml",
+                "--cloudwatch",
+                "e.json",
+                "-o",
+                "c.toml",
+                files=files,
+            )
+        )
+    c += [
+        case("backtest-missing-export", "backtest", "s.toml", "--cloudwatch", "nope.json", files=S),
+        case(
+            "backtest-glob-matches-nothing",
+            "backtest",
+            "s.toml",
+            "--cloudwatch",
+            "none-*.json",
+            files=S,
+        ),
+        case(
+            "backtest-scenario-bad",
+            "backtest",
+            "s.toml",
+            "--cloudwatch",
+            "e.json",
+            files={**H, "s.toml": scenario_toml(model={"min_units": 3})},
+        ),
+        case(
+            "backtest-plot-onto-foreign-file",
+            "backtest",
+            "s.toml",
+            "--cloudwatch",
+            "e.json",
+            "--plot",
+            "mine.png",
+            files={**H, "mine.png": b"my photo"},
+        ),
+        case(
+            "calibrate-onto-foreign-file",
+            "calibrate",
+            "s.toml",
+            "--cloudwatch",
+            "e.json",
+            "-o",
+            "mine.toml",
+            files={**H, "mine.toml": "# mine\n"},
+        ),
+        case(
+            "calibrate-onto-its-scenario",
+            "calibrate",
+            "s.toml",
+            "--cloudwatch",
+            "e.json",
+            "-o",
+            "s.toml",
+            files=H,
+        ),
+        case(
+            "calibrate-missing-scenario",
+            "calibrate",
+            "nope.toml",
+            "--cloudwatch",
+            "e.json",
+            "-o",
+            "c.toml",
+            files=H,
+        ),
+        case(
+            "run-cloudwatch-json-onto-foreign-file",
+            "run",
+            "s.toml",
+            "--cloudwatch-json",
+            "mine.json",
+            files={**S, "mine.json": "{}"},
+        ),
+        case(
+            "run-cloudwatch-json-onto-scenario",
+            "run",
+            "s.toml",
+            "--cloudwatch-json",
+            "s.toml",
+            files=S,
+        ),
+    ]
+    return c
+
+
 CASES: list[Case] = [
+    *_history(),
     *_bad_scenarios(),
     *_bad_traces(),
     *_bad_describe(),
