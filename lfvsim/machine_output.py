@@ -60,7 +60,9 @@ class Output:
     note: str = ""
 
 
-_SUMMARY = """requests attempts retries served throttled unavailable throttle_rate
+_SUMMARY = """requests attempts retries served throttled unavailable throttled_at_max
+    throttled_scaling throttled_burst throttled_capacity_lost unavailable_not_hosted
+    throttle_rate throttle_rate_worst_hour throttle_rate_minute_p99
     first_attempt_throttle_rate failure_rate retrying_at_end latency_mean_s latency_p50_s
     latency_p95_s latency_p99_s latency_max_s wait_mean_s unit_hours cost_usd"""
 _SUMMARY_END = """cost_per_1000_images_usd price_per_unit_hour_usd mean_units peak_units
@@ -85,6 +87,7 @@ OUTPUTS: Mapping[str, Output] = {
         "`timeline.csv` in a `run --out` folder: one row per minute",
         _keys(
             """timestamp offered_requests SuccessfulRequestCount ThrottledCount
+            throttled_at_max throttled_scaling throttled_burst throttled_capacity_lost
             unavailable_requests waiting_requests retried_requests InServiceInferenceUnits
             DesiredInferenceUnits MinInferenceUnits MaxInferenceUnits hosted billed_units
             utilization latency_p50_s latency_p99_s schema_version"""
@@ -197,10 +200,11 @@ OUTPUTS: Mapping[str, Output] = {
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",
-        _keys("schema_version estimates not_estimated history_notes periods"),
+        _keys("schema_version estimates not_estimated history_notes periods period notes"),
         note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
-        "`high`, `events` and `detail`; `not_estimated` names the scenario keys left as "
-        "assumed.",
+        "`high`, `events` and `detail` (`low`/`high` may hold a bound when `informed` is "
+        "false); `not_estimated` names the scenario keys left as assumed; `period` is the "
+        "history's first and last minute, `notes` what was not estimated and why.",
     ),
     "trace-counts": Output(
         "`lfvsim trace synth`, `trace convert`, `trace import-cloudwatch` to .csv or .parquet: "

@@ -202,6 +202,7 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
         ("requests", f"{s.requests:,}"),
         ("served", f"{s.served:,}"),
         ("throttled", f"{s.throttled:,}  ({100 * s.throttle_rate:.3g}%)"),
+        *_throttle_rows(s),
         *_optional_rows(s),
         *_event_rows(result),
         (
@@ -234,6 +235,32 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
     body = [f"  {k:<{width}}  {v}" for k, v in rows]
     notes = ["", "notes:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(head + body + notes)
+
+
+#: How the summary's throttle causes are named in the text output.
+CAUSE_LABELS = {
+    "throttled_scaling": "scaling",
+    "throttled_at_max": "at Max",
+    "throttled_burst": "burst",
+    "throttled_capacity_lost": "capacity lost",
+}
+
+
+def _throttle_rows(s) -> list[tuple[str, str]]:
+    """Throttles by cause and the busy-hour rates, when anything was throttled."""
+    if not s.throttled or getattr(s, "throttled_burst", None) is None:
+        return []  # nothing throttled, or a summary written before causes were counted
+    causes = ", ".join(
+        f"{label} {getattr(s, name):,}" for name, label in CAUSE_LABELS.items() if getattr(s, name)
+    )
+    return [
+        ("  by cause", causes),
+        (
+            "  worst hour, minutes",
+            f"{100 * s.throttle_rate_worst_hour:.3g}% in the worst hour; 99% of minutes "
+            f"at or under {100 * s.throttle_rate_minute_p99:.3g}%",
+        ),
+    ]
 
 
 def _optional_rows(s) -> list[tuple[str, str]]:

@@ -125,11 +125,17 @@ class DataPlane:
         self._offset = 0  # index of self._arrivals[0] among all requests
         self._exhausted = False
         self._last_t = 0.0
+        # Asked at each advance why a throttle would happen now (a kernel CAUSE_* code).
+        # The control plane advances the data plane before every change it makes, so the
+        # answer holds for every request of the advance: attribution is per request.
+        self.throttle_cause: Callable[[], int] | None = None
 
     # --- advancing time -----------------------------------------------------------------
 
     def advance(self, t: float) -> None:
         """Process every arrival and retry before ``t``, then start queued requests due."""
+        if self.throttle_cause is not None:
+            self._st[k.ST_CAUSE] = self.throttle_cause()
         while True:
             if self._pos >= len(self._arrivals) and not self._exhausted:
                 self._next_block()
@@ -368,6 +374,11 @@ class DataPlane:
     def throttled(self) -> np.ndarray:
         """Attempts throttled per minute (ThrottledCount)."""
         return self.counts[:, k.C_THROTTLED]
+
+    @property
+    def throttled_by_cause(self) -> np.ndarray:
+        """Attempts throttled per minute (rows) by cause (columns, kernel ``CAUSE_*``)."""
+        return self.counts[:, k.C_THROTTLED_BY_CAUSE : k.C_THROTTLED_BY_CAUSE + k.N_CAUSES]
 
     @property
     def unavailable(self) -> np.ndarray:

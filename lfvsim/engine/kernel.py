@@ -59,7 +59,8 @@ ST_ATTEMPTS = 8  # attempts per request (1: no retries)
 ST_QUOTA = 9  # 1: botocore's retry quota applies
 ST_MORE = 10  # 1 while more arrival blocks may follow
 ST_CLIENTS = 11  # client objects sending the requests, each with its own retry quota
-N_ST = 12
+ST_CAUSE = 12  # why a throttle now happens: one of the CAUSE_* codes, set by the control plane
+N_ST = 13
 
 # acc: float64 accumulators
 ACC_LAT, ACC_WAIT, ACC_WAITED, ACC_LAT_MAX, ACC_STARTED = 0, 1, 2, 3, 4
@@ -68,7 +69,11 @@ N_ACC = 8
 
 # counts: per-minute columns
 C_OFFERED, C_ACCEPTED, C_THROTTLED, C_UNAVAILABLE, C_RETRIES = 0, 1, 2, 3, 4
-N_COUNTS = 5
+# Throttles by cause: column C_THROTTLED_BY_CAUSE + cause; they add up to C_THROTTLED.
+C_THROTTLED_BY_CAUSE = 5
+CAUSE_BURST, CAUSE_SCALING, CAUSE_AT_MAX, CAUSE_CAPACITY_LOST = 0, 1, 2, 3
+N_CAUSES = 4
+N_COUNTS = C_THROTTLED_BY_CAUSE + N_CAUSES
 
 # rp: float64 retry parameters
 RP_CAP, RP_TOKENS_MAX, RP_COST, RP_BASE, RP_TOKENS = 0, 1, 2, 3, 4
@@ -321,6 +326,7 @@ def serve_block(
                 rec_status[gidx] = SERVED
             continue
         counts[minute, C_THROTTLED] += 1
+        counts[minute, C_THROTTLED_BY_CAUSE + st[ST_CAUSE]] += 1
         if attempt == 1:
             acc[ACC_FIRST_THROTTLED] += 1.0
         if recording:
@@ -334,6 +340,7 @@ def serve_block(
             if st[ST_R_N] == r_cap:
                 st[ST_GROW] = 2
                 counts[minute, C_THROTTLED] -= 1
+                counts[minute, C_THROTTLED_BY_CAUSE + st[ST_CAUSE]] -= 1
                 if attempt == 1:
                     acc[ACC_FIRST_THROTTLED] -= 1.0
                 _undo(counts, minute, attempt, st, r_t, r_s, r_a, r_i, t, service, gidx)

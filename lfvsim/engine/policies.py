@@ -98,6 +98,10 @@ class Policy(Protocol):
         """Forget the evaluations so far (called while the model is not hosted)."""
         ...
 
+    def breaching(self) -> bool:
+        """Whether the last evaluation counted a datapoint towards a scale-out."""
+        ...
+
 
 class NoScaling:
     """MaxInferenceUnits unset: MinInferenceUnits all the time (documented behaviour)."""
@@ -114,6 +118,9 @@ class NoScaling:
 
     def reset(self) -> None:
         pass
+
+    def breaching(self) -> bool:
+        return False
 
 
 @dataclass
@@ -175,6 +182,10 @@ class TargetTracking:
         self._above = self._below = 0
         self._last_out = self._last_in = -math.inf
 
+    def breaching(self) -> bool:
+        # The alarm accumulates datapoints above target, or has fired and still does.
+        return self._above > 0
+
 
 @dataclass
 class Oracle:
@@ -212,6 +223,10 @@ class Oracle:
 
     def reset(self) -> None:
         pass
+
+    def breaching(self) -> bool:
+        # Foresight: the oracle moves at once, it never waits on an alarm.
+        return False
 
 
 def oracle_needed_units(

@@ -44,8 +44,23 @@ class Summary:
     unavailable: int
     """Attempts refused because the model was not hosted, or still waiting in the queue when
     it stopped (except in batch mode at the end of the run: see ``waiting_at_end``)."""
+    throttled_at_max: int
+    """Throttled while desired units were at Max and the autoscaler wanted more."""
+    throttled_scaling: int
+    """Throttled while more units were wanted than served (provisioning), or while the
+    autoscaler alarm accumulated datapoints above target below Max."""
+    throttled_burst: int
+    """Throttled in steady state: the autoscaler wanted no change (or there is none)."""
+    throttled_capacity_lost: int
+    """Throttled while units lost to a failure or zone outage were not yet replaced."""
+    unavailable_not_hosted: int
+    """Unavailable because the model was not hosted (all of ``unavailable``)."""
     throttle_rate: float
     """throttled / attempts (0 when there were none)."""
+    throttle_rate_worst_hour: float
+    """Highest throttled / attempts over clock-aligned hours with attempts (0 if none)."""
+    throttle_rate_minute_p99: float
+    """99th percentile over minutes with attempts of throttled / attempts (empirical)."""
     first_attempt_throttle_rate: float
     """First attempts throttled / requests."""
     failure_rate: float
@@ -110,7 +125,9 @@ class Result:
         ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``
         (unit-minutes billed in the minute: their sum / 60 is ``unit_hours``),
         ``utilization`` (busy / in-service slot time, 0-1), ``latency_p50_s``,
-        ``latency_p99_s``.
+        ``latency_p99_s``; and the throttles by cause ``throttled_at_max``,
+        ``throttled_scaling``, ``throttled_burst``, ``throttled_capacity_lost`` (they add
+        up to ``ThrottledCount``).
     units : pandas.DataFrame
         One row per inference unit: its zone, when it was billed from, served from,
         retired and drained, billed to, why it ended, and how many requests it served.
@@ -215,18 +232,38 @@ def notes_for(scenario: Scenario, trace: Trace) -> list[str]:
     return _scenario_notes(scenario) + list(getattr(trace, "notes", ()))
 
 
+def _calibrated_notes(scenario: Scenario) -> list[str]:
+    """One note per value fitted to a CloudWatch history, in place of its assumption."""
+    notes = []
+    for dotted, fitted in scenario.calibration.items():
+        section, _, key = dotted.partition(".")
+        value = getattr(getattr(scenario, section), key)
+        notes.append(
+            f"calibrated: {dotted} = {value:g} from {fitted.source} ({fitted.period}), "
+            f"interval {fitted.low:.4g}-{fitted.high:.4g}"
+        )
+    return notes
+
+
+def _word(scenario: Scenario, *keys: str) -> str:
+    """'calibrated' when every one of ``keys`` was fitted to a history, else 'assumed'."""
+    return "calibrated" if all(k in scenario.calibration for k in keys) else "assumed"
+
+
 def _scenario_notes(scenario: Scenario) -> list[str]:
-    notes = [LATENCY_NOTE]
+    notes = [LATENCY_NOTE, *_calibrated_notes(scenario)]
     notes.append(
-        f"assumed: {scenario.unit.slots} slots per unit with mean latency "
+        f"{_word(scenario, 'unit.slots', 'unit.latency_mean_s')}: "
+        f"{scenario.unit.slots} slots per unit with mean latency "
         f"{scenario.unit.latency_mean_s:g} s ({scenario.unit.nominal_tps:.3g} TPS per unit), "
         f"requests {'throttled' if scenario.unit.when_busy == 'throttle' else 'queued'} "
         "when every slot is busy"
     )
     if scenario.policy == "target_tracking":
         a = scenario.autoscaler
+        word = _word(scenario, "autoscaler.target_percent", "autoscaler.provisioning_delay_s")
         notes.append(
-            f"assumed: target tracking on {a.metric} at {a.target_percent:g}%, new units serve "
+            f"{word}: target tracking on {a.metric} at {a.target_percent:g}%, new units serve "
             f"after {a.provisioning_delay_s:g} s (AWS does not publish its auto-scaling rules)"
         )
     hosting = scenario.hosting
