@@ -49,7 +49,7 @@ from lfvsim.safe_output import csv_safe_frame
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["configurations", "sweep", "vary_columns"]
+__all__ = ["check_vary", "configurations", "sweep", "vary_columns"]
 
 _AXES = ("model.min_units", "model.max_units")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -598,3 +598,19 @@ def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
         else:
             # Varied values are user text: keep a spreadsheet from running them as formulas.
             csv_safe_frame(stamped_table(table)).to_csv(tmp, index=False)
+
+
+def check_vary(scenario: Scenario, vary: Mapping[str, Sequence[Any]]) -> None:
+    """Refuse a bad ``--vary`` before any work: each key's values applied on their own.
+
+    Linear in the number of values (not in the number of their combinations), so that it
+    can run before the sweep's budget is estimated.
+
+    Raises
+    ------
+    InputError
+        A key that is not a scenario key or a sweep axis, a value the key does not
+        accept, or a value given twice.
+    """
+    for key, options in vary.items():
+        _variants(scenario, {key: options})
