@@ -70,6 +70,9 @@ class Summary:
     """Time-average of InServiceInferenceUnits."""
     peak_units: int
     """Most units in service at once."""
+    peak_wanted_units: int
+    """Most units the autoscaler wanted before capping at Max (with no autoscaler: the most
+    desired); a Max at or above it never bound, so a larger Max gives the same run."""
     scale_out_events: int
     scale_in_events: int
     duration_h: float

@@ -98,6 +98,7 @@ def sweep(
     dask: Any = None,
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
+    only: Iterable[tuple[int, int | None, bool]] | None = None,
 ) -> pd.DataFrame:
     """Simulate every (Min, Max) configuration, replicated with common random numbers.
 
@@ -132,6 +133,9 @@ def sweep(
     progress : callable, optional
         Called as ``progress(finished_runs, total_runs)``, finished runs from an earlier,
         interrupted sweep included.
+    only : iterable of (int, int or None, bool), optional
+        Run just these configurations ``(min_units, max_units, oracle_bound)`` of the grid
+        (the search runs the grid a few configurations at a time).
 
     Returns
     -------
@@ -154,6 +158,9 @@ def sweep(
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
     configs = configurations(min_units, max_units, oracle)
+    if only is not None:
+        wanted = set(only)
+        configs = [c for c in configs if c in wanted]
     output = None if output is None else Path(output)
     fmt = None if output is None else _format(output)
     values, scenarios = _variants(scenario, vary or {})
