@@ -39,7 +39,7 @@ from lfvsim.experiments.replicate import (
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["configurations", "sweep", "vary_columns"]
+__all__ = ["configurations", "sweep", "vary_columns", "write_table"]
 
 _AXES = ("model.min_units", "model.max_units")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -505,6 +505,12 @@ class _PartStore:
 
     def write(self, key: str, summary: dict[str, Any]) -> None:
         write_text_atomic(self._path(key), json.dumps({"key": key, "summary": summary}))
+
+
+def write_table(table: pd.DataFrame, output: str | Path) -> None:
+    """Write a sweep table to ``output`` (.parquet or .csv), atomically."""
+    output = Path(output)
+    _write_atomic(table, output, _format(output))
 
 
 def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
