@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -229,3 +230,97 @@ def test_recommendation_holds_with_fresh_seeds_on_worldcup98(rate):
     start = trace.start + pd.Timedelta(hours=12)
     trace = slice_trace(trace, start, start + pd.Timedelta(hours=4))
     _holds_with_fresh_seeds(scenario_for(), trace, Slo(rate), seed=9)
+
+
+# --- the command line: one stored SLO, sweeps tied to their scenario and trace, --scale --
+
+
+SMALL = """\
+[model]
+project = "line-7"
+min_units = 1
+max_units = 2
+[autoscaler]
+provisioning_delay_s = {delay}
+[traffic]
+kind = "constant"
+rate_tps = 3.0
+duration_h = 1
+[simulation]
+seed = 5
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    a = tmp_path / "a.toml"
+    a.write_text(SMALL.format(delay=120))
+    b = tmp_path / "b.toml"
+    b.write_text(SMALL.format(delay=600))
+    counts = tmp_path / "counts.csv"
+    minutes = pd.date_range("2026-01-05", periods=60, freq="min", tz="UTC")
+    pd.DataFrame({"timestamp": minutes.strftime("%Y-%m-%dT%H:%M:%SZ"), "count": 600}).to_csv(
+        counts, index=False
+    )
+    return a, b, counts
+
+
+def test_report_refuses_a_sweep_of_another_scenario_or_trace(cli, files, tmp_path):
+    a, b, counts = files
+    swept = tmp_path / "a.parquet"
+    code, _, err = cli(
+        "sweep", a, "--max", "1..2", "--replications", "2", "--workers", "1", "-o", swept
+    )
+    assert code == 0, err
+    for args, message in [
+        ((b, "--sweep", swept), "a sweep of another scenario"),
+        ((a, "--sweep", swept, "--trace", counts), "swept on other traffic"),
+    ]:
+        out = tmp_path / "report.html"
+        code, stdout, err = cli("report", *args, "--max-throttle-rate", "0.01", "-o", out)
+        assert code == 2, err
+        assert err.startswith("lfvsim: error: ") and err.count("\n") == 1, err
+        assert message in err
+        assert not out.exists() and stdout == ""
+
+
+def test_recommend_stores_its_slo_and_plot_takes_it_from_the_sweep(cli, files, tmp_path):
+    a, _, _ = files
+    out = tmp_path / "rec.parquet"
+    code, _, err = cli(
+        "recommend", a, "--max-throttle-rate", "0.05", "--replications", "3",
+        "--workers", "1", "-o", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    stored = pd.read_parquet(out)
+    assert (stored["slo_max_throttle_rate"] == 0.05).all()
+    assert stored["sweep_scenario"].nunique() == 1
+    code, _, err = cli("plot", "frontier", out, "-o", tmp_path / "f.png")
+    assert code == 0, err
+
+
+def test_recommend_with_a_scaled_trace_says_so(cli, files, tmp_path):
+    a, _, counts = files
+    code, stdout, err = cli(
+        "recommend", a, "--trace", counts, "--scale", "0.5", "--max-throttle-rate", "0.05",
+        "--replications", "3", "--workers", "1", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["traffic"]["scale"] == 0.5
+    assert data["requests"] == pytest.approx(0.5 * 600 * 60, rel=0.05)
+    search_info = data["search"]
+    assert search_info["simulated"] + search_info["skipped"] == search_info["configurations"]
+    code, stdout, err = cli(
+        "recommend", a, "--trace", counts, "--scale", "0.5", "--max-throttle-rate", "0.05",
+        "--replications", "3", "--workers", "1",
+    )  # fmt: skip
+    assert "the trace scaled x0.5" in stdout
+    assert "configurations simulated" in stdout
+
+
+def test_scale_without_a_trace_is_refused(cli, files):
+    a, _, _ = files
+    for command in (("recommend", "--max-throttle-rate", "0.01"), ("sweep",), ("run",)):
+        code, _, err = cli(command[0], a, *command[1:], "--scale", "0.5")
+        assert code == 2 and "--scale applies to a --trace file" in err, err

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.errors import InputError
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.scenario import load_scenario
 from lfvsim.traces.schema import traffic_for_file
@@ -26,6 +27,12 @@ def compare(
     trace: Annotated[
         Path | None, typer.Option(help="Replay this trace instead of the scenario's traffic.")
     ] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            "--scale", metavar="FACTOR", help="With --trace: multiply its traffic by FACTOR."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per mode, in a list.")
@@ -34,9 +41,12 @@ def compare(
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
     with input_errors():
         scenario = load_scenario(scenario_path)
+        if scale is not None and (trace is None or not scale > 0):
+            raise InputError(f"--scale {scale}: give a positive factor together with --trace FILE")
         if trace is not None:
+            options: dict[str, Any] = {} if scale is None else {"scale": scale}
             scenario = scenario.with_overrides(
-                {"traffic": traffic_for_file(trace)}, source="--trace"
+                {"traffic": traffic_for_file(trace, **options)}, source="--trace"
             )
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:

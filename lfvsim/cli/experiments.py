@@ -31,7 +31,7 @@ from lfvsim.experiments import (
     vary_columns,
 )
 from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
-from lfvsim.experiments.recommend import Configuration, Slo, best_cost
+from lfvsim.experiments.recommend import Configuration, Slo, best_cost, store_slo
 from lfvsim.experiments.replicate import metrics
 from lfvsim.experiments.search import SearchResult, add_oracle, search
 from lfvsim.experiments.sweep import write_table
@@ -525,7 +525,7 @@ def recommend_command(
             table = searched.table
             rec = _recommend(table, slo, scenario)
         if output is not None and searched is not None:
-            write_table(table, output)
+            write_table(store_slo(table, slo), output)
         outlook = None
         if rec.choice is not None and not varied:
             outlook = _outlook(

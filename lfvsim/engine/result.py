@@ -210,6 +210,12 @@ def notes_for(scenario: Scenario, trace: Trace) -> list[str]:
 
 def _scenario_notes(scenario: Scenario) -> list[str]:
     notes = [LATENCY_NOTE]
+    trace_scale = getattr(scenario.traffic, "scale", 1.0)
+    if trace_scale != 1.0:
+        notes.append(
+            f"the trace's traffic is scaled x{trace_scale:g} (--scale / traffic.scale): "
+            "every figure is for the scaled traffic"
+        )
     notes.append(
         f"assumed: {scenario.unit.slots} slots per unit with mean latency "
         f"{scenario.unit.latency_mean_s:g} s ({scenario.unit.nominal_tps:.3g} TPS per unit), "

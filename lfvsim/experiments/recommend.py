@@ -96,6 +96,8 @@ __all__ = [
     "best_cost",
     "check_slo",
     "recommend",
+    "store_slo",
+    "stored_slo",
 ]
 
 
@@ -573,6 +575,44 @@ def _check_busy_hour_columns(table: pd.DataFrame, slo: Slo) -> None:
                 f"{option}: this sweep has no '{column}' figures (written by an older "
                 "lfvsim); run the sweep again"
             )
+
+
+#: Columns of a sweep file that store the SLO it was searched for.
+_SLO_COLUMNS = {
+    "max_throttle_rate": "slo_max_throttle_rate",
+    "max_p99_latency_s": "slo_max_p99_latency_s",
+    "confidence": "slo_confidence",
+    "max_worst_hour_rate": "slo_max_worst_hour_rate",
+    "max_minute_rate": "slo_max_minute_rate",
+}
+
+
+def store_slo(table: pd.DataFrame, slo: Slo) -> pd.DataFrame:
+    """``table`` with the SLO in columns, so that a sweep file carries it."""
+    out = table.copy()
+    for name, column in _SLO_COLUMNS.items():
+        value = getattr(slo, name)
+        out[column] = math.nan if value is None else float(value)
+    out.attrs.update(table.attrs)
+    return out
+
+
+def stored_slo(table: pd.DataFrame) -> Slo | None:
+    """The SLO a sweep table stores (:func:`store_slo`), or None."""
+    if _SLO_COLUMNS["max_throttle_rate"] not in table or table.empty:
+        return None
+    row = table.iloc[0]
+    values = {name: row.get(column, math.nan) for name, column in _SLO_COLUMNS.items()}
+    given = {k: (None if pd.isna(v) else float(v)) for k, v in values.items()}
+    if given["max_throttle_rate"] is None:
+        return None
+    return Slo(
+        given["max_throttle_rate"],
+        given["max_p99_latency_s"],
+        given["confidence"] or 0.95,
+        given["max_worst_hour_rate"],
+        given["max_minute_rate"],
+    )
 
 
 def best_cost(table: pd.DataFrame, slo: Slo) -> float | None:

@@ -39,7 +39,7 @@ from lfvsim.experiments.replicate import (
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["configurations", "sweep", "vary_columns", "write_table"]
+__all__ = ["check_sweep_of", "configurations", "sweep", "vary_columns", "write_table"]
 
 _AXES = ("model.min_units", "model.max_units")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -210,6 +210,9 @@ def sweep(
     elif progress is not None:
         progress(len(points), len(points))
     table = _table(points, values, done)
+    table["sweep_scenario"] = fingerprint["scenario"]
+    table["sweep_trace"] = fingerprint["trace"]
+    table["trace_scale"] = _scale_of(scenario)
     table.attrs["seed"] = seed
     if output is not None:
         _write_atomic(table, output, fmt)
@@ -379,6 +382,46 @@ def _fingerprint(scenario: Scenario, trace: Trace, seed: int) -> dict[str, Any]:
         "trace": _trace_digest(trace),
         "seed": seed,
     }
+
+
+def _scale_of(scenario: Scenario) -> float:
+    """The factor a trace file's traffic was scaled by (1 for generated traffic)."""
+    return float(getattr(scenario.traffic, "scale", 1.0))
+
+
+def check_sweep_of(
+    table: pd.DataFrame, scenario: Scenario, trace: Trace | None = None, source: str = "sweep"
+) -> None:
+    """Raise :class:`InputError` when ``table`` was not swept from ``scenario`` and its trace.
+
+    A sweep written before sweeps recorded their scenario passes unchecked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A sweep table (from a file).
+    scenario : Scenario
+        The scenario a report or figure is about; Min, Max, seed and traffic aside.
+    trace : Trace, optional
+        Its traffic; default the scenario's ``[traffic]``.
+    source : str
+        Names the table in the message.
+    """
+    if "sweep_scenario" not in table or table.empty:
+        return
+    trace = trace_from_scenario(scenario) if trace is None else trace
+    mine = _fingerprint(scenario, trace, 0)
+    if str(table["sweep_scenario"].iloc[0]) != mine["scenario"]:
+        raise InputError(
+            f"'{source}' is a sweep of another scenario (its model, billing, autoscaler or "
+            "other settings differ); sweep this scenario first (lfvsim sweep SCENARIO -o FILE)"
+        )
+    if str(table["sweep_trace"].iloc[0]) != mine["trace"]:
+        stored = float(table["trace_scale"].iloc[0]) if "trace_scale" in table else 1.0
+        raise InputError(
+            f"'{source}' was swept on other traffic (trace scaled x{stored:g}, this one "
+            f"x{_scale_of(scenario):g}); give the same --trace and --scale as the sweep"
+        )
 
 
 def _digest(data: bytes) -> str:
