@@ -9,10 +9,13 @@ import numpy as np
 from lfvsim.minutes import MINUTE_S, overlap_seconds_per_minute
 
 __all__ = [
+    "DRAINED_ENDINGS",
     "HOURS_PER_MONTH",
+    "METERING_RULE",
     "PRICE_SOURCE",
     "PRICE_TABLE_USD_PER_UNIT_HOUR",
     "REGIONS",
+    "billed_until_s",
     "metered_seconds",
     "monthly_cost_usd",
 ]
@@ -46,23 +49,56 @@ def monthly_cost_usd(cost_usd: float, duration_h: float) -> float:
     return cost_usd / duration_h * HOURS_PER_MONTH if duration_h else math.nan
 
 
+#: The metering rule, stated once; README.md quotes it.
+METERING_RULE = (
+    "each unit is billed from its start (the StartModel call or scale-out decision when "
+    "those are billed, else when it serves) until its life ends: a unit removed by "
+    "scale-in until its in-flight calls end; every other unit when it stops being hosted "
+    "(StopModel by a schedule, the end of a batch or the end of the run, a failure, a zone "
+    "outage); every metering interval it runs in is billed whole, the last one too"
+)
+
+#: Endings after which a unit keeps running until its in-flight calls end.
+DRAINED_ENDINGS = frozenset({"scale_in", "surplus"})
+
+
+def billed_until_s(ended_by: str, retired_at_s: float, drained_at_s: float) -> float:
+    """When a unit stops being billed, by how its life ended (see ``METERING_RULE``).
+
+    Parameters
+    ----------
+    ended_by : str
+        Why the unit left: ``scale_in`` or ``surplus`` (it drains, still hosted), else
+        ``stop``, ``end``, ``failure``, ``az_outage`` or ``unneeded``.
+    retired_at_s : float
+        When it stopped taking requests.
+    drained_at_s : float
+        When its last in-flight request ends.
+
+    Returns
+    -------
+    float
+        End of the unit's billed time, seconds since the trace start.
+    """
+    return max(drained_at_s, retired_at_s) if ended_by in DRAINED_ENDINGS else retired_at_s
+
+
 def metered_seconds(
-    sessions: np.ndarray, granularity_s: float, horizon_s: float, minutes: int
+    sessions: np.ndarray, granularity_s: float, minutes: int
 ) -> tuple[float, np.ndarray]:
-    """Meter unit sessions on a grid of ``granularity_s``.
+    """Meter unit sessions on a grid of ``granularity_s`` (see ``METERING_RULE``).
 
     Each unit is billed for every grid interval it runs in, in whole intervals: a unit that
-    runs 10:00:00-10:30:00.4 with 60 s granularity is billed 31 minutes. Billing stops at
-    ``horizon_s``, when the simulated model is stopped.
+    runs 10:00:00-10:30:00.4 with 60 s granularity is billed 31 minutes, and a run that
+    ends 30 s into an interval bills that interval whole.
 
     Parameters
     ----------
     sessions : ndarray, shape (n, 2)
-        Start and end of each unit's billed time, seconds since the trace start.
+        Start and end of each unit's billed time, seconds since the trace start (ends from
+        :func:`billed_until_s`).
     granularity_s : float
         Metering interval in seconds.
-    horizon_s : float
-        End of the simulation in seconds.
     minutes : int
         Length of the per-minute timeline.
 
@@ -71,15 +107,19 @@ def metered_seconds(
     billed_s : float
         Billed unit-seconds over all sessions.
     billed_units_per_minute : ndarray, shape (minutes,)
-        Billed units in each minute (billed unit-seconds in the minute / 60).
+        Billed units in each minute (billed unit-seconds in the minute / 60). Billed time
+        of a last interval that reaches past the timeline is added to its last minute, so
+        the timeline adds up to the bill.
     """
     sessions = np.asarray(sessions, dtype=float).reshape(-1, 2)
-    start = sessions[:, 0]
-    end = np.minimum(sessions[:, 1], horizon_s)
+    start, end = sessions[:, 0], sessions[:, 1]
     keep = end > start
-    # The small tolerance keeps a session that starts exactly on the grid from being
-    # pushed into the previous interval by floating-point noise.
+    # The small tolerance keeps a session that starts or ends exactly on the grid from
+    # being pushed into the neighbouring interval by floating-point noise.
     a = np.floor(start[keep] / granularity_s + 1e-9) * granularity_s
-    b = np.minimum(np.ceil(end[keep] / granularity_s - 1e-9) * granularity_s, horizon_s)
+    b = np.ceil(end[keep] / granularity_s - 1e-9) * granularity_s
     per_minute = overlap_seconds_per_minute(a, b, minutes)
-    return float(np.sum(b - a)), per_minute / MINUTE_S
+    billed_s = float(np.sum(b - a))
+    if minutes:
+        per_minute[-1] += billed_s - float(per_minute.sum())
+    return billed_s, per_minute / MINUTE_S

@@ -984,8 +984,10 @@ def _request_blocks(
     if "ClientToken" in request:
         blocks.append(
             Paragraph(
-                "the ClientToken is derived from the plan: sending the same request again "
-                "within 8 hours is the same call, and a different plan never shares it.",
+                "the ClientToken is derived from the plan and today's date (UTC): sending "
+                "the same request again within 8 hours is the same call, and a different "
+                "plan never shares it; for a new start of the same plan the same day, use "
+                "lfvsim start-model-input --token-suffix.",
                 strong="ClientToken:",
             )
         )

@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from lfvsim._schema import Section, assumed
 from lfvsim.billing import PRICE_SOURCE, PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
-from lfvsim.client import Client
+from lfvsim.client import SERVICE_ERRORS, Client
 from lfvsim.errors import InputError
 from lfvsim.failures import Failures
 from lfvsim.hosting import Hosting
@@ -306,6 +306,17 @@ class Scenario(Section):
             raise ValueError(
                 "autoscaler.policy = 'target_tracking' needs model.max_units; set max_units, "
                 "or use policy = 'none'"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _client_fits_service(self) -> Scenario:
+        service = self.client.service or self.model.service
+        code = self.client.throttle_error
+        if code is not None and code not in SERVICE_ERRORS[service]:
+            raise ValueError(
+                f"client.throttle_error {code!r} is not an error of {service}; use one of "
+                + ", ".join(SERVICE_ERRORS[service])
             )
         return self
 

@@ -7,6 +7,13 @@ MinInferenceUnits, MaxInferenceUnits), which has no idempotency token.
 
 >>> request = start_model_request(scenario, units=(2, 6))
 >>> json.dumps(request)  # for aws lookoutvision start-model --cli-input-json
+
+The ClientToken follows the plan and the day of the start (UTC): StartModel treats a call
+with a token it saw in the last 8 hours as a retry of that call and starts nothing, so a
+retry of one start must send the same token, and a new start of the same plan (after a
+StopModel) a new one. Retries the same day give the same token; a deliberate restart the
+same day needs a ``token_suffix``; a retry after midnight UTC passes the first day's
+``start_date``.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 import json
 import operator
 import re
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from lfvsim.errors import InputError
@@ -26,11 +34,13 @@ __all__ = [
     "client_token",
     "start_model_request",
     "start_operation",
+    "today_utc",
 ]
 
 _PROJECT = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]*$")
 _VERSION = re.compile(r"^([1-9][0-9]*|latest)$")
 _TOKEN = re.compile(r"^[a-zA-Z0-9-]{1,64}$")
+_SUFFIX = re.compile(r"^[a-zA-Z0-9-]{1,16}$")
 
 
 class StartOperation(NamedTuple):
@@ -55,21 +65,61 @@ def start_operation(scenario: Scenario) -> StartOperation:
     return _OPERATIONS[scenario.model.service]
 
 
-def client_token(project: str, version: str, min_units: int, max_units: int | None) -> str:
-    """A ClientToken derived from the plan: the same plan gives the same token.
+def today_utc() -> date:
+    """Today's date in UTC, the default day of a start."""
+    return datetime.now(UTC).date()
+
+
+def client_token(
+    project: str,
+    version: str,
+    min_units: int,
+    max_units: int | None,
+    start_date: date | None = None,
+    suffix: str = "",
+) -> str:
+    """A ClientToken derived from the plan, the day of the start and an optional suffix.
 
     StartModel treats a repeated call with the same token within 8 hours as the same call
-    (and as an error if its other parameters differ), so re-running one plan is safe and
-    two different plans never share a token. 1-64 characters of ``[a-zA-Z0-9-]``.
+    (and as an error if its other parameters differ). The same plan, day and suffix give
+    the same token, so retrying one start is safe; two plans never share a token; a new
+    start of the same plan on another day, or with another ``suffix``, gets a new one.
+
+    Parameters
+    ----------
+    project, version : str
+        ProjectName and ModelVersion.
+    min_units, max_units : int, int or None
+        MinInferenceUnits and MaxInferenceUnits (None: no auto-scaling).
+    start_date : date, optional
+        Day of the intended start; default: today in UTC.
+    suffix : str
+        Tells apart deliberate starts of one plan on one day: 1-16 characters of
+        ``[a-zA-Z0-9-]``, or empty.
+
+    Returns
+    -------
+    str
+        ``lfvsim-YYYYMMDD-`` and 40 hex digits: 57 characters of ``[a-zA-Z0-9-]``.
     """
+    day = today_utc() if start_date is None else start_date
+    if suffix and not _SUFFIX.match(suffix):
+        raise InputError(
+            f"token suffix {suffix!r} must be 1-16 characters of a-z, A-Z, 0-9 and '-'; "
+            "pick one such as 'restart2'"
+        )
     plan = f"{project}\n{version}\n{min_units}\n{'' if max_units is None else max_units}"
-    token = "lfvsim-" + hashlib.sha256(plan.encode()).hexdigest()[:40]
+    key = f"{plan}\n{day.isoformat()}\n{suffix}"
+    token = f"lfvsim-{day:%Y%m%d}-" + hashlib.sha256(key.encode()).hexdigest()[:40]
     assert _TOKEN.match(token)
     return token
 
 
 def start_model_request(
-    scenario: Scenario, units: tuple[int, int | None] | None = None
+    scenario: Scenario,
+    units: tuple[int, int | None] | None = None,
+    start_date: date | None = None,
+    token_suffix: str = "",
 ) -> dict[str, Any]:
     """The request that starts the scenario's model, checked against the API's constraints.
 
@@ -81,6 +131,10 @@ def start_model_request(
     units : (int, int or None), optional
         ``(MinInferenceUnits, MaxInferenceUnits)`` instead of the scenario's, for example a
         recommended configuration; ``None`` as Max means no auto-scaling.
+    start_date : date, optional
+        Day of the intended start, part of the ClientToken; default: today in UTC.
+    token_suffix : str
+        Makes a deliberate new start of the same plan on the same day a new call.
 
     Returns
     -------
@@ -147,7 +201,9 @@ def start_model_request(
     }
     if hi is not None:
         request["MaxInferenceUnits"] = hi
-    request["ClientToken"] = client_token(model.project, model.version, lo, hi)
+    request["ClientToken"] = client_token(
+        model.project, model.version, lo, hi, start_date, token_suffix
+    )
     return request
 
 

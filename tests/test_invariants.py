@@ -24,14 +24,24 @@ def accepting_units_at(units: pd.DataFrame, times: np.ndarray) -> np.ndarray:
 def check_invariants(result: lfvsim.Result) -> None:
     s, tl, sc = result.summary, result.timeline, result.scenario
     # Every attempt is counted exactly once, overall and in every minute, and every request
-    # ends served, failed, or (only at the very end) still waiting for a retry.
-    assert s.served + s.throttled + s.unavailable == s.attempts == s.requests + s.retries
-    outcome = tl["SuccessfulRequestCount"] + tl["ThrottledCount"] + tl["unavailable_requests"]
+    # ends served, failed, or (only at the very end) still waiting for a retry or, in batch
+    # mode, for a batch.
+    waiting = s.waiting_at_end
+    assert s.served + s.throttled + s.unavailable + waiting == s.attempts
+    assert s.attempts == s.requests + s.retries
+    outcome = (
+        tl["SuccessfulRequestCount"]
+        + tl["ThrottledCount"]
+        + tl["unavailable_requests"]
+        + tl["waiting_requests"]
+    )
     assert (outcome == tl["offered_requests"]).all()
     assert tl["offered_requests"].sum() == s.attempts
     assert tl["retried_requests"].sum() == s.retries
+    assert tl["waiting_requests"].sum() == waiting
+    assert waiting == 0 or sc.hosting.mode == "batch"
     failed = round(s.failure_rate * s.requests)
-    assert s.served + failed + s.retrying_at_end == s.requests
+    assert s.served + failed + s.retrying_at_end + waiting == s.requests
     # Units stay within [Min, Max] (Max = Min without auto-scaling).
     upper = s.max_units if s.max_units is not None else s.min_units
     if s.policy == "oracle" and sc.model.max_units is None:

@@ -27,6 +27,7 @@ FLOOR_OF_PREFIX = {
     "lfvsim.traces": "traces",
     "lfvsim.scenario": "scenario",
     "lfvsim.billing": "scenario",
+    "lfvsim.budget": "scenario",
     "lfvsim.hosting": "scenario",
     "lfvsim.failures": "scenario",
     "lfvsim.client": "scenario",

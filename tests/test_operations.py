@@ -109,11 +109,9 @@ def test_starting_time_is_billed_only_when_the_parameter_says_so():
     assert paid.summary.served == free.summary.served
     extra_h = paid.summary.unit_hours - free.summary.unit_hours
     assert extra_h == pytest.approx(4 * 2 * 600 / 3600)
-    # Not billed: the bill is the hosted time, plus at most the minute in which each unit
-    # finishes its last requests after a StopModel.
-    stops = 4
-    extra_h = free.summary.unit_hours - 2 * free.summary.hosted_h
-    assert 0 <= extra_h <= stops * 2 / 60 + 1e-9
+    # Not billed: the bill is exactly the hosted time. Units finishing in-flight calls
+    # after a StopModel are not billed for it (they used to be, up to a minute each).
+    assert free.summary.unit_hours == pytest.approx(2 * free.summary.hosted_h, rel=1e-12)
 
 
 def test_start_early_makes_the_model_hosted_when_the_window_opens():
@@ -134,11 +132,16 @@ def test_batch_mode_serves_everything_and_runs_only_when_work_waits():
     s, req = r.summary, r.requests
     assert s.throttled == 0
     assert 0 < s.hosted_h < 0.5 * s.duration_h
-    # Only requests still waiting when the run ends are left unserved.
-    refused = req[req["unavailable"]]
-    assert len(refused) == s.unavailable < 3000 + 300 * 2
-    served = req[~req["unavailable"]]
-    assert served["arrival_s"].max() < refused["arrival_s"].min()
+    # Only requests still waiting for a batch when the run ends are left unserved, and
+    # they are reported as waiting, not as refused or failed.
+    assert s.unavailable == 0 and s.failure_rate == 0
+    waiting = req[req["waiting"]]
+    assert len(waiting) == s.waiting_at_end == r.timeline["waiting_requests"].sum()
+    assert 0 < s.waiting_at_end < 3000 + 300 * 2
+    assert s.served + s.waiting_at_end == s.requests
+    served = req[~req["waiting"]]
+    assert served["arrival_s"].max() < waiting["arrival_s"].min()
+    assert any("waiting for a batch" in note for note in r.notes)
     # Batches start when 3000 are waiting (checked each minute), then the start delay.
     assert s.latency_p99_s > 300
     always = lfvsim.simulate(sc.with_overrides({"hosting.mode": "always_on"}), seed=4)
@@ -391,7 +394,9 @@ def test_a_horizon_that_ends_inside_a_minute():
     np.testing.assert_allclose(tl["InServiceInferenceUnits"], 2.0)
     assert (tl["DesiredInferenceUnits"] == 2).all()
     assert r.summary.mean_units == pytest.approx(2.0)
-    assert r.summary.unit_hours == pytest.approx(2 * 90 / 3600)
+    # The run stops 30 s into its second metering minute, which is billed whole (it used
+    # to be billed pro rata, 2 x 90 s): 2 units x 2 minutes.
+    assert r.summary.unit_hours == pytest.approx(2 * 2 / 60)
 
 
 def test_a_whole_day_window():

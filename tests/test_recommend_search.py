@@ -69,8 +69,9 @@ def test_pruned_search_returns_the_full_grid_choice_on_20_random_scenarios():
     """Same choice as simulating every configuration, with fewer simulations.
 
     Each scenario draws its traffic (bursty, 1 to 4 TPS, surges x2 to x3), provisioning
-    delay and target utilisation. The reused rows must equal the rows the full grid
-    simulates, which tests the "Max never binding" rule itself, not only its outcome.
+    delay, target utilisation and SLO; the grid is Min 1..3, Max 1..6 to keep it quick.
+    The reused rows must equal the rows the full grid simulates, which tests the "Max
+    never binding" rule itself, not only its outcome.
     """
     rng = np.random.default_rng(11)
     saved = total = 0
@@ -84,13 +85,20 @@ def test_pruned_search_returns_the_full_grid_choice_on_20_random_scenarios():
         )
         slo = Slo(float(rng.choice([0.01, 0.001])))
         got = search(
-            sc, lambda t, s=slo: best_cost(t, s), replications=3, seed=i, trace=trace, workers=1
+            sc,
+            lambda t, s=slo: best_cost(t, s),
+            min_units=range(1, 4),
+            max_units=range(1, 7),
+            replications=2,
+            seed=i,
+            trace=trace,
+            workers=1,
         )
         full = sweep(
             sc,
             min_units=got.min_units,
             max_units=got.max_units,
-            replications=3,
+            replications=2,
             seed=i,
             trace=trace,
             workers=1,

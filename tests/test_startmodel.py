@@ -8,12 +8,14 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 import lfvsim
 from lfvsim.errors import InputError
-from lfvsim.startmodel import client_token, start_model_request, start_operation
+from lfvsim.startmodel import client_token, start_model_request, start_operation, today_utc
 from tests.conftest import ROOT, scenario
 
 SEEDED = ROOT / "scenarios" / "seeded-circuit-boards.toml"
@@ -21,14 +23,16 @@ RCL_ARN = (
     "arn:aws:rekognition:us-east-1:123456789012:project/pcb-defects/version/"
     "pcb.2022-08-10T09.12.45/1660122765123"
 )
-# Pinned: the token is part of the plan; it must not change between runs, machines or
-# releases, or a re-run within 8 hours would start a second model instead of being safe.
+# Pinned: the token follows the plan and the day of the start; it must not change between
+# runs, machines or releases, or a retry within 8 hours would start a second model instead
+# of being safe.
+DAY = date(2026, 3, 1)
 SEEDED_REQUEST = {
     "ProjectName": "circuit-boards",
     "ModelVersion": "3",
     "MinInferenceUnits": 2,
     "MaxInferenceUnits": 5,
-    "ClientToken": "lfvsim-1da90d9c1806db48d468d58ce3469772806ade4a",
+    "ClientToken": "lfvsim-20260301-70772dfc230b6db078f4a11e7f3258b8df72b258",
 }
 STARTMODEL_MEMBERS = {
     "ProjectName",
@@ -68,19 +72,20 @@ def rcl_file(tmp_path):
 
 
 def test_request_for_the_seeded_scenario_is_pinned():
-    request = start_model_request(lfvsim.load_scenario(SEEDED))
+    request = start_model_request(lfvsim.load_scenario(SEEDED), start_date=DAY)
     assert request == SEEDED_REQUEST
     assert list(request) == list(SEEDED_REQUEST)  # key order too: the JSON text is stable
     assert set(request) <= STARTMODEL_MEMBERS
 
 
 def test_cli_json_is_stable_across_processes(cli):
-    code, out, err = cli("start-model-input", SEEDED)
+    code, out, err = cli("start-model-input", SEEDED, "--start-date", "2026-03-01")
     assert code == 0, err
     assert json.loads(out) == SEEDED_REQUEST
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "12345"}
     proc = subprocess.run(
-        [sys.executable, "-m", "lfvsim.cli", "start-model-input", str(SEEDED)],
+        [sys.executable, "-m", "lfvsim.cli", "start-model-input", str(SEEDED), "--start-date",
+         "2026-03-01"],
         capture_output=True, text=True, env=env, check=True, cwd=ROOT / "tests",
     )  # fmt: skip
     assert proc.stdout == out
@@ -221,7 +226,9 @@ def boto3_keywords(source: str) -> tuple[str, dict]:
 
 
 def test_boto3_format_prints_the_same_keyword_arguments(cli, rcl_file):
-    code, out, err = cli("start-model-input", SEEDED, "--format", "boto3")
+    code, out, err = cli(
+        "start-model-input", SEEDED, "--format", "boto3", "--start-date", "2026-03-01"
+    )
     assert code == 0, err
     assert boto3_keywords(out) == ("start_model", SEEDED_REQUEST)
     assert 'boto3.client("lookoutvision", region_name="eu-west-1")' in out
@@ -239,7 +246,7 @@ def test_cli_overrides(cli):
     request = json.loads(out)
     assert code == 0
     assert (request["MinInferenceUnits"], request["MaxInferenceUnits"]) == (3, 8)
-    assert request["ClientToken"] == client_token("circuit-boards", "3", 3, 8)
+    assert request["ClientToken"] == client_token("circuit-boards", "3", 3, 8, today_utc())
     code, out, _ = cli("start-model-input", SEEDED, "--no-max-units")
     assert code == 0 and "MaxInferenceUnits" not in json.loads(out)
 
@@ -279,3 +286,82 @@ def test_cli_warns_when_the_scenario_names_no_model(cli, tmp_path):
     assert err.startswith("lfvsim: warning: ") and "model.project or model.version" in err
     code, out, err = cli("start-model-input", SEEDED)
     assert code == 0 and err == ""
+
+
+# --- ClientToken across deliberate restarts ----------------------------------------------
+
+
+def test_token_separates_restarts_and_keeps_retries_idempotent():
+    token = client_token("circuit-boards", "3", 2, 5, DAY)
+    # A retry of the same start (same plan, day and suffix) sends the same token.
+    assert token == client_token("circuit-boards", "3", 2, 5, DAY, "")
+    # A new start of the same plan: another day, or another suffix, is another call.
+    restarts = {
+        client_token("circuit-boards", "3", 2, 5, DAY + timedelta(days=1)),
+        client_token("circuit-boards", "3", 2, 5, DAY, "restart2"),
+        client_token("circuit-boards", "3", 2, 5, DAY, "restart3"),
+    }
+    assert token not in restarts and len(restarts) == 3
+    for t in (token, *restarts):
+        assert re.fullmatch(r"[a-zA-Z0-9-]{1,64}", t)
+    assert token.startswith("lfvsim-20260301-")
+    # No day given: today in UTC.
+    assert client_token("p", "1", 1, None) == client_token("p", "1", 1, None, today_utc())
+    for bad in ("has space", "x" * 17, "under_score"):
+        with pytest.raises(InputError, match="token suffix"):
+            client_token("p", "1", 1, None, DAY, bad)
+
+
+def test_cli_start_date_and_token_suffix(cli, rcl_file):
+    def token(*args: str) -> str:
+        code, out, err = cli("start-model-input", SEEDED, *args)
+        assert code == 0, err
+        return json.loads(out)["ClientToken"]
+
+    first = token("--start-date", "2026-03-01")
+    assert first == SEEDED_REQUEST["ClientToken"]
+    assert token("--start-date", "2026-03-01") == first  # a retry
+    assert token("--start-date", "2026-03-01", "--token-suffix", "restart2") != first
+    assert token("--start-date", "2026-03-02") != first
+    assert token() == client_token("circuit-boards", "3", 2, 5, today_utc())
+    for args, needle in (
+        (("--start-date", "1 March"), "YYYY-MM-DD"),
+        (("--start-date", "2026-02-30"), "YYYY-MM-DD"),
+        (("--token-suffix", "a b"), "token suffix"),
+    ):
+        code, out, err = cli("start-model-input", SEEDED, *args)
+        assert (code, out) == (2, "") and len(err.strip().splitlines()) == 1, err
+        assert needle in err
+    # StartProjectVersion has no ClientToken.
+    code, out, err = cli("start-model-input", rcl_file, "--token-suffix", "x")
+    assert (code, out) == (2, "") and "StartProjectVersion does not have" in err
+
+
+def describe_file(tmp_path, status: str, version: str = "3") -> Path:
+    doc = json.loads(
+        (ROOT / "scenarios" / "data" / "circuit-boards-describe-model.json").read_text()
+    )
+    body = doc["ModelDescription"]
+    body["Status"] = status
+    body["ModelVersion"] = version
+    body["ModelArn"] = body["ModelArn"].rsplit("/", 1)[0] + f"/{version}"
+    path = tmp_path / f"describe-{status}-{version}.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_cli_warns_when_describe_model_shows_the_model_hosted(cli, tmp_path):
+    hosted = describe_file(tmp_path, "HOSTED")
+    code, out, err = cli("start-model-input", SEEDED, "--describe-model", hosted)
+    assert code == 0 and json.loads(out)["MinInferenceUnits"] == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lfvsim: warning: ")
+    assert "is HOSTED" in lines[0] and "stop-model" in lines[0]
+    code, out, err = cli(
+        "start-model-input", SEEDED, "--describe-model", describe_file(tmp_path, "TRAINED")
+    )
+    assert code == 0 and err == ""
+    # A description of another model is an error, not a silent pass.
+    other = describe_file(tmp_path, "HOSTED", version="4")
+    code, out, err = cli("start-model-input", SEEDED, "--describe-model", other)
+    assert (code, out) == (2, "") and "version 4" in err and len(err.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ import pytest
 
 import lfvsim.traces as T
 from lfvsim.errors import InputError
+from lfvsim.traces.cloudwatch import LFV_NAMESPACE, RCL_NAMESPACE
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -313,3 +314,120 @@ def test_live_pull_of_offered_load_and_errors(cloudwatch):
     stub.add_client_error("get_metric_data", "AccessDenied", "User is not authorized")
     with pytest.raises(InputError, match=r"GetMetricData failed .*AccessDenied"):
         T.get_cloudwatch_trace("line-1", "2", start, end, client=client)
+
+
+# --- which metrics make the offered load ------------------------------------------------
+
+
+def rekognition_export(tmp_path) -> str:
+    times = stamps(3)
+    return dump(
+        tmp_path / "rek.json",
+        gmd_page(
+            {
+                "SuccessfulRequestCount": (times, [10, 12, 11]),
+                "ThrottledCount": (times, [3, 0, 5]),
+                "ServerErrorCount": (times, [1, 0, 0]),
+            }
+        ),
+    )
+
+
+def test_offered_load_is_a_chosen_sum_recorded_in_the_notes(tmp_path):
+    path = rekognition_export(tmp_path)
+    rek = RCL_NAMESPACE
+    default = T.read_cloudwatch_export(path, namespace=rek)
+    np.testing.assert_array_equal(default.counts, [13, 12, 16])
+    assert "offered load = SuccessfulRequestCount + ThrottledCount (Sum per period)" in (
+        " | ".join(default.notes)
+    )
+    assert any("account's TPS limit" in n for n in default.notes)
+    assert not any("AWS/LookoutVision" in n for n in default.notes)
+    # Successful calls only: a lower bound when ThrottledCount is not capacity throttling.
+    ok = T.read_cloudwatch_export(path, metric="successful", namespace=rek)
+    np.testing.assert_array_equal(ok.counts, [10, 12, 11])
+    assert any(n.startswith("offered load = SuccessfulRequestCount (") for n in ok.notes)
+    assert not any("ThrottledCount" in n for n in ok.notes)
+    # Any sum of the export's count metrics, short or full names.
+    three = T.read_cloudwatch_export(path, metric="successful+throttled+ServerErrorCount")
+    np.testing.assert_array_equal(three.counts, [14, 12, 16])
+    assert "SuccessfulRequestCount + ThrottledCount + ServerErrorCount" in three.source
+    # Without a namespace, what ThrottledCount counts is noted for both services.
+    assert sum("ThrottledCount (AWS/" in n for n in three.notes) == 2
+    same = T.read_cloudwatch_export(path, metric="SuccessfulRequestCount + throttled")
+    np.testing.assert_array_equal(same.counts, default.counts)
+    for bad, needle in (("successful+", "empty term"), ("offered+throttled", "twice")):
+        with pytest.raises(InputError, match=needle):
+            T.read_cloudwatch_export(path, metric=bad)
+    with pytest.raises(InputError, match="no series 'UserErrorCount'"):
+        T.read_cloudwatch_export(path, metric="UserErrorCount")
+
+
+def test_lookout_for_vision_notes_say_what_its_throttled_count_counts(tmp_path):
+    times = stamps(2)
+    path = dump(
+        tmp_path / "lfv.json",
+        gmd_page({"SuccessfulRequestCount": (times, [4, 5]), "ThrottledCount": (times, [1, 1])}),
+    )
+    t = T.read_cloudwatch_export(path, namespace=LFV_NAMESPACE, metric="offered")
+    np.testing.assert_array_equal(t.counts, [5, 6])
+    assert any("ThrottledCount (AWS/LookoutVision) counts calls the model throttled" in n
+               for n in t.notes)  # fmt: skip
+    assert not any("AWS/Rekognition" in n for n in t.notes)
+
+
+def test_live_pull_from_rekognition_with_a_chosen_sum(cloudwatch):
+    client, stub = cloudwatch
+    start, end = T0, T0 + timedelta(minutes=2)
+    times = stamps(2)
+    dims = {"ProjectName": "boards", "VersionName": "v1"}
+
+    def rek_query(name: str, k: int) -> dict:
+        q = query(name, k)
+        q["MetricStat"]["Metric"]["Namespace"] = RCL_NAMESPACE
+        q["MetricStat"]["Metric"]["Dimensions"] = [{"Name": n, "Value": v} for n, v in dims.items()]
+        return q
+
+    stub.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {"Id": "m0", "Label": "SuccessfulRequestCount", "Timestamps": times,
+                 "Values": [5.0, 6.0], "StatusCode": "Complete"},
+            ]
+        },
+        {
+            "MetricDataQueries": [rek_query("SuccessfulRequestCount", 0)],
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        },
+    )  # fmt: skip
+    t = T.get_cloudwatch_trace(
+        "boards", "v1", start, end, metric="successful", client=client,
+        namespace=RCL_NAMESPACE, dimensions=dims,
+    )  # fmt: skip
+    np.testing.assert_array_equal(t.counts, [5, 6])
+    assert any(n.startswith("offered load = SuccessfulRequestCount (") for n in t.notes)
+
+
+def test_import_cloudwatch_records_the_choice(cli, tmp_path):
+    path = rekognition_export(tmp_path)
+    out = tmp_path / "counts.csv"
+    code, text, err = cli(
+        "trace", "import-cloudwatch", path, "-o", out, "--namespace", "AWS/Rekognition"
+    )
+    assert code == 0, err
+    assert "offered load = SuccessfulRequestCount + ThrottledCount" in text
+    assert "account's TPS limit" in text
+    code, text, err = cli(
+        "trace", "import-cloudwatch", path, "-o", tmp_path / "ok.csv", "--metric", "successful"
+    )
+    assert code == 0, err
+    assert "offered load = SuccessfulRequestCount (" in text
+    assert T.read_csv_trace(tmp_path / "ok.csv").counts.sum() == 33
+    code, text, err = cli(
+        "trace", "import-cloudwatch", path, "-o", tmp_path / "x.csv", "--namespace", "AWS/Foo"
+    )
+    assert (code, text) == (2, "") and len(err.strip().splitlines()) == 1
+    assert "AWS/Rekognition" in err and not (tmp_path / "x.csv").exists()

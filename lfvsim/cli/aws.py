@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +24,7 @@ from lfvsim.aws import (
 from lfvsim.cli.app import app, input_errors
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario, load_scenario
-from lfvsim.startmodel import boto3_call, start_model_request
+from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 
 __all__ = [
     "RequestFormat",
@@ -189,12 +191,53 @@ def start_model_input(
             help="json: for the AWS CLI's --cli-input-json; boto3: a Python call.",
         ),
     ] = RequestFormat.json,
+    start_date: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD",
+            help="Day of the intended start, part of the ClientToken (default: today, UTC). "
+            "Retrying a start after midnight UTC: pass the first day.",
+            show_default=False,
+        ),
+    ] = None,
+    token_suffix: Annotated[
+        str | None,
+        typer.Option(
+            help="Part of the ClientToken (1-16 of a-z, A-Z, 0-9, -): a new start of the same "
+            "plan on the same day, such as after StopModel, needs a new suffix, or StartModel "
+            "takes it for a retry of the first start and starts nothing.",
+            show_default=False,
+        ),
+    ] = None,
+    describe_model: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DESCRIBE.json",
+            help="Saved describe-model (Rekognition: describe-project-versions) output: warn "
+            "when the model is running, since new Min/Max need StopModel first.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Print the StartModel (Rekognition: StartProjectVersion) request for a scenario."""
+    """Print the StartModel (Rekognition: StartProjectVersion) request for a scenario.
+
+    The ClientToken is derived from the plan (project, version, Min, Max), the day of the
+    start (UTC) and --token-suffix: retrying one start sends the same token, so AWS runs it
+    once; a deliberate new start of the same plan within 8 hours needs another suffix.
+    """
     with input_errors():
         if no_max_units and max_units is not None:
             raise InputError("give --max-units or --no-max-units, not both")
+        day = _start_date(start_date)
         scenario = load_scenario(scenario_path)
+        if scenario.model.service == "rekognition" and (
+            token_suffix is not None or start_date is not None
+        ):
+            raise InputError(
+                "--start-date and --token-suffix set the ClientToken, which "
+                "StartProjectVersion does not have; leave them out"
+            )
+        running = None if describe_model is None else _running(describe_model, scenario)
         unset = {"project", "version"} - scenario.model.model_fields_set
         if scenario.model.service == "lookoutvision" and unset:
             warn(
@@ -203,8 +246,51 @@ def start_model_input(
             )
         lo = scenario.model.min_units if min_units is None else min_units
         hi = scenario.model.max_units if max_units is None else max_units
-        request = start_model_request(scenario, units=(lo, None if no_max_units else hi))
+        request = start_model_request(
+            scenario,
+            units=(lo, None if no_max_units else hi),
+            start_date=day,
+            token_suffix=token_suffix or "",
+        )
+    if running is not None:
+        warn(running)
     if output_format is RequestFormat.boto3:
         typer.echo(boto3_call(scenario, request), nl=False)
     else:
         typer.echo(json.dumps(request, indent=2))
+
+
+def _start_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"--start-date {text!r} is not a date; write it as YYYY-MM-DD, such as 2026-03-01"
+        ) from None
+
+
+def _running(path: Path, scenario: Scenario) -> str | None:
+    """The warning for a model that runs now, after checking it is the scenario's model."""
+    description = read_model_description(path)
+    model = scenario.model
+    same = (description.service, description.project, description.version) == (
+        model.service, model.project, model.version,
+    )  # fmt: skip
+    if not same:
+        raise InputError(
+            f"{path} describes {description.service} {description.project} version "
+            f"{description.version}, but {model.service} {model.project} version "
+            f"{model.version} is the scenario's model; pass the describe output of that model"
+        )
+    if description.status not in ("HOSTED", "RUNNING"):
+        return None
+    stop = "stop-model" if model.service == "lookoutvision" else "stop-project-version"
+    return (
+        f"{path}: {model.project} version {model.version} is {description.status}: "
+        f"{start_operation(scenario).name} with new Min/Max needs it stopped first "
+        f"(aws {model.service} {stop}), then started with this request"
+    )

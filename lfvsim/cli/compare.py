@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import check_simulations
 from lfvsim.errors import InputError
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.scenario import load_scenario
@@ -48,6 +49,7 @@ def compare(
             scenario = scenario.with_overrides(
                 {"traffic": traffic_for_file(trace, **options)}, source="--trace"
             )
+        check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:
         records = json.loads(table.to_json(orient="records"))

@@ -19,6 +19,7 @@ import typer
 from tqdm import tqdm
 
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
 from lfvsim.errors import InputError
 from lfvsim.experiments import (
     HOURS_PER_MONTH,
@@ -147,7 +148,9 @@ def parse_range(text: str, option: str) -> list[int]:
         Not a range, an empty range, or fewer than one unit.
     """
     values: set[int] = set()
-    for part in text.replace(" ", "").split(","):
+    parts = text.replace(" ", "").split(",")
+    check_range_size(parts, text, option)
+    for part in parts:
         lo_text, dots, hi_text = part.partition("..")
         try:
             lo = int(lo_text)
@@ -298,12 +301,16 @@ def sweep_command(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
     with input_errors(), _interruptible(output):
         scenario = _load(scenario_path, trace, describe_model, fill_gaps, scale)
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
+        check_sweep(
+            scenario, mins, maxs, replications, parse_vary(vary), oracle, workers, allow_large
+        )
         with run_progress("sweep") as progress:
             table = sweep(
                 scenario,
@@ -463,6 +470,7 @@ def recommend_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the recommendation as one JSON object.")
     ] = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
@@ -480,6 +488,18 @@ def recommend_command(
             )
         slo = Slo(
             max_throttle_rate, max_p99_latency_s, confidence, max_worst_hour_rate, max_minute_rate
+        )
+        # The search's own range is known only once the oracle has run: the budget is
+        # checked on the ranges given, else on the first configurations it runs.
+        check_sweep(
+            scenario,
+            mins or [1],
+            maxs or [1],
+            replications,
+            parse_vary(vary),
+            True,
+            workers,
+            allow_large,
         )
         factor = growth_factor(growth, months, busier_day)
         varied = parse_vary(vary)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from lfvsim.cli.app import app, input_errors, progress_bar
+from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.engine import simulate
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
@@ -84,6 +85,7 @@ def run(
             help="Print the resolved scenario with every default and each assumption marked.",
         ),
     ] = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
     with input_errors():
@@ -108,10 +110,15 @@ def run(
         if replications is not None:
             from lfvsim.cli.experiments import run_replications
 
+            check_simulations(
+                scenario, replications, allow_large=allow_large,
+                how_to_shrink="use fewer --replications or a shorter horizon",
+            )  # fmt: skip
             run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
+        trace_read = check_simulations(scenario, allow_large=allow_large)
         with progress_bar() as progress:
-            result = simulate(scenario, seed=seed, progress=progress)
+            result = simulate(scenario, trace=trace_read, seed=seed, progress=progress)
         if out is not None:
             result.write(out)
     if json_output:
@@ -206,6 +213,8 @@ def _optional_rows(s) -> list[tuple[str, str]]:
         rows.append(("unavailable", f"{s.unavailable:,}  (model not hosted)"))
     if s.retries or s.unavailable:
         rows.append(("requests failed", f"{100 * s.failure_rate:.3g}%"))
+    if s.waiting_at_end:
+        rows.append(("waiting at end", f"{s.waiting_at_end:,}  (for a batch: no outcome yet)"))
     if s.hosted_h < s.duration_h:
         rows.append(("hosted", f"{s.hosted_h:,.1f} of {s.duration_h:g} h"))
     return rows

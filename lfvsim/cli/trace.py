@@ -10,10 +10,22 @@ from typing import Annotated, Any
 import typer
 from pydantic import TypeAdapter, ValidationError
 
+from lfvsim.budget import synthetic_load
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import (
+    AllowLargeOpt,
+    check_simulations,
+    check_trace_output,
+    trace_load,
+)
 from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import arrivals_from_options
-from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
+from lfvsim.traces.cloudwatch import (
+    LFV_NAMESPACE,
+    RCL_NAMESPACE,
+    expand_paths,
+    read_cloudwatch_export,
+)
 from lfvsim.traces.model import CountTrace, Trace
 from lfvsim.traces.points import fmt_time
 from lfvsim.traces.readers import detect_trace_format, read_trace
@@ -78,8 +90,10 @@ Timezone = Annotated[
 Metric = Annotated[
     str | None,
     typer.Option(
-        help="CloudWatch: 'ProcessedImageCount', 'offered' (SuccessfulRequestCount + "
-        "ThrottledCount), a series' Label or Id, or 'auto' (default).",
+        help="CloudWatch: the offered load: 'ProcessedImageCount', 'offered' "
+        "(SuccessfulRequestCount + ThrottledCount), a series' Label or Id, a sum such as "
+        "'successful+throttled' or 'successful', or 'auto' (default: ProcessedImageCount, "
+        "else successful + throttled). The choice is recorded in the notes.",
         rich_help_panel=_REPAIRS,
     ),
 ]
@@ -239,6 +253,7 @@ def synth(
     metric: Annotated[
         str, typer.Option(help=".json: the metric's label.", rich_help_panel=_OUTPUT)
     ] = "ProcessedImageCount",
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Generate seeded synthetic traffic and write it to a file.
 
@@ -253,10 +268,21 @@ def synth(
         section_keys = {
             k: v
             for k, v in options.items()
-            if k not in {"kind", "output", "bin_s", "requests", "pages", "omit_zeros", "metric"}
+            if k
+            not in {
+                "kind",
+                "output",
+                "bin_s",
+                "requests",
+                "pages",
+                "omit_zeros",
+                "metric",
+                "allow_large",
+            }
         }
         traffic = _section({"kind": kind, **section_keys})
         output_format(output)
+        check_trace_output(synthetic_load(traffic), bin_s, requests, allow_large)
         trace = trace_from_traffic(traffic)
         written = write_trace(
             trace,
@@ -418,12 +444,24 @@ def import_cloudwatch(
     period_s: PeriodS = None,
     fill_gaps: FillGaps = None,
     duplicates: Duplicates = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            help="Namespace of the export, AWS/LookoutVision or AWS/Rekognition: the notes "
+            "then say what its ThrottledCount counts (default: both are noted).",
+            rich_help_panel=_REPAIRS,
+        ),
+    ] = None,
 ) -> None:
     """Turn a CloudWatch export into a counts trace (timestamp,count)."""
     with input_errors():
         if output_format(output) == "cloudwatch":
             raise InputError(f"-o {output}: write counts to a .csv or .parquet file")
-        opts = _options(fill_gaps=fill_gaps, duplicates=duplicates, metric=metric)
+        if namespace is not None and namespace not in (LFV_NAMESPACE, RCL_NAMESPACE):
+            raise InputError(f"--namespace {namespace}: use {LFV_NAMESPACE} or {RCL_NAMESPACE}")
+        opts = _options(
+            fill_gaps=fill_gaps, duplicates=duplicates, metric=metric, namespace=namespace
+        )
         trace = read_cloudwatch_export(exports, period_s=period_s, **opts)
         written = write_trace(trace, output, bin_s=trace.bin_s)
     typer.echo(_wrote(written, trace, trace))
@@ -451,6 +489,7 @@ def convert(
     timezone: Timezone = None,
     metric: Metric = None,
     period_s: PeriodS = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Convert a trace to counts, requests, another format or a CloudWatch export.
 
@@ -459,6 +498,7 @@ def convert(
     """
     with input_errors():
         trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
+        check_trace_output(trace_load(trace), bin_s, requests, allow_large)
         written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=seed)
         counts = None if requests else to_counts(trace, bin_s, seed=seed)
     typer.echo(_wrote(written, trace, counts))
@@ -500,6 +540,7 @@ def compare_arrivals_command(
             arrivals_from_options(name, batch_mean_size, batch_spread_s, on_fraction, on_mean_s)
             for name in ("even", "poisson", "batch", "onoff")
         ]
+        check_simulations(scenario, len(models), trace=base)
         table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:
         typer.echo(table.reset_index().to_json(orient="records", indent=2))

@@ -40,17 +40,24 @@ class _Sessions:
     drained: FloatArray
     retired: FloatArray
     billed_from: FloatArray
+    billed_to: FloatArray
     zones: npt.NDArray[np.int64]
     serving: npt.NDArray[np.bool_]
 
     @classmethod
-    def of(cls, sessions: list[UnitSession]) -> _Sessions:
+    def of(cls, sessions: list[UnitSession], horizon_s: float) -> _Sessions:
         in_service_from = np.array([_nan(s.in_service_from) for s in sessions])
+        # Every unit has left by now (the model is stopped at the horizon); its billed time
+        # ends as lfvsim.billing.billed_until_s says, never after the horizon.
+        billed_to = np.minimum(
+            [horizon_s if s.billed_to is None else s.billed_to for s in sessions], horizon_s
+        )
         return cls(
             in_service_from=in_service_from,
             drained=np.array([_nan(s.drained_at) for s in sessions]),
             retired=np.array([_nan(s.retired_at) for s in sessions]),
             billed_from=np.array([s.billed_from for s in sessions]),
+            billed_to=np.asarray(billed_to, dtype=float),
             zones=np.array([s.zone for s in sessions], dtype=np.int64),
             serving=~np.isnan(in_service_from),
         )
@@ -83,7 +90,7 @@ def build_result(
     ``peak_wanted_units`` is the most units the policy wanted before capping at Max
     (default: the most it asked for, ``max`` of the desired units).
     """
-    sessions = _Sessions.of(cluster.sessions)
+    sessions = _Sessions.of(cluster.sessions, horizon_s)
     per_minute = _per_minute(scenario, horizon_s, data, cluster, sessions)
     max_units = scenario.model.max_units if scenario.policy != "none" else None
     records = data.requests()
@@ -99,7 +106,7 @@ def build_result(
         scenario=scenario,
         seed=seed,
         trace_source=trace.source,
-        notes=notes_for(scenario, trace),
+        notes=notes_for(scenario, trace) + _waiting_notes(summary),
         requests=None if records is None else pd.DataFrame(records),
     )
 
@@ -108,18 +115,15 @@ def _per_minute(
     scenario: Scenario, horizon_s: float, data: DataPlane, cluster: Cluster, s: _Sessions
 ) -> _Minutes:
     minutes = len(data.offered)
-    billed_to = np.where(np.isnan(s.drained), horizon_s, s.drained)
     billed_s, billed_units = metered_seconds(
-        np.column_stack([s.billed_from, billed_to]),
+        np.column_stack([s.billed_from, s.billed_to]),
         scenario.billing.metering_granularity_s,
-        horizon_s,
         minutes,
     )
-    # Units finishing their last calls after the stop at the horizon are not in service.
+    # A unit is in service until its billed time ends: a stopped model has none, even
+    # while calls accepted before the stop finish.
     start = s.in_service_from[s.serving]
-    in_service = overlap_seconds_per_minute(
-        start, np.minimum(s.drained[s.serving], horizon_s), minutes
-    )
+    in_service = overlap_seconds_per_minute(start, s.billed_to[s.serving], minutes)
     accepting = overlap_seconds_per_minute(
         start, np.minimum(s.retired[s.serving], horizon_s), minutes
     )
@@ -157,6 +161,7 @@ def _timeline(
             "SuccessfulRequestCount": data.accepted,
             "ThrottledCount": data.throttled,
             "unavailable_requests": data.unavailable,
+            "waiting_requests": data.waiting,
             "retried_requests": data.retries,
             "InServiceInferenceUnits": m.in_service / m.minute_len,
             "DesiredInferenceUnits": desired,
@@ -235,6 +240,7 @@ def _summary(
         max_units=max_units,
         policy=policy,
         seed=seed,
+        waiting_at_end=int(data.waiting.sum()),
     )
 
 
@@ -250,6 +256,7 @@ def _units(sessions: list[UnitSession], s: _Sessions, data: DataPlane) -> pd.Dat
             "in_service_from_s": s.in_service_from,
             "retired_at_s": s.retired,
             "drained_at_s": s.drained,
+            "billed_to_s": s.billed_to,
             "served": np.where(s.serving, served, np.nan),
             "ended_by": [u.ended_by for u in sessions],
         }
@@ -286,6 +293,15 @@ def _hosted_intervals(cluster: Cluster, horizon_s: float) -> tuple[FloatArray, F
             ends.append(t)
     ends += [horizon_s] * (len(starts) - len(ends))
     return np.array(starts, dtype=float), np.array(ends, dtype=float)
+
+
+def _waiting_notes(summary: Summary) -> list[str]:
+    if not summary.waiting_at_end:
+        return []
+    return [
+        f"{summary.waiting_at_end:,} requests were still waiting for a batch when the run "
+        "ended: counted as waiting (waiting_at_end), neither served nor failed"
+    ]
 
 
 def _nan(value: float | None) -> float:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from lfvsim.billing import billed_until_s
 from lfvsim.engine.dataplane import DataPlane
 from lfvsim.engine.policies import Observation, Policy
 
@@ -26,8 +27,10 @@ class UnitSession:
     ``billed_from`` is when billing starts (the scale-out decision or StartModel call when
     those are billed, else ``in_service_from``). ``retired_at`` is when it stopped taking
     requests, ``drained_at`` when its last request ended; ``ended_by`` says why
-    (``scale_in``, ``stop``, ``failure``, ``az_outage``, ``end``). A unit provisioned and
-    then not needed has ``in_service_from = None``.
+    (``scale_in``, ``surplus``, ``stop``, ``failure``, ``az_outage``, ``end``,
+    ``unneeded``); ``billed_to`` is when billing ends
+    (:func:`lfvsim.billing.billed_until_s`, cut at a later StopModel). A unit provisioned
+    and then not needed has ``in_service_from = None``.
     """
 
     unit_id: int
@@ -37,6 +40,7 @@ class UnitSession:
     retired_at: float | None = None
     drained_at: float | None = None
     ended_by: str = ""
+    billed_to: float | None = None
 
 
 @dataclass
@@ -110,7 +114,11 @@ class Cluster:
         self.bill_provisioning = bill_provisioning
         self.replacement_delay_s = replacement_delay_s
         self.zone_down = [False] * zones
-        self.active: list[UnitSession] = []
+        # Units in service by id, and per zone: constant-time lookups keep the bookkeeping
+        # linear in the number of units.
+        self.active: dict[int, UnitSession] = {}
+        self._zone_units = [0] * zones
+        self._draining: list[UnitSession] = []  # scale-in units billed past their retirement
         self.sessions: list[UnitSession] = []
         self.events: list[FailureEvent] = []
         self.pending = 0
@@ -136,15 +144,22 @@ class Cluster:
         self.data.set_hosted(True)
         self.desired = units
         self.desired_log.append((now, units))
-        for _ in range(units):
-            self._add_unit(now if billed_from is None else billed_from)
+        self._add_units(units, now if billed_from is None else billed_from)
 
     def stop_model(self, reason: str = "stop") -> None:
-        """StopModel: every unit leaves, pending work is cancelled, waiting calls fail."""
+        """StopModel: every unit leaves, pending work is cancelled, waiting calls fail.
+
+        Billing of every unit ends now, also of units still finishing in-flight calls
+        after a scale-in: the model is no longer hosted.
+        """
         now = self.env.now
         self.data.refuse_waiting()
-        for session in list(self.active):
-            self._retire(session, now, self.data.remove_unit(session.unit_id, now), reason)
+        self._retire_all(list(self.active.values()), now, reason)
+        for session in self._draining:
+            # Draining units were retired, so their billed end is set.
+            if session.billed_to is not None:
+                session.billed_to = min(session.billed_to, now)
+        self._draining = []
         self.generation += 1
         self.pending = 0
         self.hosted = False
@@ -157,6 +172,10 @@ class Cluster:
         """End of the simulation: the model is stopped now (at the horizon)."""
         if self.hosted:
             self.stop_model(reason="end")
+
+    def is_active(self, session: UnitSession) -> bool:
+        """Whether ``session`` is a unit in service now."""
+        return self.active.get(session.unit_id) is session
 
     # --- scaling ------------------------------------------------------------------------
 
@@ -186,18 +205,19 @@ class Cluster:
 
     def _fill(self, delay_s: float, requested_at: float, zone: int | None = None) -> None:
         """Provision units until in service plus pending reaches desired."""
-        missing = self.desired - len(self.active) - self.pending
-        for _ in range(max(missing, 0)):
-            if delay_s > 0:
+        missing = max(self.desired - len(self.active) - self.pending, 0)
+        if delay_s > 0:
+            for _ in range(missing):
                 self.env.process(self._provision(delay_s, requested_at, zone))
-            else:
-                self._add_unit(requested_at, zone)
+        else:
+            self._add_units(missing, requested_at, zone)
 
     def _release_surplus(self, now: float, reason: str) -> None:
-        for _ in range(len(self.active) - self.desired):
-            unit_id = self.data.least_busy_unit()
-            session = next(s for s in self.active if s.unit_id == unit_id)
-            self._retire(session, now, self.data.remove_unit(unit_id, now), reason)
+        surplus = len(self.active) - self.desired
+        if surplus <= 0:
+            return
+        ids = self.data.least_busy_units(surplus)
+        self._retire_all([self.active[int(i)] for i in ids], now, reason)
 
     def _provision(
         self, delay_s: float, requested_at: float, zone: int | None
@@ -215,8 +235,11 @@ class Cluster:
             self._add_unit(billed_from, zone)
         elif self.bill_provisioning:
             # Provisioned, then no longer wanted: it never served but it was paid for.
+            billed_to = billed_until_s("unneeded", now, now)
             self.sessions.append(
-                UnitSession(len(self.sessions), -1, requested_at, None, now, now, "unneeded")
+                UnitSession(
+                    len(self.sessions), -1, requested_at, None, now, now, "unneeded", billed_to
+                )
             )
 
     # --- failures -----------------------------------------------------------------------
@@ -226,7 +249,7 @@ class Cluster:
         now = self.env.now
         self.data.advance(now)
         event = self._event("unit_failure", session.zone, 1)
-        self._retire(session, now, self.data.remove_unit(session.unit_id, now), "failure")
+        self._retire_all([session], now, "failure")
         self.env.process(self._replace(event, 1, session.zone))
 
     def zone_outage(self, zone: int, duration_s: float) -> Generator[simpy.Event, None, None]:
@@ -234,10 +257,9 @@ class Cluster:
         now = self.env.now
         self.data.advance(now)
         self.zone_down[zone] = True
-        lost = [s for s in self.active if s.zone == zone]
+        lost = [s for s in self.active.values() if s.zone == zone]
         event = self._event("az_outage", zone, len(lost))
-        for session in lost:
-            self._retire(session, now, self.data.remove_unit(session.unit_id, now), "az_outage")
+        self._retire_all(lost, now, "az_outage")
         generation = self.generation
         if lost:
             self.env.process(self._replace(event, len(lost), None, close_event=False))
@@ -249,11 +271,12 @@ class Cluster:
             # The zone's units return; the replacements started elsewhere make room first,
             # so the model never holds more than desired units.
             returning = len(lost)
-            crowded = len(self.active) + self.pending + returning - self.desired
-            for session in [r for r in event.replacements if r in self.active][:crowded]:
-                self._retire(session, now, self.data.remove_unit(session.unit_id, now), "surplus")
-            for _ in range(min(returning, self.desired - len(self.active) - self.pending)):
-                self._add_unit(now, zone)
+            crowded = max(len(self.active) + self.pending + returning - self.desired, 0)
+            surplus = [r for r in event.replacements if self.is_active(r)][:crowded]
+            self._retire_all(surplus, now, "surplus")
+            self._add_units(
+                min(returning, self.desired - len(self.active) - self.pending), now, zone
+            )
             self.top_up()
         self._close_event(event)
 
@@ -263,11 +286,7 @@ class Cluster:
         Units that could not be placed while every zone was down are placed here, when a
         zone comes back.
         """
-        now = self.env.now
-        for _ in range(self.desired - len(self.active) - self.pending):
-            if self._healthy_zone(None) is None:
-                return
-            self._add_unit(now)
+        self._add_units(self.desired - len(self.active) - self.pending, self.env.now)
 
     def _replace(
         self, event: FailureEvent, count: int, zone: int | None, close_event: bool = True
@@ -278,14 +297,11 @@ class Cluster:
         now = self.env.now
         self.data.advance(now)
         if generation == self.generation and self.hosted:
-            for _ in range(min(count, self.desired - len(self.active) - self.pending)):
-                if self._healthy_zone(zone) is None:
-                    break
-                session = self._add_unit(now, zone)
-                if session is None:  # cannot happen: a healthy zone was found just above
-                    break
-                event.replacements.append(session)
-                event.replaced_at.append(now)
+            added = self._add_units(
+                min(count, self.desired - len(self.active) - self.pending), now, zone
+            )
+            event.replacements += added
+            event.replaced_at += [now] * len(added)
         if close_event:
             self._close_event(event)
 
@@ -314,30 +330,59 @@ class Cluster:
         up = [z for z, down in enumerate(self.zone_down) if not down]
         if not up:
             return None
-        used = np.bincount([s.zone for s in self.active], minlength=len(self.zone_down))
-        return min(up, key=lambda z: (used[z], z))
+        return min(up, key=lambda z: (self._zone_units[z], z))
 
     def _add_unit(self, billed_from: float, zone: int | None = None) -> UnitSession | None:
-        zone = self._healthy_zone(zone)
-        if zone is None:
-            return None  # every zone is down: top_up() places it when one returns
+        added = self._add_units(1, billed_from, zone)
+        return added[0] if added else None
+
+    def _add_units(
+        self, count: int, billed_from: float, zone: int | None = None
+    ) -> list[UnitSession]:
+        """Put ``count`` units in service now, each in :meth:`_healthy_zone`.
+
+        While every zone is down none is placed: :meth:`top_up` places them when one
+        returns.
+        """
+        if count <= 0 or self._healthy_zone(zone) is None:
+            return []
         now = self.env.now
         self._account_slots(now)
-        session = UnitSession(len(self.sessions), zone, billed_from, now)
-        self.sessions.append(session)
-        self.active.append(session)
-        self.data.add_unit(session.unit_id, now)
+        added: list[UnitSession] = []
+        for _ in range(count):
+            where = self._healthy_zone(zone)
+            if where is None:
+                break
+            session = UnitSession(len(self.sessions), where, billed_from, now)
+            self.sessions.append(session)
+            self.active[session.unit_id] = session
+            self._zone_units[where] += 1
+            added.append(session)
+        if not added:
+            return added
+        self.data.add_units(np.array([s.unit_id for s in added], np.int64), now)
         self.peak_units = max(self.peak_units, len(self.active))
         if self.on_unit_added is not None:
-            self.on_unit_added(session)
-        return session
+            for session in added:
+                self.on_unit_added(session)
+        return added
 
-    def _retire(self, session: UnitSession, now: float, drained: float, reason: str) -> None:
+    def _retire_all(self, sessions: list[UnitSession], now: float, reason: str) -> None:
+        """Units leave now: they take no more requests; billing ends by ``reason``."""
+        if not sessions:
+            return
         self._account_slots(now)
-        session.retired_at = now
-        session.drained_at = drained
-        session.ended_by = reason
-        self.active.remove(session)
+        ids = np.array([s.unit_id for s in sessions], np.int64)
+        drained = self.data.remove_units(ids, now)
+        for session, drained_at in zip(sessions, drained.tolist(), strict=True):
+            session.retired_at = now
+            session.drained_at = drained_at
+            session.ended_by = reason
+            session.billed_to = billed_until_s(reason, now, drained_at)
+            if session.billed_to > now:
+                self._draining.append(session)
+            del self.active[session.unit_id]
+            self._zone_units[session.zone] -= 1
 
     def _account_slots(self, now: float) -> None:
         ledger = self._ledger

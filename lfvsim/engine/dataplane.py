@@ -10,7 +10,12 @@ from lfvsim.client import Client
 from lfvsim.engine import kernel as k
 from lfvsim.scenario import Unit
 
-__all__ = ["DataPlane", "service_sampler"]
+__all__ = ["QUOTA_TOKENS", "WAITING", "DataPlane", "service_sampler"]
+
+#: Status of a recorded request still waiting for a batch when the run ended.
+WAITING = 4
+
+QUOTA_TOKENS = 500.0
 
 
 def service_sampler(unit: Unit) -> Callable[[np.random.Generator, int], np.ndarray]:
@@ -45,6 +50,9 @@ class DataPlane:
         Called with the simulated time (s) reached after each block.
     client : Client, optional
         How callers retry throttled requests; default: no retries.
+    service : str
+        Service the model runs on (``lookoutvision`` or ``rekognition``); with the client's
+        settings it decides the throttling error and so what botocore does with it.
     batch : bool
         Requests wait for the next batch while the model is not hosted (batch hosting);
         otherwise they are refused as unavailable.
@@ -63,6 +71,7 @@ class DataPlane:
         client: Client | None = None,
         batch: bool = False,
         jitter_seed: int = 0,
+        service: str = "lookoutvision",
     ) -> None:
         self._blocks = arrival_blocks
         self._service_rng = service_rng
@@ -75,6 +84,7 @@ class DataPlane:
         self.hist_all = np.zeros(k.HIST_ALL[2], np.int64)
         self.acc = np.zeros(k.N_ACC)
         self.served_by_unit = np.zeros(64, np.int64)
+        self.waiting = np.zeros(minutes, np.int64)  # per arrival minute, at the end only
         self._ht = np.empty(16 * self.spu)
         self._hs = np.empty(16 * self.spu, np.int64)
         queue = unit.queue_limit if unit.when_busy == "queue" else 0
@@ -85,10 +95,14 @@ class DataPlane:
         self._st[k.ST_Q_LIMIT] = limit
         self._st[k.ST_HOSTED] = 1
         self._st[k.ST_BATCH] = int(batch)
-        self._st[k.ST_ATTEMPTS] = client.attempts
+        rule = client.rule(service)
+        self._st[k.ST_ATTEMPTS] = client.attempts if rule.retried else 1
         self._st[k.ST_QUOTA] = int(client.quota)
         self._st[k.ST_MORE] = 1
-        self._rp = np.array([client.cap_s, 500.0, 500.0])
+        self._st[k.ST_CLIENTS] = client.clients
+        # botocore's RetryQuota: 500 tokens per client object, the most it can hold too.
+        head = [client.cap_s, QUOTA_TOKENS, rule.quota_cost, rule.base_s]
+        self._rp = np.array(head + [QUOTA_TOKENS] * client.clients)
         self._seed = np.uint64(jitter_seed % 2**64)
         self._q_t = np.empty(ring)
         self._q_s = np.empty(ring)
@@ -157,6 +171,26 @@ class DataPlane:
         self._st[k.ST_Q_HEAD] = 0
         return qlen
 
+    def hold_waiting(self) -> int:
+        """The run ends in batch mode: requests still waiting have no outcome yet.
+
+        They move from the accepted count to :attr:`waiting` (by the minute they arrived),
+        neither served nor failed.
+        """
+        qlen = int(self._st[k.ST_Q_LEN])
+        if qlen == 0:
+            return 0
+        cap = len(self._q_t)
+        ring = (int(self._st[k.ST_Q_HEAD]) + np.arange(qlen)) % cap
+        minutes = np.minimum((self._q_t[ring] // 60).astype(np.int64), len(self.counts) - 1)
+        np.add.at(self.counts[:, k.C_ACCEPTED], minutes, -1)
+        np.add.at(self.waiting, minutes, 1)
+        if self._record:
+            self._rec_status[self._q_i[ring]] = WAITING
+        self._st[k.ST_Q_LEN] = 0
+        self._st[k.ST_Q_HEAD] = 0
+        return qlen
+
     def _start_waiting(self, t: float) -> None:
         if self._st[k.ST_Q_LEN]:
             k.start_waiting(
@@ -212,34 +246,77 @@ class DataPlane:
 
     def add_unit(self, unit_id: int, t: float) -> None:
         """Put a unit's slots in service at ``t``."""
+        self.add_units(np.array([unit_id], np.int64), t)
+
+    def add_units(self, unit_ids: np.ndarray, t: float) -> None:
+        """Put several units' slots in service at ``t``, in order, with one re-sort.
+
+        The slots end up exactly where adding the units one by one puts them (a stable
+        sort of the same sequence), in time linear in the slots, not quadratic.
+        """
+        ids = np.asarray(unit_ids, np.int64)
+        if not len(ids):
+            return
         n = int(self._st[k.ST_HEAP_N])
-        if n + self.spu > len(self._ht):
-            self._ht = _grown(self._ht, 2 * (n + self.spu))
-            self._hs = _grown(self._hs, 2 * (n + self.spu))
-        if unit_id >= len(self.served_by_unit):
-            self.served_by_unit = _grown(self.served_by_unit, 2 * unit_id + 2)
-        self._ht[n : n + self.spu] = t
-        self._hs[n : n + self.spu] = unit_id * self.spu + np.arange(self.spu)
-        self._st[k.ST_HEAP_N] = n + self.spu
+        added = len(ids) * self.spu
+        if n + added > len(self._ht):
+            self._ht = _grown(self._ht, 2 * (n + added))
+            self._hs = _grown(self._hs, 2 * (n + added))
+        top = int(ids.max())
+        if top >= len(self.served_by_unit):
+            self.served_by_unit = _grown(self.served_by_unit, 2 * top + 2)
+        self._ht[n : n + added] = t
+        self._hs[n : n + added] = (ids[:, None] * self.spu + np.arange(self.spu)).ravel()
+        self._st[k.ST_HEAP_N] = n + added
         self._reheap()
 
     def least_busy_unit(self) -> int:
         """The unit in service whose in-flight requests finish first (newest on ties)."""
+        return int(self.least_busy_units(1)[0])
+
+    def least_busy_units(self, count: int) -> np.ndarray:
+        """The ``count`` units whose in-flight requests finish first (newest on ties).
+
+        In the order :meth:`least_busy_unit` would pick them one after another: removing a
+        unit does not change when the others' requests finish.
+        """
         n = int(self._st[k.ST_HEAP_N])
         units = self._hs[:n] // self.spu
         ids = np.unique(units)
         drain = np.full(len(ids), -np.inf)
         np.maximum.at(drain, np.searchsorted(ids, units), self._ht[:n])
-        best = np.flatnonzero(drain == drain.min())
-        return int(ids[best[-1]])
+        order = np.lexsort((-ids, drain))
+        return ids[order[:count]]
 
     def remove_unit(self, unit_id: int, t: float) -> float:
         """Stop routing requests to a unit at ``t``; returns when its last request ends."""
+        return float(self.remove_units(np.array([unit_id], np.int64), t)[0])
+
+    def remove_units(self, unit_ids: np.ndarray, t: float) -> np.ndarray:
+        """Stop routing requests to several units at ``t``, with one re-sort.
+
+        Returns
+        -------
+        ndarray
+            For each unit, when its last request ends (``t`` at the earliest).
+        """
+        ids = np.asarray(unit_ids, np.int64)
+        if not len(ids):
+            return np.empty(0)
         n = int(self._st[k.ST_HEAP_N])
-        mine = self._hs[:n] // self.spu == unit_id
-        if not mine.any():
-            raise ValueError(f"unit {unit_id} is not in service")
-        drained = max(t, float(self._ht[:n][mine].max()))
+        units = self._hs[:n] // self.spu
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        pos = np.minimum(np.searchsorted(sorted_ids, units), len(ids) - 1)
+        mine = sorted_ids[pos] == units
+        found = np.bincount(pos[mine], minlength=len(ids))
+        if not found.all():
+            missing = sorted_ids[np.flatnonzero(found == 0)[0]]
+            raise ValueError(f"unit {missing} is not in service")
+        drained_sorted = np.full(len(ids), float(t))
+        np.maximum.at(drained_sorted, pos[mine], self._ht[:n][mine])
+        drained = np.empty(len(ids))
+        drained[order] = drained_sorted
         keep = ~mine
         m = int(keep.sum())
         self._ht[:m] = self._ht[:n][keep]
@@ -266,6 +343,11 @@ class DataPlane:
     def busy_slots(self) -> int:
         """Slots in service that are still serving a request at the last advance."""
         return int((self._ht[: self._st[k.ST_HEAP_N]] > self._last_t).sum())
+
+    @property
+    def quota_tokens(self) -> np.ndarray:
+        """Retry-quota tokens left in each client object."""
+        return self._rp[k.RP_TOKENS :].copy()
 
     @property
     def retrying(self) -> int:
@@ -313,6 +395,7 @@ class DataPlane:
             "unit": np.where(served, self._rec_unit[:n], -1),
             "throttled": status == k.THROTTLED,
             "unavailable": status == k.UNAVAILABLE,
+            "waiting": status == WAITING,
             "attempts": self._rec_attempts[:n].astype(np.int64),
             "last_attempt_s": self._rec_last[:n],
         }

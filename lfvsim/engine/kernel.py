@@ -16,7 +16,9 @@ a request's backoff does not depend on what else happened in the run.
 State lives in arrays owned by :class:`lfvsim.engine.dataplane.DataPlane`:
 
 ``st`` (int64): see the ``ST_*`` indices below.
-``rp`` (float64): backoff cap (s), retry-quota tokens, retry-quota maximum.
+``rp`` (float64): backoff cap (s), retry-quota maximum, tokens one retry takes, backoff
+scale (s), then the retry-quota tokens of each client object (request ``i`` goes through
+client ``i % clients``).
 ``acc`` (float64): see the ``ACC_*`` indices below.
 ``counts`` (int64, minutes x ``N_COUNTS``): per-minute counters, ``C_*`` columns.
 """
@@ -56,7 +58,8 @@ ST_R_N = 7  # retries pending
 ST_ATTEMPTS = 8  # attempts per request (1: no retries)
 ST_QUOTA = 9  # 1: botocore's retry quota applies
 ST_MORE = 10  # 1 while more arrival blocks may follow
-N_ST = 11
+ST_CLIENTS = 11  # client objects sending the requests, each with its own retry quota
+N_ST = 12
 
 # acc: float64 accumulators
 ACC_LAT, ACC_WAIT, ACC_WAITED, ACC_LAT_MAX, ACC_STARTED = 0, 1, 2, 3, 4
@@ -68,8 +71,8 @@ C_OFFERED, C_ACCEPTED, C_THROTTLED, C_UNAVAILABLE, C_RETRIES = 0, 1, 2, 3, 4
 N_COUNTS = 5
 
 # rp: float64 retry parameters
-RP_CAP, RP_TOKENS, RP_TOKENS_MAX = 0, 1, 2
-RETRY_COST, SUCCESS_REFUND = 5.0, 1.0
+RP_CAP, RP_TOKENS_MAX, RP_COST, RP_BASE, RP_TOKENS = 0, 1, 2, 3, 4
+SUCCESS_REFUND = 1.0  # botocore's quota gain for a success at the first attempt
 
 # status codes for recorded requests
 SERVED, THROTTLED, UNAVAILABLE = 1, 2, 3
@@ -311,8 +314,9 @@ def serve_block(
         if accepted:
             counts[minute, C_ACCEPTED] += 1
             if st[ST_QUOTA] == 1:
-                refund = RETRY_COST if attempt > 1 else SUCCESS_REFUND
-                rp[RP_TOKENS] = min(rp[RP_TOKENS] + refund, rp[RP_TOKENS_MAX])
+                tok = RP_TOKENS + gidx % st[ST_CLIENTS]
+                refund = rp[RP_COST] if attempt > 1 else SUCCESS_REFUND
+                rp[tok] = min(rp[tok] + refund, rp[RP_TOKENS_MAX])
             if recording:
                 rec_status[gidx] = SERVED
             continue
@@ -322,7 +326,8 @@ def serve_block(
         if recording:
             rec_status[gidx] = THROTTLED
         if attempt < max_attempts:
-            if st[ST_QUOTA] == 1 and rp[RP_TOKENS] < RETRY_COST:
+            tok = RP_TOKENS + gidx % st[ST_CLIENTS]
+            if st[ST_QUOTA] == 1 and rp[tok] < rp[RP_COST]:
                 acc[ACC_QUOTA_DENIED] += 1.0
                 acc[ACC_FAILED] += 1.0
                 continue
@@ -334,9 +339,9 @@ def serve_block(
                 _undo(counts, minute, attempt, st, r_t, r_s, r_a, r_i, t, service, gidx)
                 return i - 1 if attempt == 1 else i
             if st[ST_QUOTA] == 1:
-                rp[RP_TOKENS] -= RETRY_COST
+                rp[tok] -= rp[RP_COST]
             cap = rp[RP_CAP]
-            backoff = 2.0 ** (attempt - 1)
+            backoff = rp[RP_BASE] * 2.0 ** (attempt - 1)
             if backoff > cap:
                 backoff = cap
             delay = jitter(seed, gidx, attempt) * backoff

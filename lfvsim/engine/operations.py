@@ -83,7 +83,7 @@ def unit_failures(
 
     def fail_later(session: UnitSession) -> Generator[simpy.Event, None, None]:
         yield env.timeout(rng.exponential(mtbf_s))
-        if session in cluster.active:
+        if cluster.is_active(session):
             cluster.fail_unit(session)
 
     cluster.on_unit_added = lambda session: env.process(fail_later(session))

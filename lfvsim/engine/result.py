@@ -41,7 +41,8 @@ class Summary:
     throttled: int
     """Attempts refused because every slot was busy (ThrottledCount)."""
     unavailable: int
-    """Attempts refused because the model was not hosted, or still waiting when it stopped."""
+    """Attempts refused because the model was not hosted, or still waiting in the queue when
+    it stopped (except in batch mode at the end of the run: see ``waiting_at_end``)."""
     throttle_rate: float
     """throttled / attempts (0 when there were none)."""
     first_attempt_throttle_rate: float
@@ -84,6 +85,9 @@ class Summary:
     """MaxInferenceUnits, None when auto-scaling is off."""
     policy: str
     seed: int
+    waiting_at_end: int = 0
+    """Batch mode: requests still waiting for a batch when the simulation ended (no outcome
+    yet: neither served nor failed)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values, JSON-ready (NaN becomes None)."""
@@ -104,13 +108,14 @@ class Result:
         ``InServiceInferenceUnits`` (time-average), ``DesiredInferenceUnits`` (at the end
         of the minute), ``MinInferenceUnits``, ``MaxInferenceUnits``; and
         ``offered_requests`` (attempts), ``retried_requests``, ``unavailable_requests``,
+        ``waiting_requests`` (batch mode: still waiting at the end, by arrival minute),
         ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``
         (unit-minutes billed in the minute: their sum / 60 is ``unit_hours``),
         ``utilization`` (busy / in-service slot time, 0-1), ``latency_p50_s``,
         ``latency_p99_s``.
     units : pandas.DataFrame
         One row per inference unit: its zone, when it was billed from, served from,
-        retired and drained, why it ended, and how many requests it served.
+        retired and drained, billed to, why it ended, and how many requests it served.
     events : pandas.DataFrame
         One row per unit failure or zone outage: zone, start and end (s), units lost,
         unit-seconds of capacity lost, and the attempts offered and throttled meanwhile.

@@ -78,6 +78,7 @@ def simulate(
         client=scenario.client,
         batch=batch,
         jitter_seed=int(jitter_rng.integers(2**63)),
+        service=scenario.model.service,
     )
     if batch:
         policy: Policy = NoScaling()
@@ -116,7 +117,10 @@ def simulate(
         )
     env.run(until=horizon_s)
     data.advance(horizon_s)
-    data.refuse_waiting()  # the model stops at the horizon
+    if batch:
+        data.hold_waiting()  # waiting for a batch: no outcome yet
+    else:
+        data.refuse_waiting()  # the model stops at the horizon
     cluster.close()
     if progress is not None:
         progress(horizon_s, horizon_s)

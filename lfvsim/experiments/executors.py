@@ -13,12 +13,15 @@ carries only a variant number, a few scenario overrides and a seed.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import math
 import multiprocessing
 import os
 import re
 import signal
+import sys
 from collections.abc import Generator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -35,6 +38,8 @@ __all__ = [
     "SerialExecutor",
     "Task",
     "Workload",
+    "capped_workers",
+    "cgroup_cpu_quota",
     "cpu_count",
     "make_executor",
     "run_task",
@@ -301,11 +306,51 @@ class DaskExecutor:
 
 
 def cpu_count() -> int:
-    """CPUs this process may run on."""
+    """CPUs this process may use: its CPU affinity, capped by a cgroup v2 CPU quota."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    return max(1, min(cpus, math.ceil(quota))) if quota is not None else cpus
+
+
+def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs allowed by the cgroup v2 ``cpu.max`` quota of this process (None: no quota).
+
+    Every level from the process's own cgroup up to the root may set a quota; the
+    smallest applies.
+    """
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    own = next((line[3:] for line in lines if line.startswith("0::")), None)
+    if own is None:
+        return None
+    quotas = []
+    here = root / own.lstrip("/")
+    for folder in (here, *here.parents):
+        if root not in (folder, *folder.parents):
+            break
+        try:
+            limit, period = (folder / "cpu.max").read_text().split()[:2]
+        except (OSError, ValueError):
+            continue
+        if limit != "max" and float(period) > 0:
+            quotas.append(float(limit) / float(period))
+    return min(quotas) if quotas else None
+
+
+def capped_workers(workers: int) -> tuple[int, str | None]:
+    """``workers`` capped at the CPUs this process may use, with a note when capped."""
+    cpus = cpu_count()
+    if workers <= cpus:
+        return workers, None
+    return cpus, (
+        f"--workers {workers}: this process may use {cpus} CPU{'s' if cpus > 1 else ''} "
+        f"(CPU affinity and cgroup quota), so {cpus} worker{'s' if cpus > 1 else ''} run"
+    )
 
 
 def make_executor(
@@ -332,4 +377,7 @@ def make_executor(
         workers = cpu_count()
     if workers < 1:
         raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
+    workers, note = capped_workers(workers)
+    if note is not None:
+        print(f"lfvsim: note: {note}", file=sys.stderr)
     return SerialExecutor() if workers == 1 else LocalExecutor(workers)

@@ -1,9 +1,13 @@
 """CloudWatch metrics as traces: exports written by the AWS CLI, and live pulls with boto3.
 
 Lookout for Vision publishes per-model metrics in the ``AWS/LookoutVision`` namespace
-(dimensions ``ProjectName`` and ``ModelVersion``). The offered load is either
-``ProcessedImageCount`` or ``SuccessfulRequestCount + ThrottledCount`` (throttled requests
-were offered too); both are read as the ``Sum`` per period.
+(dimensions ``ProjectName`` and ``ModelVersion``), Rekognition Custom Labels in
+``AWS/Rekognition`` (``ProjectName``, ``VersionName``). The offered load is one metric
+(``ProcessedImageCount``) or a sum of count metrics, by default ``SuccessfulRequestCount +
+ThrottledCount`` (throttled requests were offered too), each read as the ``Sum`` per
+period. The trace's notes say which metrics it was built from. Rekognition describes its
+``ThrottledCount`` by the account's TPS limit, so it may not count calls over the model's
+capacity; ``SuccessfulRequestCount`` alone is then a lower bound of the offered load.
 
 Two export shapes are read, as the AWS CLI prints them:
 
@@ -48,16 +52,33 @@ from lfvsim.traces.points import (
 __all__ = [
     "LFV_NAMESPACE",
     "METRICS",
+    "METRIC_ALIASES",
+    "RCL_NAMESPACE",
     "cloudwatch_export_pages",
     "expand_paths",
     "get_cloudwatch_trace",
+    "metric_terms",
     "read_cloudwatch_export",
 ]
 
 LFV_NAMESPACE = "AWS/LookoutVision"
-#: Values of ``metric``: a metric name, or 'offered' for successful + throttled requests.
+RCL_NAMESPACE = "AWS/Rekognition"
+#: Values of ``metric``: a metric name, or 'offered' for successful + throttled requests;
+#: any ``A+B`` sum of series (short names below) is accepted too.
 METRICS = ("auto", "ProcessedImageCount", "offered", "SuccessfulRequestCount")
 _OFFERED = ("SuccessfulRequestCount", "ThrottledCount")
+#: Short names accepted in ``metric``; 'offered' is the default sum.
+METRIC_ALIASES = {
+    "successful": ("SuccessfulRequestCount",),
+    "throttled": ("ThrottledCount",),
+    "processed": ("ProcessedImageCount",),
+    "offered": _OFFERED,
+}
+_THROTTLED_NOTE = {
+    LFV_NAMESPACE: "ThrottledCount (AWS/LookoutVision) counts calls the model throttled",
+    RCL_NAMESPACE: "ThrottledCount (AWS/Rekognition) may count calls over the account's TPS "
+    "limit rather than over the model's capacity; --metric successful gives a lower bound",
+}
 
 
 @dataclass
@@ -106,6 +127,7 @@ def read_cloudwatch_export(
     duplicates: Duplicates = "error",
     scale: float = 1.0,
     arrivals: Arrivals | None = None,
+    namespace: str | None = None,
 ) -> CountTrace:
     """Read request counts from CloudWatch JSON exported with the AWS CLI.
 
@@ -115,8 +137,9 @@ def read_cloudwatch_export(
         The export's files (one per page when paging by hand); glob patterns are expanded.
     metric : str
         ``'auto'`` (``ProcessedImageCount`` if present, else successful + throttled, else
-        the only series), ``'offered'`` (``SuccessfulRequestCount + ThrottledCount``), or
-        the ``Label`` or ``Id`` of one series.
+        the only series), ``'offered'`` (``SuccessfulRequestCount + ThrottledCount``), the
+        ``Label`` or ``Id`` of one series, or a sum such as ``'successful+throttled'``
+        (short names: see :data:`METRIC_ALIASES`).
     period_s : float, optional
         Period of the datapoints; default: the smallest step between them.
     fill_gaps : {'error', 'zero'}
@@ -127,6 +150,9 @@ def read_cloudwatch_export(
         Multiply the traffic.
     arrivals : Arrivals, optional
         How requests fall inside a period (default: Poisson).
+    namespace : str, optional
+        Namespace the export came from (``AWS/LookoutVision`` or ``AWS/Rekognition``), for
+        the notes on what ``ThrottledCount`` counts; unset: both are noted.
 
     Returns
     -------
@@ -153,8 +179,9 @@ def read_cloudwatch_export(
         )
     label = str(files[0]) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
     return _trace_from_series(
-        series, label, metric, period_s, fill_gaps, duplicates, scale, arrivals, window_s=None
-    )
+        series, label, metric, period_s, fill_gaps, duplicates, scale, arrivals, window_s=None,
+        namespace=namespace,
+    )  # fmt: skip
 
 
 def get_cloudwatch_trace(
@@ -181,8 +208,9 @@ def get_cloudwatch_trace(
     start, end : datetime or str
         Time range (UTC when naive).
     metric : str
-        ``'ProcessedImageCount'`` or ``'offered'`` (``SuccessfulRequestCount +
-        ThrottledCount``).
+        ``'ProcessedImageCount'``, ``'offered'`` (``SuccessfulRequestCount +
+        ThrottledCount``), or another metric name or sum of them (``'successful'``,
+        ``'SuccessfulRequestCount+ThrottledCount'``).
     period_s : int
         Period of the datapoints (a multiple of 60, or 1, 5, 10, 30 for high resolution).
     fill_gaps : {'error', 'zero'}
@@ -207,7 +235,7 @@ def get_cloudwatch_trace(
     t0, t1 = utc(start), utc(end)
     if not t1 > t0:
         raise InputError(f"end {t1} is not after start {t0}; give a later end")
-    names = _OFFERED if metric == "offered" else (metric,)
+    names = metric_terms(metric) or ("ProcessedImageCount",)
     dims = dimensions or {"ProjectName": project, "ModelVersion": version}
     if client is None:
         try:
@@ -231,13 +259,14 @@ def get_cloudwatch_trace(
     return _trace_from_series(
         series,
         label,
-        "offered" if metric == "offered" else metric,
+        "+".join(names),
         float(period_s),
         fill_gaps,
         "error",
         1.0,
         arrivals,
         window_s=(t0.timestamp(), t1.timestamp()),
+        namespace=namespace,
     )
 
 
@@ -283,6 +312,24 @@ def _get_metric_data(client: Any, request: dict[str, Any]) -> dict[str, _Series]
         if not token:
             return series
         request["NextToken"] = token
+
+
+def metric_terms(metric: str) -> tuple[str, ...]:
+    """The series a ``metric`` adds up, short names expanded; ``()`` for ``'auto'``."""
+    if metric.strip().lower() == "auto":
+        return ()
+    terms: list[str] = []
+    for part in metric.split("+"):
+        name = part.strip()
+        if not name:
+            raise InputError(
+                f"metric {metric!r} has an empty term; write names joined by '+', such as "
+                "'successful+throttled'"
+            )
+        terms.extend(METRIC_ALIASES.get(name.lower(), (name,)))
+    if len(set(terms)) < len(terms):
+        raise InputError(f"metric {metric!r} names a series twice; name each once")
+    return tuple(terms)
 
 
 def cloudwatch_export_pages(
@@ -440,10 +487,12 @@ def _trace_from_series(
     scale: float,
     arrivals: Arrivals | None,
     window_s: tuple[float, float] | None,
+    namespace: str | None = None,
 ) -> CountTrace:
     remarks: list[str] = []
     chosen, what = _choose_series(series, label, metric, fill_gaps, remarks)
-    _check_datapoints(chosen, what, label, fill_gaps, remarks)
+    remarks.extend(_load_notes(chosen, what, namespace))
+    _check_datapoints(chosen, label, fill_gaps, remarks)
     grids = []
     for s in chosen:
         if not s.times:
@@ -467,12 +516,12 @@ def _trace_from_series(
         remarks.extend(g for g in grids[-1].remarks if g not in remarks)
     grid = grids[0]
     counts = grid.counts
-    if len(grids) == 2:
-        counts, start_s = _add_grids(grids[0], grids[1], label, fill_gaps, remarks)
+    named = [s.key for s in chosen if s.times]
+    if len(grids) > 1:
+        counts, start_s = _add_grids(grids, named, label, fill_gaps, remarks)
     else:
         start_s = grid.start_s
-    name = "SuccessfulRequestCount + ThrottledCount" if what == "offered" else what
-    source = f"CloudWatch {name} from {label}"
+    source = f"CloudWatch {what} from {label}"
     return CountTrace(
         epoch_timestamp(start_s),
         grid.bin_s,
@@ -487,42 +536,39 @@ def _trace_from_series(
 def _choose_series(
     series: dict[str, _Series], label: str, metric: str, fill_gaps: FillGaps, remarks: list[str]
 ) -> tuple[list[_Series], str]:
-    """The series to count (two for ``offered``) and the metric's name."""
+    """The series to count (several for a sum) and the metric's name."""
     known = ", ".join(sorted(series)) or "none"
-    chosen: list[_Series]
-    if metric == "auto":
-        processed = _pick(series, "ProcessedImageCount")
-        if processed is not None:
-            chosen, what = [processed], "ProcessedImageCount"
+    terms = metric_terms(metric)
+    if not terms:
+        if _pick(series, "ProcessedImageCount") is not None:
+            terms = ("ProcessedImageCount",)
         elif _pick(series, _OFFERED[0]) is not None:
-            chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
+            terms = _OFFERED
         elif len(series) == 1:
             only = next(iter(series.values()))
-            chosen, what = [only], only.key
+            terms = (only.key,)
             remarks.append(f"{label}: read the only series, {only.key!r}, as request counts")
         else:
             raise InputError(
                 f"{label}: no ProcessedImageCount or SuccessfulRequestCount series (found "
                 f"{known}); choose one with metric"
             )
-    elif metric == "offered":
-        chosen, what = _offered(series, label, fill_gaps, remarks), "offered"
-    else:
-        s = _pick(series, metric)
-        if s is None:
-            raise InputError(f"{label}: no series {metric!r} (found {known}); check metric")
-        chosen, what = [s], metric
-    return chosen, what
+    if len(terms) > 1:
+        return _summed(series, terms, label, fill_gaps), " + ".join(terms)
+    s = _pick(series, terms[0])
+    if s is None:
+        raise InputError(f"{label}: no series {terms[0]!r} (found {known}); check metric")
+    return [s], terms[0]
 
 
 def _check_datapoints(
-    chosen: list[_Series], what: str, label: str, fill_gaps: FillGaps, remarks: list[str]
+    chosen: list[_Series], label: str, fill_gaps: FillGaps, remarks: list[str]
 ) -> None:
-    """A chosen series without datapoints is an error (the second of two may count as 0)."""
+    """A chosen series without datapoints is an error (a later term of a sum may count as 0)."""
     for s in chosen:
         if s.times:
             continue
-        if what == "offered" and s.key != chosen[0].key and fill_gaps == "zero":
+        if len(chosen) > 1 and s.key != chosen[0].key and fill_gaps == "zero":
             remarks.append(
                 f"{label}: {s.key} has no datapoints; counted as 0 throughout (fill_gaps = 'zero')"
             )
@@ -538,58 +584,72 @@ def _check_datapoints(
         )
 
 
-def _offered(
-    series: dict[str, _Series], label: str, fill_gaps: FillGaps, remarks: list[str]
+def _summed(
+    series: dict[str, _Series], terms: Sequence[str], label: str, fill_gaps: FillGaps
 ) -> list[_Series]:
-    ok = _pick(series, _OFFERED[0])
-    if ok is None:
+    found = ", ".join(sorted(series)) or "none"
+    first = _pick(series, terms[0])
+    if first is None:
         raise InputError(
-            f"{label}: offered load needs SuccessfulRequestCount (found "
-            f"{', '.join(sorted(series)) or 'none'}); add it to the export"
+            f"{label}: offered load needs {terms[0]} (found {found}); add it to the export"
         )
-    throttled = _pick(series, _OFFERED[1])
-    if throttled is None:
-        if fill_gaps != "zero":
+    chosen = [first]
+    for name in terms[1:]:
+        s = _pick(series, name)
+        if s is None:
+            if fill_gaps != "zero":
+                raise InputError(
+                    f"{label}: offered load needs {name} too and the export has none; add "
+                    "it, or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count "
+                    "it as 0"
+                )
+            s = _Series(name)
+        chosen.append(s)
+    return chosen
+
+
+def _load_notes(chosen: list[_Series], what: str, namespace: str | None) -> list[str]:
+    """Say which metrics the offered load is built from, and what ThrottledCount counts."""
+    notes = [f"offered load = {what} (Sum per period); another sum: --metric (metric in [traffic])"]
+    if any(s.key == "ThrottledCount" or s.matches("ThrottledCount") for s in chosen):
+        spaces = [namespace] if namespace in _THROTTLED_NOTE else list(_THROTTLED_NOTE)
+        notes.extend(_THROTTLED_NOTE[ns] for ns in spaces)
+    return notes
+
+
+def _add_grids(grids, names: list[str], label: str, fill_gaps: FillGaps, remarks: list[str]):
+    a = grids[0]
+    for name, g in zip(names[1:], grids[1:], strict=True):
+        if abs(a.bin_s - g.bin_s) > 1e-9:
             raise InputError(
-                f"{label}: offered load needs ThrottledCount too and the export has none; add "
-                "it, or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count "
-                "throttling as 0"
+                f"{label}: {names[0]} has a {a.bin_s:g} s period but {name} "
+                f"{g.bin_s:g} s; export both with the same period"
             )
-        throttled = _Series(_OFFERED[1])
-    return [ok, throttled]
-
-
-def _add_grids(a, b, label: str, fill_gaps: FillGaps, remarks: list[str]):
-    if abs(a.bin_s - b.bin_s) > 1e-9:
-        raise InputError(
-            f"{label}: SuccessfulRequestCount has a {a.bin_s:g} s period but ThrottledCount "
-            f"{b.bin_s:g} s; export both with the same period"
-        )
-    lo = min(a.start_s, b.start_s)
-    hi = max(a.start_s + len(a.counts) * a.bin_s, b.start_s + len(b.counts) * b.bin_s)
+    lo = min(g.start_s for g in grids)
+    hi = max(g.start_s + len(g.counts) * g.bin_s for g in grids)
     n = round((hi - lo) / a.bin_s)
     total = np.zeros(n, np.int64)
-    have = np.zeros((2, n), bool)
-    for k, g in enumerate((a, b)):
+    have = np.zeros((len(grids), n), bool)
+    for k, g in enumerate(grids):
         off = (g.start_s - lo) / a.bin_s
         if abs(off - round(off)) > 1e-6:
-            raise InputError(f"{label}: the two metrics' timestamps are not on one grid")
+            raise InputError(f"{label}: the metrics' timestamps are not on one grid")
         j = round(off)
         total[j : j + len(g.counts)] += g.counts
         have[k, j : j + len(g.counts)] = True
     lacking = ~have.all(axis=0)
     if lacking.any():
         i = int(np.argmax(lacking))
-        who = _OFFERED[0] if not have[0, i] else _OFFERED[1]
+        who = names[int(np.argmin(have[:, i]))]
         if fill_gaps != "zero":
             raise InputError(
-                f"{label}: {who} has no datapoint at {fmt_time(lo + i * a.bin_s)} where the other "
+                f"{label}: {who} has no datapoint at {fmt_time(lo + i * a.bin_s)} where another "
                 "metric has one (CloudWatch omits periods without requests); pass "
                 "fill_gaps = 'zero' to count it as 0"
             )
         remarks.append(
-            f"{label}: {int(lacking.sum())} periods with only one of SuccessfulRequestCount and "
-            "ThrottledCount; the other counted as 0 (fill_gaps = 'zero')"
+            f"{label}: {int(lacking.sum())} periods without a datapoint of one of "
+            f"{', '.join(names)}; counted as 0 there (fill_gaps = 'zero')"
         )
     return total, lo
 

@@ -55,7 +55,11 @@ def constant(
         raise InputError(f"rate_tps = {rate_tps} is negative; use 0 or more")
     bins = _bins(duration_h, bin_s)
     return RateTrace(
-        utc(start), bin_s, np.full(bins, float(rate_tps)), source=f"constant {rate_tps:g} TPS"
+        utc(start),
+        bin_s,
+        np.full(bins, float(rate_tps)),
+        source=f"constant {rate_tps:g} TPS",
+        end_s=duration_h * 3600.0,
     )
 
 
@@ -84,7 +88,7 @@ def diurnal(
     desc = (
         f"diurnal mean {mean_tps:g} TPS, peak/trough {peak_to_trough:g} at {peak_hour_utc:g}h UTC"
     )
-    return RateTrace(t0, bin_s, rates, source=desc)
+    return RateTrace(t0, bin_s, rates, source=desc, end_s=duration_h * 3600.0)
 
 
 def factory(
@@ -172,7 +176,7 @@ def factory(
             f"{stops} random line stops of mean {line_stop_mean_min:g} min (seed {seed}) are "
             "in the factory calendar",
         )
-    return RateTrace(t0, bin_s, rates, source=desc, remarks=remarks)
+    return RateTrace(t0, bin_s, rates, source=desc, remarks=remarks, end_s=duration_h * 3600.0)
 
 
 def _calendar(

@@ -155,6 +155,10 @@ class RateTrace:
         trace a Poisson process with a piecewise constant rate).
     remarks : tuple of str
         What making the trace assumed; part of :attr:`notes`.
+    end_s : float, optional
+        Where the trace ends when that is inside its last interval (a synthetic
+        ``duration_h`` that is not a whole number of intervals). Ignored once the number of
+        intervals no longer matches (a trace repeated or merged into a longer one).
     """
 
     start: pd.Timestamp
@@ -163,16 +167,22 @@ class RateTrace:
     source: str = "rates"
     arrivals: Arrivals = field(default_factory=PoissonArrivals)
     remarks: tuple[str, ...] = ()
+    end_s: float | None = None
 
     @property
     def duration_s(self) -> float:
         """Length of the trace in seconds."""
-        return len(self.rates_tps) * self.bin_s
+        whole_s = len(self.rates_tps) * self.bin_s
+        if self.end_s is None or math.ceil(self.end_s / self.bin_s - 1e-9) != len(self.rates_tps):
+            return whole_s
+        return min(self.end_s, whole_s)
 
     @property
     def expected_requests(self) -> float:
         """Mean number of requests over the whole trace."""
-        return float(self.rates_tps.sum() * self.bin_s)
+        total = float(self.rates_tps.sum() * self.bin_s)
+        cut_s = len(self.rates_tps) * self.bin_s - self.duration_s
+        return total - float(self.rates_tps[-1]) * cut_s if cut_s > 0 else total
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -187,6 +197,9 @@ class RateTrace:
     def blocks(self, rng: np.random.Generator, horizon_s: float) -> Iterator[np.ndarray]:
         """Sorted arrival times (s) in blocks, up to ``horizon_s``."""
         per_block = max(1, round(BLOCK_S / self.bin_s))
+        # Arrivals past a partial last interval are drawn, then dropped: the same Poisson
+        # process cut at the trace's end.
+        horizon_s = min(horizon_s, self.duration_s)
         last_bin = min(len(self.rates_tps), math.ceil(horizon_s / self.bin_s))
         for j0 in range(0, last_bin, per_block):
             j1 = min(j0 + per_block, last_bin)

@@ -204,7 +204,8 @@ def resample(trace: RateTrace | CountTrace, bin_s: float) -> RateTrace | CountTr
         n = math.ceil(trace.duration_s / bin_s - _TOL)
         new_edges = np.minimum(np.arange(n + 1) * bin_s, edges[-1])
         rates = np.diff(np.interp(new_edges, edges, cum)) / bin_s
-        return replace(trace, bin_s=float(bin_s), rates_tps=rates)
+        # The rates already spread a partial last interval; a kept end_s would cut it twice.
+        return replace(trace, bin_s=float(bin_s), rates_tps=rates, end_s=None)
     if isinstance(trace, CountTrace):
         ratio = bin_s / trace.bin_s
         k = round(ratio)

@@ -1,0 +1,379 @@
+"""Resource budgets: what a command is about to use, estimated before it starts.
+
+Every command estimates the requests, simulations, memory and time it is about to use
+from its inputs (units, horizon, rate, grid, replications, bins) and refuses past a limit,
+before it allocates anything or touches a file. The estimates are approximate: each
+resource has one calibration constant below, measured on a 2-core x86-64 machine (the
+measured figure is in its comment) and rounded up, so an estimate errs on the large side.
+
+Limits come from the environment: ``LFVSIM_MAX_MEMORY_GIB`` (default 4),
+``LFVSIM_MAX_HOURS`` (default 2) and ``LFVSIM_ALLOW_LARGE=1`` (or a command's
+``--allow-large``), which lifts both; nothing is started that needs more memory than the
+machine has.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lfvsim.errors import InputError
+
+__all__ = [
+    "MAX_GRID_VALUES",
+    "BudgetError",
+    "Estimate",
+    "Limits",
+    "TrafficLoad",
+    "check",
+    "describe",
+    "grid_size",
+    "repeated",
+    "simulation_estimate",
+    "synthetic_load",
+    "trace_bins_estimate",
+]
+
+GIB = 1024**3
+
+# --- calibration constants (approximate; measured figure in each comment) ---------------
+#: Memory of the interpreter with numpy, pandas, numba and lfvsim loaded (230 MiB).
+BASE_BYTES = 300 * 1024**2
+#: Memory per simulated minute: per-minute counters, latency histogram, timeline (1,600 B).
+BYTES_PER_MINUTE = 2_000
+#: Time per simulated minute, traffic aside (50 us).
+SECONDS_PER_MINUTE = 6e-5
+#: Time per request served, throttled or refused (1.1 us).
+SECONDS_PER_REQUEST = 1.5e-6
+#: Memory per inference unit: its session record and counters (500 B).
+BYTES_PER_UNIT = 600
+#: Memory per slot of a unit: heap entries with room to grow (16 x 8 B, doubled).
+BYTES_PER_SLOT = 256
+#: Time per inference unit added or removed (50 us at 20,000 units).
+SECONDS_PER_UNIT = 6e-5
+#: Memory per place in a bounded queue, allocated up front (24 B).
+BYTES_PER_QUEUE_PLACE = 24
+#: Memory per request of one hour of traffic, the block replayed at once (about 40 B).
+BYTES_PER_BLOCK_REQUEST = 48
+#: Memory per interval of a trace built or written (rates, counts, calendar: about 150 B).
+BYTES_PER_TRACE_BIN = 200
+#: Time per interval of a trace built or written (a few us).
+SECONDS_PER_TRACE_BIN = 5e-6
+#: Time per simulation beyond its traffic and units: trace, result, process hand-over
+#: (about 0.1 s in a sweep).
+SECONDS_PER_SIMULATION = 0.1
+#: Memory per simulation's row kept in a sweep or replication table (about 1 KB).
+BYTES_PER_RESULT_ROW = 2_000
+#: Time per random traffic surge or line stop drawn (a Python loop: a few us).
+SECONDS_PER_SURGE = 5e-6
+#: Memory per random traffic surge drawn (start times, sorted: 16 B).
+BYTES_PER_SURGE = 16
+
+#: Most unit counts one --min or --max range may list (a grid is their pairs).
+MAX_GRID_VALUES = 100_000
+
+_DEFAULT_MEMORY_GIB = 4.0
+_DEFAULT_HOURS = 2.0
+
+
+class BudgetError(InputError):
+    """A command would use more than its budget; the message says how to proceed."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a piece of work is about to use (approximate).
+
+    Attributes
+    ----------
+    requests : float
+        Requests simulated, over all simulations (or trace rows written).
+    simulations : int
+        Simulations run.
+    memory_bytes : float
+        Peak memory, all processes together.
+    seconds : float
+        Wall-clock time.
+    detail : str
+        What drives the figures, for the message (e.g. "5,256,000 simulated minutes").
+    """
+
+    requests: float
+    simulations: int
+    memory_bytes: float
+    seconds: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TrafficLoad:
+    """Traffic in numbers: how long, how many requests, and the busiest hour."""
+
+    duration_s: float
+    requests: float
+    peak_requests_per_hour: float
+    bins: float = 0.0
+    surges: float = 0.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budget limits, from the environment (see the module's docstring)."""
+
+    memory_gib: float = _DEFAULT_MEMORY_GIB
+    hours: float = _DEFAULT_HOURS
+    allow_large: bool = False
+    machine_memory_gib: float = math.inf
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, allow_large: bool = False) -> Limits:
+        """Limits from ``LFVSIM_MAX_MEMORY_GIB``, ``LFVSIM_MAX_HOURS``, ``LFVSIM_ALLOW_LARGE``."""
+        env = os.environ if env is None else env
+        allow = allow_large or env.get("LFVSIM_ALLOW_LARGE", "") not in ("", "0")
+        return cls(
+            memory_gib=_positive(env, "LFVSIM_MAX_MEMORY_GIB", _DEFAULT_MEMORY_GIB),
+            hours=_positive(env, "LFVSIM_MAX_HOURS", _DEFAULT_HOURS),
+            allow_large=allow,
+            machine_memory_gib=_machine_memory_gib(),
+        )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{name}={text!r} is not a positive number; e.g. {name}={default:g}")
+    return value
+
+
+def _machine_memory_gib() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+# --- estimates ----------------------------------------------------------------------------
+
+
+def synthetic_load(traffic: Any) -> TrafficLoad | None:
+    """The load of a synthetic ``[traffic]`` section, from its keys alone (None for files).
+
+    Nothing is built: a 100-year trace or a rate of 10^12 is costed, not allocated.
+    """
+    kind = getattr(traffic, "kind", "")
+    if kind == "constant":
+        mean_tps = peak_tps = traffic.rate_tps
+    elif kind == "diurnal":
+        mean_tps = traffic.mean_tps
+        # The sine's peak: mean x (1 + a), a = (r - 1) / (r + 1).
+        ratio = traffic.peak_to_trough
+        peak_tps = mean_tps * (1 + (ratio - 1) / (ratio + 1))
+    elif kind == "factory":
+        peak_tps = max(traffic.peak_tps, traffic.idle_tps)
+        mean_tps = peak_tps  # an upper bound: shifts are not laid out here
+    else:
+        return None
+    duration_s = traffic.duration_h * 3600.0
+    days = duration_s / 86400.0
+    surges = traffic.spikes_per_day * days + getattr(traffic, "line_stops_per_day", 0.0) * days
+    # Overlapping surges add up; on average a share spikes_per_day x length / day of the
+    # time is surging.
+    surge_share = traffic.spikes_per_day * traffic.spike_duration_s / 86400.0
+    surge = 1.0 + max(traffic.spike_multiplier - 1.0, 0.0) * surge_share
+    growth = (1 + traffic.growth_percent_per_month / 100.0) ** (duration_s / (30 * 86400.0))
+    factor = traffic.scale * surge * max(growth, 1.0)
+    peak_hour = peak_tps * traffic.scale * max(growth, 1.0) * 3600.0
+    if traffic.spikes_per_day:
+        peak_hour *= max(traffic.spike_multiplier, 1.0)
+    return TrafficLoad(
+        duration_s=duration_s,
+        requests=mean_tps * duration_s * factor,
+        peak_requests_per_hour=peak_hour,
+        bins=duration_s / 60.0,
+        surges=surges,
+    )
+
+
+def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
+    """One simulation of ``scenario`` on traffic ``load``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Units, slots, queue and horizon come from it.
+    load : TrafficLoad
+        The trace's duration, requests and busiest hour.
+    """
+    horizon_s = load.duration_s
+    horizon_h = scenario.simulation.horizon_h
+    if horizon_h is not None:
+        horizon_s = min(horizon_s, horizon_h * 3600.0)
+    share = horizon_s / load.duration_s if load.duration_s > 0 else 1.0
+    requests = load.requests * min(share, 1.0)
+    minutes = max(1.0, math.ceil(horizon_s / 60.0))
+    model = scenario.model
+    units = float(max(model.min_units, model.max_units or 0))
+    unit = scenario.unit
+    queue = unit.queue_limit if unit.when_busy == "queue" and unit.queue_limit else 0
+    memory = (
+        BASE_BYTES
+        + minutes * BYTES_PER_MINUTE
+        + units * (BYTES_PER_UNIT + unit.slots * BYTES_PER_SLOT)
+        + queue * BYTES_PER_QUEUE_PLACE
+        + min(load.peak_requests_per_hour, requests) * BYTES_PER_BLOCK_REQUEST
+        + load.bins * BYTES_PER_TRACE_BIN
+        + load.surges * BYTES_PER_SURGE
+    )
+    seconds = (
+        SECONDS_PER_SIMULATION
+        + minutes * SECONDS_PER_MINUTE
+        + requests * SECONDS_PER_REQUEST
+        + units * SECONDS_PER_UNIT
+        + load.bins * SECONDS_PER_TRACE_BIN
+        + load.surges * SECONDS_PER_SURGE
+    )
+    plural = "s" if units != 1 else ""
+    detail = f"{minutes:,.0f} simulated minutes, {units:,.0f} unit{plural} x {unit.slots:,} slots"
+    if queue:
+        detail += f", a queue of {queue:,}"
+    return Estimate(requests, 1, memory, seconds, detail)
+
+
+def repeated(one: Estimate, simulations: int, workers: int = 1) -> Estimate:
+    """``simulations`` runs like ``one``, ``workers`` at a time (each a process)."""
+    workers = max(1, min(workers, simulations))
+    return Estimate(
+        requests=one.requests * simulations,
+        simulations=one.simulations * simulations,
+        memory_bytes=one.memory_bytes * workers + simulations * BYTES_PER_RESULT_ROW,
+        seconds=one.seconds * math.ceil(simulations / workers),
+        detail=f"{simulations:,} runs on {workers} worker{'s' if workers > 1 else ''}; "
+        f"each {one.detail}",
+    )
+
+
+def trace_bins_estimate(load: TrafficLoad, bin_s: float, rows: bool = False) -> Estimate:
+    """Writing a trace of ``load`` as intervals of ``bin_s``, or as request rows."""
+    bins = load.duration_s / bin_s + load.bins
+    requests = load.requests if rows else 0.0
+    # Counts are drawn per interval; only request rows place each arrival, an hour at once.
+    block = min(load.peak_requests_per_hour, load.requests) if rows else 0.0
+    memory = (
+        BASE_BYTES
+        + bins * BYTES_PER_TRACE_BIN
+        + block * BYTES_PER_BLOCK_REQUEST
+        + load.surges * BYTES_PER_SURGE
+    )
+    seconds = (
+        bins * SECONDS_PER_TRACE_BIN
+        + requests * SECONDS_PER_REQUEST
+        + load.surges * SECONDS_PER_SURGE
+    )
+    detail = f"{load.duration_s / bin_s:,.0f} intervals of {bin_s:g} s"
+    return Estimate(requests, 0, memory, seconds, detail)
+
+
+def grid_size(ranges: list[tuple[int, int]]) -> int:
+    """Values in ranges ``[(low, high), ...]`` (overlaps counted twice: an upper bound)."""
+    return sum(max(hi - lo + 1, 0) for lo, hi in ranges)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def describe(estimate: Estimate) -> str:
+    """The estimate in words: 'about 9.8 GiB and 6 min (...)'."""
+    runs = estimate.simulations
+    what = [f"{_count(estimate.requests)} requests"] if estimate.requests or runs else []
+    if runs:
+        what.append(f"{runs:,} simulation{'s' if runs != 1 else ''}")
+    if estimate.detail:
+        what.append(estimate.detail)
+    return (
+        f"about {_size(estimate.memory_bytes)} of memory and {_duration(estimate.seconds)} "
+        f"({', '.join(what)}; estimates are approximate)"
+    )
+
+
+def check(estimate: Estimate, how_to_shrink: str, limits: Limits | None = None) -> Estimate:
+    """Refuse ``estimate`` past the limits, with one line that says how to proceed.
+
+    Parameters
+    ----------
+    estimate : Estimate
+        What the work would use.
+    how_to_shrink : str
+        The smaller request that fits, e.g. "simulate a shorter horizon (--horizon-h)".
+    limits : Limits, optional
+        Default: :meth:`Limits.from_env`.
+
+    Returns
+    -------
+    Estimate
+        ``estimate``, when it fits.
+
+    Raises
+    ------
+    BudgetError
+        Over the memory or time budget (unless large work is allowed), or over the
+        machine's memory (always).
+    """
+    limits = Limits.from_env() if limits is None else limits
+    memory_gib = estimate.memory_bytes / GIB
+    hours = estimate.seconds / 3600.0
+    if not memory_gib <= limits.machine_memory_gib:
+        raise BudgetError(
+            f"this needs {describe(estimate)}, more than this machine's "
+            f"{limits.machine_memory_gib:,.0f} GiB; {how_to_shrink}"
+        )
+    if limits.allow_large:
+        return estimate
+    over = []
+    if not memory_gib <= limits.memory_gib:
+        over.append(f"the {limits.memory_gib:g} GiB memory budget (LFVSIM_MAX_MEMORY_GIB)")
+    if not hours <= limits.hours:
+        over.append(f"the {limits.hours:g} h time budget (LFVSIM_MAX_HOURS)")
+    if over:
+        raise BudgetError(
+            f"this needs {describe(estimate)}, over {' and '.join(over)}; {how_to_shrink}, "
+            "or allow it with --allow-large (LFVSIM_ALLOW_LARGE=1) or a larger budget"
+        )
+    return estimate
+
+
+def _count(n: float) -> str:
+    if not math.isfinite(n):
+        return "unbounded"
+    return f"{n:,.0f}" if n < 1e7 else f"{n:.2g}"
+
+
+def _size(n_bytes: float) -> str:
+    if not math.isfinite(n_bytes):
+        return "unbounded memory"
+    gib = n_bytes / GIB
+    if gib >= 1024:
+        return f"{gib / 1024:,.3g} TiB" if gib < 1024**2 else f"{gib / 1024**2:,.3g} PiB"
+    return f"{gib:.2g} GiB" if gib >= 1 else f"{n_bytes / 1024**2:,.0f} MiB"
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "unbounded time"
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    if seconds < 3 * 365 * 86400:
+        return f"{seconds / 86400:,.3g} days"
+    return f"{seconds / (365 * 86400):,.3g} years"
