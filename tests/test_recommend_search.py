@@ -11,10 +11,11 @@ import pytest
 
 import lfvsim
 from lfvsim.experiments import recommend, sweep
+from lfvsim.experiments.growth import growth_factor, headroom
 from lfvsim.experiments.recommend import Slo, best_cost, dominant_cause
 from lfvsim.experiments.search import derived_range, search
 from lfvsim.traces import generators
-from lfvsim.traces.transforms import slice_trace
+from lfvsim.traces.transforms import scale, slice_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 WORLDCUP = (
@@ -332,3 +333,54 @@ def test_scale_without_a_trace_is_refused(cli, files):
     for command in (("recommend", "--max-throttle-rate", "0.01"), ("sweep",), ("run",)):
         code, _, err = cli(command[0], a, *command[1:], "--scale", "0.5")
         assert code == 2 and "--scale applies to a --trace file" in err, err
+
+
+# --- growth and headroom ------------------------------------------------------------------
+
+
+def test_growth_factor_compounds_monthly_and_multiplies_the_busier_day():
+    assert growth_factor(5, 12, 1.25) == pytest.approx(1.05**12 * 1.25)
+    assert growth_factor(0, 0) == 1.0
+    with pytest.raises(lfvsim.InputError, match="--busier-day"):
+        growth_factor(5, 12, 0)
+
+
+def test_headroom_brackets_the_factor_where_the_slo_breaks():
+    """Two fixed units at 3 TPS: the SLO holds at the headroom factor and fails just above."""
+    sc = scenario_for()
+    trace = generators.constant(3.0, 1.0, "2026-01-05T00:00Z")
+    slo = Slo(0.01)
+    room = headroom(sc, trace, (2, None), slo, replications=3, seed=4, workers=1)
+    assert not room.at_least and room.breaks_at is not None
+    assert 1.0 < room.factor < room.breaks_at <= room.factor * (1 + room.resolution) + 1e-12
+
+    def verdict(factor: float) -> bool:
+        table = sweep(
+            sc,
+            min_units=[2],
+            max_units=[2],
+            replications=3,
+            seed=4,
+            trace=scale(trace, factor),
+            only=[(2, None, False)],
+            workers=1,
+        )
+        return best_cost(table, slo) is not None
+
+    assert verdict(room.factor) and not verdict(room.breaks_at)
+    assert room.months(10) == pytest.approx(np.log(room.factor) / np.log(1.1))
+
+
+def test_recommend_for_growth_meets_the_slo_on_the_grown_traffic(cli, files, tmp_path):
+    a, _, _ = files
+    code, stdout, err = cli(
+        "recommend", a, "--max-throttle-rate", "0.01", "--replications", "3", "--workers", "1",
+        "--growth", "10", "--months", "6", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(stdout)
+    factor = 1.1**6
+    assert data["traffic"]["traffic_factor"] == pytest.approx(factor)
+    assert data["requests"] == pytest.approx(3.0 * 3600 * factor, rel=0.05)
+    room = data["outlook"]["headroom"]
+    assert room["traffic_factor"] >= 1.0 and room["months_at_growth"] >= 0

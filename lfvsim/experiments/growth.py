@@ -51,11 +51,14 @@ class Headroom:
         The SLO still held at the largest factor tried.
     resolution : float
         Relative width of the final bisection bracket.
+    breaks_at : float or None
+        The smallest factor tried at which the SLO failed (None: it never did).
     """
 
     factor: float
     at_least: bool
     resolution: float
+    breaks_at: float | None = None
 
     def months(self, percent_per_month: float) -> float:
         """Months of compound growth at ``percent_per_month`` that the factor absorbs."""
@@ -69,6 +72,7 @@ class Headroom:
             "traffic_factor": self.factor,
             "at_least": self.at_least,
             "resolution": self.resolution,
+            "breaks_at": self.breaks_at,
         }
 
 
@@ -142,7 +146,7 @@ def headroom(
         return best_cost(table, slo) is not None
 
     if not meets(1.0):
-        return Headroom(0.0, False, resolution)
+        return Headroom(0.0, False, resolution, 1.0)
     good, bad = 1.0, None
     while bad is None:
         trial = min(2 * good, MAX_FACTOR) if good >= 1.25 else 1.25
@@ -158,4 +162,4 @@ def headroom(
             good = mid
         else:
             bad = mid
-    return Headroom(good, False, resolution)
+    return Headroom(good, False, resolution, bad)
