@@ -32,7 +32,14 @@ from lfvsim.experiments import (
     vary_columns,
 )
 from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
-from lfvsim.experiments.recommend import Configuration, Slo, best_cost, store_slo
+from lfvsim.experiments.recommend import (
+    MINUTE_P99,
+    WORST_HOUR,
+    Configuration,
+    Slo,
+    best_cost,
+    store_slo,
+)
 from lfvsim.experiments.replicate import metrics
 from lfvsim.experiments.search import SearchResult, add_oracle, search
 from lfvsim.experiments.sweep import write_table
@@ -349,7 +356,10 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
         "(low-high) are 95% confidence intervals over replications",
         "",
     ]
-    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate", "p99 s", "units"]
+    busy = [c for c in (WORST_HOUR, MINUTE_P99) if c in agg]
+    busy_names = {WORST_HOUR: "worst hour", MINUTE_P99: "minute p99"}
+    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate"]
+    columns += [busy_names[c] for c in busy] + ["p99 s", "units"]
     lines = []
     for _, r in agg.iterrows():
         max_text = (
@@ -364,6 +374,7 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
                 f"{r['monthly_cost_high_usd']:,.0f})",
                 f"{_pct(r['throttle_rate'])} ({_pct(r['throttle_rate_low'])}-"
                 f"{_pct(r['throttle_rate_high'])})",
+                *(f"{_pct(r[c])} (bound {_pct(r[f'{c}_upper'])})" for c in busy),
                 f"{r['latency_p99_s']:.3f}",
                 f"mean {r['mean_units']:.2f}, peak {r['peak_units']}",
             ]

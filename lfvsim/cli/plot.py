@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lfvsim.cli.app import app, input_errors
 from lfvsim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -58,7 +61,7 @@ ScaleOpt = Annotated[
 
 
 def _slo_for(
-    table: object,
+    table: pd.DataFrame | None,
     max_throttle_rate: float | None,
     max_p99_latency_s: float | None,
     confidence: float | None,
@@ -68,7 +71,7 @@ def _slo_for(
 
     if confidence is not None:
         check_slo(0.0, None, confidence)  # a bad level is reported before a missing SLO
-    stored = None if table is None else stored_slo(table)  # type: ignore[arg-type]
+    stored = None if table is None else stored_slo(table)
     if max_throttle_rate is None:
         if stored is None:
             raise InputError(

@@ -803,7 +803,9 @@ def _cause_advice(
         f"{_pct(closest.throttle_rate_upper)})"
     )
     if name == "at_max":
-        top = closest.max_units if pd.isna(top_max) else max(int(top_max), closest.min_units)
+        top = closest.max_units or closest.min_units
+        if not pd.isna(top_max):
+            top = max(int(top_max), closest.min_units)
         return (
             f"{head} comes with every unit up to Max busy: raise Max (try --max "
             f"{top + 1}..{2 * top + 1})"
@@ -858,15 +860,18 @@ def _robust(
             latency_p99_upper_s=float(g["latency_p99_upper_s"].max()),
             peak_units=int(g["peak_units"].max()),
         )
-        for column, name in ((WORST_HOUR, "worst_hour_rate"), (MINUTE_P99, "minute_p99_rate")):
-            if column in g:
-                c = replace(
-                    c,
-                    **{
-                        name: float(g[column].max()),
-                        f"{name}_upper": float(g[f"{column}_upper"].max()),
-                    },
-                )
+        if WORST_HOUR in g:
+            c = replace(
+                c,
+                worst_hour_rate=float(g[WORST_HOUR].max()),
+                worst_hour_rate_upper=float(g[f"{WORST_HOUR}_upper"].max()),
+            )
+        if MINUTE_P99 in g:
+            c = replace(
+                c,
+                minute_p99_rate=float(g[MINUTE_P99].max()),
+                minute_p99_rate_upper=float(g[f"{MINUTE_P99}_upper"].max()),
+            )
         candidates.append(c)
     candidates.sort(key=_rank)
     base = _empty(
