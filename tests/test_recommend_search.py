@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -384,3 +385,33 @@ def test_recommend_for_growth_meets_the_slo_on_the_grown_traffic(cli, files, tmp
     assert data["requests"] == pytest.approx(3.0 * 3600 * factor, rel=0.05)
     room = data["outlook"]["headroom"]
     assert room["traffic_factor"] >= 1.0 and room["months_at_growth"] >= 0
+
+
+BUSY_HOUR_RECORDED = "throttle_rate_worst_hour" in {
+    f.name for f in dataclasses.fields(lfvsim.Summary)
+}
+
+
+@pytest.mark.skipif(not BUSY_HOUR_RECORDED, reason="runs do not record the worst hour yet")
+@pytest.mark.parametrize("rate", [0.01, 0.001])
+def test_worst_hour_slo_holds_with_fresh_seeds_on_bursty_traffic(rate):
+    sc = scenario_for(provisioning_delay_s=300)
+    trace = bursty(3.0, seed=8, duration_h=3.0)
+    slo = Slo(rate, max_worst_hour_rate=3 * rate)
+    got = search(sc, lambda t: best_cost(t, slo), replications=5, seed=31, trace=trace, workers=1)
+    rec = recommend(got.table, rate, max_worst_hour_rate=3 * rate)
+    assert rec.met, rec.advice
+    c = rec.choice
+    assert c.worst_hour_rate_upper <= 3 * rate
+    fresh = sweep(
+        sc,
+        min_units=[c.min_units],
+        max_units=[c.max_units or c.min_units],
+        replications=5,
+        seed=1031,
+        trace=trace,
+        only=[(c.min_units, c.max_units, False)],
+        workers=1,
+    )
+    assert float(fresh["throttle_rate"].mean()) <= rate
+    assert float(fresh["throttle_rate_worst_hour"].mean()) <= 3 * rate
