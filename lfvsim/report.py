@@ -35,6 +35,7 @@ import pandas as pd
 
 from lfvsim.billing import monthly_cost_usd
 from lfvsim.errors import InputError
+from lfvsim.machine_output import check_schema_version, unstamped_table
 from lfvsim.report_template import (
     Block,
     Callout,
@@ -154,6 +155,7 @@ def read_run(directory: str | Path) -> Result:
             f"'{folder / 'timeline.csv'}' is not an lfvsim timeline ({_one_line(exc)}); "
             "write it again with lfvsim run --out"
         ) from None
+    timeline = unstamped_table(timeline, str(folder / "timeline.csv"))
     if "MaxInferenceUnits" in timeline:
         timeline["MaxInferenceUnits"] = pd.array(
             pd.to_numeric(timeline["MaxInferenceUnits"], errors="coerce"), dtype="Int64"
@@ -164,6 +166,7 @@ def read_run(directory: str | Path) -> Result:
         raise InputError(f"'{folder / 'summary.json'}' is not JSON ({_one_line(exc)})") from None
     if not isinstance(data, dict):
         raise InputError(f"'{folder / 'summary.json'}' is not an lfvsim summary")
+    check_schema_version(data.get("schema_version", 1), str(folder / "summary.json"))
     scenario = load_scenario(folder / "scenario.toml")
     values = {}
     for f in dataclasses.fields(Summary):
@@ -212,6 +215,7 @@ def read_sweep(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
     except Exception as exc:  # pyarrow and pandas raise many kinds for a damaged file
         raise InputError(f"sweep results '{path}' are unreadable ({_one_line(exc)})") from None
+    table = unstamped_table(table, str(path))
     missing = [c for c in _SWEEP_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
@@ -232,7 +236,7 @@ def _optional_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame()
     try:
-        return pd.read_csv(path)
+        return unstamped_table(pd.read_csv(path), str(path))
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 

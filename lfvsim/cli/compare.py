@@ -12,6 +12,7 @@ from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import check_simulations
 from lfvsim.errors import InputError
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
+from lfvsim.machine_output import stamped
 from lfvsim.scenario import load_scenario
 from lfvsim.traces.schema import traffic_for_file
 
@@ -52,7 +53,7 @@ def compare(
         check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:
-        records = json.loads(table.to_json(orient="records"))
+        records = [stamped(r) for r in json.loads(table.to_json(orient="records"))]
         typer.echo(json.dumps(records, indent=2))
         return
     shown = table.assign(

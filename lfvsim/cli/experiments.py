@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from tqdm import tqdm
 
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
+from lfvsim.cli.progress import run_progress
 from lfvsim.errors import InputError
 from lfvsim.experiments import (
     HOURS_PER_MONTH,
@@ -43,6 +42,7 @@ from lfvsim.experiments.recommend import (
 from lfvsim.experiments.replicate import metrics
 from lfvsim.experiments.search import SearchResult, add_oracle, search
 from lfvsim.experiments.sweep import write_table
+from lfvsim.machine_output import stamped
 from lfvsim.scenario import Scenario, load_scenario
 from lfvsim.traces import trace_from_scenario
 from lfvsim.traces.schema import traffic_for_file
@@ -235,36 +235,6 @@ def _load(
         traffic = traffic_for_file(trace, **options)
         scenario = scenario.with_overrides({"traffic": traffic}, source="--trace")
     return scenario
-
-
-@contextmanager
-def run_progress(desc: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar counting finished runs, with an ETA: stderr, terminal only, after 2 s."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar: tqdm | None = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(
-                total=total,
-                initial=done,
-                unit="run",
-                desc=desc,
-                file=sys.stderr,
-                delay=2.0,
-                leave=False,
-            )
-        elif done > bar.n:
-            bar.update(done - bar.n)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 @contextmanager
@@ -563,7 +533,7 @@ def recommend_command(
                 scenario, run_trace, rec.choice, slo, replications, table, growth, busier_day
             )
     if json_output:
-        data = rec.to_dict()
+        data = stamped(rec.to_dict())
         data["seed"] = _seed_of(table)
         data["requests"] = float(table["requests"].mean())
         data["duration_h"] = float(table["duration_h"].iloc[0])

@@ -19,6 +19,7 @@ from lfvsim.cli.budgeting import (
     trace_load,
 )
 from lfvsim.errors import InputError
+from lfvsim.machine_output import stamped
 from lfvsim.traces.arrivals import arrivals_from_options
 from lfvsim.traces.cloudwatch import (
     LFV_NAMESPACE,
@@ -359,7 +360,7 @@ def inspect(
         if plot is not None:
             _plot(stats, plot)
     if json_output:
-        typer.echo(json.dumps(stats.to_dict(), indent=2))
+        typer.echo(json.dumps(stamped(stats.to_dict()), indent=2))
         return
     typer.echo(format_stats(stats, width))
     if plot is not None:
@@ -543,7 +544,8 @@ def compare_arrivals_command(
         check_simulations(scenario, len(models), trace=base)
         table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:
-        typer.echo(table.reset_index().to_json(orient="records", indent=2))
+        records = json.loads(table.reset_index().to_json(orient="records"))
+        typer.echo(json.dumps([stamped(r) for r in records], indent=2))
         return
     typer.echo(format_comparison(table))
 
