@@ -49,6 +49,7 @@ from lfvsim.report_template import (
     render_html,
     render_markdown,
 )
+from lfvsim.safe_output import shell_command
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -81,6 +82,8 @@ IMAGE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 """File name endings :func:`save_figure` writes."""
 
 _RUN_FILES = ("timeline.csv", "summary.json", "scenario.toml")
+#: Sweep columns that every row has: a row without one is a damaged (cut) file.
+_SWEEP_COUNTS = ("min_units", "replication", "seed", "requests", "throttled", "unit_hours")
 _SWEEP_COLUMNS = (
     "min_units",
     "max_units",
@@ -144,12 +147,16 @@ def read_run(directory: str | Path) -> Result:
     if missing:
         raise InputError(
             f"'{folder}' has no {', '.join(missing)}: it is not a run folder; write one with "
-            f"lfvsim run SCENARIO --out {folder}"
+            + shell_command("lfvsim", "run", "SCENARIO", "--out", folder)
         )
     try:
+        with (folder / "timeline.csv").open(encoding="utf-8", errors="replace") as f:
+            if "timestamp" not in f.readline().split(","):
+                raise ValueError("no timestamp column")
         timeline = pd.read_csv(folder / "timeline.csv", index_col="timestamp")
         timeline.index = pd.to_datetime(timeline.index, utc=True)
         timeline.index.name = "timestamp"
+        _check_timeline(timeline)
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
         raise InputError(
             f"'{folder / 'timeline.csv'}' is not an lfvsim timeline ({_one_line(exc)}); "
@@ -173,7 +180,20 @@ def read_run(directory: str | Path) -> Result:
         value = data.get(f.name)
         if value is None and "float" in str(f.type) and "None" not in str(f.type):
             value = math.nan
-        values[f.name] = value
+        values[f.name] = _summary_value(folder / "summary.json", f.name, str(f.type), value)
+    minutes = values.get("duration_h")
+    if isinstance(minutes, float) and math.isfinite(minutes):
+        # One row per minute: fewer (or more) rows than the run lasted is a cut or mixed file.
+        expected = math.ceil(minutes * 60 - 1e-6)
+        if len(timeline) != expected:
+            raise InputError(
+                f"'{folder / 'timeline.csv'}' has {len(timeline)} rows but the summary's "
+                f"{minutes:g} h need {expected}; it is damaged: write it again with "
+                "lfvsim run --out"
+            )
+    notes = data.get("notes", [])
+    if not isinstance(notes, list):
+        raise InputError(f"'{folder / 'summary.json'}': notes is not a list; run it again")
     units = _optional_csv(folder / "units.csv")
     events = _optional_csv(folder / "events.csv")
     return Result(
@@ -184,8 +204,42 @@ def read_run(directory: str | Path) -> Result:
         scenario=scenario,
         seed=int(data.get("seed") or 0),
         trace_source=str(data.get("trace", "")),
-        notes=[str(n) for n in data.get("notes", [])],
+        notes=[str(n) for n in notes],
     )
+
+
+def _check_timeline(timeline: pd.DataFrame) -> None:
+    """Raise ValueError unless the timeline has rows and numbers in its number columns."""
+    if timeline.empty:
+        raise ValueError("no rows")
+    if "offered_requests" in timeline and timeline["offered_requests"].isna().any():
+        raise ValueError("a row without offered_requests (cut short?)")
+    times = timeline.index
+    if times.hasnans or not times.is_monotonic_increasing:
+        raise ValueError("timestamps missing or out of order")
+    if times[0].year < 1970 or times[-1].year >= 2200:
+        raise ValueError(f"timestamps from {times[0]} to {times[-1]}, outside 1970-2200")
+    for name in timeline.columns:
+        if name != "MaxInferenceUnits" and not pd.api.types.is_numeric_dtype(timeline[name]):
+            raise ValueError(f"column {name!r} holds text where numbers belong")
+
+
+def _summary_value(path: Path, key: str, kind: str, value: Any) -> Any:
+    """A summary value checked against its field's type: numbers are numbers, text is text."""
+    if value is None:
+        return value
+    if kind.startswith(("int", "float")):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and kind.startswith("int"):
+            ok = isinstance(value, int) or (math.isfinite(value) and value == int(value))
+            value = int(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise InputError(
+            f"'{path}': {key} is {value!r}, not {kind.split(' ')[0]}; it is damaged: run it again"
+        )
+    return value
 
 
 def read_sweep(path: str | Path) -> pd.DataFrame:
@@ -224,6 +278,21 @@ def read_sweep(path: str | Path) -> pd.DataFrame:
         )
     if table.empty:
         raise InputError(f"sweep results '{path}' have no rows; run the sweep again")
+    for name in _SWEEP_COLUMNS:
+        if name in ("max_units", "oracle_bound"):
+            continue
+        column = table[name]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            raise InputError(
+                f"sweep results '{path}': column {name} holds text where numbers belong; it is "
+                "damaged: run the sweep again"
+            )
+        if name in _SWEEP_COUNTS and column.isna().any():
+            row = int(column.isna().to_numpy().argmax()) + (2 if suffix == ".csv" else 1)
+            raise InputError(
+                f"sweep results '{path}': row {row} has no {name} (cut short?); it is damaged: "
+                "run the sweep again"
+            )
     table["max_units"] = pd.array(pd.to_numeric(table["max_units"], errors="coerce"), dtype="Int64")
     oracle = table["oracle_bound"]
     if oracle.dtype == object:
@@ -978,8 +1047,15 @@ def _request_blocks(
         Paragraph(f"The request {which}, checked against the API's constraints."),
         Code(body, "json", caption=f"{op.name} parameters (--cli-input-json):"),
         Code(
-            f"aws {op.service} {op.command} --region {scenario.model.region} "
-            f"--cli-input-json '{json.dumps(request)}'",
+            shell_command(
+                "aws",
+                op.service,
+                op.command,
+                "--region",
+                scenario.model.region,
+                "--cli-input-json",
+                json.dumps(request),
+            ),
             "sh",
             caption="AWS CLI:",
         ),
@@ -1084,21 +1160,24 @@ def _reproduce_blocks(
     scenario = source or "SCENARIO.toml"
     if saved and source:
         scenario = str(Path(source) / "scenario.toml")
-    units = f"--min-units {s.min_units}" + (
-        f" --max-units {s.max_units}" if s.max_units is not None else ""
-    )
+    units = ["--min-units", s.min_units]
+    if s.max_units is not None:
+        units += ["--max-units", s.max_units]
     lines = [
         "# the run in this report",
-        f"lfvsim run {scenario} {units} --seed {s.seed}",
+        shell_command("lfvsim", "run", scenario, *units, "--seed", s.seed),
         "# the same configuration with fresh seeds and confidence intervals",
-        f"lfvsim run {scenario} {units} --replications 10 --seed {s.seed + 1}",
+        shell_command(
+            "lfvsim", "run", scenario, *units, "--replications", 10, "--seed", s.seed + 1
+        ),
     ]
-    report = f"lfvsim report {source or scenario}"
+    words = ["lfvsim", "report", source or scenario]
     if sweep_source:
-        report += f" --sweep {sweep_source} --max-throttle-rate {slo[0]:g}"
+        words += ["--sweep", sweep_source, "--max-throttle-rate", f"{slo[0]:g}"]
         if slo[1] is not None:
-            report += f" --max-p99-latency-s {slo[1]:g}"
-        report += f" --confidence {slo[2]:g}"
+            words += ["--max-p99-latency-s", f"{slo[1]:g}"]
+        words += ["--confidence", f"{slo[2]:g}"]
+    report = shell_command(*words)
     lines += ["# this report", report + " -o report.html"]
     return [Code("\n".join(lines), "sh")]
 

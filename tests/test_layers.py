@@ -25,6 +25,7 @@ FLOOR_OF_PREFIX = {
     "lfvsim.atomic": "base",
     "lfvsim.minutes": "base",
     "lfvsim.machine_output": "base",
+    "lfvsim.safe_output": "base",
     "lfvsim.traces": "traces",
     "lfvsim.scenario": "scenario",
     "lfvsim.billing": "scenario",

@@ -37,6 +37,7 @@ from lfvsim.experiments.replicate import (
     summary_record,
 )
 from lfvsim.machine_output import stamped_table
+from lfvsim.safe_output import csv_safe_frame
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
@@ -564,4 +565,5 @@ def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
         if fmt == "parquet":
             stamped_table(table).to_parquet(tmp, index=False)
         else:
-            stamped_table(table).to_csv(tmp, index=False)
+            # Varied values are user text: keep a spreadsheet from running them as formulas.
+            csv_safe_frame(stamped_table(table)).to_csv(tmp, index=False)
