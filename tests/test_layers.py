@@ -41,6 +41,7 @@ FLOOR_OF_PREFIX = {
     "lfvsim.report": "reports",
     "lfvsim.report_template": "reports",
     "lfvsim.plots": "reports",
+    "lfvsim.backtest_plot": "reports",
     "lfvsim.reports": "reports",
     "lfvsim.cli": "cli",
 }

@@ -13,7 +13,15 @@ from lfvsim import __version__
 from lfvsim.cli.progress import progress_bar
 from lfvsim.errors import InputError
 
-__all__ = ["app", "entry_point", "input_errors", "progress_bar"]
+__all__ = ["ForceOpt", "app", "entry_point", "input_errors", "progress_bar"]
+
+#: ``--force``: let an output replace a file lfvsim did not write (see lfvsim.atomic).
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace an existing output file even if lfvsim did not write it."
+    ),
+]
 
 
 def _show_flags_bare() -> None:
@@ -83,9 +91,10 @@ def entry_point() -> None:
     try:
         code = app(standalone_mode=False)
     except KeyboardInterrupt:
-        typer.echo("lfvsim: interrupted", err=True)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:
+        if type(exc).__name__ == "Abort":  # click's form of Ctrl-C
+            _interrupted()
         # typer raises its (vendored) click's UsageError family here; match it by shape.
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
@@ -96,6 +105,22 @@ def entry_point() -> None:
         where = f"{ctx.command_path} --help" if ctx is not None else "lfvsim --help"
         typer.echo(f"lfvsim: error: {exc.format_message()} (see '{where}')", err=True)
         sys.exit(exc.exit_code)
-    if type(code).__name__ == "Abort":
-        sys.exit(130)
+    if type(code).__name__ == "Abort" or (code == 130 and not _REPORTED):
+        _interrupted()  # typer turns Ctrl-C into a silent exit status 130
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_REPORTED = False
+
+
+def report_interrupt(message: str) -> None:
+    """Print the line a command gives for Ctrl-C itself (then it exits with status 130)."""
+    global _REPORTED
+    _REPORTED = True
+    typer.echo(message, err=True)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one line, exit status 130; outputs are left as they were (all or nothing)."""
+    typer.echo("lfvsim: interrupted", err=True)
+    sys.exit(130)

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from lfvsim.cli.app import app, input_errors
+from lfvsim.atomic import MANIFEST, allow_replace, check_output_folder
+from lfvsim.cli.app import ForceOpt, app, input_errors, report_interrupt
 from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
 from lfvsim.cli.progress import run_progress
 from lfvsim.errors import InputError
@@ -247,7 +248,7 @@ def _interruptible(output: Path | None) -> Iterator[None]:
             if output is not None
             else ""
         )
-        typer.echo(f"lfvsim: interrupted{hint}", err=True)
+        report_interrupt(f"lfvsim: interrupted{hint}")
         raise typer.Exit(130) from None
 
 
@@ -278,10 +279,11 @@ def sweep_command(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
+    force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
-    with input_errors(), _interruptible(output):
+    with input_errors(), _interruptible(output), allow_replace(force):
         scenario = _load(scenario_path, trace, describe_model, fill_gaps, scale)
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
@@ -451,6 +453,7 @@ def recommend_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the recommendation as one JSON object.")
     ] = False,
+    force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
@@ -458,7 +461,7 @@ def recommend_command(
     Searches Min and Max together over a range derived from the traffic, skipping
     configurations that cannot win. Exit status 1 when no configuration meets the SLO.
     """
-    with input_errors(), _interruptible(output):
+    with input_errors(), _interruptible(output), allow_replace(force):
         scenario = _load(scenario_path, trace, describe_model, fill_gaps, scale)
         mins = None if min_range is None else parse_range(min_range, "--min")
         maxs = None if max_range is None else parse_range(max_range, "--max")
@@ -866,6 +869,8 @@ def run_replications(
     out: Path | None,
 ) -> None:
     """``lfvsim run --replications N``: replicate, then print (and write) the result."""
+    if out is not None:
+        check_output_folder(out)  # before the work, not after
     with run_progress("replications") as progress:
         reps = replicate(scenario, replications, seed=seed, progress=progress)
     if out is not None:
@@ -875,7 +880,7 @@ def run_replications(
         return
     typer.echo(format_replications(reps, scenario_path))
     if out is not None:
-        typer.echo(f"\nwrote {out}/: replications.csv, summary.json, scenario.toml")
+        typer.echo(f"\nwrote {out}/: replications.csv, summary.json, scenario.toml, {MANIFEST}")
 
 
 def format_replications(reps: Replications, scenario_path: Path | None = None) -> str:

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lfvsim.cli.app import app, input_errors
+from lfvsim.atomic import (
+    allow_replace,
+    check_replaceable,
+    record_written,
+    verify_run_folder,
+    write_document,
+    write_text_atomic,
+)
+from lfvsim.cli.app import ForceOpt, app, input_errors
 from lfvsim.errors import InputError
 
 if TYPE_CHECKING:
@@ -109,14 +117,18 @@ def plot(
     output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
     max_throttle_rate: MaxThrottleOpt = None,
     confidence: ConfidenceOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Draw one figure of a run or of a sweep into an image file."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         from lfvsim.report import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
 
         name = kind.value
         _check_image_name(output)
+        check_replaceable([output])
         if name in RUN_KINDS:
+            if input_path.is_dir() or input_path.is_file():
+                verify_run_folder(input_path if input_path.is_dir() else input_path.parent)
             data = read_run(input_path)
             rate, _, conf = _slo_for(None, max_throttle_rate or 0.001, None, confidence)
         else:
@@ -125,6 +137,7 @@ def plot(
             rate, _, conf = _slo_for(data, max_throttle_rate, None, confidence)
         figure = render_figure(name, data, max_throttle_rate=rate, confidence=conf)
         save_figure(figure, output)
+        record_written([output])
     typer.echo(f"wrote {output}")
 
 
@@ -167,15 +180,17 @@ def report(
     scale: ScaleOpt = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the simulated run.")] = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         from lfvsim.experiments.sweep import check_sweep_of
         from lfvsim.report import build_report, read_run, read_sweep, report_format
         from lfvsim.scenario import load_scenario
         from lfvsim.traces.schema import traffic_for_file
 
         fmt = report_format(output, None if format is None else format.value)
+        check_replaceable([output])  # before the work; the images are checked below
         table = None if sweep is None else read_sweep(sweep)
         if table is None:
             # Without a sweep there is no recommendation: the SLO only checks its flags.
@@ -193,6 +208,7 @@ def report(
                     f"'{scenario_path}' is a finished run: --trace and --seed apply to a "
                     "scenario file; give the scenario TOML instead"
                 )
+            verify_run_folder(scenario_path)
             run = read_run(scenario_path)
         else:
             run = load_scenario(scenario_path)
@@ -215,7 +231,12 @@ def report(
             source=str(scenario_path),
             sweep_source=None if sweep is None else str(sweep),
         )
-        paths = built.write(output, fmt)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "md":
+            paths = write_document(output, built.to_markdown)
+        else:
+            write_text_atomic(output, built.to_html())
+            paths = [output]
     extra = f" and {len(paths) - 1} images beside it" if len(paths) > 1 else ""
     typer.echo(f"wrote {output}{extra}")
     if built.recommendation is not None and not built.recommendation.met:

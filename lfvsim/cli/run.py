@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from lfvsim.atomic import (
+    MANIFEST,
+    allow_replace,
+    check_output_folder,
+    check_replaceable,
+    write_text_atomic,
+)
 from lfvsim.cli.app import app, input_errors, progress_bar
 from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.engine import simulate
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario, load_scenario, render_toml
+from lfvsim.traces.metric_export import metric_data_export
 from lfvsim.traces.schema import traffic_for_file
 
 __all__ = ["format_summary", "run"]
@@ -78,6 +87,14 @@ def run(
         Path | None,
         typer.Option(help="Write timeline, units, events, summary and scenario files here."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Let --out replace a folder holding files lfvsim did not write (they are "
+            "kept), and --cloudwatch-json replace a file lfvsim did not write.",
+        ),
+    ] = False,
     show_config: Annotated[
         bool,
         typer.Option(
@@ -85,10 +102,18 @@ def run(
             help="Print the resolved scenario with every default and each assumption marked.",
         ),
     ] = False,
+    cloudwatch_json: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Also write the run as CloudWatch would show it: a get-metric-data export "
+            "of the model's per-minute metrics (counts, units, bounds, latency).",
+        ),
+    ] = None,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         if no_max_units and max_units is not None:
             raise InputError("--max-units and --no-max-units contradict each other; keep one")
         trace_options: dict[str, Any] = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
@@ -107,6 +132,8 @@ def run(
         if show_config:
             typer.echo(render_toml(scenario), nl=False)
             return
+        if cloudwatch_json is not None:
+            _check_new_file(cloudwatch_json, replications)
         if replications is not None:
             from lfvsim.cli.experiments import run_replications
 
@@ -116,18 +143,40 @@ def run(
             )  # fmt: skip
             run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
+        if out is not None:
+            check_output_folder(out)  # before the work, not after
         trace_read = check_simulations(scenario, allow_large=allow_large)
         with progress_bar() as progress:
             result = simulate(scenario, trace=trace_read, seed=seed, progress=progress)
         if out is not None:
             result.write(out)
+        if cloudwatch_json is not None:
+            _write_cloudwatch_json(result, cloudwatch_json)
     if json_output:
         typer.echo(result.to_json())
     else:
         typer.echo(format_summary(result, scenario_path))
         if out is not None:
-            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml"
+            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml, " + MANIFEST
             typer.echo(f"\nwrote {out}/: {files}")
+        if cloudwatch_json is not None:
+            typer.echo(f"wrote {cloudwatch_json} (get-metric-data export of the simulated run)")
+
+
+def _check_new_file(path: Path, replications: int | None) -> None:
+    """Refuse, before simulating, an export that needs one run or would replace a file
+    lfvsim did not write (unless --force)."""
+    if replications is not None:
+        raise InputError("--cloudwatch-json writes one run; drop --replications")
+    check_replaceable([path])
+
+
+def _write_cloudwatch_json(result: Result, path: Path) -> None:
+    model = result.scenario.model
+    (page,) = metric_data_export(
+        result.timeline, service=model.service, project=model.project, version=model.version
+    )
+    write_text_atomic(path, json.dumps(page, indent=1) + "\n")
 
 
 def _scenario(
