@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import check_simulations
+from lfvsim.errors import InputError
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.machine_output import stamped
 from lfvsim.scenario import load_scenario
@@ -28,6 +29,12 @@ def compare(
     trace: Annotated[
         Path | None, typer.Option(help="Replay this trace instead of the scenario's traffic.")
     ] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            "--scale", metavar="FACTOR", help="With --trace: multiply its traffic by FACTOR."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per mode, in a list.")
@@ -36,9 +43,12 @@ def compare(
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
     with input_errors():
         scenario = load_scenario(scenario_path)
+        if scale is not None and (trace is None or not scale > 0):
+            raise InputError(f"--scale {scale}: give a positive factor together with --trace FILE")
         if trace is not None:
+            options: dict[str, Any] = {} if scale is None else {"scale": scale}
             scenario = scenario.with_overrides(
-                {"traffic": traffic_for_file(trace)}, source="--trace"
+                {"traffic": traffic_for_file(trace, **options)}, source="--trace"
             )
         check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
         table = compare_modes(scenario, mode, seed=seed)

@@ -31,11 +31,23 @@ from lfvsim.experiments import (
     sweep,
     vary_columns,
 )
-from lfvsim.experiments.recommend import Configuration, check_slo
+from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
+from lfvsim.experiments.recommend import (
+    MINUTE_P99,
+    WORST_HOUR,
+    Configuration,
+    Slo,
+    best_cost,
+    store_slo,
+)
 from lfvsim.experiments.replicate import metrics
+from lfvsim.experiments.search import SearchResult, add_oracle, search
+from lfvsim.experiments.sweep import write_table
 from lfvsim.machine_output import stamped
 from lfvsim.scenario import Scenario, load_scenario
+from lfvsim.traces import trace_from_scenario
 from lfvsim.traces.schema import traffic_for_file
+from lfvsim.traces.transforms import scale as scale_trace
 
 __all__ = [
     "format_recommendation",
@@ -65,6 +77,15 @@ FillGapsOpt = Annotated[
     typer.Option(
         metavar="zero",
         help="With --trace: count missing intervals as zero requests (reported in the notes).",
+    ),
+]
+ScaleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--scale",
+        metavar="FACTOR",
+        help="With --trace: multiply the trace's traffic by FACTOR (e.g. 0.01 to bring a "
+        "web-server trace to a few units); said in every output.",
     ),
 ]
 DescribeOpt = Annotated[
@@ -191,17 +212,27 @@ def _literal(text: str) -> Any:
 
 
 def _load(
-    path: Path, trace: Path | None, describe_model: Path | None, fill_gaps: str | None = None
+    path: Path,
+    trace: Path | None,
+    describe_model: Path | None,
+    fill_gaps: str | None = None,
+    scale: float | None = None,
 ) -> Scenario:
     if fill_gaps is not None and trace is None:
         raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")
+    if scale is not None and trace is None:
+        raise InputError("--scale applies to a --trace file; give --trace FILE")
+    if scale is not None and not scale > 0:
+        raise InputError(f"--scale {scale}: give a positive factor, e.g. --scale 0.01")
     scenario = load_scenario(path)
     if describe_model is not None:
         from lfvsim.cli.aws import overlay_describe_model
 
         scenario = overlay_describe_model(scenario, describe_model)
     if trace is not None:
-        options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
+        options: dict[str, Any] = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
+        if scale is not None:
+            options["scale"] = scale
         traffic = traffic_for_file(trace, **options)
         scenario = scenario.with_overrides({"traffic": traffic}, source="--trace")
     return scenario
@@ -234,6 +265,7 @@ def sweep_command(
     ] = 5,
     output: OutputOpt = None,
     trace: TraceOpt = None,
+    scale: ScaleOpt = None,
     fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
     seed: SeedOpt = None,
@@ -252,7 +284,7 @@ def sweep_command(
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
     with input_errors(), _interruptible(output), allow_replace(force):
-        scenario = _load(scenario_path, trace, describe_model, fill_gaps)
+        scenario = _load(scenario_path, trace, describe_model, fill_gaps, scale)
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
         check_sweep(
@@ -296,7 +328,10 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
         "(low-high) are 95% confidence intervals over replications",
         "",
     ]
-    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate", "p99 s", "units"]
+    busy = [c for c in (WORST_HOUR, MINUTE_P99) if c in agg]
+    busy_names = {WORST_HOUR: "worst hour", MINUTE_P99: "minute p99"}
+    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate"]
+    columns += [busy_names[c] for c in busy] + ["p99 s", "units"]
     lines = []
     for _, r in agg.iterrows():
         max_text = (
@@ -311,6 +346,7 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
                 f"{r['monthly_cost_high_usd']:,.0f})",
                 f"{_pct(r['throttle_rate'])} ({_pct(r['throttle_rate_low'])}-"
                 f"{_pct(r['throttle_rate_high'])})",
+                *(f"{_pct(r[c])} (bound {_pct(r[f'{c}_upper'])})" for c in busy),
                 f"{r['latency_p99_s']:.3f}",
                 f"mean {r['mean_units']:.2f}, peak {r['peak_units']}",
             ]
@@ -337,6 +373,19 @@ def _pct(x: float) -> str:
 # --- lfvsim recommend ---------------------------------------------------------------------
 
 
+MaxWorstHourOpt = Annotated[
+    float | None,
+    typer.Option(help="SLO: upper bound of the throttle rate in the worst clock hour (0.03 = 3%)."),
+]
+MaxMinuteOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="SLO: upper bound of the 99th percentile of per-minute throttle rates "
+        "(0.05: 99% of minutes throttle at most 5%)."
+    ),
+]
+
+
 @app.command("recommend")
 def recommend_command(
     scenario_path: ScenarioArg,
@@ -350,16 +399,50 @@ def recommend_command(
     max_p99_latency_s: Annotated[
         float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")
     ] = None,
+    max_worst_hour_rate: MaxWorstHourOpt = None,
+    max_minute_rate: MaxMinuteOpt = None,
     confidence: Annotated[
         float, typer.Option(help="Confidence the SLO must hold at (one-sided bounds).")
     ] = 0.95,
-    min_range: MinOpt = "1",
-    max_range: MaxOpt = "1..12",
+    min_range: Annotated[
+        str | None,
+        typer.Option(
+            "--min",
+            metavar="RANGE",
+            help="MinInferenceUnits to try: 1..3, 2 or 1,2,4 (default: from the traffic).",
+        ),
+    ] = None,
+    max_range: Annotated[
+        str | None,
+        typer.Option(
+            "--max",
+            metavar="RANGE",
+            help="MaxInferenceUnits to try (default: from the traffic); no auto-scaling is "
+            "always tried too.",
+        ),
+    ] = None,
     replications: Annotated[
         int, typer.Option(help="Replications per configuration (same seeds in each), >= 2.")
     ] = 10,
+    growth: Annotated[
+        float,
+        typer.Option(
+            metavar="PERCENT_PER_MONTH",
+            help="Traffic growth a month: recommend for the traffic after --months.",
+        ),
+    ] = 0.0,
+    months: Annotated[float, typer.Option(help="Horizon of --growth, in months.")] = 0.0,
+    busier_day: Annotated[
+        float,
+        typer.Option(
+            metavar="FACTOR",
+            help="Also hold the SLO on a day this much busier (e.g. 1.25); with Max at the "
+            "simulated peak, the throttling such a day would bring is shown.",
+        ),
+    ] = 1.0,
     output: OutputOpt = None,
     trace: TraceOpt = None,
+    scale: ScaleOpt = None,
     fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
     seed: SeedOpt = None,
@@ -375,53 +458,220 @@ def recommend_command(
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
-    Exit status 1 when no configuration in range meets the SLO.
+    Searches Min and Max together over a range derived from the traffic, skipping
+    configurations that cannot win. Exit status 1 when no configuration meets the SLO.
     """
     with input_errors(), _interruptible(output), allow_replace(force):
-        scenario = _load(scenario_path, trace, describe_model, fill_gaps)
-        mins = parse_range(min_range, "--min")
-        maxs = parse_range(max_range, "--max")
+        scenario = _load(scenario_path, trace, describe_model, fill_gaps, scale)
+        mins = None if min_range is None else parse_range(min_range, "--min")
+        maxs = None if max_range is None else parse_range(max_range, "--max")
         if replications < 2:
             raise InputError(
                 f"--replications {replications}: an SLO bound needs at least 2 "
                 "replications; use 5 or more"
             )
-        check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+        slo = Slo(
+            max_throttle_rate, max_p99_latency_s, confidence, max_worst_hour_rate, max_minute_rate
+        )
+        # The search's own range is known only once the oracle has run: the budget is
+        # checked on the ranges given, else on the first configurations it runs.
         check_sweep(
-            scenario, mins, maxs, replications, parse_vary(vary), True, workers, allow_large
+            scenario,
+            mins or [1],
+            maxs or [1],
+            replications,
+            parse_vary(vary),
+            True,
+            workers,
+            allow_large,
         )
+        factor = growth_factor(growth, months, busier_day)
+        varied = parse_vary(vary)
+        base_trace = trace_from_scenario(scenario)
+        run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)
+        options: dict[str, Any] = {"workers": workers, "dask": dask}
+        searched: SearchResult | None = None
         with run_progress("recommend") as progress:
-            table = sweep(
-                scenario,
-                min_units=mins,
-                max_units=maxs,
-                replications=replications,
-                seed=seed,
-                vary=parse_vary(vary),
-                oracle=True,
-                output=output,
-                workers=workers,
-                dask=dask,
-                dask_timeout_s=dask_timeout_s,
-                progress=progress,
+            if varied:
+                table = sweep(
+                    scenario,
+                    min_units=mins or [1],
+                    max_units=maxs or range(1, 13),
+                    replications=replications,
+                    seed=seed,
+                    trace=run_trace,
+                    vary=varied,
+                    oracle=True,
+                    output=output,
+                    dask_timeout_s=dask_timeout_s,
+                    progress=progress,
+                    **options,
+                )
+            else:
+                searched = search(
+                    scenario,
+                    lambda t: best_cost(t, slo),
+                    min_units=mins,
+                    max_units=maxs,
+                    replications=replications,
+                    seed=seed,
+                    trace=run_trace,
+                    dask_timeout_s=dask_timeout_s,
+                    progress=progress,
+                    **options,
+                )
+                table = searched.table
+        rec = _recommend(table, slo, scenario)
+        if searched is not None and rec.choice is not None:
+            searched = add_oracle(
+                searched, scenario, rec.choice.min_units, trace=run_trace, **options
             )
-        rec = recommend(
-            table,
-            max_throttle_rate,
-            max_p99_latency_s=max_p99_latency_s,
-            confidence=confidence,
-            scenario=scenario,
-        )
+            table = searched.table
+            rec = _recommend(table, slo, scenario)
+        if output is not None and searched is not None:
+            write_table(store_slo(table, slo), output)
+        outlook = None
+        if rec.choice is not None and not varied:
+            outlook = _outlook(
+                scenario, run_trace, rec.choice, slo, replications, table, growth, busier_day
+            )
     if json_output:
         data = stamped(rec.to_dict())
         data["seed"] = _seed_of(table)
         data["requests"] = float(table["requests"].mean())
         data["duration_h"] = float(table["duration_h"].iloc[0])
+        data["traffic"] = traffic_dict(scenario, factor, growth, months, busier_day)
+        data["search"] = None if searched is None else searched.to_dict()
+        data["outlook"] = outlook
         typer.echo(json.dumps(data, indent=2))
     else:
-        typer.echo(format_recommendation(rec, table, scenario, scenario_path))
+        text = format_recommendation(rec, table, scenario, scenario_path)
+        extra = [traffic_line(scenario, factor, growth, months, busier_day)]
+        if searched is not None:
+            extra += _search_lines(searched)
+        if outlook is not None:
+            extra += _outlook_lines(outlook, growth)
+        head, _, rest = text.partition("\n\n")
+        typer.echo("\n".join([head, *extra, "", rest]))
     if not rec.met:
         raise typer.Exit(1)
+
+
+def _recommend(table: pd.DataFrame, slo: Slo, scenario: Scenario) -> Recommendation:
+    return recommend(
+        table,
+        slo.max_throttle_rate,
+        max_p99_latency_s=slo.max_p99_latency_s,
+        confidence=slo.confidence,
+        scenario=scenario,
+        max_worst_hour_rate=slo.max_worst_hour_rate,
+        max_minute_rate=slo.max_minute_rate,
+    )
+
+
+def _outlook(
+    scenario: Scenario,
+    trace: Any,
+    choice: Configuration,
+    slo: Slo,
+    replications: int,
+    table: pd.DataFrame,
+    growth: float,
+    busier_day: float,
+) -> dict[str, Any]:
+    """Headroom of the choice and, with Max at the simulated peak, a busier day's throttling."""
+    config = (choice.min_units, choice.max_units)
+    seed = int(table.attrs["seed"])
+    room = headroom(scenario, trace, config, slo, replications, seed, workers=1)
+    out: dict[str, Any] = {"headroom": room.to_dict()}
+    if growth > 0:
+        out["headroom"]["months_at_growth"] = room.months(growth)
+    top = choice.max_units if choice.max_units is not None else choice.min_units
+    if choice.peak_units >= top:
+        busier = busier_day if busier_day > 1 else 1.25
+        out["busier_day"] = {
+            "factor": busier,
+            "throttle_rate": throttle_at(
+                scenario, trace, config, busier, replications, seed, workers=1
+            ),
+        }
+    return out
+
+
+def _outlook_lines(outlook: dict[str, Any], growth: float) -> list[str]:
+    room = outlook["headroom"]
+    factor = room["traffic_factor"]
+    if factor <= 0:
+        return []
+    more = "at least " if room["at_least"] else "about "
+    line = (
+        f"headroom: the choice meets the SLO up to {more}x{factor:.2f} the traffic it is "
+        f"recommended for "
+        f"(+{100 * (factor - 1):.0f}%; bisection with the same seeds, to within "
+        f"{100 * room['resolution']:.0f}%)"
+    )
+    if growth > 0 and math.isfinite(room.get("months_at_growth", math.inf)):
+        line += f": {room['months_at_growth']:.1f} more months of {growth:g}% monthly growth"
+    out = [line]
+    if "busier_day" in outlook:
+        b = outlook["busier_day"]
+        out.append(
+            f"Max equals the most units in service: a day x{b['factor']:g} busier would "
+            f"throttle {_pct(b['throttle_rate'])} of the requests (mean over replications)"
+        )
+    return out
+
+
+def _search_lines(searched: SearchResult) -> list[str]:
+    where = (
+        f"derived from the traffic (the oracle needs {searched.oracle_peak_units} units at peak)"
+        if searched.derived
+        else "as given"
+    )
+    lines = [
+        f"search: Min {_span(pd.Series(searched.min_units))}, Max "
+        f"{_span(pd.Series(searched.max_units))}, {where}: {searched.simulated} of "
+        f"{searched.grid_size} configurations simulated, {searched.skipped} skipped"
+    ]
+    lines += [f"  skipped {r}" for r in searched.reasons]
+    return lines
+
+
+def traffic_dict(
+    scenario: Scenario, factor: float, growth: float, months: float, busier_day: float
+) -> dict[str, Any]:
+    """Where the traffic came from and how it was scaled (for JSON)."""
+    t = scenario.traffic
+    return {
+        "kind": t.kind,
+        "path": getattr(t, "path", None),
+        "scale": getattr(t, "scale", 1.0),
+        "growth_percent_per_month": growth,
+        "months": months,
+        "busier_day": busier_day,
+        "traffic_factor": factor,
+    }
+
+
+def traffic_line(
+    scenario: Scenario, factor: float = 1.0, growth: float = 0, months: float = 0,
+    busier_day: float = 1.0,
+) -> str:  # fmt: skip
+    """``traffic: trace.csv scaled x0.01; x1.34 for 12 months of 2.5% growth``."""
+    t = scenario.traffic
+    path = getattr(t, "path", None)
+    text = f"traffic: {Path(path).name if path else t.kind}"
+    trace_scale = getattr(t, "scale", 1.0)
+    if trace_scale != 1.0:
+        text += f", the trace scaled x{trace_scale:g}"
+    if factor != 1.0:
+        parts = []
+        if growth and months:
+            parts.append(f"{months:g} months of {growth:g}% monthly growth")
+        if busier_day != 1.0:
+            parts.append(f"a day x{busier_day:g} busier")
+        text += f"; recommended for x{factor:.3g} that traffic ({' and '.join(parts)})"
+    return text
 
 
 def _seed_of(table: pd.DataFrame) -> int | None:
@@ -437,9 +687,7 @@ def format_recommendation(
     """The recommendation as text: the choice, its cost and risk, alternatives, the request."""
     reps = int(table.groupby("seed").ngroups)
     conf = f"{100 * rec.confidence:g}%"
-    slo = f"throttle rate <= {_pct(rec.max_throttle_rate)}"
-    if rec.max_p99_latency_s is not None:
-        slo += f" and p99 latency <= {rec.max_p99_latency_s:g} s"
+    slo = rec.slo.text()
     keys = vary_columns(table)
     lines = [
         f"{scenario.model.project} version {scenario.model.version} in "
@@ -536,7 +784,23 @@ def _figures(c: Configuration, conf: str) -> list[str]:
         f"  throttle rate      {rate}  (upper bound {rate_up})",
         f"  latency p99        {c.latency_p99_s:.3f} s  (upper bound {p99_up:.3f} s)",
         f"  units in service   mean {c.mean_units:.2f}, peak {c.peak_units}",
+        *_busy_hour_lines(c),
     ]
+
+
+def _busy_hour_lines(c: Configuration) -> list[str]:
+    out = []
+    if math.isfinite(c.worst_hour_rate):
+        out.append(
+            f"  worst hour         throttle rate {_pct(c.worst_hour_rate)}  (upper bound "
+            f"{_pct(c.worst_hour_rate_upper)})"
+        )
+    if math.isfinite(c.minute_p99_rate):
+        out.append(
+            f"  worst minutes      99% of minutes throttle at most {_pct(c.minute_p99_rate)}  "
+            f"(upper bound {_pct(c.minute_p99_rate_upper)})"
+        )
+    return out
 
 
 def _variants_text(rec: Recommendation, keys: list[str]) -> list[str]:

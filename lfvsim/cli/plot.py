@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from lfvsim.atomic import (
 )
 from lfvsim.cli.app import ForceOpt, app, input_errors
 from lfvsim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -44,14 +47,52 @@ class ReportFormat(StrEnum):
 
 
 MaxThrottleOpt = Annotated[
-    float,
+    float | None,
     typer.Option(
-        help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = 0.1%)."
+        help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = "
+        "0.1%). Default: the SLO the sweep was searched for (lfvsim recommend -o)."
     ),
 ]
 ConfidenceOpt = Annotated[
-    float, typer.Option(help="Confidence of the bounds and intervals (one-sided bounds).")
+    float | None,
+    typer.Option(
+        help="Confidence of the bounds and intervals (one-sided bounds). Default: the "
+        "sweep's, else 0.95."
+    ),
 ]
+ScaleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--scale", metavar="FACTOR", help="With --trace: multiply the trace's traffic by FACTOR."
+    ),
+]
+
+
+def _slo_for(
+    table: pd.DataFrame | None,
+    max_throttle_rate: float | None,
+    max_p99_latency_s: float | None,
+    confidence: float | None,
+) -> tuple[float, float | None, float]:
+    """The SLO from the flags, else the one the sweep stores; none at all is an error."""
+    from lfvsim.experiments.recommend import check_slo, stored_slo
+
+    if confidence is not None:
+        check_slo(0.0, None, confidence)  # a bad level is reported before a missing SLO
+    stored = None if table is None else stored_slo(table)
+    if max_throttle_rate is None:
+        if stored is None:
+            raise InputError(
+                "--max-throttle-rate: this sweep stores no SLO; give the one you recommend "
+                "for, e.g. --max-throttle-rate 0.001 (0.1%)"
+            )
+        max_throttle_rate = stored.max_throttle_rate
+        if max_p99_latency_s is None:
+            max_p99_latency_s = stored.max_p99_latency_s
+    if confidence is None:
+        confidence = stored.confidence if stored is not None else 0.95
+    check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+    return max_throttle_rate, max_p99_latency_s, confidence
 
 
 @app.command()
@@ -74,16 +115,14 @@ def plot(
         ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
-    max_throttle_rate: MaxThrottleOpt = 0.001,
-    confidence: ConfidenceOpt = 0.95,
+    max_throttle_rate: MaxThrottleOpt = None,
+    confidence: ConfidenceOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Draw one figure of a run or of a sweep into an image file."""
     with input_errors(), allow_replace(force):
-        from lfvsim.experiments.recommend import check_slo
         from lfvsim.report import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
 
-        check_slo(max_throttle_rate, None, confidence)
         name = kind.value
         _check_image_name(output)
         check_replaceable([output])
@@ -91,12 +130,12 @@ def plot(
             if input_path.is_dir() or input_path.is_file():
                 verify_run_folder(input_path if input_path.is_dir() else input_path.parent)
             data = read_run(input_path)
+            rate, _, conf = _slo_for(None, max_throttle_rate or 0.001, None, confidence)
         else:
             _check_sweep_input(name, input_path)
             data = read_sweep(input_path)
-        figure = render_figure(
-            name, data, max_throttle_rate=max_throttle_rate, confidence=confidence
-        )
+            rate, _, conf = _slo_for(data, max_throttle_rate, None, confidence)
+        figure = render_figure(name, data, max_throttle_rate=rate, confidence=conf)
         save_figure(figure, output)
         record_written([output])
     typer.echo(f"wrote {output}")
@@ -130,29 +169,39 @@ def report(
             "Default: from the output's name.",
         ),
     ] = None,
-    max_throttle_rate: MaxThrottleOpt = 0.001,
+    max_throttle_rate: MaxThrottleOpt = None,
     max_p99_latency_s: Annotated[
         float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")
     ] = None,
-    confidence: ConfidenceOpt = 0.95,
+    confidence: ConfidenceOpt = None,
     trace: Annotated[
         Path | None, typer.Option(help="Replay this trace instead of the scenario's traffic.")
     ] = None,
+    scale: ScaleOpt = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the simulated run.")] = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
     force: ForceOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
     with input_errors(), allow_replace(force):
-        from lfvsim.experiments.recommend import check_slo
+        from lfvsim.experiments.sweep import check_sweep_of
         from lfvsim.report import build_report, read_run, read_sweep, report_format
         from lfvsim.scenario import load_scenario
         from lfvsim.traces.schema import traffic_for_file
 
-        check_slo(max_throttle_rate, max_p99_latency_s, confidence)
         fmt = report_format(output, None if format is None else format.value)
         check_replaceable([output])  # before the work; the images are checked below
         table = None if sweep is None else read_sweep(sweep)
+        if table is None:
+            # Without a sweep there is no recommendation: the SLO only checks its flags.
+            max_throttle_rate = 0.001 if max_throttle_rate is None else max_throttle_rate
+        max_throttle_rate, max_p99_latency_s, confidence = _slo_for(
+            table, max_throttle_rate, max_p99_latency_s, confidence
+        )
+        if scale is not None and trace is None:
+            raise InputError("--scale applies to a --trace file; give --trace FILE")
+        if scale is not None and not scale > 0:
+            raise InputError(f"--scale {scale}: give a positive factor, e.g. --scale 0.01")
         if scenario_path.is_dir():
             if trace is not None or seed is not None:
                 raise InputError(
@@ -164,9 +213,13 @@ def report(
         else:
             run = load_scenario(scenario_path)
             if trace is not None:
+                options = {} if scale is None else {"scale": scale}
                 run = run.with_overrides(
-                    {"traffic": traffic_for_file(trace)}, source="command-line options"
+                    {"traffic": traffic_for_file(trace, **options)},
+                    source="command-line options",
                 )
+            if table is not None:
+                check_sweep_of(table, run, source=str(sweep))
         built = build_report(
             run,
             sweep=table,

@@ -45,6 +45,14 @@ def run(
             "no datapoint for a minute without requests); reported in the notes.",
         ),
     ] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            "--scale",
+            metavar="FACTOR",
+            help="With --trace: multiply the trace's traffic by FACTOR; said in the notes.",
+        ),
+    ] = None,
     describe_model: Annotated[
         Path | None,
         typer.Option(
@@ -108,9 +116,15 @@ def run(
     with input_errors(), allow_replace(force):
         if no_max_units and max_units is not None:
             raise InputError("--max-units and --no-max-units contradict each other; keep one")
-        trace_options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
+        trace_options: dict[str, Any] = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
         if trace_options and trace is None:
             raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")
+        if scale is not None:
+            if trace is None:
+                raise InputError("--scale applies to a --trace file; give --trace FILE")
+            if not scale > 0:
+                raise InputError(f"--scale {scale}: give a positive factor, e.g. --scale 0.01")
+            trace_options["scale"] = scale
         scenario = _scenario(
             scenario_path, trace, min_units, max_units, describe_model, no_max_units,
             trace_options,

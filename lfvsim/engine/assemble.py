@@ -7,7 +7,7 @@ share the per-minute quantities of :class:`_Minutes` (capacity, billing, hosting
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -92,15 +92,23 @@ def build_result(
     data: DataPlane,
     cluster: Cluster,
     policy: str,
+    peak_wanted_units: int | None = None,
 ) -> Result:
-    """Assemble the timeline, summary, units and events of a finished run."""
+    """Assemble the timeline, summary, units and events of a finished run.
+
+    ``peak_wanted_units`` is the most units the policy wanted before capping at Max
+    (default: the most it asked for, ``max`` of the desired units).
+    """
     sessions = _Sessions.of(cluster.sessions, horizon_s)
     per_minute = _per_minute(scenario, horizon_s, data, cluster, sessions)
     max_units = scenario.model.max_units if scenario.policy != "none" else None
     records = data.requests()
+    if peak_wanted_units is None:
+        peak_wanted_units = max(d for _, d in cluster.desired_log)
     summary = _summary(
         scenario, trace, seed, horizon_s, data, cluster, per_minute, max_units, policy
     )
+    summary = replace(summary, peak_wanted_units=peak_wanted_units)
     return Result(
         summary=summary,
         timeline=_timeline(scenario, trace, horizon_s, data, cluster, per_minute, max_units),
@@ -246,6 +254,7 @@ def _summary(
         price_per_unit_hour_usd=price,
         mean_units=float(m.in_service.sum() / horizon_s),
         peak_units=cluster.peak_units,
+        peak_wanted_units=cluster.peak_units,  # build_result sets the policy's figure
         scale_out_events=cluster.scale_out_events,
         scale_in_events=cluster.scale_in_events,
         duration_h=horizon_s / 3600.0,

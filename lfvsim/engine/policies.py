@@ -141,6 +141,9 @@ class TargetTracking:
     _below: int = field(default=0, init=False)
     _last_out: float = field(default=-math.inf, init=False)
     _last_in: float = field(default=-math.inf, init=False)
+    #: Most units wanted at an evaluation before capping at Max: once Max is at least this,
+    #: a larger Max changes nothing in the run (what the Min/Max search prunes on).
+    peak_wanted: int = field(default=0, init=False)
 
     @property
     def provisioning_delay_s(self) -> float:
@@ -160,7 +163,9 @@ class TargetTracking:
         self._below = self._below + 1 if metric < c.scale_in_ratio * c.target_percent else 0
         # The small tolerance keeps 2.0000000001 units from becoming 3.
         wanted = math.ceil(obs.mean_in_service * metric / c.target_percent - 1e-9)
-        wanted = min(max(wanted, obs.min_units), obs.max_units)
+        wanted = max(wanted, obs.min_units)
+        self.peak_wanted = max(self.peak_wanted, wanted)
+        wanted = min(wanted, obs.max_units)
         if (
             self._above >= c.scale_out_datapoints
             and obs.time_s - self._last_out >= c.scale_out_cooldown_s

@@ -97,6 +97,9 @@ class Summary:
     """Time-average of InServiceInferenceUnits."""
     peak_units: int
     """Most units in service at once."""
+    peak_wanted_units: int
+    """Most units the autoscaler wanted before capping at Max (with no autoscaler: the most
+    desired); a Max at or above it never bound, so a larger Max gives the same run."""
     scale_out_events: int
     scale_in_events: int
     duration_h: float
@@ -266,6 +269,12 @@ def _scenario_notes(scenario: Scenario, trace: Trace) -> list[str]:
         notes.append(
             f"runs longer than {HOURLY_HIST_AFTER_MINUTES // 1440} days keep latency "
             "histograms per hour: each minute's latency percentiles are its hour's"
+        )
+    trace_scale = getattr(scenario.traffic, "scale", 1.0)
+    if trace_scale != 1.0:
+        notes.append(
+            f"the trace's traffic is scaled x{trace_scale:g} (--scale / traffic.scale): "
+            "every figure is for the scaled traffic"
         )
     notes.append(
         f"{_word(scenario, 'unit.slots', 'unit.latency_mean_s')}: "

@@ -137,7 +137,16 @@ def simulate(
     cluster.close()
     if progress is not None:
         progress(horizon_s, horizon_s)
-    return build_result(scenario, trace, seed, horizon_s, data, cluster, policy.name)
+    return build_result(
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        cluster,
+        policy.name,
+        peak_wanted_units=getattr(policy, "peak_wanted", None),
+    )
 
 
 def _unit_bounds(scenario: Scenario) -> tuple[int, int]:
