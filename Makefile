@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-traces bench-sweep lint format clean
+.PHONY: run test bench bench-traces bench-sweep bench-experiments lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ bench-traces: $(STAMP)
 
 bench-sweep: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
+
+bench-experiments: $(STAMP)
+	$(BIN)/python benchmarks/bench_experiments.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

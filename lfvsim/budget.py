@@ -58,6 +58,11 @@ SECONDS_PER_UNIT = 6e-5
 BYTES_PER_QUEUE_PLACE = 24
 #: Memory per request of one hour of traffic, the block replayed at once (about 40 B).
 BYTES_PER_BLOCK_REQUEST = 48
+#: Memory per request of a replication's traffic that a sweep's process keeps to share
+#: with every configuration (arrival and service time: 16 B).
+BYTES_PER_SHARED_REQUEST = 16
+#: Most a process keeps of shared traffic (``lfvsim.engine.traffic``'s budget, 1 GiB).
+SHARED_TRAFFIC_MAX_BYTES = 1024**3
 #: Memory per interval of a trace built or written (rates, counts, calendar: about 150 B).
 BYTES_PER_TRACE_BIN = 200
 #: Time per interval of a trace built or written (a few us).
@@ -248,13 +253,22 @@ def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
     return Estimate(requests, 1, memory, seconds, detail)
 
 
-def repeated(one: Estimate, simulations: int, workers: int = 1) -> Estimate:
-    """``simulations`` runs like ``one``, ``workers`` at a time (each a process)."""
+def repeated(
+    one: Estimate, simulations: int, workers: int = 1, shared_traffic: bool = False
+) -> Estimate:
+    """``simulations`` runs like ``one``, ``workers`` at a time (each a process).
+
+    With ``shared_traffic`` each process also keeps one replication's requests to replay
+    in every configuration (a sweep).
+    """
     workers = max(1, min(workers, simulations))
+    shared = 0.0
+    if shared_traffic:
+        shared = min(one.requests * BYTES_PER_SHARED_REQUEST, SHARED_TRAFFIC_MAX_BYTES)
     return Estimate(
         requests=one.requests * simulations,
         simulations=one.simulations * simulations,
-        memory_bytes=one.memory_bytes * workers + simulations * BYTES_PER_RESULT_ROW,
+        memory_bytes=(one.memory_bytes + shared) * workers + simulations * BYTES_PER_RESULT_ROW,
         seconds=one.seconds * math.ceil(simulations / workers),
         detail=f"{simulations:,} runs on {workers} worker{'s' if workers > 1 else ''}; "
         f"each {one.detail}",

@@ -60,13 +60,17 @@ class Output:
     note: str = ""
 
 
-_SUMMARY = """requests attempts retries served throttled unavailable throttle_rate
+_SUMMARY = """requests attempts retries served throttled unavailable throttled_at_max
+    throttled_scaling throttled_burst throttled_capacity_lost unavailable_not_hosted
+    throttle_rate throttle_rate_worst_hour throttle_rate_minute_p99
     first_attempt_throttle_rate failure_rate retrying_at_end latency_mean_s latency_p50_s
     latency_p95_s latency_p99_s latency_max_s wait_mean_s unit_hours cost_usd"""
 _SUMMARY_END = """cost_per_1000_images_usd price_per_unit_hour_usd mean_units peak_units
-    scale_out_events scale_in_events duration_h hosted_h"""
+    peak_wanted_units scale_out_events scale_in_events duration_h hosted_h"""
 _CONFIGURATION = """min_units max_units replications monthly_cost_usd monthly_cost_interval_usd
-    throttle_rate throttle_rate_upper latency_p99_s latency_p99_upper_s mean_units peak_units"""
+    throttle_rate throttle_rate_upper latency_p99_s latency_p99_upper_s mean_units peak_units
+    throttle_rate_worst_hour throttle_rate_worst_hour_upper throttle_rate_minute_p99
+    throttle_rate_minute_p99_upper"""
 
 
 def _keys(text: str) -> tuple[str, ...]:
@@ -85,6 +89,7 @@ OUTPUTS: Mapping[str, Output] = {
         "`timeline.csv` in a `run --out` folder: one row per minute",
         _keys(
             """timestamp offered_requests SuccessfulRequestCount ThrottledCount
+            throttled_at_max throttled_scaling throttled_burst throttled_capacity_lost
             unavailable_requests waiting_requests retried_requests InServiceInferenceUnits
             DesiredInferenceUnits MinInferenceUnits MaxInferenceUnits hosted billed_units
             utilization latency_p50_s latency_p99_s schema_version"""
@@ -126,23 +131,35 @@ OUTPUTS: Mapping[str, Output] = {
         "configuration and replication",
         _keys(
             f"""min_units max_units oracle_bound replication seed {_SUMMARY} monthly_cost_usd
-            {_SUMMARY_END} policy waiting_at_end schema_version"""
+            {_SUMMARY_END} policy waiting_at_end sweep_scenario sweep_trace trace_scale
+            schema_version"""
+        ),
+        optional=_keys(
+            """reused_from_max_units slo_max_throttle_rate slo_max_p99_latency_s
+            slo_confidence slo_max_worst_hour_rate slo_max_minute_rate"""
         ),
         dotted=True,
         note="With `--vary`, one more column per varied scenario key, named by the key "
-        "(`autoscaler.provisioning_delay_s`).",
+        "(`autoscaler.provisioning_delay_s`). `sweep_scenario` and `sweep_trace` are "
+        "fingerprints of the scenario and the traffic; `recommend -o` adds the rows its "
+        "search reused (`reused_from_max_units`: the Max they were copied from) and its SLO "
+        "(`slo_*`).",
     ),
     "recommend": Output(
         "`lfvsim recommend --json`",
         _keys(
             """schema_version met min_units max_units monthly_cost_usd monthly_cost_interval_usd
             throttle_rate throttle_rate_upper latency_p99_s latency_p99_upper_s mean_units
-            peak_units replications max_throttle_rate max_p99_latency_s confidence
+            peak_units throttle_rate_worst_hour throttle_rate_worst_hour_upper
+            throttle_rate_minute_p99 throttle_rate_minute_p99_upper replications
+            max_throttle_rate max_p99_latency_s confidence max_worst_hour_rate max_minute_rate
             hours_per_month start_model_request runner_up one_more_max_unit oracle binding
-            advice closest seed requests duration_h"""
+            advice closest seed requests duration_h traffic search outlook"""
         ),
         optional=_keys("variants depends_on max_units_changes"),
-        note="`variants`, `depends_on` and `max_units_changes` only with `--vary`. "
+        note="`variants`, `depends_on` and `max_units_changes` only with `--vary`; `search` "
+        "(what was simulated and skipped, and why) is null with `--vary`; `outlook` "
+        "(headroom, busier day) is null when nothing meets the SLO. "
         "`runner_up` and `closest` are configurations (below) or null; "
         "`start_model_request` is the request AWS takes, with AWS's key names.",
     ),
@@ -197,10 +214,11 @@ OUTPUTS: Mapping[str, Output] = {
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",
-        _keys("schema_version estimates not_estimated history_notes periods"),
+        _keys("schema_version estimates not_estimated history_notes periods period notes"),
         note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
-        "`high`, `events` and `detail`; `not_estimated` names the scenario keys left as "
-        "assumed.",
+        "`high`, `events` and `detail` (`low`/`high` may hold a bound when `informed` is "
+        "false); `not_estimated` names the scenario keys left as assumed; `period` is the "
+        "history's first and last minute, `notes` what was not estimated and why.",
     ),
     "trace-counts": Output(
         "`lfvsim trace synth`, `trace convert`, `trace import-cloudwatch` to .csv or .parquet: "

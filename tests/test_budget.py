@@ -375,7 +375,7 @@ def _plane(slots: int = 3) -> DataPlane:
     unit = lfvsim.Scenario.model_validate(
         {"unit": {"slots": slots}, "traffic": {"kind": "constant", "rate_tps": 1, "duration_h": 1}}
     ).unit
-    return DataPlane(iter(()), np.random.default_rng(0), unit, 10)
+    return DataPlane(iter(()), unit, 10)
 
 
 def _heap(plane: DataPlane) -> tuple[list, list]:

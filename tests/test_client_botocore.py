@@ -27,6 +27,7 @@ from botocore.retries import quota, standard
 from lfvsim.client import SERVICE_ERRORS, Client, backoff_s, retry_rule
 from lfvsim.engine import kernel
 from lfvsim.engine.dataplane import QUOTA_TOKENS, DataPlane
+from lfvsim.engine.traffic import service_sampler
 from lfvsim.scenario import Unit
 
 # DetectAnomalies (rest-json): its errors and their HTTP status, from the LfV API reference.
@@ -266,6 +267,11 @@ SETTINGS = [
 ]
 
 
+def constant_blocks(arrivals, unit):
+    """One block of requests with the unit's constant service time, as the engine draws."""
+    return iter([(arrivals, service_sampler(unit)(np.random.default_rng(0), len(arrivals)))])
+
+
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda d: "-".join(map(str, d.values())))
 @pytest.mark.parametrize(("service", "code", "status"), CASES)
 def test_runs_match_botocore_request_by_request(service, code, status, settings):
@@ -280,7 +286,7 @@ def test_runs_match_botocore_request_by_request(service, code, status, settings)
     unit = Unit(slots=2, latency_distribution="constant", latency_mean_s=0.8)
     client = Client(**settings, throttle_error=code)
     data = DataPlane(
-        iter([arrivals]), np.random.default_rng(0), unit, 60, record=True, client=client,
+        constant_blocks(arrivals, unit), unit, 60, record=True, client=client,
         jitter_seed=seed, service=service,
     )  # fmt: skip
     data.add_unit(0, 0.0)
@@ -312,7 +318,7 @@ def test_each_client_object_keeps_its_own_quota():
     retries = {}
     for clients in (1, 4):
         data = DataPlane(
-            iter([arrivals]), np.random.default_rng(0), unit, 60, client=Client(
+            constant_blocks(arrivals, unit), unit, 60, client=Client(
                 retry_mode="standard", clients=clients), jitter_seed=1,
         )  # fmt: skip
         data.add_unit(0, 0.0)
@@ -328,9 +334,7 @@ def test_requests_go_round_robin_through_the_clients():
     arrivals = np.array([0.0, *np.arange(1, 12) * 100.0])
     unit = Unit(slots=1, latency_distribution="constant", latency_mean_s=1e6)
     client = Client(retry_mode="standard", clients=2)
-    data = DataPlane(
-        iter([arrivals]), np.random.default_rng(0), unit, 60, record=True, client=client
-    )
+    data = DataPlane(constant_blocks(arrivals, unit), unit, 60, record=True, client=client)
     data.add_unit(0, 0.0)
     data.advance(3000.0)
     # Request 0 is served; the 5 even throttled requests (2..10) and 6 odd ones (1..11)

@@ -251,14 +251,16 @@ def test_recommend_text_and_robustness_to_a_varied_assumption(cli, small):
 
 def test_recommend_exits_1_and_says_what_binds_when_nothing_meets_the_slo(cli, small):
     code, out, err = cli(
-        "recommend", small, "--max-throttle-rate", "0.0001", "--max", "1..2",
+        "recommend", small, "--max-throttle-rate", "0.0001", "--min", "1", "--max", "1..2",
         "--replications", "3", "--workers", "1",
     )  # fmt: skip
     assert code == 1, err
     assert "no configuration in range meets the SLO" in out
-    assert "binds: throttle rate" in out and "try: " in out and "--max 1..4" in out
+    assert "binds: throttle rate" in out and "try: " in out
+    # Most of the closest configuration's (Max 2) throttling is at Max: raise Max past 2.
+    assert "raise Max (try --max 3..5)" in out
     code, out, _ = cli(
-        "recommend", small, "--max-throttle-rate", "0.0001", "--max", "1..2",
+        "recommend", small, "--max-throttle-rate", "0.0001", "--min", "1", "--max", "1..2",
         "--replications", "3", "--workers", "1", "--json",
     )  # fmt: skip
     data = json.loads(out)

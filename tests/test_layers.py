@@ -38,9 +38,6 @@ FLOOR_OF_PREFIX = {
     "lfvsim.theory": "scenario",
     "lfvsim.engine": "engine",
     "lfvsim.experiments": "experiments",
-    "lfvsim.report": "reports",
-    "lfvsim.report_template": "reports",
-    "lfvsim.plots": "reports",
     "lfvsim.reports": "reports",
     "lfvsim.cli": "cli",
 }
@@ -161,10 +158,10 @@ def test_an_upward_import_is_caught():
     edges = {
         ("lfvsim.traces.model", "lfvsim.errors"),
         ("lfvsim.traces.sensitivity", "lfvsim.engine"),
-        ("lfvsim.engine.result", "lfvsim.report"),
+        ("lfvsim.engine.result", "lfvsim.reports.text"),
     }
     assert upward_edges(edges) == [
-        "lfvsim.engine.result (engine) -> lfvsim.report (reports)",
+        "lfvsim.engine.result (engine) -> lfvsim.reports.text (reports)",
         "lfvsim.traces.sensitivity (traces) -> lfvsim.engine (engine)",
     ]
 

@@ -256,8 +256,9 @@ def sweep_file(table, tmp_path_factory):
 )
 def test_plot_command_writes_each_kind(cli, run_folder, sweep_file, tmp_path, kind, suffix):
     source = run_folder if kind in ("timeline", "daily-cost") else sweep_file
+    slo = () if source == run_folder else ("--max-throttle-rate", "0.001")
     out = tmp_path / f"figure{suffix}"
-    code, stdout, err = cli("plot", kind, source, "-o", out)
+    code, stdout, err = cli("plot", kind, source, "-o", out, *slo)
     assert code == 0, err
     assert stdout.strip() == f"wrote {out}"
     data = out.read_bytes()
@@ -272,7 +273,9 @@ def test_plot_command_writes_each_kind(cli, run_folder, sweep_file, tmp_path, ki
 def test_plot_command_reads_sweep_csv(cli, table, tmp_path):
     csv = tmp_path / "sweep.csv"
     table.to_csv(csv, index=False)
-    code, _, err = cli("plot", "heatmap-cost", csv, "-o", tmp_path / "h.png")
+    code, _, err = cli(
+        "plot", "heatmap-cost", csv, "-o", tmp_path / "h.png", "--max-throttle-rate", "0.001"
+    )
     assert code == 0, err
 
 
@@ -285,6 +288,7 @@ def test_plot_command_reads_sweep_csv(cli, table, tmp_path):
         (("frontier", "{missing}.parquet", "-o", "{out}.png"), "do not exist"),
         (("timeline", "{missing}", "-o", "{out}.png"), "does not exist"),
         (("frontier", "{sweep}", "-o", "{out}.png", "--confidence", "1.5"), "--confidence"),
+        (("frontier", "{sweep}", "-o", "{out}.png"), "this sweep stores no SLO"),
     ],
 )
 def test_plot_command_bad_input_is_one_line_exit_2_and_no_file(

@@ -27,6 +27,7 @@ from lfvsim.errors import InputError
 from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, load_scenario
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
+from lfvsim.traces import trace_from_scenario
 
 __all__ = [
     "RequestFormat",
@@ -121,6 +122,10 @@ def seed(
                 "path": Path(os.path.relpath(traffic.resolve(), base_dir)).as_posix(),
             }
         scenario = seed_scenario(description, traffic_section, price_per_unit_hour, base_dir)
+        if traffic is not None:
+            # Read the trace now: a scenario that names an unreadable trace would only
+            # fail later, at its first run.
+            trace_from_scenario(scenario)
         text = render_seeded_scenario(description, scenario, placeholder_traffic=traffic is None)
         for message in description.warnings():
             warn(message)
@@ -224,12 +229,6 @@ def start_model_input(
                 "StartProjectVersion does not have; leave them out"
             )
         running = None if describe_model is None else _running(describe_model, scenario)
-        unset = {"project", "version"} - scenario.model.model_fields_set
-        if scenario.model.service == "lookoutvision" and unset:
-            warn(
-                f"{scenario_path} sets no model.{' or model.'.join(sorted(unset))}: the request "
-                "uses the defaults; set them in [model], or seed the scenario with 'lfvsim seed'"
-            )
         lo = scenario.model.min_units if min_units is None else min_units
         hi = scenario.model.max_units if max_units is None else max_units
         request = start_model_request(
@@ -238,6 +237,13 @@ def start_model_input(
             start_date=day,
             token_suffix=token_suffix or "",
         )
+        # Warn only once the request is built: a refused request gets its one error line.
+        unset = {"project", "version"} - scenario.model.model_fields_set
+        if scenario.model.service == "lookoutvision" and unset:
+            warn(
+                f"{scenario_path} sets no model.{' or model.'.join(sorted(unset))}: the request "
+                "uses the defaults; set them in [model], or seed the scenario with 'lfvsim seed'"
+            )
     if running is not None:
         warn(running)
     if output_format is RequestFormat.boto3:

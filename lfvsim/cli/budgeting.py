@@ -21,6 +21,7 @@ from lfvsim.budget import (
     synthetic_load,
     trace_bins_estimate,
 )
+from lfvsim.errors import InputError
 from lfvsim.traces import CountTrace, RateTrace, Trace
 from lfvsim.traces.schema import trace_from_scenario
 
@@ -121,8 +122,20 @@ def check_sweep(
     workers: int | None,
     allow_large: bool = False,
 ) -> Trace | None:
-    """Refuse a sweep past the budget: runs x the largest configuration's simulation."""
+    """Refuse a sweep past the budget: runs x the largest configuration's simulation.
+
+    Bad ``--vary`` values and a ``--max`` wholly below ``--min`` are refused first, so that
+    the error is the only line printed.
+    """
     from lfvsim.experiments.executors import cpu_count  # the CLI's floor may reach down
+    from lfvsim.experiments.sweep import check_vary
+
+    if max(maxs) < min(mins):
+        raise InputError(
+            f"every --max value is below the smallest --min ({min(mins)}): no auto-scaled "
+            "configuration to try; give Max values >= Min"
+        )
+    check_vary(scenario, vary)
 
     configurations = sum(sum(1 for x in maxs if x >= m) + 1 + int(oracle) for m in mins)
     configurations *= math.prod(len(values) for values in vary.values())
@@ -134,7 +147,8 @@ def check_sweep(
     )
     trace, load = synthetic_or_read(largest)
     one = simulation_estimate(largest, load)
-    estimate = repeated(one, max(runs, 1), min(workers or cpu_count(), cpu_count()))
+    workers = min(workers or cpu_count(), cpu_count())
+    estimate = repeated(one, max(runs, 1), workers, shared_traffic=configurations > 1)
     shrink = "give smaller --min/--max ranges or fewer --replications"
     announce(check(estimate, shrink, Limits.from_env(allow_large=allow_large)))
     return trace

@@ -10,7 +10,7 @@ import typer
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import check_simulations
 from lfvsim.cli.loading import load_with_overrides
-from lfvsim.cli.options import RunSeedOpt, ScenarioArg, TraceOpt
+from lfvsim.cli.options import RunSeedOpt, ScaleOpt, ScenarioArg, TraceOpt
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.machine_output import stamped
 
@@ -25,6 +25,7 @@ def compare(
         typer.Option("--mode", help=f"An operating mode, repeatable: {MODES_HELP}."),
     ],
     trace: TraceOpt = None,
+    scale: ScaleOpt = None,
     seed: RunSeedOpt = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per mode, in a list.")
@@ -32,7 +33,7 @@ def compare(
 ) -> None:
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
     with input_errors():
-        scenario = load_with_overrides(scenario_path, trace=trace)
+        scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
         check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:

@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,15 +26,31 @@ from lfvsim.cli.options import (
     ForceOpt,
     MaxP99Opt,
     MaxThrottleOpt,
+    ScaleOpt,
     ScenarioArg,
     TraceOpt,
 )
 from lfvsim.cli.progress import run_progress
 from lfvsim.errors import InputError
-from lfvsim.experiments import recommend, sweep
-from lfvsim.experiments.recommend import check_slo
+from lfvsim.experiments import Recommendation, recommend, sweep
+from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
+from lfvsim.experiments.recommend import Configuration, Slo, best_cost, store_slo
+from lfvsim.experiments.search import SearchResult, add_oracle, search
+from lfvsim.experiments.sweep import write_table
 from lfvsim.machine_output import stamped
-from lfvsim.reports.text import format_recommendation, format_sweep
+from lfvsim.reports.text import (
+    format_outlook,
+    format_recommendation,
+    format_search,
+    format_sweep,
+    traffic_line,
+)
+from lfvsim.scenario import Scenario
+from lfvsim.traces import trace_from_scenario
+from lfvsim.traces.transforms import scale as scale_trace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["parse_range", "parse_vary", "recommend_command", "sweep_command"]
 
@@ -177,6 +193,7 @@ def sweep_command(
     ] = 5,
     output: OutputOpt = None,
     trace: TraceOpt = None,
+    scale: ScaleOpt = None,
     fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
     seed: ExperimentSeedOpt = None,
@@ -196,7 +213,11 @@ def sweep_command(
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
     with input_errors(), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
-            scenario_path, trace=trace, fill_gaps=fill_gaps, describe_model=describe_model
+            scenario_path,
+            trace=trace,
+            fill_gaps=fill_gaps,
+            scale=scale,
+            describe_model=describe_model,
         )
         mins = parse_range(min_range, "--min")
         maxs = parse_range(max_range, "--max")
@@ -225,20 +246,66 @@ def sweep_command(
 
 # --- lfvsim recommend ---------------------------------------------------------------------
 
+MaxWorstHourOpt = Annotated[
+    float | None,
+    typer.Option(help="SLO: upper bound of the throttle rate in the worst clock hour (0.03 = 3%)."),
+]
+MaxMinuteOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="SLO: upper bound of the 99th percentile of per-minute throttle rates "
+        "(0.05: 99% of minutes throttle at most 5%)."
+    ),
+]
+
 
 @app.command("recommend")
 def recommend_command(
     scenario_path: ScenarioArg,
     max_throttle_rate: MaxThrottleOpt,
     max_p99_latency_s: MaxP99Opt = None,
+    max_worst_hour_rate: MaxWorstHourOpt = None,
+    max_minute_rate: MaxMinuteOpt = None,
     confidence: ConfidenceOpt = 0.95,
-    min_range: MinOpt = "1",
-    max_range: MaxOpt = "1..12",
+    min_range: Annotated[
+        str | None,
+        typer.Option(
+            "--min",
+            metavar="RANGE",
+            help="MinInferenceUnits to try: 1..3, 2 or 1,2,4 (default: from the traffic).",
+        ),
+    ] = None,
+    max_range: Annotated[
+        str | None,
+        typer.Option(
+            "--max",
+            metavar="RANGE",
+            help="MaxInferenceUnits to try (default: from the traffic); no auto-scaling is "
+            "always tried too.",
+        ),
+    ] = None,
     replications: Annotated[
         int, typer.Option(help="Replications per configuration (same seeds in each), >= 2.")
     ] = 10,
+    growth: Annotated[
+        float,
+        typer.Option(
+            metavar="PERCENT_PER_MONTH",
+            help="Traffic growth a month: recommend for the traffic after --months.",
+        ),
+    ] = 0.0,
+    months: Annotated[float, typer.Option(help="Horizon of --growth, in months.")] = 0.0,
+    busier_day: Annotated[
+        float,
+        typer.Option(
+            metavar="FACTOR",
+            help="Also hold the SLO on a day this much busier (e.g. 1.25); with Max at the "
+            "simulated peak, the throttling such a day would bring is shown.",
+        ),
+    ] = 1.0,
     output: OutputOpt = None,
     trace: TraceOpt = None,
+    scale: ScaleOpt = None,
     fill_gaps: FillGapsOpt = None,
     describe_model: DescribeOpt = None,
     seed: ExperimentSeedOpt = None,
@@ -254,52 +321,156 @@ def recommend_command(
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
-    Exit status 1 when no configuration in range meets the SLO.
+    Searches Min and Max together over a range derived from the traffic, skipping
+    configurations that cannot win. Exit status 1 when no configuration meets the SLO.
     """
     with input_errors(), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
-            scenario_path, trace=trace, fill_gaps=fill_gaps, describe_model=describe_model
+            scenario_path,
+            trace=trace,
+            fill_gaps=fill_gaps,
+            scale=scale,
+            describe_model=describe_model,
         )
-        mins = parse_range(min_range, "--min")
-        maxs = parse_range(max_range, "--max")
+        mins = None if min_range is None else parse_range(min_range, "--min")
+        maxs = None if max_range is None else parse_range(max_range, "--max")
         if replications < 2:
             raise InputError(
                 f"--replications {replications}: an SLO bound needs at least 2 "
                 "replications; use 5 or more"
             )
-        check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+        slo = Slo(
+            max_throttle_rate, max_p99_latency_s, confidence, max_worst_hour_rate, max_minute_rate
+        )
+        # The search's own range is known only once the oracle has run: the budget is
+        # checked on the ranges given, else on the first configurations it runs.
+        varied = parse_vary(vary)
         check_sweep(
-            scenario, mins, maxs, replications, parse_vary(vary), True, workers, allow_large
+            scenario, mins or [1], maxs or [1], replications, varied, True, workers, allow_large
         )
+        factor = growth_factor(growth, months, busier_day)
+        base_trace = trace_from_scenario(scenario)
+        run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)
+        options: dict[str, Any] = {"workers": workers, "dask": dask}
+        searched: SearchResult | None = None
         with run_progress("recommend") as progress:
-            table = sweep(
-                scenario,
-                min_units=mins,
-                max_units=maxs,
-                replications=replications,
-                seed=seed,
-                vary=parse_vary(vary),
-                oracle=True,
-                output=output,
-                workers=workers,
-                dask=dask,
-                dask_timeout_s=dask_timeout_s,
-                progress=progress,
+            if varied:
+                table = sweep(
+                    scenario,
+                    min_units=mins or [1],
+                    max_units=maxs or range(1, 13),
+                    replications=replications,
+                    seed=seed,
+                    trace=run_trace,
+                    vary=varied,
+                    oracle=True,
+                    output=output,
+                    dask_timeout_s=dask_timeout_s,
+                    progress=progress,
+                    **options,
+                )
+            else:
+                searched = search(
+                    scenario,
+                    lambda t: best_cost(t, slo),
+                    min_units=mins,
+                    max_units=maxs,
+                    replications=replications,
+                    seed=seed,
+                    trace=run_trace,
+                    dask_timeout_s=dask_timeout_s,
+                    progress=progress,
+                    **options,
+                )
+                table = searched.table
+        rec = _recommend(table, slo, scenario)
+        if searched is not None and rec.choice is not None:
+            searched = add_oracle(
+                searched, scenario, rec.choice.min_units, trace=run_trace, **options
             )
-        rec = recommend(
-            table,
-            max_throttle_rate,
-            max_p99_latency_s=max_p99_latency_s,
-            confidence=confidence,
-            scenario=scenario,
-        )
+            table = searched.table
+            rec = _recommend(table, slo, scenario)
+        if output is not None and searched is not None:
+            write_table(store_slo(table, slo), output)
+        outlook = None
+        if rec.choice is not None and not varied:
+            outlook = _outlook(
+                scenario, run_trace, rec.choice, slo, replications, table, growth, busier_day
+            )
     if json_output:
         data = stamped(rec.to_dict())
         data["seed"] = table.attrs.get("seed")
         data["requests"] = float(table["requests"].mean())
         data["duration_h"] = float(table["duration_h"].iloc[0])
+        data["traffic"] = traffic_dict(scenario, factor, growth, months, busier_day)
+        data["search"] = None if searched is None else searched.to_dict()
+        data["outlook"] = outlook
         typer.echo(json.dumps(data, indent=2))
     else:
-        typer.echo(format_recommendation(rec, table, scenario, scenario_path))
+        text = format_recommendation(rec, table, scenario, scenario_path)
+        extra = [traffic_line(scenario, factor, growth, months, busier_day)]
+        if searched is not None:
+            extra += format_search(searched)
+        if outlook is not None:
+            extra += format_outlook(outlook, growth)
+        head, _, rest = text.partition("\n\n")
+        typer.echo("\n".join([head, *extra, "", rest]))
     if not rec.met:
         raise typer.Exit(1)
+
+
+def _recommend(table: pd.DataFrame, slo: Slo, scenario: Scenario) -> Recommendation:
+    return recommend(
+        table,
+        slo.max_throttle_rate,
+        max_p99_latency_s=slo.max_p99_latency_s,
+        confidence=slo.confidence,
+        scenario=scenario,
+        max_worst_hour_rate=slo.max_worst_hour_rate,
+        max_minute_rate=slo.max_minute_rate,
+    )
+
+
+def _outlook(
+    scenario: Scenario,
+    trace: Any,
+    choice: Configuration,
+    slo: Slo,
+    replications: int,
+    table: pd.DataFrame,
+    growth: float,
+    busier_day: float,
+) -> dict[str, Any]:
+    """Headroom of the choice and, with Max at the simulated peak, a busier day's throttling."""
+    config = (choice.min_units, choice.max_units)
+    seed = int(table.attrs["seed"])
+    room = headroom(scenario, trace, config, slo, replications, seed, workers=1)
+    out: dict[str, Any] = {"headroom": room.to_dict()}
+    if growth > 0:
+        out["headroom"]["months_at_growth"] = room.months(growth)
+    top = choice.max_units if choice.max_units is not None else choice.min_units
+    if choice.peak_units >= top:
+        busier = busier_day if busier_day > 1 else 1.25
+        out["busier_day"] = {
+            "factor": busier,
+            "throttle_rate": throttle_at(
+                scenario, trace, config, busier, replications, seed, workers=1
+            ),
+        }
+    return out
+
+
+def traffic_dict(
+    scenario: Scenario, factor: float, growth: float, months: float, busier_day: float
+) -> dict[str, Any]:
+    """Where the traffic came from and how it was scaled (for JSON)."""
+    t = scenario.traffic
+    return {
+        "kind": t.kind,
+        "path": getattr(t, "path", None),
+        "scale": getattr(t, "scale", 1.0),
+        "growth_percent_per_month": growth,
+        "months": months,
+        "busier_day": busier_day,
+        "traffic_factor": factor,
+    }

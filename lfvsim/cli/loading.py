@@ -17,7 +17,13 @@ from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario, load_scenario
 from lfvsim.traces.schema import traffic_for_file
 
-__all__ = ["check_max_units_flags", "load_with_overrides", "overlay_describe_model", "warn"]
+__all__ = [
+    "check_max_units_flags",
+    "check_scale",
+    "load_with_overrides",
+    "overlay_describe_model",
+    "warn",
+]
 
 
 def warn(message: str) -> None:
@@ -29,6 +35,16 @@ def check_max_units_flags(max_units: int | None, no_max_units: bool) -> None:
     """``--max-units`` and ``--no-max-units`` together: one message for every command."""
     if no_max_units and max_units is not None:
         raise InputError("give --max-units or --no-max-units, not both")
+
+
+def check_scale(scale: float | None, trace: Path | None) -> None:
+    """``--scale``: a positive factor, and only together with ``--trace``."""
+    if scale is None:
+        return
+    if trace is None:
+        raise InputError("--scale applies to a --trace file; give --trace FILE")
+    if not scale > 0:
+        raise InputError(f"--scale {scale}: give a positive factor, e.g. --scale 0.01")
 
 
 def overlay_describe_model(scenario: Scenario, path: Path) -> Scenario:
@@ -45,6 +61,7 @@ def load_with_overrides(
     *,
     trace: Path | None = None,
     fill_gaps: str | None = None,
+    scale: float | None = None,
     describe_model: Path | None = None,
     min_units: int | None = None,
     max_units: int | None = None,
@@ -56,8 +73,9 @@ def load_with_overrides(
     ----------
     path : Path
         The scenario TOML file.
-    trace, fill_gaps : Path or None, str or None
-        Traffic from this file instead of the scenario's; ``fill_gaps`` reads it.
+    trace, fill_gaps, scale : Path or None, str or None, float or None
+        Traffic from this file instead of the scenario's; ``fill_gaps`` reads it and
+        ``scale`` multiplies its traffic.
     describe_model : Path, optional
         Saved describe-model JSON whose model replaces the scenario's [model].
     min_units, max_units, no_max_units : int or None, int or None, bool
@@ -72,12 +90,15 @@ def load_with_overrides(
     check_max_units_flags(max_units, no_max_units)
     if fill_gaps is not None and trace is None:
         raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")
+    check_scale(scale, trace)
     scenario = load_scenario(path)
     if describe_model is not None:
         scenario = overlay_describe_model(scenario, describe_model)
     overrides: dict[str, Any] = {}
     if trace is not None:
-        options = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
+        options: dict[str, Any] = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
+        if scale is not None:
+            options["scale"] = scale
         overrides["traffic"] = traffic_for_file(trace, **options)
     if min_units is not None:
         overrides["model.min_units"] = min_units

@@ -24,7 +24,10 @@ __all__ = [
     "MinUnitsOpt",
     "NoMaxUnitsOpt",
     "RunSeedOpt",
+    "ScaleOpt",
     "ScenarioArg",
+    "StoredConfidenceOpt",
+    "StoredMaxThrottleOpt",
     "TraceOpt",
 ]
 
@@ -42,6 +45,14 @@ FillGapsOpt = Annotated[
         metavar="zero",
         help="With --trace: count missing intervals as zero requests (CloudWatch writes "
         "no datapoint for a minute without requests); reported in the notes.",
+    ),
+]
+ScaleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--scale",
+        metavar="FACTOR",
+        help="With --trace: multiply the trace's traffic by FACTOR; said in the notes.",
     ),
 ]
 DescribeOpt = Annotated[
@@ -78,6 +89,23 @@ MaxThrottleOpt = Annotated[
 MaxP99Opt = Annotated[float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")]
 ConfidenceOpt = Annotated[
     float, typer.Option(help="Confidence the SLO bounds and intervals hold at (one-sided bounds).")
+]
+#: ``plot`` and ``report``: the SLO a figure or report draws; unset, the sweep's stored SLO.
+StoredMaxThrottleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-throttle-rate",
+        help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = "
+        "0.1%). Default: the SLO the sweep was searched for (lfvsim recommend -o).",
+    ),
+]
+StoredConfidenceOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--confidence",
+        help="Confidence of the bounds and intervals (one-sided bounds). Default: the "
+        "sweep's, else 0.95.",
+    ),
 ]
 #: ``--force``: let an output replace a file lfvsim did not write (see lfvsim.atomic).
 ForceOpt = Annotated[

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,18 +21,20 @@ from lfvsim.atomic import (
     write_text_atomic,
 )
 from lfvsim.cli.app import app, input_errors
-from lfvsim.cli.loading import load_with_overrides
+from lfvsim.cli.loading import check_scale, load_with_overrides
 from lfvsim.cli.options import (
-    ConfidenceOpt,
     ForceOpt,
     MaxP99Opt,
-    MaxThrottleOpt,
     RunSeedOpt,
+    ScaleOpt,
+    StoredConfidenceOpt,
+    StoredMaxThrottleOpt,
     TraceOpt,
 )
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
-from lfvsim.experiments.recommend import check_slo
+from lfvsim.experiments.recommend import check_slo, stored_slo
+from lfvsim.experiments.sweep import check_sweep_of
 from lfvsim.reports import (
     RUN_KINDS,
     build_report,
@@ -44,6 +46,9 @@ from lfvsim.reports import (
 )
 from lfvsim.reports.figures import image_format
 from lfvsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -63,6 +68,31 @@ class ReportFormat(StrEnum):
 
     html = "html"
     md = "md"
+
+
+def _slo_for(
+    table: pd.DataFrame | None,
+    max_throttle_rate: float | None,
+    max_p99_latency_s: float | None,
+    confidence: float | None,
+) -> tuple[float, float | None, float]:
+    """The SLO from the flags, else the one the sweep stores; none at all is an error."""
+    if confidence is not None:
+        check_slo(0.0, None, confidence)  # a bad level is reported before a missing SLO
+    stored = None if table is None else stored_slo(table)
+    if max_throttle_rate is None:
+        if stored is None:
+            raise InputError(
+                "--max-throttle-rate: this sweep stores no SLO; give the one you recommend "
+                "for, e.g. --max-throttle-rate 0.001 (0.1%)"
+            )
+        max_throttle_rate = stored.max_throttle_rate
+        if max_p99_latency_s is None:
+            max_p99_latency_s = stored.max_p99_latency_s
+    if confidence is None:
+        confidence = stored.confidence if stored is not None else 0.95
+    check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+    return max_throttle_rate, max_p99_latency_s, confidence
 
 
 @app.command()
@@ -85,13 +115,12 @@ def plot(
         ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
-    max_throttle_rate: MaxThrottleOpt = 0.001,
-    confidence: ConfidenceOpt = 0.95,
+    max_throttle_rate: StoredMaxThrottleOpt = None,
+    confidence: StoredConfidenceOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Draw one figure of a run or of a sweep into an image file."""
     with input_errors(), allow_replace(force):
-        check_slo(max_throttle_rate, None, confidence)
         name = kind.value
         image_format(output)  # before reading the input: fail fast
         check_replaceable([output])
@@ -99,12 +128,12 @@ def plot(
             if input_path.is_dir() or input_path.is_file():
                 verify_run_folder(input_path if input_path.is_dir() else input_path.parent)
             data = read_run(input_path)
+            rate, _, conf = _slo_for(None, max_throttle_rate or 0.001, None, confidence)
         else:
             _check_sweep_input(name, input_path)
             data = read_sweep(input_path)
-        figure = render_figure(
-            name, data, max_throttle_rate=max_throttle_rate, confidence=confidence
-        )
+            rate, _, conf = _slo_for(data, max_throttle_rate, None, confidence)
+        figure = render_figure(name, data, max_throttle_rate=rate, confidence=conf)
         save_figure(figure, output)
         record_written([output])
     typer.echo(f"wrote {output}")
@@ -138,20 +167,27 @@ def report(
             "Default: from the output's name.",
         ),
     ] = None,
-    max_throttle_rate: MaxThrottleOpt = 0.001,
+    max_throttle_rate: StoredMaxThrottleOpt = None,
     max_p99_latency_s: MaxP99Opt = None,
-    confidence: ConfidenceOpt = 0.95,
+    confidence: StoredConfidenceOpt = None,
     trace: TraceOpt = None,
+    scale: ScaleOpt = None,
     seed: RunSeedOpt = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
     force: ForceOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
     with input_errors(), allow_replace(force):
-        check_slo(max_throttle_rate, max_p99_latency_s, confidence)
         fmt = report_format(output, None if format is None else format.value)
         check_replaceable([output])  # before the work; the images are checked below
         table = None if sweep is None else read_sweep(sweep)
+        if table is None:
+            # Without a sweep there is no recommendation: the SLO only checks its flags.
+            max_throttle_rate = 0.001 if max_throttle_rate is None else max_throttle_rate
+        max_throttle_rate, max_p99_latency_s, confidence = _slo_for(
+            table, max_throttle_rate, max_p99_latency_s, confidence
+        )
+        check_scale(scale, trace)
         if scenario_path.is_dir():
             if trace is not None or seed is not None:
                 raise InputError(
@@ -161,7 +197,9 @@ def report(
             verify_run_folder(scenario_path)
             run: Scenario | Result = read_run(scenario_path)
         else:
-            run = load_with_overrides(scenario_path, trace=trace)
+            run = load_with_overrides(scenario_path, trace=trace, scale=scale)
+            if table is not None:
+                check_sweep_of(table, run, source=str(sweep))
         built = build_report(
             run,
             sweep=table,

@@ -25,6 +25,7 @@ from lfvsim.cli.options import (
     MinUnitsOpt,
     NoMaxUnitsOpt,
     RunSeedOpt,
+    ScaleOpt,
     ScenarioArg,
     TraceOpt,
 )
@@ -45,6 +46,7 @@ def run(
     scenario_path: ScenarioArg,
     trace: TraceOpt = None,
     fill_gaps: FillGapsOpt = None,
+    scale: ScaleOpt = None,
     describe_model: DescribeOpt = None,
     min_units: MinUnitsOpt = None,
     max_units: MaxUnitsOpt = None,
@@ -96,6 +98,7 @@ def run(
             scenario_path,
             trace=trace,
             fill_gaps=fill_gaps,
+            scale=scale,
             describe_model=describe_model,
             min_units=min_units,
             max_units=max_units,

@@ -7,7 +7,7 @@ share the per-minute quantities of :class:`_Minutes` (capacity, billing, hosting
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,7 @@ import pandas as pd
 
 from lfvsim.billing import metered_seconds
 from lfvsim.engine import kernel
+from lfvsim.engine.busy import minute_throttle_rate_quantile, worst_hour_throttle_rate
 from lfvsim.engine.control import Cluster, UnitSession
 from lfvsim.engine.dataplane import DataPlane
 from lfvsim.engine.result import Result, Summary, histogram_quantiles, notes_for
@@ -25,6 +26,14 @@ from lfvsim.traces import Trace
 __all__ = ["build_result"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: Summary field and timeline column of each throttle cause, by kernel ``CAUSE_*`` code.
+CAUSE_NAMES = {
+    kernel.CAUSE_AT_MAX: "throttled_at_max",
+    kernel.CAUSE_SCALING: "throttled_scaling",
+    kernel.CAUSE_BURST: "throttled_burst",
+    kernel.CAUSE_CAPACITY_LOST: "throttled_capacity_lost",
+}
 
 _EVENT_COLUMNS = [
     "kind", "zone", "start_s", "end_s", "units_lost", "capacity_lost_unit_s",
@@ -83,13 +92,23 @@ def build_result(
     data: DataPlane,
     cluster: Cluster,
     policy: str,
+    peak_wanted_units: int | None = None,
 ) -> Result:
-    """Assemble the timeline, summary, units and events of a finished run."""
+    """Assemble the timeline, summary, units and events of a finished run.
+
+    ``peak_wanted_units`` is the most units the policy wanted before capping at Max
+    (default: the most it asked for, ``max`` of the desired units).
+    """
     sessions = _Sessions.of(cluster.sessions, horizon_s)
     per_minute = _per_minute(scenario, horizon_s, data, cluster, sessions)
     max_units = scenario.model.max_units if scenario.policy != "none" else None
     records = data.requests()
-    summary = _summary(scenario, seed, horizon_s, data, cluster, per_minute, max_units, policy)
+    if peak_wanted_units is None:
+        peak_wanted_units = max(d for _, d in cluster.desired_log)
+    summary = _summary(
+        scenario, trace, seed, horizon_s, data, cluster, per_minute, max_units, policy
+    )
+    summary = replace(summary, peak_wanted_units=peak_wanted_units)
     return Result(
         summary=summary,
         timeline=_timeline(scenario, trace, horizon_s, data, cluster, per_minute, max_units),
@@ -146,12 +165,15 @@ def _timeline(
     desired = log_d[np.maximum(np.searchsorted(log_t, ends, side="left") - 1, 0)]
     lo, per, _ = kernel.HIST_MINUTE
     minute_q = histogram_quantiles(data.hist_minute, [0.5, 0.99], lo, per)
+    if len(minute_q) < minutes:  # hourly histograms: each minute shows its hour's
+        minute_q = np.repeat(minute_q, 60, axis=0)[:minutes]
     index = trace.start + pd.to_timedelta(np.arange(minutes) * MINUTE_S, unit="s")
     return pd.DataFrame(
         {
             "offered_requests": data.offered,
             "SuccessfulRequestCount": data.accepted,
             "ThrottledCount": data.throttled,
+            **{name: data.throttled_by_cause[:, c] for c, name in CAUSE_NAMES.items()},
             "unavailable_requests": data.unavailable,
             "waiting_requests": data.waiting,
             "retried_requests": data.retries,
@@ -176,6 +198,7 @@ def _timeline(
 
 def _summary(
     scenario: Scenario,
+    trace: Trace,
     seed: int,
     horizon_s: float,
     data: DataPlane,
@@ -195,6 +218,8 @@ def _summary(
     # A quantile interpolated inside the highest occupied bin can pass the largest value.
     top = float(acc[kernel.ACC_LAT_MAX])
     p50, p95, p99 = np.minimum(histogram_quantiles(data.hist_all, [0.5, 0.95, 0.99], lo, per), top)
+    unavailable = int(data.unavailable.sum())
+    by_cause = data.throttled_by_cause.sum(axis=0)
     unit_hours = m.billed_s / 3600.0
     price = scenario.price_per_unit_hour_usd
     cost = unit_hours * price
@@ -204,8 +229,14 @@ def _summary(
         retries=retries,
         served=accepted,
         throttled=throttled,
-        unavailable=int(data.unavailable.sum()),
+        unavailable=unavailable,
+        **{name: int(by_cause[c]) for c, name in CAUSE_NAMES.items()},
+        unavailable_not_hosted=unavailable,
         throttle_rate=throttled / attempts if attempts else 0.0,
+        throttle_rate_worst_hour=worst_hour_throttle_rate(
+            data.offered, data.throttled, trace.start
+        ),
+        throttle_rate_minute_p99=minute_throttle_rate_quantile(data.offered, data.throttled),
         first_attempt_throttle_rate=(
             float(acc[kernel.ACC_FIRST_THROTTLED]) / requests if requests else 0.0
         ),
@@ -223,6 +254,7 @@ def _summary(
         price_per_unit_hour_usd=price,
         mean_units=float(m.in_service.sum() / horizon_s),
         peak_units=cluster.peak_units,
+        peak_wanted_units=cluster.peak_units,  # build_result sets the policy's figure
         scale_out_events=cluster.scale_out_events,
         scale_in_events=cluster.scale_in_events,
         duration_h=horizon_s / 3600.0,

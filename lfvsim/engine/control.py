@@ -14,6 +14,7 @@ import numpy as np
 import simpy
 
 from lfvsim.billing import billed_until_s
+from lfvsim.engine import kernel as k
 from lfvsim.engine.dataplane import DataPlane
 from lfvsim.engine.policies import Observation, Policy
 
@@ -133,6 +134,29 @@ class Cluster:
         # Set by the failure process to watch new units.
         self.on_unit_added: Callable[[UnitSession], object] | None = None
         self._ledger = _Ledger()
+        # Set by the autoscaler: its last evaluation counted a datapoint above target.
+        self.alarm = False
+        self._open_events = 0  # failures and outages not yet over
+        data.throttle_cause = self.throttle_cause
+
+    # --- why requests are throttled -------------------------------------------------------
+
+    def throttle_cause(self) -> int:
+        """Why a request throttled now is throttled: a kernel ``CAUSE_*`` code.
+
+        From the control state, which holds until the next control event. In order of
+        precedence: ``capacity_lost`` while a failure or outage is not over and fewer units
+        serve than desired; ``scaling`` while fewer units serve than desired (provisioning)
+        or while the autoscaler alarm accumulates datapoints above target below Max;
+        ``at_max`` while that alarm is on at Max (a higher Max would be used); else
+        ``burst`` (steady state: the autoscaler wants no change).
+        """
+        serving = len(self.active)
+        if serving < self.desired:
+            return k.CAUSE_CAPACITY_LOST if self._open_events else k.CAUSE_SCALING
+        if self.alarm:
+            return k.CAUSE_SCALING if self.desired < self.max_units else k.CAUSE_AT_MAX
+        return k.CAUSE_BURST
 
     # --- hosting ------------------------------------------------------------------------
 
@@ -310,10 +334,12 @@ class Cluster:
         event = FailureEvent(kind, zone, self.env.now, units_lost)
         event.offered_before, event.throttled_before = offered, throttled
         self.events.append(event)
+        self._open_events += 1
         return event
 
     def _close_event(self, event: FailureEvent) -> None:
         offered, throttled = self._totals()
+        self._open_events -= 1
         event.end_s = self.env.now
         event.offered = offered - event.offered_before
         event.throttled = throttled - event.throttled_before
@@ -417,6 +443,7 @@ def autoscaler(
         last_slot_seconds = slot_seconds
         if not cluster.hosted or capacity <= 0:
             policy.reset()
+            cluster.alarm = False
             continue
         if metric == "utilization":
             work = float(data.busy_s[m0:m1].sum())
@@ -433,3 +460,4 @@ def autoscaler(
             max_units=cluster.max_units,
         )
         cluster.set_desired(policy.decide(obs))
+        cluster.alarm = policy.breaching()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
 from lfvsim.client import Client
 from lfvsim.engine import kernel as k
+from lfvsim.engine.result import hist_rows
+from lfvsim.engine.traffic import TrafficBlocks, service_sampler
 from lfvsim.scenario import Unit
 
 __all__ = ["QUOTA_TOKENS", "WAITING", "DataPlane", "service_sampler"]
@@ -18,28 +20,15 @@ WAITING = 4
 QUOTA_TOKENS = 500.0
 
 
-def service_sampler(unit: Unit) -> Callable[[np.random.Generator, int], np.ndarray]:
-    """A function drawing ``n`` service times (s) from the unit's latency distribution."""
-    if unit.latency_distribution == "constant":
-        mean = unit.latency_mean_s
-        return lambda rng, n: np.full(n, mean)
-    if unit.latency_distribution == "exponential":
-        mean = unit.latency_mean_s
-        return lambda rng, n: rng.exponential(mean, n)
-    mu, sigma = unit.lognormal_params()
-    return lambda rng, n: rng.lognormal(mu, sigma, n)
-
-
 class DataPlane:
     """Requests served by the slots of the units in service.
 
     Parameters
     ----------
-    arrival_blocks : iterator of ndarray
-        Sorted arrival times (s) in blocks.
-    service_rng : numpy.random.Generator
-        Stream for service times, drawn per block in arrival order so that every
-        configuration sees the same service time for the same request.
+    blocks : iterator of (ndarray, ndarray)
+        Sorted arrival times (s) and their service times (s), block by block
+        (:func:`lfvsim.engine.traffic.traffic_blocks`, or a shared
+        :class:`~lfvsim.engine.traffic.Traffic`).
     unit : Unit
         Capacity of one inference unit.
     minutes : int
@@ -62,8 +51,7 @@ class DataPlane:
 
     def __init__(
         self,
-        arrival_blocks: Iterator[np.ndarray],
-        service_rng: np.random.Generator,
+        blocks: TrafficBlocks,
         unit: Unit,
         minutes: int,
         record: bool = False,
@@ -73,14 +61,13 @@ class DataPlane:
         jitter_seed: int = 0,
         service: str = "lookoutvision",
     ) -> None:
-        self._blocks = arrival_blocks
-        self._service_rng = service_rng
-        self._sample = service_sampler(unit)
+        self._blocks = blocks
         self._progress = progress
         self.spu = unit.slots
         self.counts = np.zeros((minutes, k.N_COUNTS), np.int64)
         self.busy_s = np.zeros(minutes)
-        self.hist_minute = np.zeros((minutes, k.HIST_MINUTE[2]), np.int32)
+        # Latency histograms by minute, or by hour for long runs (see hist_rows).
+        self.hist_minute = np.zeros((hist_rows(minutes), k.HIST_MINUTE[2]), np.int32)
         self.hist_all = np.zeros(k.HIST_ALL[2], np.int64)
         self.acc = np.zeros(k.N_ACC)
         self.served_by_unit = np.zeros(64, np.int64)
@@ -125,11 +112,17 @@ class DataPlane:
         self._offset = 0  # index of self._arrivals[0] among all requests
         self._exhausted = False
         self._last_t = 0.0
+        # Asked at each advance why a throttle would happen now (a kernel CAUSE_* code).
+        # The control plane advances the data plane before every change it makes, so the
+        # answer holds for every request of the advance: attribution is per request.
+        self.throttle_cause: Callable[[], int] | None = None
 
     # --- advancing time -----------------------------------------------------------------
 
     def advance(self, t: float) -> None:
         """Process every arrival and retry before ``t``, then start queued requests due."""
+        if self.throttle_cause is not None:
+            self._st[k.ST_CAUSE] = self.throttle_cause()
         while True:
             if self._pos >= len(self._arrivals) and not self._exhausted:
                 self._next_block()
@@ -202,15 +195,15 @@ class DataPlane:
     def _next_block(self) -> None:
         self._offset += len(self._arrivals)
         self._pos = 0
-        block = next(self._blocks, None)
-        if block is None:
+        pair = next(self._blocks, None)
+        if pair is None:
             self._exhausted = True
             self._st[k.ST_MORE] = 0
             self._arrivals = np.empty(0)
             self._services = np.empty(0)
             return
+        block, self._services = pair
         self._arrivals = block
-        self._services = self._sample(self._service_rng, len(block))
         if self._record:
             self._rec_arrival.append(block)
             self._rec_service.append(self._services)
@@ -368,6 +361,11 @@ class DataPlane:
     def throttled(self) -> np.ndarray:
         """Attempts throttled per minute (ThrottledCount)."""
         return self.counts[:, k.C_THROTTLED]
+
+    @property
+    def throttled_by_cause(self) -> np.ndarray:
+        """Attempts throttled per minute (rows) by cause (columns, kernel ``CAUSE_*``)."""
+        return self.counts[:, k.C_THROTTLED_BY_CAUSE : k.C_THROTTLED_BY_CAUSE + k.N_CAUSES]
 
     @property
     def unavailable(self) -> np.ndarray:

@@ -9,6 +9,7 @@ traffic, which finds the units each minute needs, is :func:`oracle_needed_units`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,9 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from lfvsim.engine import kernel
-from lfvsim.engine.dataplane import service_sampler
+from lfvsim.engine.traffic import TrafficBlocks
 from lfvsim.scenario import Autoscaler, Scenario
-from lfvsim.traces import Trace
 
 __all__ = [
     "NoScaling",
@@ -98,6 +98,10 @@ class Policy(Protocol):
         """Forget the evaluations so far (called while the model is not hosted)."""
         ...
 
+    def breaching(self) -> bool:
+        """Whether the last evaluation counted a datapoint towards a scale-out."""
+        ...
+
 
 class NoScaling:
     """MaxInferenceUnits unset: MinInferenceUnits all the time (documented behaviour)."""
@@ -114,6 +118,9 @@ class NoScaling:
 
     def reset(self) -> None:
         pass
+
+    def breaching(self) -> bool:
+        return False
 
 
 @dataclass
@@ -134,6 +141,9 @@ class TargetTracking:
     _below: int = field(default=0, init=False)
     _last_out: float = field(default=-math.inf, init=False)
     _last_in: float = field(default=-math.inf, init=False)
+    #: Most units wanted at an evaluation before capping at Max: once Max is at least this,
+    #: a larger Max changes nothing in the run (what the Min/Max search prunes on).
+    peak_wanted: int = field(default=0, init=False)
 
     @property
     def provisioning_delay_s(self) -> float:
@@ -153,7 +163,9 @@ class TargetTracking:
         self._below = self._below + 1 if metric < c.scale_in_ratio * c.target_percent else 0
         # The small tolerance keeps 2.0000000001 units from becoming 3.
         wanted = math.ceil(obs.mean_in_service * metric / c.target_percent - 1e-9)
-        wanted = min(max(wanted, obs.min_units), obs.max_units)
+        wanted = max(wanted, obs.min_units)
+        self.peak_wanted = max(self.peak_wanted, wanted)
+        wanted = min(wanted, obs.max_units)
         if (
             self._above >= c.scale_out_datapoints
             and obs.time_s - self._last_out >= c.scale_out_cooldown_s
@@ -174,6 +186,10 @@ class TargetTracking:
     def reset(self) -> None:
         self._above = self._below = 0
         self._last_out = self._last_in = -math.inf
+
+    def breaching(self) -> bool:
+        # The alarm accumulates datapoints above target, or has fired and still does.
+        return self._above > 0
 
 
 @dataclass
@@ -213,27 +229,24 @@ class Oracle:
     def reset(self) -> None:
         pass
 
+    def breaching(self) -> bool:
+        # Foresight: the oracle moves at once, it never waits on an alarm.
+        return False
+
 
 def oracle_needed_units(
-    scenario: Scenario,
-    trace: Trace,
-    horizon_s: float,
-    minutes: int,
-    arrival_rng: np.random.Generator,
-    service_rng: np.random.Generator,
+    scenario: Scenario, minutes: int, blocks: TrafficBlocks
 ) -> npt.NDArray[np.int64]:
     """The oracle's first pass: the units each minute needs, clamped to [Min, Max].
 
-    A pass over the same arrivals and service times as the run (so ``arrival_rng`` and
-    ``service_rng`` must be fresh copies of the run's streams) finds each minute's peak
-    concurrency with every request served at once.
+    A pass over the run's own requests (``blocks``: the same arrivals and service times
+    the run replays) finds each minute's peak concurrency with every request served at
+    once.
     """
-    sample = service_sampler(scenario.unit)
     peak = np.zeros(minutes, np.int64)
     heap = np.empty(1024)
     st = np.zeros(2, np.int64)
-    for block in trace.blocks(arrival_rng, horizon_s):
-        services = sample(service_rng, len(block))
+    for block, services in blocks:
         done = 0
         while done < len(block):
             done += kernel.peak_concurrency(block[done:], services[done:], heap, st, peak)
@@ -247,19 +260,16 @@ def oracle_needed_units(
 
 
 def make_policy(
-    scenario: Scenario,
-    trace: Trace,
-    horizon_s: float,
-    minutes: int,
-    first_pass_rngs: tuple[np.random.Generator, np.random.Generator],
+    scenario: Scenario, minutes: int, first_pass: Callable[[], TrafficBlocks]
 ) -> Policy:
-    """The scenario's policy; the oracle's first pass runs on ``first_pass_rngs``."""
+    """The scenario's policy; the oracle's first pass reads the run's requests again.
+
+    ``first_pass()`` returns a fresh iterator over the run's requests, called only for
+    the oracle.
+    """
     name = scenario.policy
     if name == "none":
         return NoScaling()
     if name == "target_tracking":
         return TargetTracking(scenario.autoscaler)
-    arrival_rng, service_rng = first_pass_rngs
-    return Oracle(
-        oracle_needed_units(scenario, trace, horizon_s, minutes, arrival_rng, service_rng)
-    )
+    return Oracle(oracle_needed_units(scenario, minutes, first_pass()))

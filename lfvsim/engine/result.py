@@ -15,16 +15,26 @@ import numpy as np
 import pandas as pd
 
 from lfvsim.atomic import atomic_directory
+from lfvsim.engine.traffic import horizon_of
 from lfvsim.machine_output import stamped, stamped_table
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.traces import Trace
 
-__all__ = ["Result", "Summary", "histogram_quantiles", "notes_for"]
+__all__ = ["Result", "Summary", "hist_rows", "histogram_quantiles", "notes_for"]
 
 LATENCY_NOTE = (
     "latency percentiles are estimated from log-spaced histograms: within 0.5% for the run, "
     "within 6% per minute; means are exact"
 )
+
+HOURLY_HIST_AFTER_MINUTES = 31 * 24 * 60
+"""Runs longer than this keep latency histograms per hour, not per minute: a year's
+per-minute histograms would take 640 MiB, its hourly ones 11 MiB."""
+
+
+def hist_rows(minutes: int) -> int:
+    """Rows of the per-minute latency histogram: one a minute, or one an hour if longer."""
+    return minutes if minutes <= HOURLY_HIST_AFTER_MINUTES else -(-minutes // 60)
 
 
 @dataclass(frozen=True)
@@ -44,8 +54,23 @@ class Summary:
     unavailable: int
     """Attempts refused because the model was not hosted, or still waiting in the queue when
     it stopped (except in batch mode at the end of the run: see ``waiting_at_end``)."""
+    throttled_at_max: int
+    """Throttled while desired units were at Max and the autoscaler wanted more."""
+    throttled_scaling: int
+    """Throttled while more units were wanted than served (provisioning), or while the
+    autoscaler alarm accumulated datapoints above target below Max."""
+    throttled_burst: int
+    """Throttled in steady state: the autoscaler wanted no change (or there is none)."""
+    throttled_capacity_lost: int
+    """Throttled while units lost to a failure or zone outage were not yet replaced."""
+    unavailable_not_hosted: int
+    """Unavailable because the model was not hosted (all of ``unavailable``)."""
     throttle_rate: float
     """throttled / attempts (0 when there were none)."""
+    throttle_rate_worst_hour: float
+    """Highest throttled / attempts over clock-aligned hours with attempts (0 if none)."""
+    throttle_rate_minute_p99: float
+    """99th percentile over minutes with attempts of throttled / attempts (empirical)."""
     first_attempt_throttle_rate: float
     """First attempts throttled / requests."""
     failure_rate: float
@@ -72,6 +97,9 @@ class Summary:
     """Time-average of InServiceInferenceUnits."""
     peak_units: int
     """Most units in service at once."""
+    peak_wanted_units: int
+    """Most units the autoscaler wanted before capping at Max (with no autoscaler: the most
+    desired); a Max at or above it never bound, so a larger Max gives the same run."""
     scale_out_events: int
     scale_in_events: int
     duration_h: float
@@ -110,7 +138,9 @@ class Result:
         ``hosted`` (fraction of the minute the model was HOSTED), ``billed_units``
         (unit-minutes billed in the minute: their sum / 60 is ``unit_hours``),
         ``utilization`` (busy / in-service slot time, 0-1), ``latency_p50_s``,
-        ``latency_p99_s``.
+        ``latency_p99_s``; and the throttles by cause ``throttled_at_max``,
+        ``throttled_scaling``, ``throttled_burst``, ``throttled_capacity_lost`` (they add
+        up to ``ThrottledCount``).
     units : pandas.DataFrame
         One row per inference unit: its zone, when it was billed from, served from,
         retired and drained, billed to, why it ended, and how many requests it served.
@@ -212,21 +242,52 @@ _CHUNK_ROWS = 4096
 
 def notes_for(scenario: Scenario, trace: Trace) -> list[str]:
     """What is approximate or assumed in a run of ``scenario`` on ``trace``."""
-    return _scenario_notes(scenario) + list(getattr(trace, "notes", ()))
+    return _scenario_notes(scenario, trace) + list(getattr(trace, "notes", ()))
 
 
-def _scenario_notes(scenario: Scenario) -> list[str]:
-    notes = [LATENCY_NOTE]
+def _calibrated_notes(scenario: Scenario) -> list[str]:
+    """One note per value fitted to a CloudWatch history, in place of its assumption."""
+    notes = []
+    for dotted, fitted in scenario.calibration.items():
+        section, _, key = dotted.partition(".")
+        value = getattr(getattr(scenario, section), key)
+        notes.append(
+            f"calibrated: {dotted} = {value:g} from {fitted.source} ({fitted.period}), "
+            f"interval {fitted.low:.4g}-{fitted.high:.4g}"
+        )
+    return notes
+
+
+def _word(scenario: Scenario, *keys: str) -> str:
+    """'calibrated' when every one of ``keys`` was fitted to a history, else 'assumed'."""
+    return "calibrated" if all(k in scenario.calibration for k in keys) else "assumed"
+
+
+def _scenario_notes(scenario: Scenario, trace: Trace) -> list[str]:
+    notes = [LATENCY_NOTE, *_calibrated_notes(scenario)]
+    if horizon_of(scenario, trace) > HOURLY_HIST_AFTER_MINUTES * 60.0:
+        notes.append(
+            f"runs longer than {HOURLY_HIST_AFTER_MINUTES // 1440} days keep latency "
+            "histograms per hour: each minute's latency percentiles are its hour's"
+        )
+    trace_scale = getattr(scenario.traffic, "scale", 1.0)
+    if trace_scale != 1.0:
+        notes.append(
+            f"the trace's traffic is scaled x{trace_scale:g} (--scale / traffic.scale): "
+            "every figure is for the scaled traffic"
+        )
     notes.append(
-        f"assumed: {scenario.unit.slots} slots per unit with mean latency "
+        f"{_word(scenario, 'unit.slots', 'unit.latency_mean_s')}: "
+        f"{scenario.unit.slots} slots per unit with mean latency "
         f"{scenario.unit.latency_mean_s:g} s ({scenario.unit.nominal_tps:.3g} TPS per unit), "
         f"requests {'throttled' if scenario.unit.when_busy == 'throttle' else 'queued'} "
         "when every slot is busy"
     )
     if scenario.policy == "target_tracking":
         a = scenario.autoscaler
+        word = _word(scenario, "autoscaler.target_percent", "autoscaler.provisioning_delay_s")
         notes.append(
-            f"assumed: target tracking on {a.metric} at {a.target_percent:g}%, new units serve "
+            f"{word}: target tracking on {a.metric} at {a.target_percent:g}%, new units serve "
             f"after {a.provisioning_delay_s:g} s (AWS does not publish its auto-scaling rules)"
         )
     hosting = scenario.hosting

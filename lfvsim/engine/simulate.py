@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
 import simpy
 
 from lfvsim.engine.assemble import build_result
@@ -20,6 +19,13 @@ from lfvsim.engine.operations import (
 from lfvsim.engine.policies import NoScaling, Policy, make_policy
 from lfvsim.engine.result import Result
 from lfvsim.engine.seeds import resolve_seed
+from lfvsim.engine.traffic import (
+    Traffic,
+    TrafficBlocks,
+    horizon_of,
+    run_streams,
+    traffic_blocks,
+)
 from lfvsim.hosting import schedule_intervals
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
@@ -34,6 +40,7 @@ def simulate(
     *,
     record_requests: bool = False,
     progress: Callable[[float, float], None] | None = None,
+    traffic: Traffic | None = None,
 ) -> Result:
     """Replay a trace against the scenario's inference units.
 
@@ -50,27 +57,34 @@ def simulate(
         Keep one row per request in ``Result.requests`` (memory grows with the trace).
     progress : callable, optional
         Called as ``progress(simulated_s, horizon_s)`` as the run advances.
+    traffic : Traffic, optional
+        The run's requests drawn beforehand (:func:`lfvsim.engine.traffic.draw_traffic`
+        with this trace and seed), shared by runs that differ only in Min, Max, policy or
+        hosting; the result is the same as without it.
 
     Returns
     -------
     Result
     """
+    if traffic is not None and trace is None:
+        trace = traffic.trace
     trace = trace if trace is not None else trace_from_scenario(scenario)
-    horizon_s = trace.duration_s
-    if scenario.simulation.horizon_h is not None:
-        horizon_s = min(horizon_s, scenario.simulation.horizon_h * 3600.0)
+    horizon_s = horizon_of(scenario, trace)
     seed = resolve_seed(seed, scenario)
+    if traffic is not None and not traffic.fits(scenario, trace, seed):
+        raise ValueError("the traffic was drawn for another trace, seed, horizon or latency")
     minutes = max(1, math.ceil(horizon_s / 60.0 - 1e-9))
 
-    def streams() -> list[np.random.Generator]:
-        # Children by index: arrivals, service times, failures, retry jitter.
-        return [np.random.default_rng(c) for c in np.random.SeedSequence(seed).spawn(4)]
+    def requests() -> TrafficBlocks:
+        # A fresh pass over the run's requests: the shared ones, or drawn from the seed.
+        if traffic is not None:
+            return traffic.blocks()
+        return traffic_blocks(trace, scenario.unit, seed, horizon_s)
 
-    arrival_rng, service_rng, failure_rng, jitter_rng = streams()
+    failure_rng, jitter_rng = run_streams(seed)[2:]
     batch = scenario.hosting.mode == "batch"
     data = DataPlane(
-        trace.blocks(arrival_rng, horizon_s),
-        service_rng,
+        requests(),
         scenario.unit,
         minutes,
         record=record_requests,
@@ -83,9 +97,8 @@ def simulate(
     if batch:
         policy: Policy = NoScaling()
     else:
-        # The oracle's first pass draws fresh copies of the arrival and service streams.
-        arrival_copy, service_copy = streams()[:2]
-        policy = make_policy(scenario, trace, horizon_s, minutes, (arrival_copy, service_copy))
+        # The oracle's first pass reads the same requests as the run, before it.
+        policy = make_policy(scenario, minutes, requests)
     min_units, max_units = _unit_bounds(scenario)
     env = simpy.Environment()
     failures = scenario.failures
@@ -124,7 +137,16 @@ def simulate(
     cluster.close()
     if progress is not None:
         progress(horizon_s, horizon_s)
-    return build_result(scenario, trace, seed, horizon_s, data, cluster, policy.name)
+    return build_result(
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        cluster,
+        policy.name,
+        peak_wanted_units=getattr(policy, "peak_wanted", None),
+    )
 
 
 def _unit_bounds(scenario: Scenario) -> tuple[int, int]:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from lfvsim.billing import monthly_cost_usd
 from lfvsim.engine import resolve_seed, simulate
+from lfvsim.engine.traffic import Traffic, draw_traffic
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario, read_toml
 from lfvsim.traces import Trace, trace_from_scenario
@@ -86,8 +87,13 @@ def compare_modes(
     # One seed for every mode: given, else the scenario's, else fresh entropy.
     seed = resolve_seed(seed, scenario)
     rows = []
+    traffic: Traffic | None = None
     for mode, variant in zip(modes, variants, strict=True):
-        result = simulate(variant, trace=trace, seed=seed)
+        # Modes change hosting, not requests: draw them once (unless a mode changes the
+        # horizon or latency, or they exceed the memory budget; the results are the same).
+        if traffic is None or not traffic.fits(variant, trace, seed):
+            traffic = draw_traffic(variant, trace, seed)
+        result = simulate(variant, trace=trace, seed=seed, traffic=traffic)
         s = result.summary
         rows.append(
             {

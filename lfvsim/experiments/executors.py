@@ -8,6 +8,13 @@ callers put rows back in grid order.
 The scenario and traces an experiment shares (a :class:`Workload`) go to each worker once:
 as the process pool's initializer argument, or scattered to every Dask worker. A task
 carries only a variant number, a few scenario overrides and a seed.
+
+Runs with the same trace and seed (one replication of every configuration) replay the
+same requests, so by default the executors draw them once and share them: tasks go out
+grouped by replication, in batches, and each process keeps the requests of the last
+replication it drew (one replication's arrays per process at most, and none above
+:data:`~lfvsim.engine.traffic.DEFAULT_TRAFFIC_BUDGET_BYTES`). The results are identical
+to drawing them in every run (``share_traffic=False``, kept to check and measure that).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lfvsim.engine import simulate
+from lfvsim.engine.traffic import Traffic, draw_traffic
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace
@@ -46,8 +54,13 @@ __all__ = [
     "cgroup_cpu_quota",
     "cpu_count",
     "make_executor",
+    "run_batch",
     "run_task",
 ]
+
+BATCH_TASKS = 16
+"""Most tasks a process runs per message: small enough for even load and live progress,
+large enough that a replication's requests are drawn once per batch at most."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,7 @@ class Task:
     seed: int
 
 
-def run_task(workload: Workload, task: Task) -> dict[str, Any]:
+def run_task(workload: Workload, task: Task, share_traffic: bool = False) -> dict[str, Any]:
     """Simulate one task; the summary as plain Python values (NaN stays NaN).
 
     Parameters
@@ -97,6 +110,10 @@ def run_task(workload: Workload, task: Task) -> dict[str, Any]:
         The shared scenarios and traces.
     task : Task
         Which variant, which overrides, which seed.
+    share_traffic : bool
+        Replay the requests this process drew last when they are this run's (same trace,
+        seed, horizon and latency distribution), else draw them and keep them for the
+        next task. The summary is the same either way.
 
     Returns
     -------
@@ -104,8 +121,57 @@ def run_task(workload: Workload, task: Task) -> dict[str, Any]:
         :class:`lfvsim.Summary` fields.
     """
     scenario = _scenario(workload, task.variant, task.overrides)
-    summary = simulate(scenario, trace=workload.traces[task.variant], seed=task.seed).summary
+    trace = workload.traces[task.variant]
+    traffic = _shared_traffic(scenario, trace, task.seed) if share_traffic else None
+    summary = simulate(scenario, trace=trace, seed=task.seed, traffic=traffic).summary
     return {k: _plain(v) for k, v in asdict(summary).items()}
+
+
+def run_batch(
+    workload: Workload, tasks: Sequence[Task], share_traffic: bool = True
+) -> list[dict[str, Any]]:
+    """:func:`run_task` for each task of a batch, in order; the unit of work of a worker."""
+    return [run_task(workload, task, share_traffic) for task in tasks]
+
+
+# The requests this process drew last: one replication's arrays at most. Rebound, never
+# mutated, so Dask threads sharing it read a whole value.
+_TRAFFIC: Traffic | None = None
+
+
+def _shared_traffic(scenario: Scenario, trace: Trace, seed: int) -> Traffic | None:
+    """The requests of a run, reused from the previous task when they are the same."""
+    global _TRAFFIC
+    cached = _TRAFFIC
+    if cached is not None and cached.fits(scenario, trace, seed):
+        return cached
+    _TRAFFIC = None  # let the old arrays go before drawing the new ones
+    traffic = draw_traffic(scenario, trace, seed)
+    _TRAFFIC = traffic
+    return traffic
+
+
+def forget_traffic() -> None:
+    """Let go of the requests this process keeps for the next task."""
+    global _TRAFFIC
+    _TRAFFIC = None
+
+
+def batches(
+    workload: Workload, tasks: Sequence[Task], size: int = BATCH_TASKS
+) -> list[tuple[list[Task], bool]]:
+    """Tasks grouped by replication (same trace and seed), in batches of at most ``size``.
+
+    Groups keep the order in which their first task comes, and tasks keep their order
+    inside a group, so a process that takes consecutive batches draws each replication's
+    requests once. Each batch comes with whether to share: only a replication with more
+    than one task gains from keeping its requests (replications of one configuration do
+    not, and keep no more than a block in memory).
+    """
+    groups: dict[tuple[int, int], list[Task]] = {}
+    for task in tasks:
+        groups.setdefault((id(workload.traces[task.variant]), task.seed), []).append(task)
+    return [(g[i : i + size], len(g) > 1) for g in groups.values() for i in range(0, len(g), size)]
 
 
 _SCENARIOS: dict[tuple[str, int, tuple[tuple[str, Any], ...]], Scenario] = {}
@@ -147,14 +213,32 @@ class Executor(Protocol):
 
 
 class SerialExecutor:
-    """Runs every task in this process, one after another."""
+    """Runs every task in this process, one after another.
+
+    Parameters
+    ----------
+    share_traffic : bool
+        Run the tasks replication by replication, drawing each replication's requests once
+        (same results; False draws them in every run, as each run alone would).
+    """
 
     workers = 1
 
+    def __init__(self, share_traffic: bool = True) -> None:
+        self.share_traffic = share_traffic
+
     def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
-        """Yield each task with its summary, in order."""
-        for task in tasks:
-            yield task, run_task(workload, task)
+        """Yield each task with its summary: in order, or replication by replication."""
+        if not self.share_traffic:
+            for task in tasks:
+                yield task, run_task(workload, task)
+            return
+        try:
+            for batch, share in batches(workload, tasks):
+                for task in batch:
+                    yield task, run_task(workload, task, share)
+        finally:
+            forget_traffic()
 
     def close(self) -> None:
         """Nothing to release."""
@@ -177,28 +261,33 @@ class LocalExecutor:
     ----------
     workers : int
         Number of processes, >= 1.
+    share_traffic : bool
+        Send tasks in batches grouped by replication, each process drawing a replication's
+        requests once (same results; False sends one task at a time, each drawing its own).
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, share_traffic: bool = True) -> None:
         if workers < 1:
             raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
         self.workers = workers
+        self.share_traffic = share_traffic
 
     def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
-        """Yield each task with its summary, in the order they finish."""
+        """Yield each task with its summary, as each batch finishes."""
         if self.workers == 1 or len(tasks) <= 1:
-            yield from SerialExecutor().run(workload, tasks)
+            yield from SerialExecutor(self.share_traffic).run(workload, tasks)
             return
+        work = batches(workload, tasks) if self.share_traffic else [([t], False) for t in tasks]
         pool = cf.ProcessPoolExecutor(
-            max_workers=min(self.workers, len(tasks)),
+            max_workers=min(self.workers, len(work)),
             mp_context=_context(),
             initializer=_init_worker,
             initargs=(workload, os.getpid()),
         )
-        futures = {pool.submit(_run_in_worker, task): task for task in tasks}
+        futures = {pool.submit(_run_in_worker, b, share): b for b, share in work}
         try:
             for future in cf.as_completed(futures):
-                yield futures[future], future.result()
+                yield from zip(futures[future], future.result(), strict=True)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -281,9 +370,9 @@ def _die_with(parent_pid: int) -> None:
     threading.Thread(target=watch, name="lfvsim-parent-watch", daemon=True).start()
 
 
-def _run_in_worker(task: Task) -> dict[str, Any]:
+def _run_in_worker(tasks: Sequence[Task], share_traffic: bool) -> list[dict[str, Any]]:
     assert _WORKLOAD is not None, "worker not initialized"
-    return run_task(_WORKLOAD, task)
+    return run_batch(_WORKLOAD, tasks, share_traffic)
 
 
 _DASK_ADDRESS = re.compile(r"^([a-z]+://)?[A-Za-z0-9.\-\[\]:]+:\d+/?$")
@@ -301,9 +390,14 @@ class DaskExecutor:
         Scheduler address (``tcp://HOST:PORT``) or a connected client (left open on close).
     timeout_s : float
         How long to try to reach the scheduler.
+    share_traffic : bool
+        Submit tasks in batches grouped by replication, each drawing a replication's
+        requests once (same results; False submits one task at a time). A worker process
+        keeps the last replication's requests until it runs another batch.
     """
 
-    def __init__(self, address: Any, timeout_s: float = 10.0) -> None:
+    def __init__(self, address: Any, timeout_s: float = 10.0, share_traffic: bool = True) -> None:
+        self.share_traffic = share_traffic
         try:
             # Deferred: distributed is the optional 'dask' extra, and slow to import.
             from distributed import Client
@@ -341,11 +435,14 @@ class DaskExecutor:
         if not tasks:
             return
         shared = self.client.scatter(workload, broadcast=True, hash=False)
-        futures = {self.client.submit(run_task, shared, task, pure=False): task for task in tasks}
+        work = batches(workload, tasks) if self.share_traffic else [([t], False) for t in tasks]
+        futures = {
+            self.client.submit(run_batch, shared, b, share, pure=False): b for b, share in work
+        }
         try:
             done = as_completed(list(futures), loop=self.client.loop, with_results=True)
-            for future, summary in done:
-                yield futures[future], summary
+            for future, summaries in done:
+                yield from zip(futures[future], summaries, strict=True)
         finally:
             self.client.cancel([*futures, shared])
 

@@ -26,16 +26,78 @@ from lfvsim.experiments.sweep import vary_columns
 from lfvsim.scenario import Scenario
 from lfvsim.startmodel import start_model_request
 
-#: ``(max_throttle_rate, max_p99_latency_s or None, confidence)``.
-Slo = tuple[float, float | None, float]
+#: Busy-hour figures of a run (engine summary fields), when the sweep has them.
+WORST_HOUR = "throttle_rate_worst_hour"
+MINUTE_P99 = "throttle_rate_minute_p99"
+
+
+@dataclass(frozen=True)
+class Slo:
+    """The targets a configuration must meet, each by an upper confidence bound.
+
+    Attributes
+    ----------
+    max_throttle_rate : float
+        Whole-run throttle rate.
+    max_p99_latency_s : float or None
+        p99 latency (s).
+    confidence : float
+        Confidence of the one-sided bounds.
+    max_worst_hour_rate : float or None
+        Throttle rate of the worst clock hour (``throttle_rate_worst_hour``).
+    max_minute_rate : float or None
+        99th percentile over minutes of the per-minute throttle rate
+        (``throttle_rate_minute_p99``): "99% of minutes throttle at most this".
+    """
+
+    max_throttle_rate: float
+    max_p99_latency_s: float | None = None
+    confidence: float = 0.95
+    max_worst_hour_rate: float | None = None
+    max_minute_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        check_slo(self.max_throttle_rate, self.max_p99_latency_s, self.confidence)
+        for name, value in (
+            ("--max-worst-hour-rate", self.max_worst_hour_rate),
+            ("--max-minute-rate", self.max_minute_rate),
+        ):
+            if value is not None and not 0 <= value < 1:
+                raise InputError(f"{name} {value}: give a fraction in [0, 1), e.g. 0.05 for 5%")
+
+    def text(self) -> str:
+        """``throttle rate <= 1%, worst hour <= 3%`` and so on."""
+        parts = [f"throttle rate <= {_pct(self.max_throttle_rate)}"]
+        if self.max_worst_hour_rate is not None:
+            parts.append(f"worst hour <= {_pct(self.max_worst_hour_rate)}")
+        if self.max_minute_rate is not None:
+            parts.append(f"99% of minutes <= {_pct(self.max_minute_rate)}")
+        if self.max_p99_latency_s is not None:
+            parts.append(f"p99 latency <= {self.max_p99_latency_s:g} s")
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (also what a sweep file stores)."""
+        return {
+            "max_throttle_rate": self.max_throttle_rate,
+            "max_p99_latency_s": self.max_p99_latency_s,
+            "confidence": self.confidence,
+            "max_worst_hour_rate": self.max_worst_hour_rate,
+            "max_minute_rate": self.max_minute_rate,
+        }
+
 
 __all__ = [
     "Configuration",
     "Difference",
     "Recommendation",
+    "Slo",
     "aggregate",
+    "best_cost",
     "check_slo",
     "recommend",
+    "store_slo",
+    "stored_slo",
 ]
 
 
@@ -57,7 +119,9 @@ def aggregate(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         ``throttle_rate`` with ``throttle_rate_low`` / ``throttle_rate_high`` and
         ``throttle_rate_upper``, ``latency_p99_s`` and ``latency_p99_upper_s``,
         ``unit_hours``, ``mean_units``, ``peak_units`` (the most in any replication) and
-        ``requests`` (mean offered requests: the same for every configuration).
+        ``requests`` (mean offered requests: the same for every configuration). When the
+        table has the busy-hour fields, also ``throttle_rate_worst_hour`` and
+        ``throttle_rate_minute_p99`` with their upper bounds (``..._upper``).
     """
     _check_confidence(confidence)
     keys = [*vary_columns(table), "min_units", "max_units", "oracle_bound"]
@@ -83,6 +147,10 @@ def aggregate(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
             peak_units=int(g["peak_units"].max()),
             requests=float(g["requests"].mean()),
         )
+        for column in (WORST_HOUR, MINUTE_P99):
+            if column in g:
+                row[column] = float(g[column].mean())
+                row[f"{column}_upper"] = upper_bound(g[column], confidence)
         rows.append(row)
     out = pd.DataFrame(rows)
     out["max_units"] = pd.array(list(out["max_units"]), dtype="Int64")
@@ -126,6 +194,10 @@ class Configuration:
         Most units in service in any replication.
     oracle_bound : bool
         The oracle lower bound rather than a configuration one can start.
+    worst_hour_rate, worst_hour_rate_upper : float
+        Mean throttle rate of the worst clock hour and its upper bound (NaN: not recorded).
+    minute_p99_rate, minute_p99_rate_upper : float
+        Mean 99th percentile of per-minute throttle rates and its upper bound.
     """
 
     min_units: int
@@ -140,6 +212,10 @@ class Configuration:
     mean_units: float
     peak_units: int
     oracle_bound: bool = False
+    worst_hour_rate: float = math.nan
+    worst_hour_rate_upper: float = math.nan
+    minute_p99_rate: float = math.nan
+    minute_p99_rate_upper: float = math.nan
 
     @classmethod
     def from_row(cls, row: pd.Series) -> Configuration:
@@ -160,6 +236,10 @@ class Configuration:
             mean_units=float(row["mean_units"]),
             peak_units=int(row["peak_units"]),
             oracle_bound=bool(row["oracle_bound"]),
+            worst_hour_rate=float(row.get(WORST_HOUR, math.nan)),
+            worst_hour_rate_upper=float(row.get(f"{WORST_HOUR}_upper", math.nan)),
+            minute_p99_rate=float(row.get(MINUTE_P99, math.nan)),
+            minute_p99_rate_upper=float(row.get(f"{MINUTE_P99}_upper", math.nan)),
         )
 
     @property
@@ -186,6 +266,10 @@ class Configuration:
                 "latency_p99_upper_s": self.latency_p99_upper_s,
                 "mean_units": self.mean_units,
                 "peak_units": self.peak_units,
+                "throttle_rate_worst_hour": _finite(self.worst_hour_rate),
+                "throttle_rate_worst_hour_upper": _finite(self.worst_hour_rate_upper),
+                "throttle_rate_minute_p99": _finite(self.minute_p99_rate),
+                "throttle_rate_minute_p99_upper": _finite(self.minute_p99_rate_upper),
             }
         )
 
@@ -280,6 +364,19 @@ class Recommendation:
     values: dict[str, Any] = field(default_factory=dict)
     variants: tuple[Recommendation, ...] = ()
     start_model_request: dict[str, Any] | None = None
+    max_worst_hour_rate: float | None = None
+    max_minute_rate: float | None = None
+
+    @property
+    def slo(self) -> Slo:
+        """The SLO this recommendation is for."""
+        return Slo(
+            self.max_throttle_rate,
+            self.max_p99_latency_s,
+            self.confidence,
+            self.max_worst_hour_rate,
+            self.max_minute_rate,
+        )
 
     @property
     def depends_on(self) -> list[str]:
@@ -323,10 +420,12 @@ class Recommendation:
             "latency_p99_upper_s": c.latency_p99_upper_s if c else None,
             "mean_units": c.mean_units if c else None,
             "peak_units": c.peak_units if c else None,
+            "throttle_rate_worst_hour": _finite(c.worst_hour_rate) if c else None,
+            "throttle_rate_worst_hour_upper": _finite(c.worst_hour_rate_upper) if c else None,
+            "throttle_rate_minute_p99": _finite(c.minute_p99_rate) if c else None,
+            "throttle_rate_minute_p99_upper": _finite(c.minute_p99_rate_upper) if c else None,
             "replications": c.replications if c else None,
-            "max_throttle_rate": self.max_throttle_rate,
-            "max_p99_latency_s": self.max_p99_latency_s,
-            "confidence": self.confidence,
+            **self.slo.to_dict(),
             "hours_per_month": HOURS_PER_MONTH,
             "start_model_request": self.start_model_request,
             "runner_up": self.runner_up.to_dict() if self.runner_up else None,
@@ -365,6 +464,8 @@ def recommend(
     max_p99_latency_s: float | None = None,
     confidence: float = 0.95,
     scenario: Scenario | None = None,
+    max_worst_hour_rate: float | None = None,
+    max_minute_rate: float | None = None,
 ) -> Recommendation:
     """The cheapest configuration of a sweep whose SLO holds at ``confidence``.
 
@@ -381,6 +482,9 @@ def recommend(
         Confidence of the one-sided bounds (and level of the two-sided intervals).
     scenario : Scenario, optional
         Gives the StartModel request for the choice.
+    max_worst_hour_rate, max_minute_rate : float, optional
+        Targets for the upper bounds of the worst hour's throttle rate and of the 99th
+        percentile of per-minute throttle rates (see :class:`Slo`).
 
     Returns
     -------
@@ -389,15 +493,17 @@ def recommend(
         ``variants``; the top-level choice is then the cheapest configuration (by its
         worst-case cost) that meets the SLO in every variant.
     """
-    check_slo(max_throttle_rate, max_p99_latency_s, confidence)
+    slo = Slo(
+        max_throttle_rate, max_p99_latency_s, confidence, max_worst_hour_rate, max_minute_rate
+    )
     if table.empty:
         raise InputError("the sweep has no runs; widen --min / --max")
     if int(table.groupby("seed").ngroups) < 2:
         raise InputError(
             "--replications 1: an SLO bound needs at least 2 replications; use 5 or more"
         )
+    _check_busy_hour_columns(table, slo)
     agg = aggregate(table, confidence)
-    slo = (max_throttle_rate, max_p99_latency_s, confidence)
     keys = vary_columns(table)
     if not keys:
         rec = _decide(agg, table, slo, {})
@@ -448,31 +554,93 @@ def _rank(c: Configuration) -> tuple[float, float, int, int, int]:
 
 
 def _meets(agg: pd.DataFrame, slo: Slo) -> tuple[pd.Series, pd.Series]:
-    rate, p99, _ = slo
-    ok_rate = agg["throttle_rate_upper"] <= rate
+    """Configurations meeting the throttle targets (whole run and busy hour), and p99."""
+    ok_rate = agg["throttle_rate_upper"] <= slo.max_throttle_rate
+    if slo.max_worst_hour_rate is not None:
+        ok_rate &= agg[f"{WORST_HOUR}_upper"] <= slo.max_worst_hour_rate
+    if slo.max_minute_rate is not None:
+        ok_rate &= agg[f"{MINUTE_P99}_upper"] <= slo.max_minute_rate
+    p99 = slo.max_p99_latency_s
     ok_p99 = agg["latency_p99_upper_s"] <= p99 if p99 is not None else ok_rate | True
     return ok_rate, ok_p99
+
+
+def _check_busy_hour_columns(table: pd.DataFrame, slo: Slo) -> None:
+    for value, column, option in (
+        (slo.max_worst_hour_rate, WORST_HOUR, "--max-worst-hour-rate"),
+        (slo.max_minute_rate, MINUTE_P99, "--max-minute-rate"),
+    ):
+        if value is not None and column not in table:
+            raise InputError(
+                f"{option}: this sweep has no '{column}' figures (written by an older "
+                "lfvsim); run the sweep again"
+            )
+
+
+#: Columns of a sweep file that store the SLO it was searched for.
+_SLO_COLUMNS = {
+    "max_throttle_rate": "slo_max_throttle_rate",
+    "max_p99_latency_s": "slo_max_p99_latency_s",
+    "confidence": "slo_confidence",
+    "max_worst_hour_rate": "slo_max_worst_hour_rate",
+    "max_minute_rate": "slo_max_minute_rate",
+}
+
+
+def store_slo(table: pd.DataFrame, slo: Slo) -> pd.DataFrame:
+    """``table`` with the SLO in columns, so that a sweep file carries it."""
+    out = table.copy()
+    for name, column in _SLO_COLUMNS.items():
+        value = getattr(slo, name)
+        out[column] = math.nan if value is None else float(value)
+    out.attrs.update(table.attrs)
+    return out
+
+
+def stored_slo(table: pd.DataFrame) -> Slo | None:
+    """The SLO a sweep table stores (:func:`store_slo`), or None."""
+    if _SLO_COLUMNS["max_throttle_rate"] not in table or table.empty:
+        return None
+    row = table.iloc[0]
+    values = {name: row.get(column, math.nan) for name, column in _SLO_COLUMNS.items()}
+    given = {k: (None if pd.isna(v) else float(v)) for k, v in values.items()}
+    if given["max_throttle_rate"] is None:
+        return None
+    return Slo(
+        given["max_throttle_rate"],
+        given["max_p99_latency_s"],
+        given["confidence"] or 0.95,
+        given["max_worst_hour_rate"],
+        given["max_minute_rate"],
+    )
+
+
+def best_cost(table: pd.DataFrame, slo: Slo) -> float | None:
+    """Mean monthly cost of the cheapest configuration of ``table`` that meets ``slo``.
+
+    None when none does (or with fewer than two replications: no bound). Oracle rows are
+    not configurations and never count.
+    """
+    table = table[~table["oracle_bound"]]
+    if table.empty or int(table["replication"].nunique()) < 2:
+        return None
+    agg = aggregate(table, slo.confidence)
+    ok_rate, ok_p99 = _meets(agg, slo)
+    ok = agg[ok_rate & ok_p99]
+    return None if ok.empty else float(ok["monthly_cost_usd"].min())
 
 
 def _decide(
     agg: pd.DataFrame, table: pd.DataFrame, slo: Slo, values: dict[str, Any]
 ) -> Recommendation:
-    rate, p99, confidence = slo
     configs = agg[~agg["oracle_bound"]]
     ok_rate, ok_p99 = _meets(configs, slo)
     ranked = sorted(
         (Configuration.from_row(r) for _, r in configs[ok_rate & ok_p99].iterrows()), key=_rank
     )
-    base = Recommendation(
-        met=bool(ranked),
-        choice=ranked[0] if ranked else None,
-        max_throttle_rate=rate,
-        max_p99_latency_s=p99,
-        confidence=confidence,
-        values=values,
-    )
+    base = _empty(slo, met=bool(ranked), choice=ranked[0] if ranked else None, values=values)
     if not ranked:
-        binding, advice, closest = _explain(configs, ok_rate, ok_p99, slo)
+        binding, advice, closest = _explain(configs, ok_rate, ok_p99, slo, table)
         return replace(base, binding=binding, advice=advice, closest=closest)
     choice = ranked[0]
     next_key = (
@@ -487,10 +655,10 @@ def _decide(
         base,
         runner_up=ranked[1] if len(ranked) > 1 else None,
         one_more_max_unit=(
-            None if one_more is None else _difference(table, choice, one_more, confidence)
+            None if one_more is None else _difference(table, choice, one_more, slo.confidence)
         ),
         oracle=oracle,
-        oracle_gap=None if oracle is None else _difference(table, oracle, choice, confidence),
+        oracle_gap=None if oracle is None else _difference(table, oracle, choice, slo.confidence),
     )
 
 
@@ -523,14 +691,42 @@ def _difference(
     return Difference(other, c_mean, (c_lo, c_hi), r_mean, (r_lo, r_hi))
 
 
+CAUSES = {
+    "throttled_scaling": "scaling",
+    "throttled_at_max": "at_max",
+    "throttled_burst": "burst",
+    "throttled_capacity_lost": "capacity_lost",
+}
+
+
+def dominant_cause(runs: pd.DataFrame) -> tuple[str, float] | None:
+    """The cause of most throttled requests over ``runs`` and its share, or None.
+
+    None when the table has no cause columns (an older sweep) or nothing was throttled.
+    """
+    present = [c for c in CAUSES if c in runs]
+    if not present:
+        return None
+    totals = {c: float(runs[c].sum()) for c in present}
+    total = sum(totals.values())
+    if total <= 0:
+        return None
+    top = max(totals, key=lambda c: totals[c])
+    return CAUSES[top], totals[top] / total
+
+
 def _explain(
-    configs: pd.DataFrame, ok_rate: pd.Series, ok_p99: pd.Series, slo: Slo
+    configs: pd.DataFrame,
+    ok_rate: pd.Series,
+    ok_p99: pd.Series,
+    slo: Slo,
+    table: pd.DataFrame | None = None,
 ) -> tuple[tuple[str, ...], str, Configuration | None]:
-    """Which constraint binds, and what range to try."""
-    rate, p99, _ = slo
+    """Which constraint binds, and what to try: following the dominant throttling cause."""
+    rate, p99 = slo.max_throttle_rate, slo.max_p99_latency_s
     binding = []
     if not ok_rate.any():
-        binding.append("throttle rate")
+        binding.append(_throttle_names(slo))
     if not ok_p99.any():
         binding.append("p99 latency")
     if not binding:
@@ -540,17 +736,19 @@ def _explain(
     closest = Configuration.from_row(configs.loc[configs["throttle_rate_upper"].idxmin()])
     top_max = configs["max_units"].max()
     top_min = int(configs["min_units"].max())
-    lo_min = int(configs["min_units"].min())
     advice = []
     if not ok_rate.any():
         near = configs[configs["throttle_rate"] <= rate]
-        if len(near):
+        cause = None if table is None else dominant_cause(_runs(table, closest))
+        if len(near) and slo.max_worst_hour_rate is None and slo.max_minute_rate is None:
             c = Configuration.from_row(near.sort_values("monthly_cost_usd").iloc[0])
             advice.append(
                 f"the mean throttle rate of {c.label} ({_pct(c.throttle_rate)}) meets the "
                 f"target but its upper bound ({_pct(c.throttle_rate_upper)}) does not: run "
                 f"more replications (--replications {2 * c.replications})"
             )
+        elif cause is not None:
+            advice.append(_cause_advice(closest, cause, top_min, top_max))
         elif (
             closest.max_units is not None
             and not pd.isna(top_max)
@@ -566,7 +764,7 @@ def _explain(
                 f"a larger Max does not lower throttling further (lowest bound "
                 f"{_pct(closest.throttle_rate_upper)} at {closest.label}, at most "
                 f"{closest.peak_units} units in service): the autoscaler adds units too late "
-                f"or not at all for the bursts, so raise Min (try --min {lo_min}.."
+                f"or not at all for the bursts, so raise Min (try --min {top_min + 1}.."
                 f"{2 * top_min + 1}) or question its assumptions (e.g. --vary "
                 "autoscaler.target_percent=30,50)"
             )
@@ -585,11 +783,66 @@ def _explain(
     return tuple(binding), "; ".join(advice), closest
 
 
+def _throttle_names(slo: Slo) -> str:
+    names = ["throttle rate"]
+    if slo.max_worst_hour_rate is not None:
+        names.append("worst-hour throttle rate")
+    if slo.max_minute_rate is not None:
+        names.append("per-minute throttle rate")
+    return " / ".join(names)
+
+
+def _cause_advice(
+    closest: Configuration, cause: tuple[str, float], top_min: int, top_max: Any
+) -> str:
+    """What to change for the cause of most of the closest configuration's throttling."""
+    name, share = cause
+    head = (
+        f"{100 * share:.0f}% of the throttling of the closest configuration ({closest.label}, "
+        f"throttle rate {_pct(closest.throttle_rate)}, upper bound "
+        f"{_pct(closest.throttle_rate_upper)})"
+    )
+    if name == "at_max":
+        top = closest.max_units or closest.min_units
+        if not pd.isna(top_max):
+            top = max(int(top_max), closest.min_units)
+        return (
+            f"{head} comes with every unit up to Max busy: raise Max (try --max "
+            f"{top + 1}..{2 * top + 1})"
+        )
+    if name == "scaling":
+        return (
+            f"{head} comes while units are wanted but not yet serving: the autoscaler reacts "
+            f"too late for the bursts, so raise Min (try --min {top_min + 1}.."
+            f"{2 * top_min + 1}) or schedule more units ahead of the busy hours"
+        )
+    if name == "burst":
+        return (
+            f"{head} comes in steady state, with no change of units wanted: leave more "
+            f"headroom, a lower target utilisation (e.g. --vary autoscaler.target_percent="
+            f"30,50) or a higher Min (try --min {top_min + 1}..{2 * top_min + 1})"
+        )
+    return (
+        f"{head} comes from lost capacity (unit failures, zone outages): spread more units "
+        f"over zones with a higher Min (try --min {top_min + 1}..{2 * top_min + 1})"
+    )
+
+
+def _empty(slo: Slo, **fields: Any) -> Recommendation:
+    return Recommendation(
+        max_throttle_rate=slo.max_throttle_rate,
+        max_p99_latency_s=slo.max_p99_latency_s,
+        confidence=slo.confidence,
+        max_worst_hour_rate=slo.max_worst_hour_rate,
+        max_minute_rate=slo.max_minute_rate,
+        **fields,
+    )
+
+
 def _robust(
     agg: pd.DataFrame, keys: list[str], variants: list[Recommendation], slo: Slo
 ) -> Recommendation:
     """The cheapest configuration (by worst-case cost) meeting the SLO in every variant."""
-    rate, p99, confidence = slo
     configs = agg[~agg["oracle_bound"]].copy()
     ok_rate, ok_p99 = _meets(configs, slo)
     configs["ok"] = ok_rate & ok_p99
@@ -607,15 +860,25 @@ def _robust(
             latency_p99_upper_s=float(g["latency_p99_upper_s"].max()),
             peak_units=int(g["peak_units"].max()),
         )
+        if WORST_HOUR in g:
+            c = replace(
+                c,
+                worst_hour_rate=float(g[WORST_HOUR].max()),
+                worst_hour_rate_upper=float(g[f"{WORST_HOUR}_upper"].max()),
+            )
+        if MINUTE_P99 in g:
+            c = replace(
+                c,
+                minute_p99_rate=float(g[MINUTE_P99].max()),
+                minute_p99_rate_upper=float(g[f"{MINUTE_P99}_upper"].max()),
+            )
         candidates.append(c)
     candidates.sort(key=_rank)
-    base = Recommendation(
+    base = _empty(
+        slo,
         met=bool(candidates),
         choice=candidates[0] if candidates else None,
         runner_up=candidates[1] if len(candidates) > 1 else None,
-        max_throttle_rate=rate,
-        max_p99_latency_s=p99,
-        confidence=confidence,
         variants=tuple(variants),
     )
     if candidates:
@@ -635,6 +898,10 @@ def _robust(
         binding=("the SLO in every variant",),
         advice="no single configuration meets the SLO for every varied value; widen --max",
     )
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def _pct(x: float) -> str:

@@ -49,7 +49,7 @@ from lfvsim.safe_output import csv_safe_frame
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["configurations", "sweep", "vary_columns"]
+__all__ = ["check_sweep_of", "check_vary", "configurations", "sweep", "vary_columns", "write_table"]
 
 _AXES = ("model.min_units", "model.max_units")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -108,6 +108,7 @@ def sweep(
     dask: Any = None,
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
+    only: Iterable[tuple[int, int | None, bool]] | None = None,
 ) -> pd.DataFrame:
     """Simulate every (Min, Max) configuration, replicated with common random numbers.
 
@@ -143,6 +144,9 @@ def sweep(
     progress : callable, optional
         Called as ``progress(finished_runs, total_runs)``, finished runs from an earlier,
         interrupted sweep included.
+    only : iterable of (int, int or None, bool), optional
+        Run just these configurations ``(min_units, max_units, oracle_bound)`` of the grid
+        (the search runs the grid a few configurations at a time).
 
     Returns
     -------
@@ -165,6 +169,9 @@ def sweep(
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
     configs = configurations(min_units, max_units, oracle)
+    if only is not None:
+        wanted = set(only)
+        configs = [c for c in configs if c in wanted]
     output = None if output is None else Path(output)
     fmt = None if output is None else _format(output)
     values, scenarios = _variants(scenario, vary or {})
@@ -239,6 +246,9 @@ def _sweep(
     elif progress is not None:
         progress(len(points), len(points))
     table = _table(points, values, done)
+    table["sweep_scenario"] = fingerprint["scenario"]
+    table["sweep_trace"] = fingerprint["trace"]
+    table["trace_scale"] = _scale_of(scenario)
     table.attrs["seed"] = seed
     if store is not None:
         _write_atomic(table, store.output, fmt)
@@ -408,6 +418,46 @@ def _fingerprint(scenario: Scenario, trace: Trace, seed: int) -> dict[str, Any]:
         "trace": _trace_digest(trace),
         "seed": seed,
     }
+
+
+def _scale_of(scenario: Scenario) -> float:
+    """The factor a trace file's traffic was scaled by (1 for generated traffic)."""
+    return float(getattr(scenario.traffic, "scale", 1.0))
+
+
+def check_sweep_of(
+    table: pd.DataFrame, scenario: Scenario, trace: Trace | None = None, source: str = "sweep"
+) -> None:
+    """Raise :class:`InputError` when ``table`` was not swept from ``scenario`` and its trace.
+
+    A sweep written before sweeps recorded their scenario passes unchecked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A sweep table (from a file).
+    scenario : Scenario
+        The scenario a report or figure is about; Min, Max, seed and traffic aside.
+    trace : Trace, optional
+        Its traffic; default the scenario's ``[traffic]``.
+    source : str
+        Names the table in the message.
+    """
+    if "sweep_scenario" not in table or table.empty:
+        return
+    trace = trace_from_scenario(scenario) if trace is None else trace
+    mine = _fingerprint(scenario, trace, 0)
+    if str(table["sweep_scenario"].iloc[0]) != mine["scenario"]:
+        raise InputError(
+            f"'{source}' is a sweep of another scenario (its model, billing, autoscaler or "
+            "other settings differ); sweep this scenario first (lfvsim sweep SCENARIO -o FILE)"
+        )
+    if str(table["sweep_trace"].iloc[0]) != mine["trace"]:
+        stored = float(table["trace_scale"].iloc[0]) if "trace_scale" in table else 1.0
+        raise InputError(
+            f"'{source}' was swept on other traffic (trace scaled x{stored:g}, this one "
+            f"x{_scale_of(scenario):g}); give the same --trace and --scale as the sweep"
+        )
 
 
 def _digest(data: bytes) -> str:
@@ -590,6 +640,12 @@ class _PartStore:
         write_text_atomic(self._path(key), text, ledger=False)
 
 
+def write_table(table: pd.DataFrame, output: str | Path) -> None:
+    """Write a sweep table to ``output`` (.parquet or .csv), atomically."""
+    output = Path(output)
+    _write_atomic(table, output, _format(output))
+
+
 def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
@@ -598,3 +654,19 @@ def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
         else:
             # Varied values are user text: keep a spreadsheet from running them as formulas.
             csv_safe_frame(stamped_table(table)).to_csv(tmp, index=False)
+
+
+def check_vary(scenario: Scenario, vary: Mapping[str, Sequence[Any]]) -> None:
+    """Refuse a bad ``--vary`` before any work: each key's values applied on their own.
+
+    Linear in the number of values (not in the number of their combinations), so that it
+    can run before the sweep's budget is estimated.
+
+    Raises
+    ------
+    InputError
+        A key that is not a scenario key or a sweep axis, a value the key does not
+        accept, or a value given twice.
+    """
+    for key, options in vary.items():
+        _variants(scenario, {key: options})

@@ -24,9 +24,24 @@ CAUTION = "the choice is the cheapest of many configurations that pass"
 """Why a narrow margin needs checking with fresh seeds: the winner's curse of a search."""
 
 
-def slo_sentence(max_throttle_rate: float, max_p99_latency_s: float | None, le: str) -> str:
-    """``throttle rate <= 0.1% and p99 latency <= 2 s``; ``le`` is the sign to use."""
-    text = f"throttle rate {le} {percent(max_throttle_rate)}"
+def slo_sentence(
+    max_throttle_rate: float,
+    max_p99_latency_s: float | None,
+    le: str,
+    *,
+    max_worst_hour_rate: float | None = None,
+    max_minute_rate: float | None = None,
+) -> str:
+    """``throttle rate <= 0.1%, worst hour <= 3% and p99 latency <= 2 s``.
+
+    ``le`` is the sign to use; the busy-hour targets appear only when set.
+    """
+    parts = [f"throttle rate {le} {percent(max_throttle_rate)}"]
+    if max_worst_hour_rate is not None:
+        parts.append(f"worst hour {le} {percent(max_worst_hour_rate)}")
+    if max_minute_rate is not None:
+        parts.append(f"99% of minutes {le} {percent(max_minute_rate)}")
+    text = ", ".join(parts)
     if max_p99_latency_s is not None:
         text += f" and p99 latency {le} {max_p99_latency_s:g} s"
     return text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ from lfvsim.experiments import (
     aggregate,
     vary_columns,
 )
-from lfvsim.experiments.recommend import Configuration
+from lfvsim.experiments.recommend import MINUTE_P99, WORST_HOUR, Configuration
 from lfvsim.experiments.replicate import metrics
 from lfvsim.reports.formatting import (
     duration,
@@ -43,13 +44,21 @@ from lfvsim.startmodel import start_operation
 from lfvsim.traces.points import fmt_time
 from lfvsim.traces.stats import TraceStats, sparkline
 
+if TYPE_CHECKING:
+    from lfvsim.experiments.calibration import Calibration
+    from lfvsim.experiments.search import SearchResult
+
 __all__ = [
+    "format_calibration",
     "format_comparison",
+    "format_outlook",
     "format_recommendation",
     "format_replications",
+    "format_search",
     "format_stats",
     "format_summary",
     "format_sweep",
+    "traffic_line",
 ]
 
 
@@ -62,6 +71,7 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
         ("requests", f"{s.requests:,}"),
         ("served", f"{s.served:,}"),
         ("throttled", f"{s.throttled:,}  ({100 * s.throttle_rate:.3g}%)"),
+        *_throttle_rows(s),
         *_optional_rows(s),
         *_event_rows(result),
         (
@@ -94,6 +104,32 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
     body = [f"  {k:<{width}}  {v}" for k, v in rows]
     notes = ["", "notes:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(head + body + notes)
+
+
+#: How the summary's throttle causes are named in the text output.
+CAUSE_LABELS = {
+    "throttled_scaling": "scaling",
+    "throttled_at_max": "at Max",
+    "throttled_burst": "burst",
+    "throttled_capacity_lost": "capacity lost",
+}
+
+
+def _throttle_rows(s: Summary) -> list[tuple[str, str]]:
+    """Throttles by cause and the busy-hour rates, when anything was throttled."""
+    if not s.throttled or getattr(s, "throttled_burst", None) is None:
+        return []  # nothing throttled, or a summary written before causes were counted
+    causes = ", ".join(
+        f"{label} {getattr(s, name):,}" for name, label in CAUSE_LABELS.items() if getattr(s, name)
+    )
+    return [
+        ("  by cause", causes),
+        (
+            "  worst hour, minutes",
+            f"{100 * s.throttle_rate_worst_hour:.3g}% in the worst hour; 99% of minutes "
+            f"at or under {100 * s.throttle_rate_minute_p99:.3g}%",
+        ),
+    ]
 
 
 def _optional_rows(s: Summary) -> list[tuple[str, str]]:
@@ -148,7 +184,10 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
         "(low-high) are 95% confidence intervals over replications",
         "",
     ]
-    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate", "p99 s", "units"]
+    busy = [c for c in (WORST_HOUR, MINUTE_P99) if c in agg]
+    busy_names = {WORST_HOUR: "worst hour", MINUTE_P99: "minute p99"}
+    columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate"]
+    columns += [busy_names[c] for c in busy] + ["p99 s", "units"]
     lines = []
     for _, r in agg.iterrows():
         max_text = (
@@ -163,6 +202,7 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
                 f"{r['monthly_cost_high_usd']:,.0f})",
                 f"{percent(r['throttle_rate'])} ({percent(r['throttle_rate_low'])}-"
                 f"{percent(r['throttle_rate_high'])})",
+                *(f"{percent(r[c])} (bound {percent(r[f'{c}_upper'])})" for c in busy),
                 f"{r['latency_p99_s']:.3f}",
                 f"mean {r['mean_units']:.2f}, peak {r['peak_units']}",
             ]
@@ -179,7 +219,13 @@ def format_recommendation(
     """The recommendation as text: the choice, its cost and risk, alternatives, the request."""
     reps = int(table.groupby("seed").ngroups)
     conf = f"{100 * rec.confidence:g}%"
-    slo = slo_sentence(rec.max_throttle_rate, rec.max_p99_latency_s, "<=")
+    slo = slo_sentence(
+        rec.max_throttle_rate,
+        rec.max_p99_latency_s,
+        "<=",
+        max_worst_hour_rate=rec.slo.max_worst_hour_rate,
+        max_minute_rate=rec.slo.max_minute_rate,
+    )
     keys = vary_columns(table)
     lines = [
         f"{scenario.model.project} version {scenario.model.version} in "
@@ -247,7 +293,89 @@ def _choice_figures(c: Configuration, conf: str) -> list[str]:
         f"  throttle rate      {rate}  (upper bound {rate_up})",
         f"  latency p99        {c.latency_p99_s:.3f} s  (upper bound {p99_up:.3f} s)",
         f"  units in service   mean {c.mean_units:.2f}, peak {c.peak_units}",
+        *_busy_hour_lines(c),
     ]
+
+
+def _busy_hour_lines(c: Configuration) -> list[str]:
+    """The choice's busy-hour throttling, when the sweep measured it."""
+    out = []
+    if math.isfinite(c.worst_hour_rate):
+        out.append(
+            f"  worst hour         throttle rate {percent(c.worst_hour_rate)}  (upper bound "
+            f"{percent(c.worst_hour_rate_upper)})"
+        )
+    if math.isfinite(c.minute_p99_rate):
+        out.append(
+            f"  worst minutes      99% of minutes throttle at most {percent(c.minute_p99_rate)}  "
+            f"(upper bound {percent(c.minute_p99_rate_upper)})"
+        )
+    return out
+
+
+def format_search(searched: SearchResult) -> list[str]:
+    """How the joint Min/Max search went: its range, and what it skipped and why."""
+    where = (
+        f"derived from the traffic (the oracle needs {searched.oracle_peak_units} units at peak)"
+        if searched.derived
+        else "as given"
+    )
+    lines = [
+        f"search: Min {span(pd.Series(searched.min_units))}, Max "
+        f"{span(pd.Series(searched.max_units))}, {where}: {searched.simulated} of "
+        f"{searched.grid_size} configurations simulated, {searched.skipped} skipped"
+    ]
+    lines += [f"  skipped {r}" for r in searched.reasons]
+    return lines
+
+
+def format_outlook(outlook: dict[str, Any], growth: float) -> list[str]:
+    """The choice's headroom and, with Max at the simulated peak, a busier day's throttling."""
+    room = outlook["headroom"]
+    factor = room["traffic_factor"]
+    if factor <= 0:
+        return []
+    more = "at least " if room["at_least"] else "about "
+    line = (
+        f"headroom: the choice meets the SLO up to {more}x{factor:.2f} the traffic it is "
+        f"recommended for "
+        f"(+{100 * (factor - 1):.0f}%; bisection with the same seeds, to within "
+        f"{100 * room['resolution']:.0f}%)"
+    )
+    if growth > 0 and math.isfinite(room.get("months_at_growth", math.inf)):
+        line += f": {room['months_at_growth']:.1f} more months of {growth:g}% monthly growth"
+    out = [line]
+    if "busier_day" in outlook:
+        b = outlook["busier_day"]
+        out.append(
+            f"Max equals the most units in service: a day x{b['factor']:g} busier would "
+            f"throttle {percent(b['throttle_rate'])} of the requests (mean over replications)"
+        )
+    return out
+
+
+def traffic_line(
+    scenario: Scenario,
+    factor: float = 1.0,
+    growth: float = 0,
+    months: float = 0,
+    busier_day: float = 1.0,
+) -> str:
+    """``traffic: trace.csv, the trace scaled x0.01; recommended for x1.34 that traffic (...)``."""
+    t = scenario.traffic
+    path = getattr(t, "path", None)
+    text = f"traffic: {Path(path).name if path else t.kind}"
+    trace_scale = getattr(t, "scale", 1.0)
+    if trace_scale != 1.0:
+        text += f", the trace scaled x{trace_scale:g}"
+    if factor != 1.0:
+        parts = []
+        if growth and months:
+            parts.append(f"{months:g} months of {growth:g}% monthly growth")
+        if busier_day != 1.0:
+            parts.append(f"a day x{busier_day:g} busier")
+        text += f"; recommended for x{factor:.3g} that traffic ({' and '.join(parts)})"
+    return text
 
 
 def _variants_text(rec: Recommendation, keys: list[str]) -> list[str]:
@@ -389,4 +517,23 @@ def format_comparison(table: pd.DataFrame) -> str:
         "across arrival models, with the same counts per interval and the same seed.",
     ]
     lines += [f"  {name}: {r.description}" for name, r in table.iterrows()]
+    return "\n".join(lines)
+
+
+def format_calibration(result: Calibration) -> str:
+    """What ``lfvsim calibrate`` estimated (each with its interval), and what it left alone."""
+    lines = []
+    for e in result.estimates:
+        if e.informed:
+            lines.append(
+                f"{e.parameter} = {e.value:.4g}  (interval {e.low:.4g}-{e.high:.4g}, "
+                f"{e.events} events)"
+            )
+        else:
+            lines.append(f"{e.parameter}: not informed ({e.detail})")
+    lines += [f"note: {note}" for note in result.notes]
+    lines.append(
+        "not estimated (no direct estimator; the scenario's assumptions stay): "
+        + ", ".join(result.to_dict()["not_estimated"])
+    )
     return "\n".join(lines)
