@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as _unescape
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
@@ -108,9 +109,3 @@ def test_navigation_links_to_every_section_in_both_formats(scenario):
     markdown, _ = report.to_markdown("r")
     assert re.findall(r"\]\(#([^)]+)\)", markdown) == ids
     assert all(f'<a id="{i}"></a>' in markdown for i in ids)
-
-
-def _unescape(text: str) -> str:
-    import html
-
-    return html.unescape(text)

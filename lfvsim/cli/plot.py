@@ -149,6 +149,9 @@ def report(
             title=title,
             source=str(scenario_path),
             sweep_source=None if sweep is None else str(sweep),
+            trace_source=None if trace is None else str(trace),
+            output=str(output),
+            output_format=None if format is None else format.value,
         )
         paths = built.write(output, fmt)
     extra = f" and {len(paths) - 1} images beside it" if len(paths) > 1 else ""

@@ -15,9 +15,11 @@ no scripts) or as Markdown with its pictures beside it. The layout is
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import math
 import re
+import shlex
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,7 +69,7 @@ from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 from lfvsim.traces import Trace
 
-__all__ = ["Report", "build_report", "report_format"]
+__all__ = ["Report", "build_report", "lfvsim_version", "report_command", "report_format"]
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -156,6 +158,9 @@ def build_report(
     title: str | None = None,
     source: str | None = None,
     sweep_source: str | None = None,
+    trace_source: str | None = None,
+    output: str | None = None,
+    output_format: str | None = None,
 ) -> Report:
     """Build a report of one scenario, and of a sweep when one is given.
 
@@ -178,6 +183,9 @@ def build_report(
         Default: names the model.
     source, sweep_source : str, optional
         Where the scenario and the sweep came from, for the reader.
+    trace_source, output, output_format : str, optional
+        The trace file that replaced the scenario's traffic, and the file and format the
+        report is written to: with ``source``, they make the command under Reproduce.
 
     Returns
     -------
@@ -241,6 +249,16 @@ def build_report(
         sweep_source=sweep_source,
         slo=(max_throttle_rate, max_p99_latency_s, confidence),
         saved=isinstance(run, Result),
+        command=report_command(
+            source,
+            output=output,
+            output_format=output_format,
+            sweep_source=sweep_source,
+            trace_source=trace_source,
+            seed=None if isinstance(run, Result) else result.summary.seed,
+            title=title,
+            slo=(max_throttle_rate, max_p99_latency_s, confidence),
+        ),
     )
     return Report(
         document=document,
@@ -359,6 +377,7 @@ def _document(
     sweep_source: str | None,
     slo: tuple[float, float | None, float],
     saved: bool,
+    command: list[str],
 ) -> Document:
     scenario = result.scenario
     model = scenario.model
@@ -376,7 +395,7 @@ def _document(
             f"{service} in {model.region}",
             (f"run {source}" if saved else f"scenario {source}") if source else "",
             f"sweep {sweep_source}" if sweep_source else "",
-            f"lfvsim {__version__}",
+            f"lfvsim {lfvsim_version()}",
             f"generated {generated}",
         )
         if p
@@ -414,7 +433,7 @@ def _document(
         Section(
             "reproduce",
             "Reproduce",
-            tuple(_reproduce_blocks(result, source, sweep_source, slo, saved)),
+            tuple(_reproduce_blocks(result, source, saved, command)),
         ),
     ]
     footer = (
@@ -780,33 +799,85 @@ def _with_price(rows: list[tuple[str, str, str]], result: Result) -> list[tuple[
     ]
 
 
-def _reproduce_blocks(
-    result: Result,
+def report_command(
     source: str | None,
-    sweep_source: str | None,
-    slo: tuple[float, float | None, float],
-    saved: bool,
+    *,
+    output: str | None = None,
+    output_format: str | None = None,
+    sweep_source: str | None = None,
+    trace_source: str | None = None,
+    seed: int | None = None,
+    title: str | None = None,
+    slo: tuple[float, float | None, float] = (0.001, None, 0.95),
+) -> list[str]:
+    """The words of the ``lfvsim report`` command that builds this report again.
+
+    Every option that shapes the report is given explicitly (the SLO and the seed even at
+    their defaults), so the command does not depend on defaults that a later version may
+    change. Quote it with :func:`shlex.join` before printing.
+    """
+    words = ["lfvsim", "report", source or "SCENARIO.toml"]
+    if sweep_source:
+        words += ["--sweep", sweep_source]
+    if trace_source:
+        words += ["--trace", trace_source]
+    if seed is not None:
+        words += ["--seed", str(seed)]
+    rate, p99, confidence = slo
+    words += ["--max-throttle-rate", f"{rate:g}"]
+    if p99 is not None:
+        words += ["--max-p99-latency-s", f"{p99:g}"]
+    words += ["--confidence", f"{confidence:g}"]
+    if title is not None:
+        words += ["--title", title]
+    if output_format is not None:
+        words += ["--format", output_format]
+    return [*words, "-o", output or "report.html"]
+
+
+def lfvsim_version() -> str:
+    """The installed lfvsim's version (the package metadata's, else the source's)."""
+    try:
+        return importlib.metadata.version("lfvsim")
+    except importlib.metadata.PackageNotFoundError:
+        return __version__
+
+
+def _reproduce_blocks(
+    result: Result, source: str | None, saved: bool, command: list[str]
 ) -> list[Block]:
     s = result.summary
     scenario = source or "SCENARIO.toml"
     if saved and source:
         scenario = str(Path(source) / "scenario.toml")
-    units = f"--min-units {s.min_units}" + (
-        f" --max-units {s.max_units}" if s.max_units is not None else ""
+    units = ["--min-units", str(s.min_units)]
+    if s.max_units is not None:
+        units += ["--max-units", str(s.max_units)]
+    trace = (
+        command[command.index("--trace") : command.index("--trace") + 2]
+        if "--trace" in command
+        else []
     )
     lines = [
+        f"# this report, with lfvsim {lfvsim_version()} (another version may simulate differently)",
+        shlex.join(command),
         "# the run in this report",
-        f"lfvsim run {scenario} {units} --seed {s.seed}",
+        shlex.join(["lfvsim", "run", scenario, *trace, *units, "--seed", str(s.seed)]),
         "# the same configuration with fresh seeds and confidence intervals",
-        f"lfvsim run {scenario} {units} --replications 10 --seed {s.seed + 1}",
+        shlex.join(
+            [
+                "lfvsim",
+                "run",
+                scenario,
+                *trace,
+                *units,
+                "--replications",
+                "10",
+                "--seed",
+                str(s.seed + 1),
+            ]
+        ),
     ]
-    report = f"lfvsim report {source or scenario}"
-    if sweep_source:
-        report += f" --sweep {sweep_source} --max-throttle-rate {slo[0]:g}"
-        if slo[1] is not None:
-            report += f" --max-p99-latency-s {slo[1]:g}"
-        report += f" --confidence {slo[2]:g}"
-    lines += ["# this report", report + " -o report.html"]
     return [Code("\n".join(lines), "sh")]
 
 
