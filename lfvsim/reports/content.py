@@ -38,8 +38,11 @@ from lfvsim.experiments import Recommendation, recommend, vary_columns
 from lfvsim.experiments.recommend import Configuration, check_slo
 from lfvsim.reports.figures import png_bytes, render_figure
 from lfvsim.reports.formatting import (
+    NO_AUTOSCALING,
     config_label,
+    duration,
     percent,
+    plural,
     span,
     units_sentence,
     usd,
@@ -339,7 +342,7 @@ def _figures(
                 sweep,
                 "Monthly cost by Min and Max",
                 f"Mean monthly cost (730 h) of each configuration, ± half its {conf} "
-                "confidence interval. The column 'fixed' is no auto-scaling.",
+                f"confidence interval. The column '{NO_AUTOSCALING}' has no MaxInferenceUnits.",
                 "Heatmap of monthly cost by MinInferenceUnits and MaxInferenceUnits.",
             ),
             (
@@ -595,7 +598,7 @@ def _recommendation_blocks(
     blocks: list[Block] = [
         Paragraph(
             f"{n_configs} configurations (Min {span(configs['min_units'])}, Max "
-            f"{span(configs['max_units'].dropna())} and no auto-scaling), {reps} "
+            f"{span(configs['max_units'].dropna())} and {NO_AUTOSCALING}), {reps} "
             f"replications each of {duration:g} h, every configuration seeing the same "
             "requests in a given replication"
             + (f", from {sweep_source}" if sweep_source else "")
@@ -730,7 +733,11 @@ def _run_blocks(result: Result, run_what: str) -> list[Block]:
         ("configuration", config_label(s.min_units, s.max_units) + f", policy {s.policy}"),
         ("what ran", run_what),
         ("traffic", result.trace_source or "-"),
-        ("simulated", f"{s.duration_h:g} h (hosted {s.hosted_h:g} h), seed {s.seed}"),
+        (
+            "simulated",
+            f"{duration(s.duration_h * 3600)} (hosted {duration(s.hosted_h * 3600)}), "
+            f"seed {s.seed}",
+        ),
         ("requests", f"{s.requests:,}"),
         ("served", f"{s.served:,}"),
         ("throttled", f"{s.throttled:,} ({percent(s.throttle_rate)} of {s.attempts:,} attempts)"),
@@ -750,7 +757,10 @@ def _run_blocks(result: Result, run_what: str) -> list[Block]:
         ("cost", f"USD {s.cost_usd:,.2f} at USD {s.price_per_unit_hour_usd:.2f} per unit-hour"),
         ("cost per 1,000 images", usd(s.cost_per_1000_images_usd, 4)),
         ("units in service", f"mean {s.mean_units:.2f}, peak {s.peak_units}"),
-        ("scaling", f"{s.scale_out_events} scale-outs, {s.scale_in_events} scale-ins"),
+        (
+            "scaling",
+            f"{plural(s.scale_out_events, 'scale-out')}, {plural(s.scale_in_events, 'scale-in')}",
+        ),
     ]
     return [Table(("figure", "value"), tuple(rows))]
 
