@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lfvsim.billing import PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
-from lfvsim.errors import InputError
+from lfvsim.errors import InputError, require_file
+from lfvsim.safe_output import toml_comment
 from lfvsim.scenario import RCL_PROJECT_VERSION_ARN, RCL_REGIONS, Scenario, render_toml
 from lfvsim.traces.schema import ConstantTraffic
 
@@ -295,8 +296,7 @@ def read_model_description(path: str | Path, version: str | None = None) -> Mode
         message names the file, the field and the value.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"describe-model file '{path}' does not exist; check the path")
+    require_file(path, "describe-model file")
     raw = path.read_bytes()
     # Windows PowerShell 5 redirects command output as UTF-16 with a byte-order mark.
     encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
@@ -856,8 +856,8 @@ def render_seeded_scenario(
     With ``placeholder_traffic`` the ``[traffic]`` section is marked as a placeholder.
     """
     header = [
-        f"# Seeded by 'lfvsim seed' from {_one_line(description.source)}.",
-        *(f"# {line}" for line in description.header()),
+        f"# Seeded by 'lfvsim seed' from {toml_comment(description.source)}.",
+        *(f"# {toml_comment(line)}" for line in description.header()),
         "# [model] is AWS's data; everything else is a default, and 'ASSUMPTION' marks what",
         "# AWS does not publish.",
         "",

@@ -10,13 +10,11 @@ traffic; unknown keys are errors. Fields whose value AWS does not publish carry
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,9 +23,10 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from lfvsim._schema import Section, assumed
 from lfvsim.billing import PRICE_SOURCE, PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
 from lfvsim.client import SERVICE_ERRORS, Client
-from lfvsim.errors import InputError
+from lfvsim.errors import InputError, require_file
 from lfvsim.failures import Failures
 from lfvsim.hosting import Hosting
+from lfvsim.safe_output import toml_comment, toml_value
 from lfvsim.traces.schema import TRAFFIC_KINDS, TRAFFIC_SECTION_CLASSES, Traffic
 
 __all__ = [
@@ -261,7 +260,9 @@ class Billing(Section):
     """Metering and price."""
 
     price_per_unit_hour_usd: float | None = assumed(
-        None, "USD per inference-unit hour; unset: the regional price table", gt=0
+        None,
+        "USD per inference-unit hour; unset: the regional price table",
+        gt=0,
     )
     metering_granularity_s: float = Field(
         60.0, gt=0, description="each unit is billed in whole intervals of this length (s)"
@@ -383,8 +384,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Parse a TOML file; ``what`` names it in the error when it is missing or malformed."""
-    if not path.is_file():
-        raise InputError(f"{what} '{path}' does not exist; check the path")
+    require_file(path, what)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -415,6 +415,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{key}.kind: missing; set kind to one of {kinds}"
     if error["type"] == "union_tag_invalid":
         return f"{key}.kind: {error['ctx']['tag']!r} is not a traffic kind; use one of {kinds}"
+    if error["type"] == "finite_number":
+        return f"{key}: {error.get('input')!r} is not a finite number; give a finite value"
     msg = error["msg"].removeprefix("Value error, ")
     if error["type"] in {"value_error", "assertion_error"}:
         return f"{key}: {msg}" if loc else msg
@@ -462,14 +464,14 @@ def render_toml(scenario: Scenario) -> str:
             if name == "traffic" and key == "path" and not Path(value).is_absolute():
                 # Relative to the scenario's folder: absolute, so the text works anywhere.
                 value = os.path.normpath(scenario.base_dir / value)
-            note = field.description or ""
+            note = toml_comment(field.description or "")
             if (field.json_schema_extra or {}).get("assumption"):
                 note = f"ASSUMPTION: {note}"
             if value is None:
                 lines.append(f"# {key} is unset: {note}")
             else:
                 comment = f"  # {note}" if note else ""
-                lines.append(f"{key} = {_toml_value(value)}{comment}")
+                lines.append(f"{key} = {toml_value(value)}{comment}")
     lines += [
         "",
         f"# policy that runs: {scenario.policy}",
@@ -479,18 +481,3 @@ def render_toml(scenario: Scenario) -> str:
         + ("" if scenario.billing.price_per_unit_hour_usd else f" ({PRICE_SOURCE})"),
     ]
     return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Section):
-        items = value.model_dump(exclude_none=True).items()
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in items) + " }"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return json.dumps(str(value))

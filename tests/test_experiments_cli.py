@@ -19,6 +19,7 @@ import pytest
 
 from lfvsim.experiments import DaskExecutor, sweep
 from lfvsim.experiments.replicate import replication_seeds
+from lfvsim.machine_output import SCHEMA_VERSION
 from lfvsim.scenario import load_scenario
 from tests.conftest import ROOT, small_scenario_toml
 
@@ -201,7 +202,9 @@ def test_results_equal_for_one_worker_two_workers_and_dask(small, dask_cluster, 
         "--dask", dask_cluster.scheduler_address, "-o", out,
     )  # fmt: skip
     assert code == 0, err
-    pd.testing.assert_frame_equal(pd.read_parquet(out), one, check_exact=True)
+    written = pd.read_parquet(out)
+    assert set(written["schema_version"]) == {SCHEMA_VERSION}
+    pd.testing.assert_frame_equal(written.drop(columns="schema_version"), one, check_exact=True)
 
 
 def test_dask_executor_reports_its_workers(dask_cluster):

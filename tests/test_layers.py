@@ -24,6 +24,8 @@ FLOOR_OF_PREFIX = {
     "lfvsim._schema": "base",
     "lfvsim.atomic": "base",
     "lfvsim.minutes": "base",
+    "lfvsim.machine_output": "base",
+    "lfvsim.safe_output": "base",
     "lfvsim.traces": "traces",
     "lfvsim.scenario": "scenario",
     "lfvsim.billing": "scenario",

@@ -1,14 +1,17 @@
-"""The notebooks in ``notebooks/``: stored clean, and run top to bottom on small inputs.
+"""The notebooks in ``notebooks/``: stored clean, and run as reports through papermill.
 
-Each notebook runs in a fresh kernel of this interpreter (a kernel spec written to a
-temporary folder, so nothing is registered and no other Python is picked up), in a temporary
-working folder, with small parameters injected after its ``parameters`` cell the way
-papermill does.
+Each notebook runs through papermill with small, non-default parameters, in a fresh kernel
+of this interpreter (a kernel spec written to a temporary folder, so nothing is registered
+and no other Python is picked up) and a temporary working folder; the outputs must show the
+parameters given. Papermill must read every parameter of the ``parameters`` cell, with its
+type, without a warning.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ import pytest
 from tests.conftest import ROOT
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+papermill = pytest.importorskip("papermill")
 pytest.importorskip("ipykernel")
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -40,6 +43,7 @@ SMALL: dict[str, dict[str, Any]] = {
         "max_units": [1, 2, 3],
         "replications": 2,
         "max_throttle_rate": 0.05,
+        "seed": 7,
         "workers": 1,
     },
     "03_seed_from_describe_model.ipynb": {
@@ -84,22 +88,36 @@ def _kernel_manager(folder: Path):
     return KernelManager(kernel_name="lfvsim-tests", kernel_spec_manager=specs)
 
 
-def run_notebook(name: str, parameters: dict[str, Any], folder: Path):
-    """Execute a notebook with ``parameters`` injected; returns the executed notebook."""
-    nb = _read(name)
-    index = _parameters_index(nb)
-    source = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
-    injected = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
-    nb.cells.insert(index + 1, injected)
+def _papermill_warnings(caplog) -> list[str]:
+    """Papermill's own warnings (a parameter it cannot parse, an unknown one); the kernel's
+    shutdown chatter is not about the notebook."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("papermill") and r.levelno >= logging.WARNING
+    ]
+
+
+def run_notebook(name: str, parameters: dict[str, Any], folder: Path, caplog):
+    """Execute a notebook through papermill with ``parameters``; returns the executed notebook.
+
+    Papermill must not warn (an unknown parameter, a line it cannot parse).
+    """
     work = folder / "work"
     work.mkdir()
-    client = nbclient.NotebookClient(
-        nb,
-        km=_kernel_manager(folder),
-        timeout=120,
-        resources={"metadata": {"path": str(work)}},
-    )
-    client.execute()
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        nb = papermill.execute_notebook(
+            str(NOTEBOOKS / name),
+            str(folder / name),
+            parameters=parameters,
+            cwd=str(work),
+            progress_bar=False,
+            km=_kernel_manager(folder),
+            execution_timeout=120,
+        )
+    assert not _papermill_warnings(caplog)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1, "papermill injected no parameters"
     return nb
 
 
@@ -138,13 +156,34 @@ def test_notebook_is_stored_without_outputs_and_valid(name):
             assert cell.execution_count is None, "stored with execution counts"
 
 
+def _assigned(source: str) -> list[str]:
+    """Names the parameters cell assigns, in order."""
+    names = []
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names += [t.id for t in targets]
+    return names
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_papermill_reads_every_parameter_with_its_type(name, caplog):
+    nb = _read(name)
+    assigned = _assigned(nb.cells[_parameters_index(nb)].source)
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        inferred = papermill.inspect_notebook(str(NOTEBOOKS / name))
+    assert not _papermill_warnings(caplog)
+    assert list(inferred) == assigned
+    for key, param in inferred.items():
+        assert param["inferred_type_name"] not in ("None", ""), f"{key}: no type"
+        assert param["help"], f"{key}: no help comment"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_has_parameters_imports_lfvsim_and_no_model_code(name):
     nb = _read(name)
-    index = _parameters_index(nb)
-    params = nb.cells[index].source
+    assigned = _assigned(nb.cells[_parameters_index(nb)].source)
     for key in SMALL[name]:
-        assert f"{key} = " in params, f"parameter {key} missing from the parameters cell"
+        assert key in assigned, f"parameter {key} missing from the parameters cell"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "import lfvsim" in code
     for model_code in ("def ", "class ", "import simpy", "import numba", "lambda "):
@@ -154,32 +193,36 @@ def test_notebook_has_parameters_imports_lfvsim_and_no_model_code(name):
 # --- executed ------------------------------------------------------------------------------
 
 
-def test_quickstart_runs_and_shows_the_timeline(tmp_path):
-    nb = run_notebook("01_quickstart.ipynb", SMALL["01_quickstart.ipynb"], tmp_path)
+def test_quickstart_runs_and_shows_the_timeline(tmp_path, caplog):
+    nb = run_notebook("01_quickstart.ipynb", SMALL["01_quickstart.ipynb"], tmp_path, caplog)
     assert _images(nb) == 2  # the timeline and the cost
     text = _text(nb)
+    assert "simulated 3 h with seed 4" in text  # hours and seed as given, not the defaults
     assert "factory-line-1 version 1" in text
     assert "InServiceInferenceUnits" in text
     assert "assumed:" in text
     assert not list(tmp_path.joinpath("work").iterdir()), "the notebook wrote files"
 
 
-def test_choose_max_inference_units_recommends_and_draws_the_frontier(tmp_path):
+def test_choose_max_inference_units_recommends_and_draws_the_frontier(tmp_path, caplog):
     name = "02_choose_max_inference_units.ipynb"
-    nb = run_notebook(name, SMALL[name], tmp_path)
+    nb = run_notebook(name, SMALL[name], tmp_path, caplog)
     assert _images(nb) == 4  # frontier, two heatmaps, the chosen run's timeline
     text = _text(nb)
     assert "recommended: Min 1" in text
     assert '"ClientToken"' in text
     assert "10 runs" in text  # (Max 1, 2, 3, none, oracle) x 2 replications
+    assert "seed 7" in text
+    assert "target 5%" in text  # max_throttle_rate 0.05
 
 
-def test_seed_from_describe_model_uses_the_described_model(tmp_path):
+def test_seed_from_describe_model_uses_the_described_model(tmp_path, caplog):
     name = "03_seed_from_describe_model.ipynb"
-    nb = run_notebook(name, SMALL[name], tmp_path)
+    nb = run_notebook(name, SMALL[name], tmp_path, caplog)
     assert _images(nb) == 2  # the described model's timeline and the frontier
     text = _text(nb)
     assert "circuit-boards" in text
     assert "eu-west-1" in text
     assert "Min 2, Max 5:" in text  # the units DescribeModel reported
+    assert " over 2 h," in text  # hours 2, not the default 24
     assert '"ProjectName": "circuit-boards"' in text

@@ -1,19 +1,41 @@
-"""The typer application and what every command shares: errors, progress, entry point."""
+"""The typer application and what every command shares: errors and the entry point."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from tqdm import tqdm
 
 from lfvsim import __version__
 from lfvsim.errors import InputError
 
-__all__ = ["app", "entry_point", "input_errors", "progress_bar", "run_progress"]
+__all__ = ["app", "entry_point", "input_errors"]
+
+
+def _show_flags_bare() -> None:
+    """Show boolean switches as flags in ``--help``: ``--json``, not ``--json <bool>``.
+
+    typer's rich help (0.2x, with its vendored click) prints the value type after every
+    option, flags included, as if ``--json`` or ``--help`` took a value; click's own help
+    shows flags bare. Only the help text changes: parsing already treats them as flags.
+    """
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "bare_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.bare_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_show_flags_bare()
 
 app = typer.Typer(
     help="Cost and capacity planning for models hosted on inference units "
@@ -53,54 +75,6 @@ def input_errors() -> Iterator[None]:
         where = exc.filename or "a path"
         typer.echo(f"lfvsim: error: cannot use '{where}': {exc.strerror}; check the path", err=True)
         raise typer.Exit(2) from None
-
-
-@contextmanager
-def progress_bar() -> Iterator[Callable[[float, float], None] | None]:
-    """A progress bar in simulated hours: on stderr, on a terminal, after two seconds."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with tqdm(
-        total=None, unit="h", desc="simulating", file=sys.stderr, delay=2.0, leave=False
-    ) as bar:
-
-        def update(done_s: float, total_s: float) -> None:
-            bar.total = round(total_s / 3600, 2)
-            bar.n = round(done_s / 3600, 2)
-            bar.refresh()
-
-        yield update
-
-
-@contextmanager
-def run_progress(desc: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar counting finished runs, with an ETA: stderr, terminal only, after 2 s."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar: tqdm | None = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(
-                total=total,
-                initial=done,
-                unit="run",
-                desc=desc,
-                file=sys.stderr,
-                delay=2.0,
-                leave=False,
-            )
-        elif done > bar.n:
-            bar.update(done - bar.n)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def entry_point() -> None:

@@ -24,6 +24,7 @@ from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.loading import check_max_units_flags, warn
 from lfvsim.cli.options import MaxUnitsOpt, MinUnitsOpt, NoMaxUnitsOpt, ScenarioArg
 from lfvsim.errors import InputError
+from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, load_scenario
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 
@@ -125,7 +126,7 @@ def seed(
     max_text = "no Max (no auto-scaling)" if m.max_units is None else f"Max {m.max_units}"
     typer.echo(
         f"wrote {output}: {m.project} version {m.version} in {m.region}, "
-        f"Min {m.min_units}, {max_text}; next: lfvsim run {output}"
+        f"Min {m.min_units}, {max_text}; next: {shell_command('lfvsim', 'run', output)}"
     )
 
 

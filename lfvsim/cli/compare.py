@@ -12,6 +12,7 @@ from lfvsim.cli.budgeting import check_simulations
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import RunSeedOpt, ScenarioArg, TraceOpt
 from lfvsim.experiments.compare import MODES_HELP, compare_modes
+from lfvsim.machine_output import stamped
 
 __all__ = ["compare"]
 
@@ -35,7 +36,7 @@ def compare(
         check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
         table = compare_modes(scenario, mode, seed=seed)
     if json_output:
-        records = json.loads(table.to_json(orient="records"))
+        records = [stamped(r) for r in json.loads(table.to_json(orient="records"))]
         typer.echo(json.dumps(records, indent=2))
         return
     shown = table.assign(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lfvsim.cli.app import app, input_errors, run_progress
+from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import (
@@ -27,9 +27,11 @@ from lfvsim.cli.options import (
     ScenarioArg,
     TraceOpt,
 )
+from lfvsim.cli.progress import run_progress
 from lfvsim.errors import InputError
 from lfvsim.experiments import recommend, sweep
 from lfvsim.experiments.recommend import check_slo
+from lfvsim.machine_output import stamped
 from lfvsim.reports.text import format_recommendation, format_sweep
 
 __all__ = ["parse_range", "parse_vary", "recommend_command", "sweep_command"]
@@ -288,7 +290,7 @@ def recommend_command(
             scenario=scenario,
         )
     if json_output:
-        data = rec.to_dict()
+        data = stamped(rec.to_dict())
         data["seed"] = table.attrs.get("seed")
         data["requests"] = float(table["requests"].mean())
         data["duration_h"] = float(table["duration_h"].iloc[0])

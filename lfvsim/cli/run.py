@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lfvsim.cli.app import app, input_errors, progress_bar, run_progress
+from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import (
@@ -20,6 +20,7 @@ from lfvsim.cli.options import (
     ScenarioArg,
     TraceOpt,
 )
+from lfvsim.cli.progress import progress_bar, run_progress
 from lfvsim.engine import simulate
 from lfvsim.experiments import replicate
 from lfvsim.reports.text import format_replications, format_summary

@@ -19,6 +19,7 @@ from lfvsim.cli.budgeting import (
 )
 from lfvsim.cli.options import ScenarioArg
 from lfvsim.errors import InputError
+from lfvsim.machine_output import stamped
 from lfvsim.reports import save_figure
 from lfvsim.reports.formatting import duration
 from lfvsim.reports.text import format_comparison, format_stats
@@ -368,7 +369,7 @@ def inspect(
         if plot is not None:
             _plot(stats, plot)
     if json_output:
-        typer.echo(json.dumps(stats.to_dict(), indent=2))
+        typer.echo(json.dumps(stamped(stats.to_dict()), indent=2))
         return
     typer.echo(format_stats(stats, width))
     if plot is not None:
@@ -512,7 +513,8 @@ def compare_arrivals_command(
         check_simulations(scenario, len(models), trace=base)
         table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:
-        typer.echo(table.reset_index().to_json(orient="records", indent=2))
+        records = json.loads(table.reset_index().to_json(orient="records"))
+        typer.echo(json.dumps([stamped(r) for r in records], indent=2))
         return
     typer.echo(format_comparison(table))
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lfvsim.atomic import atomic_directory
+from lfvsim.machine_output import stamped, stamped_table
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.traces import Trace
 
@@ -139,9 +140,10 @@ class Result:
     requests: pd.DataFrame | None = None
 
     def to_json(self) -> str:
-        """The summary and notes as one JSON object."""
+        """The summary and notes as one JSON object, with its ``schema_version``."""
         return json.dumps(
-            {**self.summary.to_dict(), "trace": self.trace_source, "notes": self.notes}, indent=2
+            stamped({**self.summary.to_dict(), "trace": self.trace_source, "notes": self.notes}),
+            indent=2,
         )
 
     def write(self, directory: str | Path) -> list[Path]:
@@ -152,9 +154,10 @@ class Result:
         are complete, so an interrupted write leaves no partial file behind.
         """
         with atomic_directory(directory) as staged:
-            self.timeline.to_csv(staged / "timeline.csv", index_label="timestamp")
-            self.units.to_csv(staged / "units.csv", index=False)
-            self.events.to_csv(staged / "events.csv", index=False)
+            timeline = stamped_table(self.timeline)
+            timeline.to_csv(staged / "timeline.csv", index_label="timestamp")
+            stamped_table(self.units).to_csv(staged / "units.csv", index=False)
+            stamped_table(self.events).to_csv(staged / "events.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
             names = sorted(f.name for f in staged.iterdir())

@@ -29,7 +29,7 @@ def mode_overrides(scenario: Scenario, mode: str) -> dict[str, Any]:
     always = {"hosting.mode": "always_on"}
     if name == "scenario" and not arg:
         return {}
-    if name in ("no-auto-scaling", "always-on"):  # always-on: the name before 0.2
+    if name in ("no-auto-scaling", "always-on"):  # always-on: its earlier name
         units = scenario.model.max_units or scenario.model.min_units
         if arg:
             if not arg.isdigit() or int(arg) < 1:

@@ -22,6 +22,7 @@ from lfvsim.engine.result import Summary, notes_for
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Executor, Task, Workload, make_executor
 from lfvsim.experiments.stats import mean_interval
+from lfvsim.machine_output import stamped, stamped_table
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.traces import Trace, trace_from_scenario
 
@@ -136,8 +137,8 @@ class Replications:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the single-run keys hold means, ``ci95`` their 95% intervals.
 
-        Also ``replications``, ``seeds`` (one per replication), ``seed`` (the experiment
-        seed), ``trace`` and ``notes``. Non-finite numbers become None.
+        Also ``schema_version``, ``replications``, ``seeds`` (one per replication),
+        ``seed`` (the experiment seed), ``trace`` and ``notes``. Non-finite numbers become None.
         """
         first = self.table.iloc[0]
         means = self.mean()
@@ -158,7 +159,7 @@ class Replications:
         out["hours_per_month"] = HOURS_PER_MONTH
         out["trace"] = self.trace_source
         out["notes"] = self.notes
-        return plain_dict(out)
+        return plain_dict(stamped(out))
 
     def to_json(self) -> str:
         """:meth:`to_dict` as one JSON object."""
@@ -171,7 +172,7 @@ class Replications:
         are complete.
         """
         with atomic_directory(directory) as staged:
-            self.table.to_csv(staged / "replications.csv", index=False)
+            stamped_table(self.table).to_csv(staged / "replications.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")
             names = sorted(f.name for f in staged.iterdir())

@@ -36,6 +36,8 @@ from lfvsim.experiments.replicate import (
     run_tasks,
     summary_record,
 )
+from lfvsim.machine_output import stamped_table
+from lfvsim.safe_output import csv_safe_frame
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
@@ -122,7 +124,8 @@ def sweep(
     oracle : bool
         Also run the oracle lower bound for each Min (rows with ``oracle_bound`` True).
     output : path, optional
-        ``.parquet`` or ``.csv`` file for the table; makes the sweep resumable.
+        ``.parquet`` or ``.csv`` file for the table (written with a last column
+        ``schema_version``); makes the sweep resumable.
     workers : int, optional
         Local processes; default: the CPU count; 1 runs in this process.
     dask : str or distributed.Client, optional
@@ -504,6 +507,7 @@ def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
         if fmt == "parquet":
-            table.to_parquet(tmp, index=False)
+            stamped_table(table).to_parquet(tmp, index=False)
         else:
-            table.to_csv(tmp, index=False)
+            # Varied values are user text: keep a spreadsheet from running them as formulas.
+            csv_safe_frame(stamped_table(table)).to_csv(tmp, index=False)

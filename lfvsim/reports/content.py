@@ -19,7 +19,6 @@ import importlib.metadata
 import json
 import math
 import re
-import shlex
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,6 +67,7 @@ from lfvsim.reports.template import (
     render_html,
     render_markdown,
 )
+from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 from lfvsim.traces import Trace
@@ -707,8 +707,15 @@ def _request_blocks(
         Paragraph(f"The request {which}, checked against the API's constraints."),
         Code(body, "json", caption=f"{op.name} parameters (--cli-input-json):"),
         Code(
-            f"aws {op.service} {op.command} --region {scenario.model.region} "
-            f"--cli-input-json '{json.dumps(request)}'",
+            shell_command(
+                "aws",
+                op.service,
+                op.command,
+                "--region",
+                scenario.model.region,
+                "--cli-input-json",
+                json.dumps(request),
+            ),
             "sh",
             caption="AWS CLI:",
         ),
@@ -824,7 +831,7 @@ def report_command(
 
     Every option that shapes the report is given explicitly (the SLO and the seed even at
     their defaults), so the command does not depend on defaults that a later version may
-    change. Quote it with :func:`shlex.join` before printing.
+    change. Quote it with :func:`lfvsim.safe_output.shell_command` before printing.
     """
     words = ["lfvsim", "report", source or "SCENARIO.toml"]
     if sweep_source:
@@ -860,9 +867,9 @@ def _reproduce_blocks(
     scenario = source or "SCENARIO.toml"
     if saved and source:
         scenario = str(Path(source) / "scenario.toml")
-    units = ["--min-units", str(s.min_units)]
+    units = ["--min-units", s.min_units]
     if s.max_units is not None:
-        units += ["--max-units", str(s.max_units)]
+        units += ["--max-units", s.max_units]
     trace = (
         command[command.index("--trace") : command.index("--trace") + 2]
         if "--trace" in command
@@ -870,22 +877,12 @@ def _reproduce_blocks(
     )
     lines = [
         f"# this report, with lfvsim {lfvsim_version()} (another version may simulate differently)",
-        shlex.join(command),
+        shell_command(*command),
         "# the run in this report",
-        shlex.join(["lfvsim", "run", scenario, *trace, *units, "--seed", str(s.seed)]),
+        shell_command("lfvsim", "run", scenario, *trace, *units, "--seed", s.seed),
         "# the same configuration with fresh seeds and confidence intervals",
-        shlex.join(
-            [
-                "lfvsim",
-                "run",
-                scenario,
-                *trace,
-                *units,
-                "--replications",
-                "10",
-                "--seed",
-                str(s.seed + 1),
-            ]
+        shell_command(
+            "lfvsim", "run", scenario, *trace, *units, "--replications", 10, "--seed", s.seed + 1
         ),
     ]
     return [Code("\n".join(lines), "sh")]

@@ -302,7 +302,7 @@ def pareto(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def config_text(configs: list[tuple[int, int | None]]) -> str:
-    """``1/2-4,fixed 2/3``: Min/Max with runs of Max collapsed."""
+    """``1/2-4,no auto-scaling 2/3``: Min/Max with runs of Max collapsed."""
     by_min: dict[int, list[int | None]] = {}
     for lo, hi in configs:
         by_min.setdefault(lo, []).append(hi)

@@ -428,8 +428,8 @@ def plot_frontier(
     Filled points meet the SLO (the throttle rate's upper confidence bound is at most the
     target), hollow ones do not; the grey line joins the configurations no cheaper
     configuration beats on throttling (the frontier); the star is the recommendation; grey
-    diamonds are the oracle lower bounds. Labels read ``Min/Max`` (``fixed``: no
-    auto-scaling). The throttle axis is logarithmic above its smallest non-zero value.
+    diamonds are the oracle lower bounds. Labels read ``Min/Max`` (``no auto-scaling``: no
+    Max). The throttle axis is logarithmic above its smallest non-zero value.
 
     Parameters
     ----------

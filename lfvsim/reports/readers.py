@@ -19,6 +19,8 @@ import pandas as pd
 from lfvsim.engine.result import Result, Summary
 from lfvsim.errors import InputError
 from lfvsim.experiments.sweep import _FORMATS as SWEEP_FORMATS
+from lfvsim.machine_output import check_schema_version, unstamped_table
+from lfvsim.safe_output import shell_command
 from lfvsim.scenario import load_scenario
 
 __all__ = ["RUN_FILES", "SWEEP_COLUMNS", "SWEEP_FORMATS", "read_run", "read_sweep"]
@@ -41,6 +43,8 @@ SWEEP_COLUMNS = (
     "peak_units",
 )
 """Columns a sweep table must have for the reports."""
+#: Sweep columns that every row has: a row without one is a damaged (cut) file.
+_SWEEP_COUNTS = ("min_units", "replication", "seed", "requests", "throttled", "unit_hours")
 
 
 def read_run(directory: str | Path) -> Result:
@@ -78,12 +82,16 @@ def read_run(directory: str | Path) -> Result:
     if missing:
         raise InputError(
             f"'{folder}' has no {', '.join(missing)}: it is not a run folder; write one with "
-            f"lfvsim run SCENARIO --out {folder}"
+            + shell_command("lfvsim", "run", "SCENARIO", "--out", folder)
         )
     try:
+        with (folder / "timeline.csv").open(encoding="utf-8", errors="replace") as handle:
+            if "timestamp" not in handle.readline().split(","):
+                raise ValueError("no timestamp column")
         timeline = pd.read_csv(folder / "timeline.csv", index_col="timestamp")
         timeline.index = pd.to_datetime(timeline.index, utc=True)
         timeline.index.name = "timestamp"
+        _check_timeline(timeline)
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
         raise InputError(
             f"'{folder / 'timeline.csv'}' is not an lfvsim timeline ({one_line(exc)}); "
@@ -99,13 +107,30 @@ def read_run(directory: str | Path) -> Result:
         raise InputError(f"'{folder / 'summary.json'}' is not JSON ({one_line(exc)})") from None
     if not isinstance(data, dict):
         raise InputError(f"'{folder / 'summary.json'}' is not an lfvsim summary")
+    check_schema_version(data.get("schema_version", 1), str(folder / "summary.json"))
     scenario = load_scenario(folder / "scenario.toml")
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Summary):
         value = data.get(f.name)
         if value is None and "float" in str(f.type) and "None" not in str(f.type):
             value = math.nan
-        values[f.name] = value
+        values[f.name] = _summary_value(folder / "summary.json", f.name, str(f.type), value)
+    minutes = values.get("duration_h")
+    if isinstance(minutes, float) and math.isfinite(minutes):
+        # One row per minute: fewer (or more) rows than the run lasted is a cut or mixed file.
+        expected = math.ceil(minutes * 60 - 1e-6)
+        if len(timeline) != expected:
+            raise InputError(
+                f"'{folder / 'timeline.csv'}' has {len(timeline)} rows but the summary's "
+                f"{minutes:g} h need {expected}; it is damaged: write it again with "
+                "lfvsim run --out"
+            )
+    # After the row count: a row cut short lacks its last column, schema_version, and is
+    # better named as a damaged file than as one of an unknown schema.
+    timeline = unstamped_table(timeline, str(folder / "timeline.csv"))
+    notes = data.get("notes", [])
+    if not isinstance(notes, list):
+        raise InputError(f"'{folder / 'summary.json'}': notes is not a list; run it again")
     units = _optional_csv(folder / "units.csv")
     events = _optional_csv(folder / "events.csv")
     return Result(
@@ -116,8 +141,42 @@ def read_run(directory: str | Path) -> Result:
         scenario=scenario,
         seed=int(data.get("seed") or 0),
         trace_source=str(data.get("trace", "")),
-        notes=[str(n) for n in data.get("notes", [])],
+        notes=[str(n) for n in notes],
     )
+
+
+def _check_timeline(timeline: pd.DataFrame) -> None:
+    """Raise ValueError unless the timeline has rows and numbers in its number columns."""
+    if timeline.empty:
+        raise ValueError("no rows")
+    if "offered_requests" in timeline and timeline["offered_requests"].isna().any():
+        raise ValueError("a row without offered_requests (cut short?)")
+    times = timeline.index
+    if times.hasnans or not times.is_monotonic_increasing:
+        raise ValueError("timestamps missing or out of order")
+    if times[0].year < 1970 or times[-1].year >= 2200:
+        raise ValueError(f"timestamps from {times[0]} to {times[-1]}, outside 1970-2200")
+    for name in timeline.columns:
+        if name != "MaxInferenceUnits" and not pd.api.types.is_numeric_dtype(timeline[name]):
+            raise ValueError(f"column {name!r} holds text where numbers belong")
+
+
+def _summary_value(path: Path, key: str, kind: str, value: Any) -> Any:
+    """A summary value checked against its field's type: numbers are numbers, text is text."""
+    if value is None:
+        return value
+    if kind.startswith(("int", "float")):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and kind.startswith("int"):
+            ok = isinstance(value, int) or (math.isfinite(value) and value == int(value))
+            value = int(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise InputError(
+            f"'{path}': {key} is {value!r}, not {kind.split(' ')[0]}; it is damaged: run it again"
+        )
+    return value
 
 
 def read_sweep(path: str | Path) -> pd.DataFrame:
@@ -148,6 +207,7 @@ def read_sweep(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path) if csv else pd.read_parquet(path)
     except Exception as exc:  # pyarrow and pandas raise many kinds for a damaged file
         raise InputError(f"sweep results '{path}' are unreadable ({one_line(exc)})") from None
+    table = unstamped_table(table, str(path))
     missing = [c for c in SWEEP_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
@@ -156,6 +216,21 @@ def read_sweep(path: str | Path) -> pd.DataFrame:
         )
     if table.empty:
         raise InputError(f"sweep results '{path}' have no rows; run the sweep again")
+    for name in SWEEP_COLUMNS:
+        if name in ("max_units", "oracle_bound"):
+            continue
+        column = table[name]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            raise InputError(
+                f"sweep results '{path}': column {name} holds text where numbers belong; it is "
+                "damaged: run the sweep again"
+            )
+        if name in _SWEEP_COUNTS and column.isna().any():
+            row = int(column.isna().to_numpy().argmax()) + (2 if csv else 1)
+            raise InputError(
+                f"sweep results '{path}': row {row} has no {name} (cut short?); it is damaged: "
+                "run the sweep again"
+            )
     table["max_units"] = pd.array(pd.to_numeric(table["max_units"], errors="coerce"), dtype="Int64")
     oracle = table["oracle_bound"]
     if oracle.dtype == object:
@@ -168,7 +243,7 @@ def _optional_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame()
     try:
-        return pd.read_csv(path)
+        return unstamped_table(pd.read_csv(path), str(path))
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 

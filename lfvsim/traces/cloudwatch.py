@@ -26,10 +26,11 @@ are errors unless ``fill_gaps='zero'`` (then reported in the trace's notes).
 from __future__ import annotations
 
 import glob
+import itertools
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lfvsim.errors import InputError
+from lfvsim.errors import InputError, require_file
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
 from lfvsim.traces.generators import utc
 from lfvsim.traces.model import CountTrace
 from lfvsim.traces.points import (
     Duplicates,
     FillGaps,
+    check_epochs,
     counts_from_points,
     epoch_timestamp,
     fmt_time,
@@ -79,6 +81,7 @@ _THROTTLED_NOTE = {
     RCL_NAMESPACE: "ThrottledCount (AWS/Rekognition) may count calls over the account's TPS "
     "limit rather than over the model's capacity; --metric successful gives a lower bound",
 }
+_STATUS_CODES = ("Complete", "PartialData", "InternalError", "Forbidden")
 
 
 @dataclass
@@ -98,6 +101,93 @@ class _Series:
         if want in {i.lower() for i in self.ids}:
             return True
         return any(want in re.split(r"[^a-z0-9]+", lab.lower()) for lab in self.labels)
+
+
+@dataclass(frozen=True)
+class _Page:
+    """The datapoints one file of an export holds for one series."""
+
+    file: str
+    key: str
+    seconds: np.ndarray
+
+    @property
+    def span(self) -> tuple[float, float]:
+        return float(self.seconds.min()), float(self.seconds.max())
+
+
+def _merge(series: dict[str, _Series], own: dict[str, _Series]) -> None:
+    """Add one file's series to those of the whole export."""
+    for key, s in own.items():
+        into = series.setdefault(key, _Series(key))
+        into.ids |= s.ids
+        into.labels |= s.labels
+        into.times.extend(s.times)
+        into.values.extend(s.values)
+        into.where.extend(s.where)
+        into.files.extend(s.files)
+
+
+def _partial_notes(path: Path, data: Any) -> list[str]:
+    """A note for each result marked PartialData in a file that is the export's last page."""
+    results = data.get("MetricDataResults") if isinstance(data, dict) else None
+    notes = []
+    for k, r in enumerate(results or []):
+        if isinstance(r, dict) and r.get("StatusCode") == "PartialData":
+            name = r.get("Label") or r.get("Id") or f"MetricDataResults[{k}]"
+            notes.append(
+                f"{path}: {name} has StatusCode PartialData and the file no NextToken: "
+                "CloudWatch had more datapoints than the export holds, so the trace may miss "
+                "some; export again, following NextToken to the last page"
+            )
+    return notes
+
+
+def _missing_pages(
+    pages: list[_Page],
+    series: dict[str, _Series],
+    period_s: float | None,
+    fill_gaps: FillGaps,
+) -> list[str]:
+    """Gaps that fall between two files of a paged export: a page may be missing.
+
+    A hand-paged export splits one time range into contiguous pages, so periods missing
+    exactly between two files may be a lost page as well as periods without requests
+    (CloudWatch writes no datapoint for those); the message names both.
+    """
+    notes = []
+    for key in series:
+        mine = sorted((p for p in pages if p.key == key), key=lambda p: p.span)
+        if len(mine) < 2:
+            continue
+        step = period_s or _smallest_step(np.concatenate([p.seconds for p in mine]))
+        if step is None:
+            continue
+        for a, b in itertools.pairwise(mine):
+            (_, a_hi), (b_lo, _) = a.span, b.span
+            if b_lo - a_hi <= step * (1 + 1e-6):
+                continue
+            missing = round((b_lo - a_hi) / step) - 1
+            where = (
+                f"{a.file} and {b.file}: {key} has no datapoints for {missing} period(s) from "
+                f"{fmt_time(a_hi + step)} to {fmt_time(b_lo)}, between the two files"
+            )
+            if fill_gaps != "zero":
+                raise InputError(
+                    f"{where}: a page of the export may be missing (fetch it and add the file), "
+                    "or there were no requests (pass --fill-gaps zero, fill_gaps = 'zero' in "
+                    "[traffic])"
+                )
+            notes.append(
+                f"{where}, filled with count 0 (fill_gaps = 'zero'): if requests were made "
+                "then, a page of the export is missing"
+            )
+    return notes
+
+
+def _smallest_step(seconds: np.ndarray) -> float | None:
+    steps = np.diff(np.unique(seconds))
+    return float(steps.min()) if len(steps) else None
 
 
 def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -168,9 +258,16 @@ def read_cloudwatch_export(
     files = expand_paths(paths)
     series: dict[str, _Series] = {}
     tokens = []
+    pages: list[_Page] = []
+    notes: list[str] = []
     for path in files:
         data = _load_json(path)
-        tokens.append(_add_export(path, data, series))
+        own: dict[str, _Series] = {}
+        tokens.append(_add_export(path, data, own))
+        pages.extend(_Page(str(path), key, _seconds(s)) for key, s in own.items() if s.times)
+        if tokens[-1] != "paged":  # PartialData on a page with a NextToken is completed later
+            notes.extend(_partial_notes(path, data))
+        _merge(series, own)
     paged = [t for t in tokens if t is not None]
     if paged and "last" not in paged:
         raise InputError(
@@ -178,10 +275,12 @@ def read_cloudwatch_export(
             "missing; fetch it with --starting-token and add the file"
         )
     label = str(files[0]) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
-    return _trace_from_series(
+    notes.extend(_missing_pages(pages, series, period_s, fill_gaps))
+    trace = _trace_from_series(
         series, label, metric, period_s, fill_gaps, duplicates, scale, arrivals, window_s=None,
         namespace=namespace,
     )  # fmt: skip
+    return replace(trace, remarks=(*notes, *trace.remarks)) if notes else trace
 
 
 def get_cloudwatch_trace(
@@ -391,8 +490,7 @@ def cloudwatch_export_pages(
 
 
 def _load_json(path: Path) -> Any:
-    if not path.is_file():
-        raise InputError(f"CloudWatch export '{path}' does not exist; check the path")
+    require_file(path, "CloudWatch export")
     try:
         return json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
@@ -410,18 +508,23 @@ def _add_export(path: Path, data: Any, series: dict[str, _Series]) -> str | None
     if isinstance(data, dict) and "MetricDataResults" in data:
         results = data["MetricDataResults"]
         if not isinstance(results, list):
-            raise InputError(f"{path}: MetricDataResults is not a list; check the file")
+            raise InputError(
+                f"{path}: MetricDataResults is {_kind(results)}, not a list; check the file"
+            )
+        token = data.get("NextToken")
+        if token is not None and not isinstance(token, str):
+            raise InputError(f"{path}: NextToken is {_kind(token)}, not a string; check the file")
         for k, r in enumerate(results):
             _add_result(path, k, r, series)
         return "paged" if data.get("NextToken") else "last"
     if isinstance(data, dict) and "Datapoints" in data:
-        label = str(data.get("Label") or "")
+        label = _text(data.get("Label"))
         s = series.setdefault(label or "(no label)", _Series(label or "(no label)"))
         s.labels.add(label)
         s.files.append(str(path))
         points = data["Datapoints"]
         if not isinstance(points, list):
-            raise InputError(f"{path}: Datapoints is not a list; check the file")
+            raise InputError(f"{path}: Datapoints is {_kind(points)}, not a list; check the file")
         for i, p in enumerate(points):
             if not isinstance(p, dict) or "Timestamp" not in p:
                 raise InputError(f"{path}: Datapoints[{i}] has no Timestamp; check the file")
@@ -444,18 +547,26 @@ def _add_export(path: Path, data: Any, series: dict[str, _Series]) -> str | None
 def _add_result(path: Path, k: int, r: Any, series: dict[str, _Series]) -> None:
     if not isinstance(r, dict):
         raise InputError(f"{path}: MetricDataResults[{k}] is not an object; check the file")
-    rid, label = str(r.get("Id") or ""), str(r.get("Label") or "")
+    rid, label = _text(r.get("Id")), _text(r.get("Label"))
+    at = f"{path}: MetricDataResults[{k}] ({label or rid or 'no Id'})"
     status = r.get("StatusCode", "Complete")
+    if status not in _STATUS_CODES:
+        raise InputError(
+            f"{at}: StatusCode {status!r} is not one of {', '.join(_STATUS_CODES)}; save the "
+            "AWS CLI's output unchanged"
+        )
     if status in ("InternalError", "Forbidden"):
         raise InputError(
-            f"{path}: MetricDataResults[{k}] ({label or rid}) has StatusCode {status}; "
-            "export it again" + (" with permission to read it" if status == "Forbidden" else "")
+            f"{at} has StatusCode {status}; export it again"
+            + (" with permission to read it" if status == "Forbidden" else "")
         )
     times, values = r.get("Timestamps", []), r.get("Values", [])
-    if not isinstance(times, list) or not isinstance(values, list) or len(times) != len(values):
+    for name, got in (("Timestamps", times), ("Values", values)):
+        if not isinstance(got, list):
+            raise InputError(f"{at}: {name} is {_kind(got)}, not a list; check the file")
+    if len(times) != len(values):
         raise InputError(
-            f"{path}: MetricDataResults[{k}] ({label or rid}) has {len(times)} Timestamps but "
-            f"{len(values)} Values; check the file"
+            f"{at} has {len(times)} Timestamps but {len(values)} Values; check the file"
         )
     key = label or rid
     s = series.setdefault(key, _Series(key))
@@ -659,7 +770,7 @@ def _seconds(s: _Series) -> np.ndarray:
     for i, t in enumerate(s.times):
         try:
             if isinstance(t, int | float) and not isinstance(t, bool):
-                out[i] = float(t)
+                out[i] = float(t)  # epoch seconds (AWS CLI v1); the range is checked below
                 continue
             if isinstance(t, datetime):
                 ts = pd.Timestamp(t if t.tzinfo else t.replace(tzinfo=UTC))
@@ -667,9 +778,9 @@ def _seconds(s: _Series) -> np.ndarray:
                 ts = pd.Timestamp(t)
             else:
                 raise TypeError(t)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise InputError(
-                f"{s.where[i]}: cannot read timestamp {t!r}; expected ISO 8601 with an offset"
+                f"{s.where[i]}: cannot read timestamp {_short(t)}; expected ISO 8601 with an offset"
             ) from None
         if ts.tzinfo is None:
             raise InputError(
@@ -677,10 +788,30 @@ def _seconds(s: _Series) -> np.ndarray:
                 "(2026-01-05T10:00:00+00:00)"
             )
         out[i] = ts.timestamp()
-    if (out < 0).any():
-        i = int(np.argmax(out < 0))
-        raise InputError(f"{s.where[i]}: timestamp {s.times[i]!r} is before 1970")
+    check_epochs(
+        out,
+        lambda i: s.where[i],
+        lambda i: _short(s.times[i]),
+        lambda i: isinstance(s.times[i], int | float),
+    )
     return out
+
+
+def _text(value: Any) -> str:
+    """An Id or Label as text; numbers and other JSON values are shown, not trusted."""
+    return value if isinstance(value, str) else ("" if value is None else _short(value))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+
+
+def _kind(value: Any) -> str:
+    return _KINDS.get(type(value), "null" if value is None else f"the value {_short(value)}")
 
 
 def _numbers(s: _Series) -> np.ndarray:
@@ -689,11 +820,16 @@ def _numbers(s: _Series) -> np.ndarray:
         if v is None:
             out[i] = np.nan
             continue
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            raise InputError(f"{s.where[i]}: value {_short(v)} is not a number; check the file")
         try:
             out[i] = float(v)
-        except (TypeError, ValueError):
-            raise InputError(f"{s.where[i]}: value {v!r} is not a number; check the file") from None
-    frac = np.isfinite(out) & (np.abs(out - np.round(out)) > 1e-6)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(
+                f"{s.where[i]}: value {_short(v)} is not a number; check the file"
+            ) from None
+    with np.errstate(invalid="ignore"):
+        frac = np.isfinite(out) & (np.abs(out - np.round(out)) > 1e-6)
     if frac.any():
         i = int(np.argmax(frac))
         raise InputError(

@@ -19,11 +19,16 @@ from lfvsim.errors import InputError
 
 __all__ = [
     "DUPLICATES",
+    "EPOCH_MAX_S",
     "FILL_GAPS",
+    "MAX_COUNT",
+    "MAX_INTERVALS",
     "UNSORTED",
     "Grid",
     "check_choice",
+    "check_epochs",
     "counts_from_points",
+    "epoch_problem",
     "epoch_timestamp",
     "fmt_time",
 ]
@@ -37,6 +42,18 @@ DUPLICATES = ("error", "sum", "first")
 UNSORTED = ("error", "sort")
 
 _TOL = 1e-6
+
+#: Timestamps must fall between 1970 and 2200 (2200-01-01T00:00:00Z, epoch seconds):
+#: anything else is a unit mistake or a typo, not traffic lfvsim can plan for.
+EPOCH_MAX_S = 7258118400.0
+_YEAR_END = 2200
+#: The largest count per interval: above 2^53 a float no longer holds every integer.
+MAX_COUNT = 2.0**53
+#: The most intervals a counts trace may span: 20 million (38 years of minutes, 231 days of
+#: seconds) is 160 MB of counts, past which a stray timestamp is far likelier than data.
+MAX_INTERVALS = 20_000_000
+_SECONDS_PER_YEAR = 365.2425 * 86400
+_UNITS = (("milliseconds", "1000"), ("microseconds", "1000000"), ("nanoseconds", "1000000000"))
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,51 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     """Refuse an unknown repair option."""
     if value not in allowed:
         raise InputError(f"{name} = {value!r} is not an option; use one of {', '.join(allowed)}")
+
+
+def epoch_problem(seconds: float, numeric: bool = True) -> str | None:
+    """What is wrong with a timestamp (as epoch seconds), or None when it is in 1970-2200.
+
+    A number (``numeric``) past 2200 that fits as milliseconds (or micro-, nanoseconds)
+    says so, since that is almost always what it is.
+    """
+    if not math.isfinite(seconds):
+        return "is not a finite number of epoch seconds; fix or remove it"
+    if seconds < 0:
+        return f"is before 1970; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
+    if seconds < EPOCH_MAX_S:
+        return None
+    years = seconds / _SECONDS_PER_YEAR
+    if not numeric:
+        return f"is after {_YEAR_END}; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
+    year = f"in the year {1970 + int(years):,}" if years < 1e6 else f"{years:.2g} years after 1970"
+    for unit, per_second in _UNITS:
+        if seconds / float(per_second) < EPOCH_MAX_S:
+            return (
+                f"read as epoch seconds is {year}; it looks like {unit}: divide "
+                f"by {per_second} or write ISO 8601 (2026-01-05T10:00:00Z)"
+            )
+    return f"read as epoch seconds is {year}; lfvsim takes times from 1970 to {_YEAR_END}: fix it"
+
+
+def check_epochs(
+    seconds: np.ndarray,
+    where: Callable[[int], str],
+    cell: Callable[[int], str],
+    numeric: Callable[[int], bool] = lambda i: True,
+) -> None:
+    """Refuse timestamps outside 1970-2200.
+
+    ``where(i)`` and ``cell(i)`` name point ``i``; ``numeric(i)`` tells whether it was
+    written as a number (then a unit mistake is named).
+    """
+    seconds = np.asarray(seconds, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(seconds) | (seconds < 0) | (seconds >= EPOCH_MAX_S)
+    if bad.any():
+        i = int(np.argmax(bad))
+        problem = epoch_problem(float(seconds[i]), numeric(i))
+        raise InputError(f"{where(i)}: timestamp {cell(i)} {problem}")
 
 
 def epoch_timestamp(seconds: float) -> pd.Timestamp:
@@ -155,14 +217,29 @@ class _Points:
 def _checked_counts(pts: _Points, fill_gaps: FillGaps, remarks: list[str]) -> _Points:
     """Counts are non-negative integers; a missing one is an error or 0."""
     seconds, values, where = pts.seconds, pts.values, pts.where
-    bad = np.isfinite(values) & ((values < 0) | (np.abs(values - np.round(values)) > _TOL))
-    if bad.any():
-        i = int(np.argmax(bad))
+    check_epochs(seconds, where, lambda i: f"{seconds[i]:g}")
+    with np.errstate(invalid="ignore"):
+        huge = values > MAX_COUNT
+        bad = ~np.isnan(values) & (
+            ~np.isfinite(values) | (values < 0) | (np.abs(values - np.round(values)) > _TOL)
+        )
+    if (bad & ~huge).any():
+        i = int(np.argmax(bad & ~huge))
         raise InputError(
             f"{where(i)}: count {values[i]:g} at {fmt_time(seconds[i])} is not a "
             "non-negative integer; fix or remove it"
         )
-    missing = ~np.isfinite(values)
+    if huge.any():
+        i = int(np.argmax(huge))
+        problem = (
+            "is not a finite count"
+            if np.isinf(values[i])
+            else f"is too large (more than 2^53 = {MAX_COUNT:.3g} requests in one interval)"
+        )
+        raise InputError(
+            f"{where(i)}: count {values[i]:g} at {fmt_time(seconds[i])} {problem}; fix or remove it"
+        )
+    missing = np.isnan(values)  # NaN is a missing count; inf was refused above
     if not missing.any():
         return pts
     i = int(np.argmax(missing))
@@ -267,6 +344,14 @@ def _on_grid(
             f"{pts.where(int(index[k]))}: timestamp {fmt_time(seconds[k])} is not on the "
             f"{bin_s:g} s grid of the trace (which starts {fmt_time(lo)}); fix the row, or give "
             "the right interval"
+        )
+    n_float = max(float(np.round(pos[-1])) + 1, math.ceil((hi - lo) / bin_s - _TOL))
+    if n_float > MAX_INTERVALS:
+        # Usually one stray timestamp far from the rest; refuse before allocating the grid.
+        raise InputError(
+            f"{label}: the points span {n_float:,.0f} intervals of {bin_s:g} s ({fmt_time(lo)} "
+            f"to {fmt_time(hi)}), more than {MAX_INTERVALS:,}; look for a stray timestamp, or "
+            "count the trace in longer intervals"
         )
     slot = np.round(pos).astype(np.int64)
     n = max(int(slot[-1]) + 1, math.ceil((hi - lo) / bin_s - _TOL))

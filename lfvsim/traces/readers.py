@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lfvsim.errors import InputError
+from lfvsim.errors import InputError, require_file
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
 from lfvsim.traces.cloudwatch import read_cloudwatch_export
 from lfvsim.traces.generators import zone
@@ -41,6 +41,7 @@ from lfvsim.traces.points import (
     FillGaps,
     Unsorted,
     check_choice,
+    check_epochs,
     counts_from_points,
     epoch_timestamp,
     fmt_time,
@@ -62,7 +63,6 @@ _CHUNK_BYTES = 16 << 20
 
 _TIME_COLUMNS = ("timestamp", "time", "period")
 _AWARE = re.compile(r"[T ][0-9:.,]+\s*(Z|z|[+-]\d\d(:?\d\d)?)$").pattern
-_EPOCH = pd.Timestamp(0, tz="UTC")
 #: Count cells that mean "no value": missing counts (see ``fill_gaps``).
 _MISSING = ("", "nan", "na", "n/a", "null", "none")
 
@@ -467,14 +467,22 @@ class _TimeParser:
                 f"{self.path}: the time column has type {t}; use timestamps, ISO 8601 strings "
                 "or epoch seconds"
             )
-        before = values < 0
-        if before.any():
-            i = int(np.argmax(before))
-            raise InputError(
-                f"{self.path}: row {row0 + i + self.row_base}: timestamp "
-                f"{_cell(column[i].as_py())} is before 1970; fix the row"
-            )
+        self._check_range(values, column, row0)
         return values
+
+    def _check_range(self, values: np.ndarray, column: pa.Array, row0: int) -> None:
+        t = column.type
+        numeric = (
+            pa.types.is_integer(t)
+            or pa.types.is_floating(t)
+            or bool((pa.types.is_string(t) or pa.types.is_large_string(t)) and self.numeric)
+        )
+        check_epochs(
+            values,
+            lambda i: self._where(row0, i),
+            lambda i: _cell(column[i].as_py()),
+            lambda i: numeric,
+        )
 
     def _where(self, row0: int, i: int) -> str:
         return f"{self.path}: row {row0 + i + self.row_base}"
@@ -495,6 +503,7 @@ class _TimeParser:
             raise InputError(f"{self._where(row0, i)}: the timestamp is empty; fix the row")
         unit = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[column.type.unit]
         values = column.cast(pa.int64()).to_numpy() / unit
+        self._check_range(values, column, row0)  # before pandas meets a year it cannot hold
         if column.type.tz is None:
             self.naive_seen = True
             if self.tz is not None:
@@ -546,7 +555,7 @@ class _TimeParser:
             )
         if self.aware or self.tz is None:
             self.naive_seen = self.naive_seen or not self.aware
-            return ((parsed - _EPOCH) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
+            return _epoch_seconds(parsed)
         self.naive_seen = True
         local = parsed.dt.tz_localize(None)
         return self._localized(local, row0, lambda i: _cell(strings.iloc[i]))
@@ -561,15 +570,23 @@ class _TimeParser:
                 f"{self._where(row0, i)}: timestamp {cell(i)} does not exist or happens twice in "
                 f"{self.tz.key} (a daylight-saving change); give the row a UTC offset"
             )
-        return ((zoned - _EPOCH) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
+        return _epoch_seconds(zoned)
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
+def _epoch_seconds(stamps: pd.Series) -> np.ndarray:
+    """Epoch seconds of zoned timestamps, whatever unit pandas parsed them in.
+
+    Through microseconds: a year past 2262 (parsed in seconds) would overflow nanoseconds
+    before the range check could name it.
+    """
+    return stamps.dt.as_unit("us").astype("int64").to_numpy() / 1e6
+
+
 def _check_file(path: Path) -> None:
-    if not path.is_file():
-        raise InputError(f"trace file '{path}' does not exist; check the path")
+    require_file(path, "trace file")
 
 
 def _csv_header(path: Path) -> list[str]:

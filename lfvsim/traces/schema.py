@@ -12,11 +12,11 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from lfvsim._schema import DEFAULT_START, Section, assumed
 from lfvsim.errors import InputError
@@ -34,6 +34,7 @@ from lfvsim.traces.generators import (
     zone,
 )
 from lfvsim.traces.model import CountTrace, RateTrace, Trace
+from lfvsim.traces.points import EPOCH_MAX_S
 from lfvsim.traces.readers import detect_trace_format, read_csv_trace, read_parquet_trace
 from lfvsim.traces.transforms import repeat, scale
 
@@ -130,6 +131,30 @@ class _LocalTimeKeys(Section):
 
 # --- the kinds ------------------------------------------------------------------------------
 
+_YEAR_MIN, _YEAR_END = 1970, 2200
+
+
+class _Span(Section):
+    """A synthetic trace's ``start`` and ``duration_h``: the trace lies within 1970-2200."""
+
+    @model_validator(mode="after")
+    def _within_years(self) -> _Span:
+        start: datetime = self.start  # type: ignore[attr-defined]
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        if not _YEAR_MIN <= start.year < _YEAR_END:
+            raise ValueError(
+                f"start {start.isoformat()} is outside {_YEAR_MIN}-{_YEAR_END}; give a start "
+                "such as 2026-01-05T00:00:00Z"
+            )
+        end_s = start.timestamp() + self.duration_h * 3600.0  # type: ignore[attr-defined]
+        if end_s >= EPOCH_MAX_S:
+            raise ValueError(
+                f"duration_h = {self.duration_h:g} ends the trace after {_YEAR_END}; "  # type: ignore[attr-defined]
+                "shorten it"
+            )
+        return self
+
 
 class _Path(Section):
     path: str = Field(..., description="the file; relative paths are from the scenario file")
@@ -168,7 +193,7 @@ class CloudWatchTraffic(_ArrivalKeys, _RepairKeys, _CloudWatchOwn, _Kind):
     kind: Literal["cloudwatch"] = "cloudwatch"
 
 
-class _ConstantOwn(Section):
+class _ConstantOwn(_Span):
     rate_tps: float = Field(..., ge=0, description="mean requests per second")
     duration_h: float = Field(24.0, gt=0, description="length of the trace (h)")
     start: datetime = Field(DEFAULT_START, description="start of the trace (UTC)")
@@ -180,7 +205,7 @@ class ConstantTraffic(_ShapeKeys, _ArrivalKeys, _ConstantOwn, _Kind):
     kind: Literal["constant"] = "constant"
 
 
-class _DiurnalOwn(Section):
+class _DiurnalOwn(_Span):
     mean_tps: float = Field(..., gt=0, description="mean requests per second over a day")
     peak_to_trough: float = Field(4.0, ge=1, description="peak rate / lowest rate")
     peak_hour_utc: float = Field(14.0, ge=0, lt=24, description="hour of the peak (UTC)")
@@ -194,7 +219,7 @@ class DiurnalTraffic(_ShapeKeys, _ArrivalKeys, _DiurnalOwn, _Kind):
     kind: Literal["diurnal"] = "diurnal"
 
 
-class _FactoryOwn(Section):
+class _FactoryOwn(_Span):
     peak_tps: float = Field(..., ge=0, description="requests per second while a shift runs")
     weekday_shifts: str = Field(
         "06:00-14:00,14:00-22:00",

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from lfvsim.atomic import atomic_path
 from lfvsim.errors import InputError
+from lfvsim.machine_output import SCHEMA_VERSION
 from lfvsim.traces.cloudwatch import cloudwatch_export_pages
 from lfvsim.traces.model import CountTrace, Trace
 from lfvsim.traces.transforms import to_counts
@@ -77,7 +78,8 @@ def write_trace(
 
 
 def write_counts(trace: CountTrace, path: str | Path) -> None:
-    """Write ``timestamp,count`` rows (CSV: ISO 8601 in UTC; Parquet: a UTC timestamp)."""
+    """Write ``timestamp,count,schema_version`` rows (CSV: ISO 8601 in UTC; Parquet: a UTC
+    timestamp)."""
     if np.ndim(trace.scale) != 0 or trace.scale != 1.0:
         raise InputError("write a counts trace without scale; use to_counts() first")
     stamps = trace.start + pd.to_timedelta(np.arange(len(trace.counts)) * trace.bin_s, unit="s")
@@ -86,6 +88,7 @@ def write_counts(trace: CountTrace, path: str | Path) -> None:
             {
                 "timestamp": pa.array(stamps.as_unit("us"), pa.timestamp("us", tz="UTC")),
                 "count": pa.array(trace.counts, pa.int64()),
+                "schema_version": pa.array(np.full(len(trace.counts), SCHEMA_VERSION), pa.int64()),
             }
         )
         with atomic_path(path) as tmp:
@@ -95,8 +98,11 @@ def write_counts(trace: CountTrace, path: str | Path) -> None:
     iso = stamps.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if fraction else "%Y-%m-%dT%H:%M:%SZ")
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write("timestamp,count\n")
-            f.writelines(f"{t},{c}\n" for t, c in zip(iso, trace.counts.tolist(), strict=True))
+            f.write("timestamp,count,schema_version\n")
+            f.writelines(
+                f"{t},{c},{SCHEMA_VERSION}\n"
+                for t, c in zip(iso, trace.counts.tolist(), strict=True)
+            )
 
 
 def write_requests(trace: Trace, path: str | Path, *, seed: int = 0) -> int:
@@ -111,19 +117,28 @@ def write_requests(trace: Trace, path: str | Path, *, seed: int = 0) -> int:
     n = 0
     with atomic_path(path) as tmp:
         if fmt == "parquet":
-            schema = pa.schema([("timestamp", pa.timestamp("us", tz="UTC"))])
+            schema = pa.schema(
+                [("timestamp", pa.timestamp("us", tz="UTC")), ("schema_version", pa.int64())]
+            )
             with pq.ParquetWriter(str(tmp), schema) as writer:
                 for batch in _batches(blocks, start_s):
                     us = np.round(batch * 1e6).astype(np.int64)
-                    writer.write_table(pa.table({"timestamp": pa.array(us, schema[0].type)}))
+                    writer.write_table(
+                        pa.table([pa.array(us, schema[0].type), _versions(len(us))], schema=schema)
+                    )
                     n += len(batch)
         else:
-            schema = pa.schema([("timestamp", pa.float64())])
+            schema = pa.schema([("timestamp", pa.float64()), ("schema_version", pa.int64())])
             with pacsv.CSVWriter(str(tmp), schema) as writer:
                 for batch in _batches(blocks, start_s):
-                    writer.write_table(pa.table({"timestamp": batch}, schema=schema))
+                    writer.write_table(pa.table([batch, _versions(len(batch))], schema=schema))
                     n += len(batch)
     return n
+
+
+def _versions(n: int) -> pa.Array:
+    """The ``schema_version`` column of ``n`` rows."""
+    return pa.array(np.full(n, SCHEMA_VERSION, dtype=np.int64))
 
 
 def write_cloudwatch_export(

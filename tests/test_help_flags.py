@@ -1,0 +1,44 @@
+"""Every boolean switch is shown as a flag in ``--help``: ``--json``, never ``--json <bool>``."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from lfvsim.cli import app
+
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _commands(sub, (*path, name))
+
+
+COMMANDS = list(_commands(typer.main.get_command(app)))
+
+
+def test_every_command_is_listed():
+    names = {" ".join(path) for path, _ in COMMANDS}
+    assert {"run", "sweep", "recommend", "compare", "trace inspect"} <= names
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p) or "lfvsim")
+def test_help_shows_switches_as_flags(path):
+    command = dict(COMMANDS)[path]
+    switches = [
+        p
+        for p in command.params
+        if getattr(p, "type_descriptor", None) is not None and p.type_descriptor.annotation is bool
+    ]
+    for option in switches:
+        assert option.is_flag, f"{option.opts} takes a value; declare it as a flag"
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    assert "--help" in result.output
+    for option in switches:
+        for name in option.opts:
+            line = next(line for line in result.output.splitlines() if f" {name} " in line)
+            after = line.split(name, 1)[1].lstrip(" │")
+            assert not after.startswith("<"), f"{name} shown with a value: {line.strip()}"
