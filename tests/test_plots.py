@@ -181,7 +181,7 @@ def test_cost_heatmap_shows_each_configuration_and_frames_the_choice(table):
     ax = plots.plot_cost_heatmap(table, recommendation=rec)
     assert ax.get_xlabel() == "MaxInferenceUnits (no auto-scaling: none set)"
     assert ax.get_ylabel() == "MinInferenceUnits"
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "fixed"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "no auto-scaling"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "2"]
     image = ax.get_images()[0].get_array()
     agg = aggregate(table).set_index(["min_units", "max_units", "oracle_bound"])
