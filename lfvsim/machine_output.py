@@ -183,6 +183,25 @@ OUTPUTS: Mapping[str, Output] = {
             scale_out_events peak_tps_1s dispersion_1s"""
         ),
     ),
+    "backtest": Output(
+        "`lfvsim backtest --json`",
+        _keys(
+            """schema_version minutes_compared in_service_mae_units in_service_equal_share
+            desired_mae_units desired_equal_share unit_hours_observed unit_hours_simulated
+            unit_hours_relative_error cost_observed_usd cost_simulated_usd cost_relative_error
+            throttled_observed throttled_simulated throttled_relative_error scale_outs
+            scale_ins notes"""
+        ),
+        note="`scale_outs` and `scale_ins` are objects with `observed`, `simulated`, "
+        "`matched` and `mean_lag_min`; relative errors are fractions, null when undefined.",
+    ),
+    "calibrate": Output(
+        "`lfvsim calibrate --json`",
+        _keys("schema_version estimates not_estimated history_notes periods"),
+        note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
+        "`high`, `events` and `detail`; `not_estimated` names the scenario keys left as "
+        "assumed.",
+    ),
     "trace-counts": Output(
         "`lfvsim trace synth`, `trace convert`, `trace import-cloudwatch` to .csv or .parquet: "
         "one row per interval",
@@ -196,8 +215,8 @@ OUTPUTS: Mapping[str, Output] = {
 """Every machine-readable output, by name."""
 
 _NOT_VERSIONED = (
-    "CloudWatch exports (`trace synth -o FILE.json`) and StartModel requests "
-    "(`start-model-input`, `start_model_request`) follow AWS's own formats and carry no "
+    "CloudWatch exports (`trace synth -o FILE.json`, `run --cloudwatch-json`) and StartModel "
+    "requests (`start-model-input`, `start_model_request`) follow AWS's own formats and carry no "
     "`schema_version`; the `.parts` folder of a resumable sweep is lfvsim's private store."
 )
 
@@ -214,6 +233,12 @@ def stamped_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def check_schema_version(value: Any, where: str) -> None:
     """Refuse output of a newer schema than this lfvsim reads (keys may mean other things)."""
+    if value is None or (isinstance(value, float) and value != value):
+        # A table row without the value: the file was cut (or edited) after lfvsim wrote it.
+        raise InputError(
+            f"'{where}' has a row without schema_version: the file is cut or damaged; "
+            "write it again with lfvsim"
+        )
     try:
         version = int(value)
     except (TypeError, ValueError):

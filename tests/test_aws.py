@@ -450,13 +450,20 @@ def test_seed_to_stdout_is_a_loadable_scenario_with_placeholder_traffic(write, c
     assert (sc.model.min_units, sc.model.max_units, sc.model.region) == (2, 5, "eu-west-1")
 
 
-def test_seed_overwrites_output_atomically(write, cli, tmp_path):
+def test_seed_replaces_only_its_own_output_unless_forced(write, cli, tmp_path):
     target = tmp_path / "s.toml"
     target.write_text("old")
-    code, _, err = cli("seed", write(FORMATS["cli-v2"]()), "-o", target)
+    describe = write(FORMATS["cli-v2"]())
+    code, _, err = cli("seed", describe, "-o", target)
+    assert code == 2 and "not written by lfvsim" in err and "--force" in err
+    assert target.read_text() == "old"
+    code, _, err = cli("seed", describe, "-o", target, "--force")
     assert code == 0, err
     assert target.read_text().startswith("# Seeded by 'lfvsim seed'")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["describe.json", "s.toml"]
+    code, _, err = cli("seed", describe, "-o", target)  # lfvsim's own file: replaced
+    assert code == 0, err
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".lfvsim-written", "describe.json", "s.toml"]  # no temporary left
 
 
 def test_run_describe_model_overlays_the_model_and_options_still_apply(write, cli):

@@ -61,7 +61,14 @@ def test_out_writes_timeline_summary_and_scenario(cli, small, tmp_path):
     code, _, err = cli("run", small, "--out", out_dir)
     assert code == 0, err
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == ["events.csv", "scenario.toml", "summary.json", "timeline.csv", "units.csv"]
+    assert names == [
+        "events.csv",
+        "lfvsim-manifest.json",
+        "scenario.toml",
+        "summary.json",
+        "timeline.csv",
+        "units.csv",
+    ]
     summary = json.loads((out_dir / "summary.json").read_text())
     timeline = (out_dir / "timeline.csv").read_text().splitlines()
     assert len(timeline) == 61  # header + 60 minutes
@@ -70,7 +77,7 @@ def test_out_writes_timeline_summary_and_scenario(cli, small, tmp_path):
     again = lfvsim.load_scenario(out_dir / "scenario.toml")
     assert again.model == lfvsim.load_scenario(small).model
     assert summary["requests"] > 0
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lfvsim-")]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_show_config_marks_assumptions_and_round_trips(cli, tmp_path):
@@ -263,7 +270,7 @@ def test_an_output_folder_never_mixes_two_runs(cli, tmp_path):
     assert cli("run", QUICKSTART, "--out", out)[0] == 0
     assert cli("run", QUICKSTART, "--replications", "2", "--out", out)[0] == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "replications.csv", "scenario.toml", "summary.json",
+        "lfvsim-manifest.json", "replications.csv", "scenario.toml", "summary.json",
     ]  # fmt: skip
 
 

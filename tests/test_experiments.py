@@ -8,6 +8,8 @@ one, such as a normal quantile instead of Student t, fails).
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from statistics import NormalDist
 
 import numpy as np
@@ -242,7 +244,12 @@ def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
     assert not out.exists()  # no half-written output
     parts = tmp_path / ".run.parquet.parts"
     assert len(list(parts.glob("*.json"))) == 7 + 1  # seven runs and the sweep's identity
-    (parts / ".tmp-left-by-a-crash").write_text("{trunc")
+    # A part whose write was killed before its rename: the writer's own temporary name,
+    # of a process that has ended.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = parts / f".0123.json.lfvsim-{dead.pid}-0badc0de.tmp"
+    left.write_text("{trunc")
 
     progress = []
     resumed = sweep(sc, output=out, workers=1, progress=lambda d, t: progress.append((d, t)), **kw)
@@ -252,7 +259,7 @@ def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
     pd.testing.assert_frame_equal(
         pd.read_parquet(out), pd.read_parquet(tmp_path / "ref.parquet"), check_exact=True
     )
-    assert not list(parts.glob(".tmp-*"))
+    assert not left.exists()
 
     # A finished sweep re-run into the same output runs nothing and changes nothing.
     progress.clear()

@@ -64,6 +64,7 @@ def test_run_replications_json_holds_means_and_intervals(cli, small, tmp_path):
     assert rows.loc[2, "requests"] == alone["requests"]
     assert rows.loc[2, "throttled"] == alone["throttled"]
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "lfvsim-manifest.json",
         "replications.csv",
         "scenario.toml",
         "summary.json",

@@ -265,7 +265,8 @@ def test_plot_command_writes_each_kind(cli, run_folder, sweep_file, tmp_path, ki
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
     else:
         assert b"<svg" in data[:2000] and len(data) > 10_000
-    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
+    left = [p.name for p in tmp_path.iterdir() if p.name != ".lfvsim-written"]  # the ledger
+    assert left == [out.name]  # no temporary file left
 
 
 def test_plot_command_reads_sweep_csv(cli, table, tmp_path):

@@ -220,7 +220,7 @@ def test_report_command_writes_html(cli, scenario_file, sweep_file, tmp_path, of
     assert stdout.strip() == f"wrote {out}"
     html = out.read_text()
     assert "recommendation" in _sections(html) and len(_images(html)) == 5
-    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".lfvsim-written"] == ["report.html"]
 
 
 def test_report_command_from_a_run_folder_writes_markdown(cli, scenario, tmp_path):

@@ -25,6 +25,8 @@ JSON_COMMANDS = {
     "recommend": ["recommend"],
     "trace inspect": ["trace-inspect"],
     "trace compare-arrivals": ["compare-arrivals"],
+    "backtest": ["backtest"],
+    "calibrate": ["calibrate"],
 }
 """Each command with --json, and the outputs its --json prints."""
 
@@ -115,6 +117,15 @@ def produced(folder) -> dict[str, list[tuple[str, list[str], set[int]]]]:
     obj("trace-inspect", "trace inspect --json", json.loads(_cli("trace", "inspect", sc, "--json")))
     for record in json.loads(_cli("trace", "compare-arrivals", sc, "--json")):
         obj("compare-arrivals", "trace compare-arrivals --json", record)
+
+    history = tmp / "history.json"
+    _cli("run", sc, "--cloudwatch-json", history)
+    obj("backtest", "backtest --json", json.loads(_cli("backtest", sc, "--cloudwatch", history,
+                                                        "--json")))  # fmt: skip
+    calibrated = json.loads(
+        _cli("calibrate", sc, "--cloudwatch", history, "-o", tmp / "calibrated.toml", "--json")
+    )
+    obj("calibrate", "calibrate --json", calibrated)
 
     synth = ("trace", "synth", "constant", "--rate-tps", "2", "--duration-h", "0.1")
     for suffix in (".csv", ".parquet"):

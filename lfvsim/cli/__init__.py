@@ -5,7 +5,7 @@ order below is the order ``lfvsim --help`` lists them in.
 """
 
 # ruff: noqa: I001, F401
-from lfvsim.cli import run, compare, experiments, trace, aws, plot
+from lfvsim.cli import run, compare, experiments, trace, aws, plot, backtest, calibrate
 from lfvsim.cli.app import app, entry_point
 
 __all__ = ["app", "entry_point"]

@@ -12,7 +12,7 @@ import typer
 from lfvsim import __version__
 from lfvsim.errors import InputError
 
-__all__ = ["app", "entry_point", "input_errors"]
+__all__ = ["app", "entry_point", "input_errors", "report_interrupt"]
 
 
 def _show_flags_bare() -> None:
@@ -82,9 +82,10 @@ def entry_point() -> None:
     try:
         code = app(standalone_mode=False)
     except KeyboardInterrupt:
-        typer.echo("lfvsim: interrupted", err=True)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:
+        if type(exc).__name__ == "Abort":  # click's form of Ctrl-C
+            _interrupted()
         # typer raises its (vendored) click's UsageError family here; match it by shape.
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
@@ -95,6 +96,22 @@ def entry_point() -> None:
         where = f"{ctx.command_path} --help" if ctx is not None else "lfvsim --help"
         typer.echo(f"lfvsim: error: {exc.format_message()} (see '{where}')", err=True)
         sys.exit(exc.exit_code)
-    if type(code).__name__ == "Abort":
-        sys.exit(130)
+    if type(code).__name__ == "Abort" or (code == 130 and not _REPORTED):
+        _interrupted()  # typer turns Ctrl-C into a silent exit status 130
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_REPORTED = False
+
+
+def report_interrupt(message: str) -> None:
+    """Print the line a command gives for Ctrl-C itself (then it exits with status 130)."""
+    global _REPORTED
+    _REPORTED = True
+    typer.echo(message, err=True)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one line, exit status 130; outputs are left as they were (all or nothing)."""
+    typer.echo("lfvsim: interrupted", err=True)
+    sys.exit(130)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lfvsim.atomic import write_text_atomic
+from lfvsim.atomic import allow_replace, check_replaceable, write_text_atomic
 from lfvsim.aws import (
     ModelDescription,
     get_model_description,
@@ -22,7 +22,7 @@ from lfvsim.aws import (
 )
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.loading import check_max_units_flags, warn
-from lfvsim.cli.options import MaxUnitsOpt, MinUnitsOpt, NoMaxUnitsOpt, ScenarioArg
+from lfvsim.cli.options import ForceOpt, MaxUnitsOpt, MinUnitsOpt, NoMaxUnitsOpt, ScenarioArg
 from lfvsim.errors import InputError
 from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, load_scenario
@@ -98,9 +98,16 @@ def seed(
             help="Set billing.price_per_unit_hour_usd (needed where the price table has none).",
         ),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a scenario for a real model, from what DescribeModel says about it."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
+        if output is not None:
+            for given in (describe_file, traffic):
+                if given is not None and given.exists() and output.exists():
+                    if output.samefile(given):
+                        raise InputError(f"-o {output} is also an input; write elsewhere")
+            check_replaceable([output])  # before reading anything live
         description = _describe(describe_file, version, project, region, service)
         base_dir = (output.parent if output is not None else Path.cwd()).resolve()
         traffic_section = None

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from lfvsim.cli.app import app, input_errors
+from lfvsim.atomic import allow_replace
+from lfvsim.cli.app import app, input_errors, report_interrupt
 from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import (
@@ -22,6 +23,7 @@ from lfvsim.cli.options import (
     DescribeOpt,
     ExperimentSeedOpt,
     FillGapsOpt,
+    ForceOpt,
     MaxP99Opt,
     MaxThrottleOpt,
     ScenarioArg,
@@ -158,7 +160,7 @@ def _interruptible(output: Path | None) -> Iterator[None]:
             if output is not None
             else ""
         )
-        typer.echo(f"lfvsim: interrupted{hint}", err=True)
+        report_interrupt(f"lfvsim: interrupted{hint}")
         raise typer.Exit(130) from None
 
 
@@ -188,10 +190,11 @@ def sweep_command(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
+    force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
-    with input_errors(), _interruptible(output):
+    with input_errors(), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path, trace=trace, fill_gaps=fill_gaps, describe_model=describe_model
         )
@@ -246,13 +249,14 @@ def recommend_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the recommendation as one JSON object.")
     ] = False,
+    force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
     Exit status 1 when no configuration in range meets the SLO.
     """
-    with input_errors(), _interruptible(output):
+    with input_errors(), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path, trace=trace, fill_gaps=fill_gaps, describe_model=describe_model
         )

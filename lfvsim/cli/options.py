@@ -17,6 +17,7 @@ __all__ = [
     "DescribeOpt",
     "ExperimentSeedOpt",
     "FillGapsOpt",
+    "ForceOpt",
     "MaxP99Opt",
     "MaxThrottleOpt",
     "MaxUnitsOpt",
@@ -77,4 +78,11 @@ MaxThrottleOpt = Annotated[
 MaxP99Opt = Annotated[float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")]
 ConfidenceOpt = Annotated[
     float, typer.Option(help="Confidence the SLO bounds and intervals hold at (one-sided bounds).")
+]
+#: ``--force``: let an output replace a file lfvsim did not write (see lfvsim.atomic).
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace an existing output file even if lfvsim did not write it."
+    ),
 ]

@@ -12,9 +12,24 @@ from typing import Annotated
 
 import typer
 
+from lfvsim.atomic import (
+    allow_replace,
+    check_replaceable,
+    record_written,
+    verify_run_folder,
+    write_document,
+    write_text_atomic,
+)
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.loading import load_with_overrides
-from lfvsim.cli.options import ConfidenceOpt, MaxP99Opt, MaxThrottleOpt, RunSeedOpt, TraceOpt
+from lfvsim.cli.options import (
+    ConfidenceOpt,
+    ForceOpt,
+    MaxP99Opt,
+    MaxThrottleOpt,
+    RunSeedOpt,
+    TraceOpt,
+)
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
 from lfvsim.experiments.recommend import check_slo
@@ -72,13 +87,17 @@ def plot(
     output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
     max_throttle_rate: MaxThrottleOpt = 0.001,
     confidence: ConfidenceOpt = 0.95,
+    force: ForceOpt = False,
 ) -> None:
     """Draw one figure of a run or of a sweep into an image file."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         check_slo(max_throttle_rate, None, confidence)
         name = kind.value
         image_format(output)  # before reading the input: fail fast
+        check_replaceable([output])
         if name in RUN_KINDS:
+            if input_path.is_dir() or input_path.is_file():
+                verify_run_folder(input_path if input_path.is_dir() else input_path.parent)
             data = read_run(input_path)
         else:
             _check_sweep_input(name, input_path)
@@ -87,6 +106,7 @@ def plot(
             name, data, max_throttle_rate=max_throttle_rate, confidence=confidence
         )
         save_figure(figure, output)
+        record_written([output])
     typer.echo(f"wrote {output}")
 
 
@@ -124,11 +144,13 @@ def report(
     trace: TraceOpt = None,
     seed: RunSeedOpt = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         check_slo(max_throttle_rate, max_p99_latency_s, confidence)
         fmt = report_format(output, None if format is None else format.value)
+        check_replaceable([output])  # before the work; the images are checked below
         table = None if sweep is None else read_sweep(sweep)
         if scenario_path.is_dir():
             if trace is not None or seed is not None:
@@ -136,6 +158,7 @@ def report(
                     f"'{scenario_path}' is a finished run: --trace and --seed apply to a "
                     "scenario file; give the scenario TOML instead"
                 )
+            verify_run_folder(scenario_path)
             run: Scenario | Result = read_run(scenario_path)
         else:
             run = load_with_overrides(scenario_path, trace=trace)
@@ -153,7 +176,12 @@ def report(
             output=str(output),
             output_format=None if format is None else format.value,
         )
-        paths = built.write(output, fmt)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "md":
+            paths = write_document(output, built.to_markdown)
+        else:
+            write_text_atomic(output, built.to_html())
+            paths = [output]
     extra = f" and {len(paths) - 1} images beside it" if len(paths) > 1 else ""
     typer.echo(f"wrote {output}{extra}")
     if built.recommendation is not None and not built.recommendation.met:

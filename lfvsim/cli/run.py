@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from lfvsim.atomic import (
+    MANIFEST,
+    allow_replace,
+    check_output_folder,
+    check_replaceable,
+    write_text_atomic,
+)
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.cli.loading import load_with_overrides
@@ -22,9 +30,12 @@ from lfvsim.cli.options import (
 )
 from lfvsim.cli.progress import progress_bar, run_progress
 from lfvsim.engine import simulate
+from lfvsim.engine.result import Result
+from lfvsim.errors import InputError
 from lfvsim.experiments import replicate
 from lfvsim.reports.text import format_replications, format_summary
 from lfvsim.scenario import Scenario, render_toml
+from lfvsim.traces.metric_export import metric_data_export
 
 __all__ = ["run", "run_replications"]
 
@@ -54,6 +65,14 @@ def run(
         Path | None,
         typer.Option(help="Write timeline, units, events, summary and scenario files here."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Let --out replace a folder holding files lfvsim did not write (they are "
+            "kept), and --cloudwatch-json replace a file lfvsim did not write.",
+        ),
+    ] = False,
     show_config: Annotated[
         bool,
         typer.Option(
@@ -61,10 +80,18 @@ def run(
             help="Print the resolved scenario with every default and each assumption marked.",
         ),
     ] = False,
+    cloudwatch_json: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Also write the run as CloudWatch would show it: a get-metric-data export "
+            "of the model's per-minute metrics (counts, units, bounds, latency).",
+        ),
+    ] = None,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,
@@ -77,6 +104,8 @@ def run(
         if show_config:
             typer.echo(render_toml(scenario), nl=False)
             return
+        if cloudwatch_json is not None:
+            _check_new_file(cloudwatch_json, replications)
         if replications is not None:
             check_simulations(
                 scenario, replications, allow_large=allow_large,
@@ -84,18 +113,40 @@ def run(
             )  # fmt: skip
             run_replications(scenario, scenario_path, replications, seed, json_output, out)
             return
+        if out is not None:
+            check_output_folder(out)  # before the work, not after
         trace_read = check_simulations(scenario, allow_large=allow_large)
         with progress_bar() as progress:
             result = simulate(scenario, trace=trace_read, seed=seed, progress=progress)
         if out is not None:
             result.write(out)
+        if cloudwatch_json is not None:
+            _write_cloudwatch_json(result, cloudwatch_json)
     if json_output:
         typer.echo(result.to_json())
     else:
         typer.echo(format_summary(result, scenario_path))
         if out is not None:
-            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml"
+            files = "timeline.csv, units.csv, events.csv, summary.json, scenario.toml, " + MANIFEST
             typer.echo(f"\nwrote {out}/: {files}")
+        if cloudwatch_json is not None:
+            typer.echo(f"wrote {cloudwatch_json} (get-metric-data export of the simulated run)")
+
+
+def _check_new_file(path: Path, replications: int | None) -> None:
+    """Refuse, before simulating, an export that needs one run or would replace a file
+    lfvsim did not write (unless --force)."""
+    if replications is not None:
+        raise InputError("--cloudwatch-json writes one run; drop --replications")
+    check_replaceable([path])
+
+
+def _write_cloudwatch_json(result: Result, path: Path) -> None:
+    model = result.scenario.model
+    (page,) = metric_data_export(
+        result.timeline, service=model.service, project=model.project, version=model.version
+    )
+    write_text_atomic(path, json.dumps(page, indent=1) + "\n")
 
 
 def run_replications(
@@ -107,6 +158,8 @@ def run_replications(
     out: Path | None,
 ) -> None:
     """``lfvsim run --replications N``: replicate, then print (and write) the result."""
+    if out is not None:
+        check_output_folder(out)  # before the work, not after
     with run_progress("replications") as progress:
         reps = replicate(scenario, replications, seed=seed, progress=progress)
     if out is not None:
@@ -116,4 +169,4 @@ def run_replications(
         return
     typer.echo(format_replications(reps, scenario_path))
     if out is not None:
-        typer.echo(f"\nwrote {out}/: replications.csv, summary.json, scenario.toml")
+        typer.echo(f"\nwrote {out}/: replications.csv, summary.json, scenario.toml, {MANIFEST}")

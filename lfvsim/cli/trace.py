@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 
+from lfvsim.atomic import allow_replace, check_replaceable, record_written
 from lfvsim.budget import synthetic_load
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import (
@@ -17,7 +19,7 @@ from lfvsim.cli.budgeting import (
     check_trace_output,
     trace_load,
 )
-from lfvsim.cli.options import ScenarioArg
+from lfvsim.cli.options import ForceOpt, ScenarioArg
 from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
 from lfvsim.reports import save_figure
@@ -261,6 +263,7 @@ def synth(
     metric: Annotated[
         str, typer.Option(help=".json: the metric's label.", rich_help_panel=_OUTPUT)
     ] = "ProcessedImageCount",
+    force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Generate seeded synthetic traffic and write it to a file.
@@ -270,7 +273,7 @@ def synth(
     request with --requests), which reads back to the same counts.
     """
     options = {k: v for k, v in locals().items() if v is not None}
-    with input_errors():
+    with input_errors(), allow_replace(force):
         if kind not in _SYNTH_KINDS:
             raise InputError(f"unknown kind {kind!r}; use {', '.join(_SYNTH_KINDS)}")
         section_keys = {
@@ -286,6 +289,7 @@ def synth(
                 "omit_zeros",
                 "metric",
                 "allow_large",
+                "force",
             }
         }
         traffic = _section({"kind": kind, **section_keys})
@@ -361,9 +365,10 @@ def inspect(
     timezone: Timezone = None,
     metric: Metric = None,
     period_s: PeriodS = None,
+    force: ForceOpt = False,
 ) -> None:
     """Duration, requests, mean and peak TPS at 1 s and 1 min, burstiness, a sparkline."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         stats = describe_trace(trace, seed=seed)
         if plot is not None:
@@ -387,10 +392,12 @@ def _plot(stats: TraceStats, path: Path) -> None:
 
     if not path.parent.is_dir():
         raise InputError(f"--plot {path}: the folder does not exist; create it first")
+    check_replaceable([path])
     ax = plot_trace_stats(stats)
     figure = cast("Figure", ax.figure)  # a figure of its own, never a subfigure
     try:
         save_figure(figure, path)
+        record_written([path])
     finally:
         plt.close(figure)
 
@@ -415,6 +422,7 @@ def import_cloudwatch(
     period_s: PeriodS = None,
     fill_gaps: FillGaps = None,
     duplicates: Duplicates = None,
+    force: ForceOpt = False,
     namespace: Annotated[
         str | None,
         typer.Option(
@@ -425,9 +433,10 @@ def import_cloudwatch(
     ] = None,
 ) -> None:
     """Turn a CloudWatch export into a counts trace (timestamp,count)."""
-    with input_errors():
+    with input_errors(), allow_replace(force):
         if output_format(output) == "cloudwatch":
             raise InputError(f"-o {output}: write counts to a .csv or .parquet file")
+        _not_an_input(output, exports)
         if namespace is not None and namespace not in (LFV_NAMESPACE, RCL_NAMESPACE):
             raise InputError(f"--namespace {namespace}: use {LFV_NAMESPACE} or {RCL_NAMESPACE}")
         opts = _options(
@@ -460,6 +469,7 @@ def convert(
     timezone: Timezone = None,
     metric: Metric = None,
     period_s: PeriodS = None,
+    force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Convert a trace to counts, requests, another format or a CloudWatch export.
@@ -467,13 +477,26 @@ def convert(
     Per-request rows are counted per --bin-s in one pass over the file, in bounded memory.
     The output format follows the suffix: .csv, .parquet, or .json (CloudWatch).
     """
-    with input_errors():
+    with input_errors(), allow_replace(force):
+        _not_an_input(output, paths)
         trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         check_trace_output(trace_load(trace), bin_s, requests, allow_large)
         written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=seed)
         counts = None if requests else to_counts(trace, bin_s, seed=seed)
     typer.echo(_wrote(written, trace, counts))
     _echo_repairs(trace)
+
+
+def _not_an_input(output: Path, inputs: list[Path]) -> None:
+    """Refuse an output, or a page of it (``NAME-K.json``), that is one of the inputs (even
+    with --force): it would be replaced or removed."""
+    page = re.compile(rf"^{re.escape(output.stem)}-\d+{re.escape(output.suffix)}$")
+    for given in map(Path, expand_paths(inputs)):
+        if not given.exists():
+            continue
+        same = output.exists() and output.samefile(given)
+        if same or (page.match(given.name) and given.resolve().parent == output.resolve().parent):
+            raise InputError(f"-o {output}: would replace the input '{given}'; write elsewhere")
 
 
 # --- compare-arrivals ---------------------------------------------------------------------

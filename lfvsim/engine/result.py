@@ -150,8 +150,10 @@ class Result:
         """Write ``timeline.csv``, ``units.csv``, ``events.csv``, ``summary.json`` and
         ``scenario.toml``.
 
-        Files are written to a temporary folder beside ``directory`` and moved in when all
-        are complete, so an interrupted write leaves no partial file behind.
+        Files are written to a temporary folder beside ``directory``, with
+        ``lfvsim-manifest.json`` listing them, and swapped in whole when all are complete:
+        an interrupted write leaves the old folder or the new one, never a mix. A folder
+        holding files lfvsim did not write is refused (see :mod:`lfvsim.atomic`).
         """
         with atomic_directory(directory) as staged:
             timeline = stamped_table(self.timeline)

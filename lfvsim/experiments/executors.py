@@ -13,12 +13,16 @@ carries only a variant number, a few scenario overrides and a seed.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
+import ctypes.util
 import math
 import multiprocessing
 import os
 import re
 import signal
 import sys
+import threading
+import time
 from collections.abc import Generator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -189,7 +193,7 @@ class LocalExecutor:
             max_workers=min(self.workers, len(tasks)),
             mp_context=_context(),
             initializer=_init_worker,
-            initargs=(workload,),
+            initargs=(workload, os.getpid()),
         )
         futures = {pool.submit(_run_in_worker, task): task for task in tasks}
         try:
@@ -213,16 +217,68 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["lfvsim.experiments.executors"])
+    _start_forkserver()
     return context
+
+
+def _start_forkserver() -> None:
+    """Start the forkserver without the current folder on its ``sys.path``.
+
+    It is started as ``python -c ...``, which puts the current folder first on
+    ``sys.path`` (Python 3.11 ignores the parent's path there): a folder named ``lfvsim``
+    in it (a checkout next to an installed lfvsim) would be imported instead, and every
+    worker would die. ``PYTHONSAFEPATH`` keeps the current folder out.
+    """
+    from multiprocessing import forkserver
+
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
 
 
 _WORKLOAD: Workload | None = None
 
 
-def _init_worker(workload: Workload) -> None:
+def _init_worker(workload: Workload, parent_pid: int) -> None:
     global _WORKLOAD
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent_pid)
     _WORKLOAD = workload
+
+
+def _die_with(parent_pid: int) -> None:
+    """End this worker when the process that started the pool ends, however it ends.
+
+    A killed parent cannot stop its pool; without this its workers would simulate on,
+    holding memory, until their current task ends. On Linux the kernel signals the worker
+    when its own parent (the forkserver) exits; a thread also polls the pool's owner, which
+    covers other systems and a forkserver that outlives it.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the polling thread below still applies
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="lfvsim-parent-watch", daemon=True).start()
 
 
 def _run_in_worker(task: Task) -> dict[str, Any]:

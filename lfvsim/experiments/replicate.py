@@ -171,7 +171,7 @@ class Replications:
         Files are staged in a temporary folder beside ``directory`` and moved in when all
         are complete.
         """
-        with atomic_directory(directory) as staged:
+        with atomic_directory(directory, kind="replications") as staged:
             stamped_table(self.table).to_csv(staged / "replications.csv", index=False)
             (staged / "summary.json").write_text(self.to_json() + "\n", encoding="utf-8")
             (staged / "scenario.toml").write_text(render_toml(self.scenario), encoding="utf-8")

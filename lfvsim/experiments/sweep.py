@@ -8,15 +8,23 @@ With an output file, each finished run is written at once, atomically, as a smal
 file in the hidden folder ``.<name>.parts/`` beside the output. Re-running the same sweep
 into the same output skips the runs already there; the output itself is replaced
 atomically when the sweep is complete, so an interrupted sweep never leaves a corrupt file.
+
+The sweep holds an exclusive lock (``flock`` on ``.<name>.parts/lock``) while it runs: a
+second sweep into the same output is refused, not interleaved. Each part file carries the
+sweep's fingerprint (scenario, trace, seed, lfvsim version) and its point of the grid (Min,
+Max, oracle, replication, seed, varied values); a part of another sweep is refused, never
+merged.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import functools
 import hashlib
 import itertools
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from lfvsim import __version__
-from lfvsim.atomic import atomic_path, write_text_atomic
+from lfvsim.atomic import atomic_path, check_replaceable, clean_stale, write_text_atomic
 from lfvsim.engine import resolve_seed
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Task, Workload, make_executor
@@ -45,7 +53,7 @@ __all__ = ["configurations", "sweep", "vary_columns"]
 
 _AXES = ("model.min_units", "model.max_units")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
-_STORE_VERSION = 1
+_STORE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,32 @@ def sweep(
         for (lo, hi, _), over in zip(configs, row, strict=True):
             sc.with_overrides(dict(over), source=f"Min {lo}, Max {_max_text(hi)}")
     traces = _traces(scenario, scenarios, trace)
-    store = None if output is None else _PartStore(output)
+    if output is None:
+        return _sweep(scenario, configs, values, scenarios, overrides, traces, replications,
+                      seed, None, None, workers, dask, dask_timeout_s, progress)  # fmt: skip
+    check_replaceable([output])
+    with _PartStore(output) as store:
+        table = _sweep(scenario, configs, values, scenarios, overrides, traces, replications,
+                       seed, store, fmt, workers, dask, dask_timeout_s, progress)  # fmt: skip
+    return table
+
+
+def _sweep(
+    scenario: Scenario,
+    configs: list[tuple[int, int | None, bool]],
+    values: list[dict[str, Any]],
+    scenarios: list[Scenario],
+    overrides: list[list[tuple[tuple[str, Any], ...]]],
+    traces: list[Trace],
+    replications: int,
+    seed: int | None,
+    store: _PartStore | None,
+    fmt: str | None,
+    workers: int | None,
+    dask: Any,
+    dask_timeout_s: float,
+    progress: Callable[[int, int], None] | None,
+) -> pd.DataFrame:
     if seed is None and scenario.simulation.seed is None and store is not None:
         seed = store.stored_seed()
     seed = resolve_seed(seed, scenario)
@@ -180,7 +213,7 @@ def sweep(
         for lo, hi, ob in configs
         for k, s in enumerate(seeds)
     ]
-    done = {} if store is None else store.load([p.key for p in points])
+    done = {} if store is None else store.load([p.key for p in points], fingerprint)
     pending = [p for p in points if p.key not in done]
     if pending:
         executor = make_executor(workers=workers, dask=dask, dask_timeout_s=dask_timeout_s)
@@ -196,7 +229,7 @@ def sweep(
             def finished(i: int, summary: dict[str, Any]) -> None:
                 done[pending[i].key] = summary
                 if store is not None:
-                    store.write(pending[i].key, summary)
+                    store.write(pending[i].key, summary, fingerprint)
 
             workload = Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces))
             run_tasks(executor, workload, tasks, progress, finished, len(points) - len(pending))
@@ -207,8 +240,8 @@ def sweep(
         progress(len(points), len(points))
     table = _table(points, values, done)
     table.attrs["seed"] = seed
-    if output is not None:
-        _write_atomic(table, output, fmt)
+    if store is not None:
+        _write_atomic(table, store.output, fmt)
     return table
 
 
@@ -431,12 +464,61 @@ def _feed(h: Any, value: Any, depth: int) -> None:
 
 
 class _PartStore:
-    """Finished runs of one sweep: one small JSON file each, written atomically."""
+    """Finished runs of one sweep: one small JSON file each, written atomically.
+
+    Used as a context manager: holds the output's lock while the sweep runs.
+    """
 
     def __init__(self, output: Path) -> None:
         self.output = output
         self.folder = output.parent / f".{output.name}.parts"
         self.meta = self.folder / "sweep.json"
+        self._lock_fd: int | None = None
+
+    def __enter__(self) -> _PartStore:
+        lock = self.folder / "lock"
+        while True:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write beside '{self.output}': {exc.strerror}; check the path"
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise InputError(
+                    f"output '{self.output}' is being written by another sweep now (process "
+                    f"{holder}); wait for it to finish, or write to another output"
+                ) from None
+            try:
+                same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # the lock file was removed meanwhile by a sweep that ended: retry
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock_fd is None:
+            return
+        if not self.meta.exists():
+            # Nothing of this sweep was kept (it failed before its first run): leave no
+            # folder behind. Removed while still locked, so no other sweep holds it.
+            (self.folder / "lock").unlink(missing_ok=True)
+            try:
+                self.folder.rmdir()
+            except OSError:
+                pass
+        os.close(self._lock_fd)  # releases the lock
+        self._lock_fd = None
 
     def _stored(self) -> dict[str, Any] | None:
         try:
@@ -473,18 +555,17 @@ class _PartStore:
         )
 
     def create(self, fingerprint: dict[str, Any]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in self.folder.glob(".tmp-*"):
-            stale.unlink(missing_ok=True)
+        clean_stale(self.folder)
         if not self.meta.exists():
-            write_text_atomic(self.meta, json.dumps(fingerprint, sort_keys=True, indent=1))
+            write_text_atomic(
+                self.meta, json.dumps(fingerprint, sort_keys=True, indent=1), ledger=False
+            )
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{_digest(key.encode())}.json"
 
-    def load(self, keys: list[str]) -> dict[str, dict[str, Any]]:
-        if not self.folder.is_dir():
-            return {}
+    def load(self, keys: list[str], fingerprint: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        mark = _digest(json.dumps(fingerprint, sort_keys=True).encode())
         done = {}
         for key in keys:
             path = self._path(key)
@@ -495,12 +576,18 @@ class _PartStore:
             except (OSError, ValueError):
                 path.unlink(missing_ok=True)  # cannot happen with atomic writes; redo it
                 continue
-            if part.get("key") == key:
-                done[key] = part["summary"]
+            if not isinstance(part, dict) or part.get("sweep") != mark or part.get("key") != key:
+                raise InputError(
+                    f"'{path}' is a run of another sweep; delete '{self.output}' and "
+                    f"'{self.folder}' to start afresh, or write to another output"
+                )
+            done[key] = part["summary"]
         return done
 
-    def write(self, key: str, summary: dict[str, Any]) -> None:
-        write_text_atomic(self._path(key), json.dumps({"key": key, "summary": summary}))
+    def write(self, key: str, summary: dict[str, Any], fingerprint: dict[str, Any]) -> None:
+        mark = _digest(json.dumps(fingerprint, sort_keys=True).encode())
+        text = json.dumps({"sweep": mark, "key": key, "summary": summary})
+        write_text_atomic(self._path(key), text, ledger=False)
 
 
 def _write_atomic(table: pd.DataFrame, output: Path, fmt: str | None) -> None:

@@ -136,13 +136,14 @@ class Report:
             files = {path: text.encode("utf-8")}
             files.update({path.parent / name: data for name, data in images.items()})
         # Every file or none: each is staged beside its target and moved in only when
-        # all of them are written.
+        # all of them are written. No ledger here: the command checks and records its
+        # outputs (lfvsim.atomic), so a library call leaves no ledger file behind.
         with ExitStack() as stack:
             for target, data in files.items():
                 if target.is_dir():
                     raise InputError(f"output '{target}' is a folder; give a file name")
                 target.parent.mkdir(parents=True, exist_ok=True)
-                stack.enter_context(atomic_path(target)).write_bytes(data)
+                stack.enter_context(atomic_path(target, ledger=False)).write_bytes(data)
         return list(files)
 
     def _figure_blocks(self) -> list[Figure]:

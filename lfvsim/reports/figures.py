@@ -120,7 +120,8 @@ def save_figure(figure: MplFigure, path: str | Path, dpi: int = _DPI) -> Path:
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=dpi, metadata=_metadata(fmt))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
+    # No ledger here: the command checks and records its outputs (lfvsim.atomic).
+    with atomic_path(path, ledger=False) as tmp:
         tmp.write_bytes(buffer.getvalue())
     return path
 

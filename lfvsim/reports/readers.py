@@ -97,6 +97,7 @@ def read_run(directory: str | Path) -> Result:
             f"'{folder / 'timeline.csv'}' is not an lfvsim timeline ({one_line(exc)}); "
             "write it again with lfvsim run --out"
         ) from None
+    timeline = unstamped_table(timeline, str(folder / "timeline.csv"))
     if "MaxInferenceUnits" in timeline:
         timeline["MaxInferenceUnits"] = pd.array(
             pd.to_numeric(timeline["MaxInferenceUnits"], errors="coerce"), dtype="Int64"
@@ -125,9 +126,6 @@ def read_run(directory: str | Path) -> Result:
                 f"{minutes:g} h need {expected}; it is damaged: write it again with "
                 "lfvsim run --out"
             )
-    # After the row count: a row cut short lacks its last column, schema_version, and is
-    # better named as a damaged file than as one of an unknown schema.
-    timeline = unstamped_table(timeline, str(folder / "timeline.csv"))
     notes = data.get("notes", [])
     if not isinstance(notes, list):
         raise InputError(f"'{folder / 'summary.json'}': notes is not a list; run it again")

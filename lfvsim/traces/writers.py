@@ -8,6 +8,7 @@ write leaves nothing behind. What is written reads back with
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lfvsim.atomic import atomic_path
+from lfvsim.atomic import atomic_path, check_replaceable
 from lfvsim.errors import InputError
 from lfvsim.machine_output import SCHEMA_VERSION
 from lfvsim.traces.cloudwatch import cloudwatch_export_pages
@@ -153,7 +154,9 @@ def write_cloudwatch_export(
     """Write counts as the AWS CLI prints a CloudWatch export (indented JSON).
 
     With ``pages > 1`` the pages go to ``NAME-1.json``, ``NAME-2.json``, ..., newest
-    timestamps in the first. Returns the files written.
+    timestamps in the first. Pages ``NAME-K.json`` of an earlier export that this one does
+    not write are removed, so a glob ``NAME-*.json`` reads this export alone; that and
+    replacing a file lfvsim did not write need ``--force``. Returns the files written.
     """
     docs = cloudwatch_export_pages(trace, metric, pages=pages, omit_zeros=omit_zeros, shape=shape)
     path = Path(path)
@@ -161,9 +164,16 @@ def write_cloudwatch_export(
         targets = [path]
     else:
         targets = [path.with_name(f"{path.stem}-{k + 1}{path.suffix}") for k in range(len(docs))]
+    page = re.compile(rf"^{re.escape(path.stem)}-\d+{re.escape(path.suffix)}$")
+    parent = path.parent if path.parent.is_dir() else None
+    stale = [] if parent is None else [p for p in parent.iterdir() if page.match(p.name)]
+    stale = [p for p in stale if p not in targets]
+    check_replaceable(targets + stale)  # before writing any page
     for doc, target in zip(docs, targets, strict=True):
         with atomic_path(target) as tmp:
             tmp.write_text(json.dumps(doc, indent=4) + "\n", encoding="utf-8")
+    for old in stale:
+        old.unlink(missing_ok=True)
     return targets
 
 

@@ -1,0 +1,91 @@
+"""The backtest figure: observed and simulated timelines overlaid, minute by minute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lfvsim.atomic import atomic_path
+from lfvsim.errors import InputError
+from lfvsim.experiments.backtest import Backtest
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["IMAGE_SUFFIXES", "plot_backtest", "save_backtest_figure"]
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+_OBSERVED = "#1f77b4"
+_SIMULATED = "#ff7f0e"
+
+
+def plot_backtest(bt: Backtest) -> Figure:
+    """Units in service and desired (top) and throttled requests (bottom), both histories.
+
+    Minutes left out of the comparison (not hosted, gaps) are shaded.
+    """
+    # Deferred: matplotlib is only needed when a figure is drawn.
+    import matplotlib.pyplot as plt
+
+    m = bt.minutes
+    fig, (units, throttled) = plt.subplots(
+        2, 1, figsize=(11, 6), sharex=True, layout="constrained", height_ratios=[2, 1]
+    )
+    t = m.index
+    for col, colour, label in (
+        ("observed_in_service", _OBSERVED, "observed in service"),
+        ("simulated_in_service", _SIMULATED, "simulated in service"),
+    ):
+        units.step(t, m[col], where="post", color=colour, label=label)
+    for col, colour, label in (
+        ("observed_desired", _OBSERVED, "observed desired"),
+        ("simulated_desired", _SIMULATED, "simulated desired"),
+    ):
+        units.step(t, m[col], where="post", color=colour, ls=":", label=label)
+    throttled.plot(t, m["observed_throttled"], color=_OBSERVED, lw=0.8, label="observed")
+    throttled.plot(t, m["simulated_throttled"], color=_SIMULATED, lw=0.8, label="simulated")
+    for ax in (units, throttled):
+        _shade_left_out(ax, m)
+    f = bt.figures
+    units.set_ylabel("inference units")
+    units.set_title(
+        f"Backtest: units equal in {100 * (f['in_service_equal_share'] or 0):.1f}% of "
+        f"{f['minutes_compared']} minutes, unit-hours {_pct(f['unit_hours_relative_error'])}"
+    )
+    units.legend(loc="upper left", ncols=2, fontsize="small")
+    throttled.set_ylabel("throttled / min")
+    throttled.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def save_backtest_figure(bt: Backtest, path: str | Path) -> Path:
+    """Draw the backtest figure into ``path`` (.png, .svg or .pdf), complete or not at all."""
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(
+            f"'{path}': unknown image format '{path.suffix}'; end the name in "
+            + ", ".join(IMAGE_SUFFIXES)
+        )
+    import matplotlib.pyplot as plt
+
+    fig = plot_backtest(bt)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=120)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _shade_left_out(ax, m) -> None:
+    left_out = ~m["compared"].to_numpy(bool)
+    if not left_out.any():
+        return
+    ax.fill_between(
+        m.index, 0, 1, where=left_out, step="post", color="0.85", alpha=0.6,
+        transform=ax.get_xaxis_transform(), label="left out",
+    )  # fmt: skip
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:+.1f}%"
