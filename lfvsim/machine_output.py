@@ -197,10 +197,11 @@ OUTPUTS: Mapping[str, Output] = {
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",
-        _keys("schema_version estimates not_estimated history_notes periods"),
+        _keys("schema_version estimates not_estimated history_notes periods period notes"),
         note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
-        "`high`, `events` and `detail`; `not_estimated` names the scenario keys left as "
-        "assumed.",
+        "`high`, `events` and `detail` (`low`/`high` may hold a bound when `informed` is "
+        "false); `not_estimated` names the scenario keys left as assumed; `period` is the "
+        "history's first and last minute, `notes` what was not estimated and why.",
     ),
     "trace-counts": Output(
         "`lfvsim trace synth`, `trace convert`, `trace import-cloudwatch` to .csv or .parquet: "

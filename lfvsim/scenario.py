@@ -32,6 +32,7 @@ from lfvsim.traces.schema import TRAFFIC_KINDS, TRAFFIC_SECTION_CLASSES, Traffic
 __all__ = [
     "Autoscaler",
     "Billing",
+    "Calibrated",
     "Model",
     "Scenario",
     "Simulation",
@@ -287,6 +288,16 @@ SECTIONS = (
 )  # fmt: skip
 
 
+class Calibrated(Section):
+    """Where a calibrated value came from (``lfvsim calibrate`` writes these)."""
+
+    source: str = Field(description="the CloudWatch history the value was estimated from")
+    period: str = Field(description="the history's first and last minute (UTC)")
+    low: float = Field(description="low end of the estimate's interval")
+    high: float = Field(description="high end of the estimate's interval")
+    method: str = Field("", description="how the history gave the value")
+
+
 class Scenario(Section):
     """A complete, validated scenario."""
 
@@ -299,7 +310,22 @@ class Scenario(Section):
     hosting: Hosting = Hosting()
     client: Client = Client()
     failures: Failures = Failures()
+    calibration: dict[str, Calibrated] = Field(
+        default_factory=dict,
+        description="provenance of values fitted to a CloudWatch history, by SECTION.KEY",
+    )
     base_dir: Path = Field(Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _calibrated_keys_exist(self) -> Scenario:
+        for dotted in self.calibration:
+            section, _, key = dotted.partition(".")
+            if section not in SECTIONS or key not in type(getattr(self, section)).model_fields:
+                raise ValueError(
+                    f"calibration names '{dotted}', which is no scenario key; use SECTION.KEY, "
+                    "e.g. autoscaler.target_percent"
+                )
+        return self
 
     @model_validator(mode="after")
     def _policy_fits_model(self) -> Scenario:
@@ -464,14 +490,24 @@ def render_toml(scenario: Scenario) -> str:
             if name == "traffic" and key == "path" and not Path(value).is_absolute():
                 # Relative to the scenario's folder: absolute, so the text works anywhere.
                 value = os.path.normpath(scenario.base_dir / value)
-            note = toml_comment(field.description or "")
-            if (field.json_schema_extra or {}).get("assumption"):
+            note = field.description or ""
+            fitted = scenario.calibration.get(f"{name}.{key}")
+            if fitted is not None:
+                note = (
+                    f"calibrated from {fitted.source} ({fitted.period}), interval "
+                    f"{fitted.low:.4g}-{fitted.high:.4g}: {note}"
+                )
+            elif (field.json_schema_extra or {}).get("assumption"):
                 note = f"ASSUMPTION: {note}"
+            note = toml_comment(note)
             if value is None:
                 lines.append(f"# {key} is unset: {note}")
             else:
                 comment = f"  # {note}" if note else ""
                 lines.append(f"{key} = {toml_value(value)}{comment}")
+    if scenario.calibration:
+        lines += ["", "# Where each value marked 'calibrated' came from.", "[calibration]"]
+        lines += [f"{toml_value(k)} = {toml_value(v)}" for k, v in scenario.calibration.items()]
     lines += [
         "",
         f"# policy that runs: {scenario.policy}",

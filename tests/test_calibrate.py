@@ -49,12 +49,15 @@ def test_calibrate_writes_a_scenario_with_the_estimate_marked(cli, tmp_path):
     code, stdout, err = cli("calibrate", scenario, "--cloudwatch", path, "-o", out, "--json")
     assert code == 0, err
     figures = json.loads(stdout)
-    (est,) = figures["estimates"]
-    assert est["parameter"] == "autoscaler.provisioning_delay_s" and est["informed"]
-    assert "unit.slots" in figures["not_estimated"]
+    est = next(
+        e for e in figures["estimates"] if e["parameter"] == "autoscaler.provisioning_delay_s"
+    )
+    assert est["informed"]
+    assert "unit.latency_mean_s" in figures["not_estimated"]
     calibrated = load_scenario(out)
     assert calibrated.autoscaler.provisioning_delay_s == pytest.approx(150.0, abs=1.0)
-    assert calibrated.unit.slots == BASE.unit.slots  # not informed: the assumption stays
+    # Not estimated: the assumption stays.
+    assert calibrated.unit.latency_mean_s == BASE.unit.latency_mean_s
     line = next(x for x in out.read_text().splitlines() if x.startswith("provisioning_delay_s"))
     assert "calibrated from" in line and "ASSUMPTION" not in line
 

@@ -29,6 +29,7 @@ NAMES = (
     "01_quickstart.ipynb",
     "02_choose_max_inference_units.ipynb",
     "03_seed_from_describe_model.ipynb",
+    "04_calibrate_from_cloudwatch.ipynb",
 )
 SMALL: dict[str, dict[str, Any]] = {
     "01_quickstart.ipynb": {
@@ -54,6 +55,15 @@ SMALL: dict[str, dict[str, Any]] = {
         "extra_max_units": 0,
         "replications": 2,
         "workers": 1,
+    },
+    "04_calibrate_from_cloudwatch.ipynb": {
+        "scenario_path": str(ROOT / "scenarios" / "quickstart.toml"),
+        "hours": 8.0,
+        "mean_tps": 8.0,
+        "true_target_percent": 45.0,
+        "true_scale_out_datapoints": 2,
+        "true_slots": 6,
+        "seed": 3,
     },
 }
 
@@ -226,3 +236,15 @@ def test_seed_from_describe_model_uses_the_described_model(tmp_path, caplog):
     assert "Min 2, Max 5:" in text  # the units DescribeModel reported
     assert " over 2 h," in text  # hours 2, not the default 24
     assert '"ProjectName": "circuit-boards"' in text
+
+
+def test_calibrate_from_cloudwatch_recovers_the_values_that_made_the_history(tmp_path, caplog):
+    name = "04_calibrate_from_cloudwatch.ipynb"
+    nb = run_notebook(name, SMALL[name], tmp_path, caplog)
+    text = _text(nb)
+    assert "history: 480 minutes" in text  # hours 8, not the default 12
+    assert "target_percent = 4" in text  # the true 45 % comes back as 4x.x
+    assert "scale_out_datapoints = 2  # calibrated from" in text
+    assert "slots = 6  # calibrated from" in text
+    assert "calibrated: unit.slots = 6" in text
+    assert not list(tmp_path.joinpath("work").iterdir()), "the notebook wrote files"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,6 @@ from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import ForceOpt, ScenarioArg
 from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
-from lfvsim.safe_output import toml_comment
 from lfvsim.scenario import render_toml
 
 __all__ = ["calibrate"]
@@ -40,9 +38,9 @@ def calibrate(
         bool, typer.Option("--json", help="Print the estimates as one JSON object.")
     ] = False,
 ) -> None:
-    """Estimate the provisioning delay from the history (direct estimate, with an interval)."""
+    """Set what the history shows directly (each estimate with an interval), keep the rest."""
     with input_errors(), allow_replace(force):
-        from lfvsim.experiments.calibrate import NOT_ESTIMATED, estimate_provisioning_delay
+        from lfvsim.experiments.calibration import calibrate_scenario
         from lfvsim.traces.metric_history import read_metric_history
 
         # Before the ownership check: --force must never let -o replace the input.
@@ -51,45 +49,33 @@ def calibrate(
         check_replaceable([output])
         scenario = load_with_overrides(scenario_path)
         history = read_metric_history(cloudwatch)
-        estimate = estimate_provisioning_delay(history)
-        text = render_toml(scenario)
-        if estimate.informed:
-            key = estimate.parameter
-            scenario = scenario.with_overrides({key: estimate.value}, source="calibration")
-            text = _mark_calibrated(
-                render_toml(scenario),
-                key.split(".")[1],
-                # The export's name is user text: one line, no control characters.
-                toml_comment(
-                    f"calibrated from {history.source}: {estimate.events} scale-outs, "
-                    f"interval {estimate.low:.1f}-{estimate.high:.1f} s"
-                ),
-            )
-        write_text_atomic(output, text)
+        result = calibrate_scenario(scenario, history)
+        # render_toml passes the export's name (user text) through toml_comment.
+        write_text_atomic(output, render_toml(result.scenario))
+    found = result.to_dict()
     figures = {
-        "estimates": [estimate.to_dict()],
-        "not_estimated": list(NOT_ESTIMATED),
+        "estimates": found["estimates"],
+        "not_estimated": found["not_estimated"],
         "history_notes": history.notes,
         "periods": [str(p) for p in history.periods],
+        "period": found["period"],
+        "notes": found["notes"],
     }
     if json_output:
         typer.echo(json.dumps(stamped(figures), indent=2))
         return
-    if estimate.informed:
-        typer.echo(
-            f"{estimate.parameter} = {estimate.value:.1f} s  (interval {estimate.low:.1f}-"
-            f"{estimate.high:.1f} s, {estimate.events} scale-outs)"
-        )
-    else:
-        typer.echo(f"{estimate.parameter}: not informed ({estimate.detail})")
+    for e in result.estimates:
+        if e.informed:
+            typer.echo(
+                f"{e.parameter} = {e.value:.4g}  (interval {e.low:.4g}-{e.high:.4g}, "
+                f"{e.events} events)"
+            )
+        else:
+            typer.echo(f"{e.parameter}: not informed ({e.detail})")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
     typer.echo(
         "not estimated (no direct estimator; the scenario's assumptions stay): "
-        + ", ".join(NOT_ESTIMATED)
+        + ", ".join(figures["not_estimated"])
     )
     typer.echo(f"wrote {output}")
-
-
-def _mark_calibrated(text: str, key: str, comment: str) -> str:
-    """Replace the 'ASSUMPTION' comment of ``key``'s line with where its value came from."""
-    pattern = re.compile(rf"^({re.escape(key)} = [^#\n]*?)\s*#.*$", re.MULTILINE)
-    return pattern.sub(lambda m: f"{m.group(1)}  # {comment}", text, count=1)

@@ -215,18 +215,38 @@ def notes_for(scenario: Scenario, trace: Trace) -> list[str]:
     return _scenario_notes(scenario) + list(getattr(trace, "notes", ()))
 
 
+def _calibrated_notes(scenario: Scenario) -> list[str]:
+    """One note per value fitted to a CloudWatch history, in place of its assumption."""
+    notes = []
+    for dotted, fitted in scenario.calibration.items():
+        section, _, key = dotted.partition(".")
+        value = getattr(getattr(scenario, section), key)
+        notes.append(
+            f"calibrated: {dotted} = {value:g} from {fitted.source} ({fitted.period}), "
+            f"interval {fitted.low:.4g}-{fitted.high:.4g}"
+        )
+    return notes
+
+
+def _word(scenario: Scenario, *keys: str) -> str:
+    """'calibrated' when every one of ``keys`` was fitted to a history, else 'assumed'."""
+    return "calibrated" if all(k in scenario.calibration for k in keys) else "assumed"
+
+
 def _scenario_notes(scenario: Scenario) -> list[str]:
-    notes = [LATENCY_NOTE]
+    notes = [LATENCY_NOTE, *_calibrated_notes(scenario)]
     notes.append(
-        f"assumed: {scenario.unit.slots} slots per unit with mean latency "
+        f"{_word(scenario, 'unit.slots', 'unit.latency_mean_s')}: "
+        f"{scenario.unit.slots} slots per unit with mean latency "
         f"{scenario.unit.latency_mean_s:g} s ({scenario.unit.nominal_tps:.3g} TPS per unit), "
         f"requests {'throttled' if scenario.unit.when_busy == 'throttle' else 'queued'} "
         "when every slot is busy"
     )
     if scenario.policy == "target_tracking":
         a = scenario.autoscaler
+        word = _word(scenario, "autoscaler.target_percent", "autoscaler.provisioning_delay_s")
         notes.append(
-            f"assumed: target tracking on {a.metric} at {a.target_percent:g}%, new units serve "
+            f"{word}: target tracking on {a.metric} at {a.target_percent:g}%, new units serve "
             f"after {a.provisioning_delay_s:g} s (AWS does not publish its auto-scaling rules)"
         )
     hosting = scenario.hosting

@@ -1,12 +1,12 @@
 """Direct estimates of unpublished parameters from a model's CloudWatch history.
 
-Only what shows itself in the data is estimated here. So far that is the provisioning delay:
-the lag between a ``DesiredInferenceUnits`` step up and the matching rise of
-``InServiceInferenceUnits``. Both are per-minute averages, so a unit that starts serving
-mid-minute shows as a fraction, which places the moment to the second; a step of the desired
-units that is whole in its minute was decided at the minute's start (the autoscaler acts on
-one-minute datapoints). A parameter the history cannot inform is reported as such and keeps
-the scenario's assumption.
+This module holds the provisioning delay (the autoscaler's rule and the slots have modules
+of their own; :mod:`lfvsim.experiments.calibration` runs them all): the lag between a
+``DesiredInferenceUnits`` step up and the matching rise of ``InServiceInferenceUnits``. Both
+are per-minute averages, so a unit that starts serving mid-minute shows as a fraction, which
+places the moment to the second; a step of the desired units that is whole in its minute was
+decided at the minute's start (the autoscaler acts on one-minute datapoints). A parameter
+the history cannot inform is reported as such and keeps the scenario's assumption.
 """
 
 from __future__ import annotations
@@ -19,22 +19,13 @@ import numpy.typing as npt
 
 from lfvsim.traces.metric_history import MetricHistory
 
-__all__ = ["NOT_ESTIMATED", "RESOLUTION_S", "Estimate", "estimate_provisioning_delay"]
+__all__ = ["RESOLUTION_S", "Estimate", "estimate_provisioning_delay"]
 
 FloatArray = npt.NDArray[np.float64]
 _TOL = 1e-6
 #: How closely per-minute averages place a moment (s): exports round them, and a unit's
 #: share of a minute written to 6 decimals is good to well under a second.
 RESOLUTION_S = 1.0
-#: Parameters no direct estimator informs yet: they keep the scenario's assumption.
-NOT_ESTIMATED = (
-    "unit.slots",
-    "unit.latency_mean_s",
-    "autoscaler.target_percent",
-    "autoscaler.scale_out_datapoints",
-    "autoscaler.scale_in_datapoints",
-    "autoscaler.scale_in_ratio",
-)
 
 
 @dataclass(frozen=True)
@@ -42,7 +33,8 @@ class Estimate:
     """One parameter's estimate from the history.
 
     ``informed`` is False when the history holds nothing that shows the parameter; then
-    ``value``, ``low`` and ``high`` are None and ``detail`` says why.
+    ``value`` is None, ``low`` and ``high`` hold whatever bound the data does give (else
+    None), and ``detail`` says why.
     """
 
     parameter: str
