@@ -22,7 +22,7 @@ __all__ = [
 
 PRICE_SOURCE = (
     "USD 4.00 per inference-unit hour for hosting, from third-party pricing sources for "
-    "Lookout for Vision and Rekognition Custom Labels (AWS's pricing page could not be read); "
+    "Lookout for Vision and Rekognition Custom Labels, not confirmed against AWS's price list; "
     "an assumption: override billing.price_per_unit_hour_usd with your negotiated price"
 )
 

@@ -179,9 +179,9 @@ def test_frontier_computes_the_recommendation_from_a_target_and_takes_an_aggrega
 def test_cost_heatmap_shows_each_configuration_and_frames_the_choice(table):
     rec = recommend(table, SLO)
     ax = plots.plot_cost_heatmap(table, recommendation=rec)
-    assert ax.get_xlabel() == "MaxInferenceUnits (fixed: no auto-scaling)"
+    assert ax.get_xlabel() == "MaxInferenceUnits (no auto-scaling: none set)"
     assert ax.get_ylabel() == "MinInferenceUnits"
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "fixed"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "no auto-scaling"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "2"]
     image = ax.get_images()[0].get_array()
     agg = aggregate(table).set_index(["min_units", "max_units", "oracle_bound"])
@@ -350,7 +350,10 @@ def test_pareto_keeps_only_configurations_no_cheaper_one_beats():
 
 
 def test_config_text_collapses_runs_of_max():
-    assert plotdata.config_text([(1, 2), (1, 3), (1, 4), (1, None), (2, 3)]) == "1/2-4,fixed 2/3"
+    assert (
+        plotdata.config_text([(1, 2), (1, 3), (1, 4), (1, None), (2, 3)])
+        == "1/2-4,no auto-scaling 2/3"
+    )
 
 
 def test_heatmap_cells_put_each_configuration_in_its_row_and_column(table):

@@ -347,7 +347,12 @@ def test_signed_usd_keeps_the_sign_and_the_precision_asked_for():
 def test_span_and_duration_read_as_ranges_and_units():
     assert span([1, 2, 3]) == "1..3" and span([4]) == "4"
     assert span(pd.Series([1, 3, None], dtype="Int64")) == "1,3" and span([]) == "-"
-    assert [duration(s) for s in (90, 600, 7200, 3 * 86400)] == ["90 s", "10 min", "2 h", "3 d"]
+    assert [duration(s) for s in (90, 600, 7200, 3 * 86400)] == [
+        "1 min 30 s",
+        "10 min",
+        "2 h",
+        "3 d",
+    ]
 
 
 def test_terminal_and_report_give_the_recommendation_the_same_figures(scenario, table):

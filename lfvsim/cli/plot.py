@@ -210,6 +210,9 @@ def report(
             title=title,
             source=str(scenario_path),
             sweep_source=None if sweep is None else str(sweep),
+            trace_source=None if trace is None else str(trace),
+            output=str(output),
+            output_format=None if format is None else format.value,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "md":

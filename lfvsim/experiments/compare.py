@@ -17,7 +17,8 @@ from lfvsim.traces import Trace, trace_from_scenario
 __all__ = ["compare_modes", "mode_overrides"]
 
 MODES_HELP = (
-    "always-on[:N] (N units, no auto-scaling; default: Max, else Min), autoscaled "
+    "no-auto-scaling[:N] (N units, no MaxInferenceUnits; default: Max, else Min; "
+    "always-on[:N] is the same), autoscaled "
     "(the scenario's Min/Max, hosted all the time), schedule:FILE (hosted in the windows "
     "of FILE's hosting section), batch, scenario (the file as it is)"
 )
@@ -29,11 +30,13 @@ def mode_overrides(scenario: Scenario, mode: str) -> dict[str, Any]:
     always = {"hosting.mode": "always_on"}
     if name == "scenario" and not arg:
         return {}
-    if name == "always-on":
+    if name in ("no-auto-scaling", "always-on"):  # always-on: its earlier name
         units = scenario.model.max_units or scenario.model.min_units
         if arg:
             if not arg.isdigit() or int(arg) < 1:
-                raise InputError(f"mode {mode!r}: N must be a whole number >= 1, e.g. always-on:3")
+                raise InputError(
+                    f"mode {mode!r}: N must be a whole number >= 1, e.g. no-auto-scaling:3"
+                )
             units = int(arg)
         return {**always, "model.min_units": units, "model.max_units": None,
                 "autoscaler.policy": "auto"}  # fmt: skip

@@ -15,6 +15,7 @@ no scripts) or as Markdown with its pictures beside it. The layout is
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import math
 import re
@@ -36,8 +37,11 @@ from lfvsim.experiments import Recommendation, recommend, vary_columns
 from lfvsim.experiments.recommend import Configuration, check_slo
 from lfvsim.reports.figures import png_bytes, render_figure
 from lfvsim.reports.formatting import (
+    NO_AUTOSCALING,
     config_label,
+    duration,
     percent,
+    plural,
     span,
     units_sentence,
     usd,
@@ -68,7 +72,7 @@ from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 from lfvsim.traces import Trace
 
-__all__ = ["Report", "build_report", "report_format"]
+__all__ = ["Report", "build_report", "lfvsim_version", "report_command", "report_format"]
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -158,6 +162,9 @@ def build_report(
     title: str | None = None,
     source: str | None = None,
     sweep_source: str | None = None,
+    trace_source: str | None = None,
+    output: str | None = None,
+    output_format: str | None = None,
 ) -> Report:
     """Build a report of one scenario, and of a sweep when one is given.
 
@@ -180,6 +187,9 @@ def build_report(
         Default: names the model.
     source, sweep_source : str, optional
         Where the scenario and the sweep came from, for the reader.
+    trace_source, output, output_format : str, optional
+        The trace file that replaced the scenario's traffic, and the file and format the
+        report is written to: with ``source``, they make the command under Reproduce.
 
     Returns
     -------
@@ -243,6 +253,16 @@ def build_report(
         sweep_source=sweep_source,
         slo=(max_throttle_rate, max_p99_latency_s, confidence),
         saved=isinstance(run, Result),
+        command=report_command(
+            source,
+            output=output,
+            output_format=output_format,
+            sweep_source=sweep_source,
+            trace_source=trace_source,
+            seed=None if isinstance(run, Result) else result.summary.seed,
+            title=title,
+            slo=(max_throttle_rate, max_p99_latency_s, confidence),
+        ),
     )
     return Report(
         document=document,
@@ -323,7 +343,7 @@ def _figures(
                 sweep,
                 "Monthly cost by Min and Max",
                 f"Mean monthly cost (730 h) of each configuration, ± half its {conf} "
-                "confidence interval. The column 'fixed' is no auto-scaling.",
+                f"confidence interval. The column '{NO_AUTOSCALING}' has no MaxInferenceUnits.",
                 "Heatmap of monthly cost by MinInferenceUnits and MaxInferenceUnits.",
             ),
             (
@@ -361,6 +381,7 @@ def _document(
     sweep_source: str | None,
     slo: tuple[float, float | None, float],
     saved: bool,
+    command: list[str],
 ) -> Document:
     scenario = result.scenario
     model = scenario.model
@@ -378,7 +399,7 @@ def _document(
             f"{service} in {model.region}",
             (f"run {source}" if saved else f"scenario {source}") if source else "",
             f"sweep {sweep_source}" if sweep_source else "",
-            f"lfvsim {__version__}",
+            f"lfvsim {lfvsim_version()}",
             f"generated {generated}",
         )
         if p
@@ -416,7 +437,7 @@ def _document(
         Section(
             "reproduce",
             "Reproduce",
-            tuple(_reproduce_blocks(result, source, sweep_source, slo, saved)),
+            tuple(_reproduce_blocks(result, source, saved, command)),
         ),
     ]
     footer = (
@@ -578,7 +599,7 @@ def _recommendation_blocks(
     blocks: list[Block] = [
         Paragraph(
             f"{n_configs} configurations (Min {span(configs['min_units'])}, Max "
-            f"{span(configs['max_units'].dropna())} and no auto-scaling), {reps} "
+            f"{span(configs['max_units'].dropna())} and {NO_AUTOSCALING}), {reps} "
             f"replications each of {duration:g} h, every configuration seeing the same "
             "requests in a given replication"
             + (f", from {sweep_source}" if sweep_source else "")
@@ -720,7 +741,11 @@ def _run_blocks(result: Result, run_what: str) -> list[Block]:
         ("configuration", config_label(s.min_units, s.max_units) + f", policy {s.policy}"),
         ("what ran", run_what),
         ("traffic", result.trace_source or "-"),
-        ("simulated", f"{s.duration_h:g} h (hosted {s.hosted_h:g} h), seed {s.seed}"),
+        (
+            "simulated",
+            f"{duration(s.duration_h * 3600)} (hosted {duration(s.hosted_h * 3600)}), "
+            f"seed {s.seed}",
+        ),
         ("requests", f"{s.requests:,}"),
         ("served", f"{s.served:,}"),
         ("throttled", f"{s.throttled:,} ({percent(s.throttle_rate)} of {s.attempts:,} attempts)"),
@@ -740,7 +765,10 @@ def _run_blocks(result: Result, run_what: str) -> list[Block]:
         ("cost", f"USD {s.cost_usd:,.2f} at USD {s.price_per_unit_hour_usd:.2f} per unit-hour"),
         ("cost per 1,000 images", usd(s.cost_per_1000_images_usd, 4)),
         ("units in service", f"mean {s.mean_units:.2f}, peak {s.peak_units}"),
-        ("scaling", f"{s.scale_out_events} scale-outs, {s.scale_in_events} scale-ins"),
+        (
+            "scaling",
+            f"{plural(s.scale_out_events, 'scale-out')}, {plural(s.scale_in_events, 'scale-in')}",
+        ),
     ]
     return [Table(("figure", "value"), tuple(rows))]
 
@@ -789,12 +817,52 @@ def _with_price(rows: list[tuple[str, str, str]], result: Result) -> list[tuple[
     ]
 
 
-def _reproduce_blocks(
-    result: Result,
+def report_command(
     source: str | None,
-    sweep_source: str | None,
-    slo: tuple[float, float | None, float],
-    saved: bool,
+    *,
+    output: str | None = None,
+    output_format: str | None = None,
+    sweep_source: str | None = None,
+    trace_source: str | None = None,
+    seed: int | None = None,
+    title: str | None = None,
+    slo: tuple[float, float | None, float] = (0.001, None, 0.95),
+) -> list[str]:
+    """The words of the ``lfvsim report`` command that builds this report again.
+
+    Every option that shapes the report is given explicitly (the SLO and the seed even at
+    their defaults), so the command does not depend on defaults that a later version may
+    change. Quote it with :func:`lfvsim.safe_output.shell_command` before printing.
+    """
+    words = ["lfvsim", "report", source or "SCENARIO.toml"]
+    if sweep_source:
+        words += ["--sweep", sweep_source]
+    if trace_source:
+        words += ["--trace", trace_source]
+    if seed is not None:
+        words += ["--seed", str(seed)]
+    rate, p99, confidence = slo
+    words += ["--max-throttle-rate", f"{rate:g}"]
+    if p99 is not None:
+        words += ["--max-p99-latency-s", f"{p99:g}"]
+    words += ["--confidence", f"{confidence:g}"]
+    if title is not None:
+        words += ["--title", title]
+    if output_format is not None:
+        words += ["--format", output_format]
+    return [*words, "-o", output or "report.html"]
+
+
+def lfvsim_version() -> str:
+    """The installed lfvsim's version (the package metadata's, else the source's)."""
+    try:
+        return importlib.metadata.version("lfvsim")
+    except importlib.metadata.PackageNotFoundError:
+        return __version__
+
+
+def _reproduce_blocks(
+    result: Result, source: str | None, saved: bool, command: list[str]
 ) -> list[Block]:
     s = result.summary
     scenario = source or "SCENARIO.toml"
@@ -803,22 +871,21 @@ def _reproduce_blocks(
     units = ["--min-units", s.min_units]
     if s.max_units is not None:
         units += ["--max-units", s.max_units]
+    trace = (
+        command[command.index("--trace") : command.index("--trace") + 2]
+        if "--trace" in command
+        else []
+    )
     lines = [
+        f"# this report, with lfvsim {lfvsim_version()} (another version may simulate differently)",
+        shell_command(*command),
         "# the run in this report",
-        shell_command("lfvsim", "run", scenario, *units, "--seed", s.seed),
+        shell_command("lfvsim", "run", scenario, *trace, *units, "--seed", s.seed),
         "# the same configuration with fresh seeds and confidence intervals",
         shell_command(
-            "lfvsim", "run", scenario, *units, "--replications", 10, "--seed", s.seed + 1
+            "lfvsim", "run", scenario, *trace, *units, "--replications", 10, "--seed", s.seed + 1
         ),
     ]
-    words = ["lfvsim", "report", source or scenario]
-    if sweep_source:
-        words += ["--sweep", sweep_source, "--max-throttle-rate", f"{slo[0]:g}"]
-        if slo[1] is not None:
-            words += ["--max-p99-latency-s", f"{slo[1]:g}"]
-        words += ["--confidence", f"{slo[2]:g}"]
-    report = shell_command(*words)
-    lines += ["# this report", report + " -o report.html"]
     return [Code("\n".join(lines), "sh")]
 
 

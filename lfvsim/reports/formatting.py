@@ -15,12 +15,14 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "NO_AUTOSCALING",
     "amount",
     "config_label",
     "duration",
     "number",
     "percent",
     "percent_tick",
+    "plural",
     "ratio",
     "signed_usd",
     "span",
@@ -31,16 +33,36 @@ __all__ = [
 ]
 
 
+#: The one name people read for a configuration without MaxInferenceUnits.
+NO_AUTOSCALING = "no auto-scaling"
+
+#: Percentages below this read ``< 0.001%``: more digits would claim a precision that
+#: a simulated rate does not have, and ``1e-05%`` is not read by people.
+SMALLEST_PERCENT = 0.001
+
+
 def percent(rate: float | None, digits: int = 3) -> str:
     """A rate as a percentage: ``0.00123`` reads ``0.123%`` (``digits`` significant digits).
 
-    Zero reads ``0%``; None, NaN and infinity read ``n/a``.
+    Zero reads ``0%``; a rate above zero but below 0.001% reads ``< 0.001%``; None, NaN
+    and infinity read ``n/a``.
     """
     if rate is None or not math.isfinite(rate):
         return "n/a"
     if rate == 0:
         return "0%"
+    if 0 < 100 * rate < SMALLEST_PERCENT:
+        return f"< {SMALLEST_PERCENT:g}%"
     return f"{100 * rate:.{digits}g}%"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """A count and its noun in agreement: ``1 scale-out``, ``2 scale-outs``, ``0 scale-outs``.
+
+    ``many`` is the plural when it is not ``word`` + ``s``.
+    """
+    noun = word if count == 1 else (many or word + "s")
+    return f"{count:,} {noun}"
 
 
 def percent_tick(value: float, _pos: Any = None) -> str:
@@ -78,14 +100,25 @@ def ratio(value: float) -> str:
 
 
 def duration(seconds: float) -> str:
-    """A length of time in the largest unit that keeps it readable: s, min, h or d."""
-    if seconds < 120:
-        return f"{seconds:g} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:g} min"
-    if seconds < 3 * 86400:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds / 86400:g} d"
+    """A length of time as people write it: ``45 s``, ``3 min 19 s``, ``2 h 05 min``, ``3 d 04 h``.
+
+    Two units at most, the smaller one rounded and zero-padded; under a minute, three
+    significant digits. ``n/a`` when not a number.
+    """
+    if not math.isfinite(seconds):
+        return "n/a"
+    if seconds < 0:
+        return "-" + duration(-seconds)
+    if seconds < 59.5:
+        return f"{seconds:.3g} s"
+    tiers = ((3600, 60, 1, "min", "s"), (86400, 3600, 60, "h", "min"))
+    for limit, big, small, big_name, small_name in tiers:
+        if seconds < limit - small / 2:
+            a, b = divmod(round(seconds / small), big // small)
+            return f"{a} {big_name} {b:02d} {small_name}" if b else f"{a} {big_name}"
+    whole = round(seconds / 3600)
+    days, hours = divmod(whole, 24)
+    return f"{days} d {hours:02d} h" if hours else f"{days} d"
 
 
 def value_text(value: Any) -> str:
@@ -106,14 +139,14 @@ def span(values: Iterable[Any]) -> str:
 def config_label(min_units: int, max_units: int | None) -> str:
     """``Min 1, Max 4`` or ``Min 2, no auto-scaling``."""
     if max_units is None:
-        return f"Min {min_units}, no auto-scaling"
+        return f"Min {min_units}, {NO_AUTOSCALING}"
     return f"Min {min_units}, Max {max_units}"
 
 
 def units_sentence(min_units: int, max_units: int | None) -> str:
     """The configuration in the API's words, for a sentence."""
     if max_units is None:
-        return f"MinInferenceUnits {min_units} and no MaxInferenceUnits (no auto-scaling)"
+        return f"MinInferenceUnits {min_units} and no MaxInferenceUnits ({NO_AUTOSCALING})"
     return f"MinInferenceUnits {min_units} and MaxInferenceUnits {max_units}"
 
 

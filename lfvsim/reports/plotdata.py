@@ -18,7 +18,7 @@ import pandas as pd
 
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, aggregate, recommend
-from lfvsim.reports.formatting import percent
+from lfvsim.reports.formatting import NO_AUTOSCALING, percent
 
 __all__ = [
     "HEATMAP_METRICS",
@@ -268,8 +268,8 @@ def heatmap_cells(
 
 
 def max_label(value: float) -> str:
-    """A heatmap column: the Max, or ``fixed`` (infinite: no auto-scaling)."""
-    return "fixed" if not np.isfinite(value) else str(int(value))
+    """A heatmap column: the Max, or ``no auto-scaling`` (infinite: no Max)."""
+    return NO_AUTOSCALING if not np.isfinite(value) else str(int(value))
 
 
 def vary_keys(table: pd.DataFrame) -> list[str]:
@@ -302,7 +302,7 @@ def pareto(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def config_text(configs: list[tuple[int, int | None]]) -> str:
-    """``1/2-4,fixed 2/3``: Min/Max with runs of Max collapsed."""
+    """``1/2-4,no auto-scaling 2/3``: Min/Max with runs of Max collapsed."""
     by_min: dict[int, list[int | None]] = {}
     for lo, hi in configs:
         by_min.setdefault(lo, []).append(hi)
@@ -319,7 +319,7 @@ def config_text(configs: list[tuple[int, int | None]]) -> str:
                 runs.append(str(start) if start == prev else f"{start}-{prev}")
             start = prev = h
         if None in by_min[lo]:
-            runs.append("fixed")
+            runs.append(NO_AUTOSCALING)
         parts.append(f"{lo}/{','.join(runs)}")
     return " ".join(parts)
 

@@ -37,7 +37,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation
-from lfvsim.reports.formatting import amount, percent, percent_tick, value_text
+from lfvsim.reports.formatting import NO_AUTOSCALING, amount, percent, percent_tick, value_text
 from lfvsim.reports.plotdata import (
     HEATMAP_METRICS,
     TIMELINE_COLUMNS,
@@ -428,8 +428,8 @@ def plot_frontier(
     Filled points meet the SLO (the throttle rate's upper confidence bound is at most the
     target), hollow ones do not; the grey line joins the configurations no cheaper
     configuration beats on throttling (the frontier); the star is the recommendation; grey
-    diamonds are the oracle lower bounds. Labels read ``Min/Max`` (``fixed``: no
-    auto-scaling). The throttle axis is logarithmic above its smallest non-zero value.
+    diamonds are the oracle lower bounds. Labels read ``Min/Max`` (``no auto-scaling``: no
+    Max). The throttle axis is logarithmic above its smallest non-zero value.
 
     Parameters
     ----------
@@ -498,7 +498,7 @@ def plot_frontier(
             Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(value_text, _tuple(v))))
             for i, (v, _) in enumerate(groups)
         ]
-    handles.append(Line2D([], [], ls="none", label="labels: Min/Max (fixed: no auto-scaling)"))
+    handles.append(Line2D([], [], ls="none", label=f"labels: Min/Max ({NO_AUTOSCALING}: no Max)"))
     # Cheap and never throttled is impossible, so the lower left stays empty.
     ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
     return ax
@@ -695,7 +695,7 @@ def plot_heatmap(
     ax.set_yticks(np.arange(len(mins) + 1) - 0.5, minor=True)
     ax.grid(which="minor", color="white", lw=1.5)
     ax.tick_params(which="minor", length=0)
-    ax.set_xlabel("MaxInferenceUnits (fixed: no auto-scaling)")
+    ax.set_xlabel(f"MaxInferenceUnits ({NO_AUTOSCALING}: none set)")
     ax.set_ylabel("MinInferenceUnits")
     lines = _heatmap_title(metric, confidence, max_throttle_rate, choice is not None, keys)
     ax.set_title("\n".join(lines), fontsize="medium")

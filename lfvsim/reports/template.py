@@ -2,14 +2,22 @@
 
 :mod:`lfvsim.reports.content` decides what a report says; this module only lays it out.
 The HTML has inline CSS, images as ``data:`` URIs, no scripts and no links, so it opens
-offline and survives being mailed. The Markdown refers to images written beside it.
+offline and survives being mailed; its only links are the navigation bar's, to its own
+sections. The Markdown refers to images written beside it.
+
+Titles, file names and captions can come from a user or a file, so neither format lets
+them through as markup: HTML escapes them, Markdown escapes them as text (``<`` as
+``&lt;``, Markdown punctuation with a backslash, a line break as a space) and fences code
+with more backticks than any run inside it.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 __all__ = [
     "Block",
@@ -156,7 +164,10 @@ footer { margin-top: 2.5rem; font-size: 0.82rem; color: #66707c;
 
 
 def render_html(doc: Document) -> str:
-    """One self-contained HTML page: inline CSS, images as data URIs, no scripts, no links."""
+    """One self-contained HTML page: inline CSS, images as data URIs, no scripts.
+
+    The only links are the navigation bar's, to the page's own sections.
+    """
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -172,7 +183,9 @@ def render_html(doc: Document) -> str:
         "<header>",
         f"<h1>{e(doc.title)}</h1>",
         f'<p class="subtitle">{e(doc.subtitle)}</p>',
-        "<nav>" + "".join(f"<span>{e(s.title)}</span>" for s in doc.sections) + "</nav>",
+        "<nav>"
+        + "".join(f'<span><a href="#{e(s.id)}">{e(s.title)}</a></span>' for s in doc.sections)
+        + "</nav>",
         "</header>",
     ]
     for section in doc.sections:
@@ -236,9 +249,15 @@ def _html_block(block: Block) -> str:
 
 def render_markdown(doc: Document, images: dict[str, str]) -> str:
     """Markdown; ``images`` maps each figure's name to the file name it is written to."""
-    parts = [f"# {doc.title}", "", f"_{_md_text(doc.subtitle)}_", ""]
+    nav = " · ".join(f"[{_md_text(s.title)}](#{s.id})" for s in doc.sections)
+    parts = [f"# {_md_text(doc.title)}", "", f"_{_md_text(doc.subtitle)}_", "", nav, ""]
     for section in doc.sections:
-        parts += [f'<a id="{section.id}"></a>', "", f"## {section.title}", ""]
+        parts += [
+            f'<a id="{html.escape(section.id)}"></a>',
+            "",
+            f"## {_md_text(section.title)}",
+            "",
+        ]
         for block in section.blocks:
             parts += [_md_block(block, images), ""]
     if doc.footer:
@@ -246,10 +265,34 @@ def render_markdown(doc: Document, images: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
+# Markdown punctuation that can open emphasis, code, links or a table cell anywhere, and the
+# starts of a line that make a heading, a list or a quote.
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
+_MD_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))")
+
+
 def _md_text(text: str) -> str:
-    for ch in ("\\", "*", "_", "`", "[", "]", "<", ">", "|"):
-        text = text.replace(ch, "\\" + ch)
-    return text
+    """Text that renders as itself: no HTML, no Markdown markup, on one line.
+
+    ``&``, ``<`` and ``>`` become character references (inert in every renderer, unlike a
+    backslash before ``<``, which some leave as raw HTML); other punctuation is escaped
+    with a backslash; line breaks, which would end a heading or a table row, become spaces.
+    """
+    text = " ".join(str(text).splitlines())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_PUNCTUATION.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + _escape_start(m.group(2)), text)
+
+
+def _escape_start(start: str) -> str:
+    # "1." starts a list; "1\." does not. A single mark is escaped itself.
+    return start + "\\" if start[0].isdigit() else "\\" + start
+
+
+def _md_fence(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text`` (at least three)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _md_block(block: Block, images: dict[str, str]) -> str:
@@ -269,11 +312,16 @@ def _md_block(block: Block, images: dict[str, str]) -> str:
         return _md_table(block.header, block.rows, block.highlight)
     if isinstance(block, Code):
         caption = f"{_md_text(block.caption)}\n\n" if block.caption else ""
-        fence = "````" if "```" in block.text else "```"
-        return f"{caption}{fence}{block.language}\n{block.text.rstrip()}\n{fence}"
+        fence = _md_fence(block.text)
+        # The info string ends at the line; only a plain word is kept as the language.
+        language = block.language if re.fullmatch(r"[A-Za-z0-9_+-]*", block.language) else ""
+        return f"{caption}{fence}{language}\n{block.text.rstrip()}\n{fence}"
     if isinstance(block, Figure):
+        # The file name is part of a link: percent-encoded, it cannot close the link or
+        # carry markup whatever characters the user's output name has.
         return (
-            f"### {block.title}\n\n![{_md_text(block.alt)}]({images[block.name]})\n\n"
+            f"### {_md_text(block.title)}\n\n"
+            f"![{_md_text(block.alt)}]({quote(images[block.name])})\n\n"
             f"_{_md_text(block.caption)}_"
         )
     raise TypeError(f"unknown block {type(block).__name__}")

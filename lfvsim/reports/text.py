@@ -27,6 +27,7 @@ from lfvsim.reports.formatting import (
     duration,
     number,
     percent,
+    plural,
     ratio,
     signed_usd,
     span,
@@ -90,7 +91,10 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
             f"USD {s.cost_per_1000_images_usd:.4f}" if s.served else "- (nothing served)",
         ),
         ("units in service", f"mean {s.mean_units:.2f}, peak {s.peak_units}"),
-        ("scaling", f"{s.scale_out_events} scale-outs, {s.scale_in_events} scale-ins"),
+        (
+            "scaling",
+            f"{plural(s.scale_out_events, 'scale-out')}, {plural(s.scale_in_events, 'scale-in')}",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     head = [
