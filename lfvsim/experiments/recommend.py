@@ -65,17 +65,6 @@ class Slo:
             if value is not None and not 0 <= value < 1:
                 raise InputError(f"{name} {value}: give a fraction in [0, 1), e.g. 0.05 for 5%")
 
-    def text(self) -> str:
-        """``throttle rate <= 1%, worst hour <= 3%`` and so on."""
-        parts = [f"throttle rate <= {_pct(self.max_throttle_rate)}"]
-        if self.max_worst_hour_rate is not None:
-            parts.append(f"worst hour <= {_pct(self.max_worst_hour_rate)}")
-        if self.max_minute_rate is not None:
-            parts.append(f"99% of minutes <= {_pct(self.max_minute_rate)}")
-        if self.max_p99_latency_s is not None:
-            parts.append(f"p99 latency <= {self.max_p99_latency_s:g} s")
-        return ", ".join(parts)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (also what a sweep file stores)."""
         return {
