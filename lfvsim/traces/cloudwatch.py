@@ -56,6 +56,7 @@ __all__ = [
     "METRICS",
     "METRIC_ALIASES",
     "RCL_NAMESPACE",
+    "cloudwatch_client",
     "cloudwatch_export_pages",
     "expand_paths",
     "get_cloudwatch_trace",
@@ -283,6 +284,18 @@ def read_cloudwatch_export(
     return replace(trace, remarks=(*notes, *trace.remarks)) if notes else trace
 
 
+def cloudwatch_client(region: str | None) -> Any:
+    """A boto3 CloudWatch client for a live pull, or a one-line error without boto3."""
+    try:
+        # Deferred: boto3 is the optional 'aws' extra, needed only for a live pull.
+        import boto3
+    except ImportError:
+        raise InputError(
+            "reading CloudWatch needs boto3; install it with pip install 'lfvsim[aws]'"
+        ) from None
+    return boto3.client("cloudwatch", region_name=region)
+
+
 def get_cloudwatch_trace(
     project: str,
     version: str,
@@ -337,14 +350,7 @@ def get_cloudwatch_trace(
     names = metric_terms(metric) or ("ProcessedImageCount",)
     dims = dimensions or {"ProjectName": project, "ModelVersion": version}
     if client is None:
-        try:
-            # Deferred: boto3 is the optional 'aws' extra, needed only for a live pull.
-            import boto3
-        except ImportError:
-            raise InputError(
-                "reading CloudWatch needs boto3; install it with pip install 'lfvsim[aws]'"
-            ) from None
-        client = boto3.client("cloudwatch", region_name=region)
+        client = cloudwatch_client(region)
     request: dict[str, Any] = {
         "MetricDataQueries": _metric_queries(names, namespace, dims, period_s),
         "StartTime": t0.to_pydatetime(),

@@ -34,6 +34,7 @@ from lfvsim.traces.cloudwatch import (
     _numbers,
     _seconds,
     _Series,
+    cloudwatch_client,
     expand_paths,
 )
 from lfvsim.traces.generators import utc
@@ -281,14 +282,7 @@ def get_metric_history(
     if not t1 > t0:
         raise InputError(f"end {t1} is not after start {t0}; give a later end")
     if client is None:
-        try:
-            # Deferred: boto3 is the optional 'aws' extra, needed only for a live pull.
-            import boto3
-        except ImportError:
-            raise InputError(
-                "reading CloudWatch needs boto3; install it with pip install 'lfvsim[aws]'"
-            ) from None
-        client = boto3.client("cloudwatch", region_name=region)
+        client = cloudwatch_client(region)
     namespace = NAMESPACES[service]
     queries = history_queries(namespace, dimensions_for(service, project, version))
     request: dict[str, Any] = {
