@@ -216,8 +216,9 @@ OUTPUTS: Mapping[str, Output] = {
         "`lfvsim calibrate --json`",
         _keys("schema_version estimates not_estimated history_notes periods period notes"),
         note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
-        "`high`, `events` and `detail` (`low`/`high` may hold a bound when `informed` is "
-        "false); `not_estimated` names the scenario keys left as assumed; `period` is the "
+        "`high`, `events`, `detail` and `weak` (`low`/`high` may hold a bound when `informed` "
+        "is false; `weak` marks an informed value whose interval holds others that fit as "
+        "well); `not_estimated` names the scenario keys left as assumed; `period` is the "
         "history's first and last minute, `notes` what was not estimated and why.",
     ),
     "trace-counts": Output(

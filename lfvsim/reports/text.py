@@ -531,7 +531,7 @@ def format_calibration(result: Calibration) -> str:
         if e.informed:
             lines.append(
                 f"{e.parameter} = {e.value:.4g}  (interval {e.low:.4g}-{e.high:.4g}, "
-                f"{e.events} events)"
+                f"{e.events} events)" + (f"; {e.detail}" if e.weak else "")
             )
         else:
             lines.append(f"{e.parameter}: not informed ({e.detail})")
