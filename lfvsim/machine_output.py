@@ -207,10 +207,11 @@ OUTPUTS: Mapping[str, Output] = {
             desired_mae_units desired_equal_share unit_hours_observed unit_hours_simulated
             unit_hours_relative_error cost_observed_usd cost_simulated_usd cost_relative_error
             throttled_observed throttled_simulated throttled_relative_error scale_outs
-            scale_ins notes"""
+            scale_ins flags notes"""
         ),
         note="`scale_outs` and `scale_ins` are objects with `observed`, `simulated`, "
-        "`matched` and `mean_lag_min`; relative errors are fractions, null when undefined.",
+        "`matched` and `mean_lag_min`; relative errors are fractions, null when undefined; "
+        "`flags` lists where the replay disagrees beyond its own sampling noise (a misfit).",
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",

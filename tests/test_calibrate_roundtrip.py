@@ -84,6 +84,7 @@ def assert_comes_back(made_by: Scenario, result) -> None:
 def replay_figures(scenario: Scenario, history: MetricHistory) -> tuple[float, float]:
     """Mean unit-hours relative error and mean share of equal minutes over the replays."""
     runs = [backtest(scenario, history, seed=s).to_dict() for s in REPLAY_SEEDS]
+    assert not any(r["flags"] for r in runs), [r["flags"] for r in runs]
     return (
         float(np.mean([r["unit_hours_relative_error"] for r in runs])),
         float(np.mean([r["in_service_equal_share"] for r in runs])),
