@@ -174,6 +174,14 @@ def report(
     scale: ScaleOpt = None,
     seed: RunSeedOpt = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+    cloudwatch: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="EXPORT",
+            help="The model's CloudWatch history (get-metric-data export; repeat for "
+            "hand-paged files, or a quoted glob): adds a backtest of the scenario on it.",
+        ),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
@@ -200,6 +208,11 @@ def report(
             run = load_with_overrides(scenario_path, trace=trace, scale=scale)
             if table is not None:
                 check_sweep_of(table, run, source=str(sweep))
+        history = None
+        if cloudwatch:
+            from lfvsim.traces.metric_history import read_metric_history
+
+            history = read_metric_history(cloudwatch)
         built = build_report(
             run,
             sweep=table,
@@ -213,6 +226,8 @@ def report(
             trace_source=None if trace is None else str(trace),
             output=str(output),
             output_format=None if format is None else format.value,
+            history=history,
+            history_sources=tuple(cloudwatch or ()),
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "md":

@@ -34,6 +34,7 @@ from lfvsim.engine import simulate
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, recommend, vary_columns
+from lfvsim.experiments.backtest import Backtest, backtest
 from lfvsim.experiments.recommend import Configuration, check_slo
 from lfvsim.reports.figures import png_bytes, render_figure
 from lfvsim.reports.formatting import (
@@ -46,6 +47,7 @@ from lfvsim.reports.formatting import (
     units_sentence,
     usd,
 )
+from lfvsim.reports.history_content import backtest_section, calibrated_blocks
 from lfvsim.reports.readers import SWEEP_COLUMNS
 from lfvsim.reports.sentences import (
     CAUTION,
@@ -71,6 +73,7 @@ from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 from lfvsim.traces import Trace
+from lfvsim.traces.metric_history import MetricHistory
 
 __all__ = ["Report", "build_report", "lfvsim_version", "report_command", "report_format"]
 
@@ -165,6 +168,8 @@ def build_report(
     trace_source: str | None = None,
     output: str | None = None,
     output_format: str | None = None,
+    history: MetricHistory | None = None,
+    history_sources: tuple[str, ...] = (),
 ) -> Report:
     """Build a report of one scenario, and of a sweep when one is given.
 
@@ -190,6 +195,11 @@ def build_report(
     trace_source, output, output_format : str, optional
         The trace file that replaced the scenario's traffic, and the file and format the
         report is written to: with ``source``, they make the command under Reproduce.
+    history : MetricHistory, optional
+        A model's CloudWatch history (:func:`lfvsim.traces.read_metric_history`): adds a
+        backtest of the run's scenario on it (:func:`lfvsim.experiments.backtest.backtest`).
+    history_sources : tuple of str
+        The export files the history was read from, for the command under Reproduce.
 
     Returns
     -------
@@ -239,6 +249,13 @@ def build_report(
     scenario = result.scenario
     request, request_error = _start_request(scenario, recommendation)
     figures = _figures(result, sweep, recommendation, max_throttle_rate, confidence)
+    backtested = None
+    if history is not None:
+        backtested = (
+            backtest(scenario, history, seed=result.summary.seed),
+            history.source,
+            result.summary.seed,
+        )
     document = _document(
         result=result,
         run_what=run_what,
@@ -253,6 +270,7 @@ def build_report(
         sweep_source=sweep_source,
         slo=(max_throttle_rate, max_p99_latency_s, confidence),
         saved=isinstance(run, Result),
+        backtested=backtested,
         command=report_command(
             source,
             output=output,
@@ -262,6 +280,7 @@ def build_report(
             seed=None if isinstance(run, Result) else result.summary.seed,
             title=title,
             slo=(max_throttle_rate, max_p99_latency_s, confidence),
+            history_sources=history_sources,
         ),
     )
     return Report(
@@ -382,6 +401,7 @@ def _document(
     slo: tuple[float, float | None, float],
     saved: bool,
     command: list[str],
+    backtested: tuple[Backtest, str, int] | None = None,
 ) -> Document:
     scenario = result.scenario
     model = scenario.model
@@ -429,6 +449,7 @@ def _document(
         ),
         Section("figures", "Figures", tuple(figures)),
         Section("run", "The simulated run", tuple(_run_blocks(result, run_what))),
+        *([backtest_section(*backtested)] if backtested is not None else []),
         Section(
             "assumptions",
             "Scenario and assumptions",
@@ -782,6 +803,7 @@ def _assumption_blocks(
             "changes when one of them changes depends on how AWS runs the service: sweep it "
             "(lfvsim sweep --vary KEY=V1,V2) before relying on it."
         ),
+        *calibrated_blocks(result.scenario),
         Table(("assumption", "value", "meaning"), tuple(_with_price(assumptions, result))),
     ]
     if result.notes:
@@ -827,6 +849,7 @@ def report_command(
     seed: int | None = None,
     title: str | None = None,
     slo: tuple[float, float | None, float] = (0.001, None, 0.95),
+    history_sources: tuple[str, ...] = (),
 ) -> list[str]:
     """The words of the ``lfvsim report`` command that builds this report again.
 
@@ -839,6 +862,8 @@ def report_command(
         words += ["--sweep", sweep_source]
     if trace_source:
         words += ["--trace", trace_source]
+    for export in history_sources:
+        words += ["--cloudwatch", export]
     if seed is not None:
         words += ["--seed", str(seed)]
     rate, p99, confidence = slo
