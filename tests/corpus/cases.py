@@ -1201,7 +1201,31 @@ def _history() -> list[Case]:
                 files=files,
             )
         )
+    for label in ("cw-not-json", "cw-partial-data", "cw-empty-object"):
+        files = {"s.toml": GOOD, "e.json": BAD_CLOUDWATCH[label]}
+        c.append(
+            case(
+                f"report-{label}",
+                "report",
+                "s.toml",
+                "--cloudwatch",
+                "e.json",
+                "-o",
+                "r.html",
+                files=files,
+            )
+        )
     c += [
+        case(
+            "report-missing-export",
+            "report",
+            "s.toml",
+            "--cloudwatch",
+            "nope.json",
+            "-o",
+            "r.md",
+            files=S,
+        ),
         case("backtest-missing-export", "backtest", "s.toml", "--cloudwatch", "nope.json", files=S),
         case(
             "backtest-glob-matches-nothing",
