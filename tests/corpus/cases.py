@@ -1296,6 +1296,8 @@ def _budget_paths() -> list[Case]:
         case("run-repeat-requests-past-memory", "run", "s.toml", files=repeated_requests),
         case("inspect-scenario-rate-1e9", "trace", "inspect", "s.toml", files=fast),
         case("convert-scenario-rate-1e9", "trace", "convert", "s.toml", "-o", "o.csv", files=fast),
+        # report simulates through the library, which checks the budget itself.
+        case("report-scenario-rate-1e9", "report", "s.toml", "-o", "r.md", files=fast),
         case(
             "convert-count-1e12-finer-bins",
             "trace",
