@@ -37,12 +37,22 @@ from matplotlib.patches import Patch, Rectangle
 
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation
-from lfvsim.reports.formatting import NO_AUTOSCALING, amount, percent, percent_tick, value_text
+from lfvsim.reports.formatting import (
+    CAUSE_LABELS,
+    NO_AUTOSCALING,
+    amount,
+    percent,
+    percent_tick,
+    plural,
+    value_text,
+)
 from lfvsim.reports.plotdata import (
     HEATMAP_METRICS,
     TIMELINE_COLUMNS,
+    BusyMarks,
     bin_minutes,
     bin_text,
+    busy_marks,
     cell_text,
     daily_cost_bins,
     heatmap_cells,
@@ -81,6 +91,14 @@ _THROTTLE = "#d62728"
 _CAPACITY = "#2ca02c"
 _OFFERED = "#1f77b4"
 _DESIRED = "#ff7f0e"
+# Throttles by cause, stacked: reds, browns and a purple, apart from the lines' colours.
+_CAUSE_COLORS = {
+    "throttled_scaling": "#f4a582",
+    "throttled_at_max": "#d62728",
+    "throttled_burst": "#8c2d04",
+    "throttled_capacity_lost": "#6a3d9a",
+}
+_WORST = "#67001f"
 
 
 # --- runs ------------------------------------------------------------------------------------
@@ -90,6 +108,7 @@ def plot_timeline(
     run: Any,
     ax: Axes | None = None,
     *,
+    throttle_ax: Axes | None = None,
     tps_per_unit: float | None = None,
     resample_min: int | None = None,
     title: str | None = None,
@@ -100,8 +119,13 @@ def plot_timeline(
     x the nominal throughput of one unit (``slots / latency_mean_s``, an assumption: AWS
     does not publish it); the right axis reads the same lines in inference units, so the
     capacity line is also the in-service units, and the dashed line the desired units. Red
-    shading is the throttled requests per second, and red ticks along the top mark every
-    minute (or bin) with any throttling, however little.
+    ticks along the top mark every minute (or bin) with any throttling, however little.
+
+    Throttling has a panel of its own below (``throttle_ax``): throttled requests per
+    minute, stacked by cause when the timeline has the cause columns, the worst clock
+    hour shaded and labelled with its throttle rate, and triangles over the five worst
+    minutes (at their own minute, whatever the bins). Without that panel the same marks go
+    on ``ax``, in requests per second.
 
     Parameters
     ----------
@@ -109,7 +133,10 @@ def plot_timeline(
         A run (:func:`lfvsim.simulate`, :func:`lfvsim.reports.read_run`), or its
         ``timeline`` alone (then give ``tps_per_unit``).
     ax : matplotlib Axes, optional
-        Where to draw; default: a new figure.
+        Where to draw; default: a new figure of two panels (load above, throttling below).
+    throttle_ax : matplotlib Axes, optional
+        Where to draw the throttling panel when ``ax`` is given (best below it, sharing its
+        x axis); default: throttling is drawn on ``ax``.
     tps_per_unit : float, optional
         Nominal requests per second of one unit; default: the run's scenario's.
     resample_min : int, optional
@@ -121,6 +148,7 @@ def plot_timeline(
     Returns
     -------
     matplotlib.axes.Axes
+        The load panel (``ax``); the legend is under the lowest panel.
     """
     timeline, scenario = run_parts(run)
     require_columns(timeline, TIMELINE_COLUMNS, "timeline")
@@ -133,22 +161,35 @@ def plot_timeline(
         tps_per_unit = scenario.unit.nominal_tps
     if not tps_per_unit > 0:
         raise InputError(f"tps_per_unit {tps_per_unit}: give a positive number")
-    ax = _axes(ax, (11, 4.8))
     if timeline.empty:
         raise InputError("the timeline has no rows; nothing to plot")
+    if ax is None:
+        ax, throttle_ax = timeline_axes()
     step = resample_min or bin_minutes(len(timeline))
     bins = timeline_bins(timeline, step)
     x = _edges(bins.index, step)
+    lowest = throttle_ax if throttle_ax is not None else ax
     _shade_unhosted(ax, x, bins, timeline)
-    _mark_throttling(ax, x, bins, timeline, step)
+    _throttle_ticks(ax, x, bins, step)
+    marks = busy_marks(timeline)
+    if throttle_ax is not None:
+        _shade_unhosted(throttle_ax, x, bins, timeline, label=False)
+        _throttle_panel(throttle_ax, x, bins, timeline, marks)
+        _worst_hour_band(ax, marks)
+    else:
+        _stack_throttled(ax, x, bins, timeline, 1.0)
+        _mark_busy(ax, marks)
     top = _capacity_lines(ax, x, bins, tps_per_unit)
     limits = unit_limits(timeline)
     top = _limit_lines(ax, limits, tps_per_unit, top)
     ax.set_ylim(0, top * 1.12)
     ax.set_xlim(x[0], x[-1])
     ax.set_ylabel("requests per second (TPS)")
-    ax.set_xlabel(_time_label(bins.index, "time (UTC)"))
-    _date_axis(ax)
+    lowest.set_xlabel(_time_label(bins.index, "time (UTC)"))
+    _date_axis(lowest)
+    if throttle_ax is not None:
+        throttle_ax.set_xlim(x[0], x[-1])
+        _date_axis(ax)
     tps = float(tps_per_unit)
     units_axis = ax.secondary_yaxis(
         "right", functions=(lambda y: np.divide(y, tps), lambda u: np.multiply(u, tps))
@@ -165,17 +206,37 @@ def plot_timeline(
         title += f" ({bin_text(step)} means)"
     ax.set_title(title, fontsize="medium")
     ax.grid(axis="y", color="0.92", lw=0.6)
-    _timeline_legend(ax)
+    _timeline_legend(ax, lowest)
     return ax
 
 
-def _shade_unhosted(ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame) -> None:
+def timeline_axes(figure: Any = None) -> tuple[Axes, Axes]:
+    """The timeline's two panels, load above and throttling below, sharing the time axis.
+
+    On ``figure`` (a matplotlib Figure) when given, else on a new pyplot figure.
+    """
+    kwargs: dict[str, Any] = {"sharex": True, "height_ratios": (3.0, 1.25)}
+    if figure is None:
+        import matplotlib.pyplot as plt
+
+        _, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.6), layout="constrained", **kwargs)
+    else:
+        top, bottom = figure.subplots(2, 1, **kwargs)
+    return top, bottom
+
+
+def _shade_unhosted(
+    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, *, label: bool = True
+) -> None:
     """Grey where the model was not hosted, counting the requests refused meanwhile."""
     hosted = bins["hosted"].to_numpy()
     if not (hosted < 0.5).any():
         return
     refused = (
         int(timeline["unavailable_requests"].sum()) if "unavailable_requests" in timeline else 0
+    )
+    text = "model not hosted" + (
+        f" ({refused:,} requests refused as unavailable)" if refused else ""
     )
     ax.fill_between(
         x,
@@ -186,31 +247,15 @@ def _shade_unhosted(ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.Da
         transform=ax.get_xaxis_transform(),
         color="0.9",
         lw=0,
-        label="model not hosted"
-        + (f" ({refused:,} requests refused as unavailable)" if refused else ""),
+        label=text if label else None,
     )
 
 
-def _mark_throttling(
-    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, step: int
-) -> None:
-    """Red area of throttled requests per second, and a tick on top for every bin with any."""
-    total_throttled = int(timeline["ThrottledCount"].sum())
-    total_offered = int(timeline["offered_requests"].sum())
-    if not total_throttled:
-        return
-    share = 100.0 * total_throttled / total_offered if total_offered else 0.0
-    ax.fill_between(
-        x,
-        0,
-        _closed(bins["throttled"].to_numpy()),
-        step="post",
-        color=_THROTTLE,
-        alpha=0.75,
-        lw=0,
-        label=f"throttled ({total_throttled:,} requests, {share:.3g}% of offered)",
-    )
+def _throttle_ticks(ax: Axes, x: np.ndarray, bins: pd.DataFrame, step: int) -> None:
+    """A red tick along the top for every bin with any throttling, however little."""
     hit = bins["throttled_count"].to_numpy() > 0
+    if not hit.any():
+        return
     centres = x[:-1][hit] + (x[1:][hit] - x[:-1][hit]) / 2
     ax.plot(
         centres,
@@ -222,6 +267,127 @@ def _mark_throttling(
         color=_THROTTLE,
         transform=ax.get_xaxis_transform(),
         label=f"{'minute' if step == 1 else 'bin'} with throttling (top ticks)",
+    )
+
+
+def _stack_throttled(
+    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, scale: float
+) -> float:
+    """Throttled requests per second x ``scale``, stacked by cause when the timeline has the
+    causes; each part labelled with its count and share. Returns the stack's highest value.
+    """
+    total = int(pd.to_numeric(timeline["ThrottledCount"], errors="coerce").sum())
+    if not total:
+        return 0.0
+    offered = int(pd.to_numeric(timeline["offered_requests"], errors="coerce").sum())
+    head = (
+        f"throttled ({total:,} requests, {percent(total / offered if offered else 0.0)} of offered)"
+    )
+    if not all(c in bins for c in CAUSE_LABELS):
+        values = _closed(np.nan_to_num(bins["throttled"].to_numpy(dtype=float)) * scale)
+        ax.fill_between(x, 0, values, step="post", color=_THROTTLE, alpha=0.75, lw=0, label=head)
+        return float(values.max())
+    bottom = np.zeros(len(x))
+    first = True
+    for column, name in CAUSE_LABELS.items():
+        count = int(pd.to_numeric(timeline[column], errors="coerce").sum())
+        if not count:
+            continue  # no empty entries in the legend
+        top = bottom + _closed(np.nan_to_num(bins[column].to_numpy(dtype=float)) * scale)
+        ax.fill_between(
+            x,
+            bottom,
+            top,
+            step="post",
+            color=_CAUSE_COLORS[column],
+            alpha=0.9,
+            lw=0,
+            label=f"{head + ', by cause: ' if first else 'throttled: '}{name} {count:,} "
+            f"({percent(count / total)})",
+        )
+        bottom = top
+        first = False
+    return float(bottom.max())
+
+
+def _throttle_panel(
+    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, marks: BusyMarks
+) -> None:
+    """Throttled requests per minute by cause, the worst hour and the worst minutes."""
+    top = _stack_throttled(ax, x, bins, timeline, 60.0)
+    ax.set_ylabel("throttled\nper minute")
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4, min_n_ticks=2))
+    ax.yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.4g}"))
+    ax.grid(axis="y", color="0.92", lw=0.6)
+    if not top:
+        ax.set_ylim(0, 1)
+        ax.text(
+            0.5, 0.5, "no request throttled", transform=ax.transAxes, ha="center",
+            va="center", color="0.4", fontsize="small",
+        )  # fmt: skip
+        return
+    # Head room for the worst hour's label and the worst minutes' triangles.
+    ax.set_ylim(0, top * 1.6)
+    _mark_busy(ax, marks)
+
+
+def _worst_hour_band(ax: Axes, marks: BusyMarks) -> None:
+    """The worst hour's band alone (its label is on the throttling panel)."""
+    if marks.hour_start is None or not marks.hour_throttled:
+        return
+    start = mdates.date2num(marks.hour_start.to_pydatetime())
+    ax.axvspan(start, start + 1 / 24, color=_WORST, alpha=0.08, lw=0.8, ec=_WORST, zorder=0)
+
+
+def _mark_busy(ax: Axes, marks: BusyMarks) -> None:
+    """The worst clock hour shaded and labelled with its rate; the worst minutes as triangles.
+
+    Nothing when nothing was throttled. The hour's band keeps an edge, so it shows as a
+    line even when a month of minutes squeezes it below a pixel; its label turns inwards
+    near either end of the axis, so it stays inside.
+    """
+    if marks.hour_start is None or not marks.hour_throttled:
+        return
+    start = mdates.date2num(marks.hour_start.to_pydatetime())
+    end = start + 1 / 24
+    ax.axvspan(start, end, color=_WORST, alpha=0.10, lw=0.8, ec=_WORST, zorder=0)
+    left, right = ax.get_xlim()
+    where = ((start + end) / 2 - left) / (right - left) if right > left else 0.5
+    ha, dx = ("left", 4) if where < 0.2 else (("right", -4) if where > 0.8 else ("center", 0))
+    anchor = {"left": end, "right": start, "center": (start + end) / 2}[ha]
+    ax.annotate(
+        f"worst hour, from {marks.hour_start:%m-%d %H:00}: {percent(marks.hour_rate)} throttled",
+        (anchor, 0.97),
+        xycoords=("data", "axes fraction"),
+        xytext=(dx, 0),
+        textcoords="offset points",
+        ha=ha,
+        va="top",
+        fontsize="x-small",
+        color=_WORST,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+        zorder=6,
+    )
+    minutes = marks.minutes
+    if not len(minutes):
+        return
+    rates = minutes["throttle_rate"].to_numpy(dtype=float)
+    spread = percent(rates.min())
+    if rates.max() > rates.min():
+        spread += f" to {percent(rates.max())}"
+    centres = mdates.date2num(minutes.index.to_pydatetime()) + 0.5 / 1440
+    ax.plot(
+        centres,
+        np.full(len(centres), 0.72),
+        ls="none",
+        marker="v",
+        ms=6,
+        mfc=_WORST,
+        mec="white",
+        mew=0.5,
+        transform=ax.get_xaxis_transform(),
+        zorder=6,
+        label=f"worst {plural(len(minutes), 'minute')} ({spread} of their attempts throttled)",
     )
 
 
@@ -273,19 +439,24 @@ def _limit_lines(ax: Axes, limits: list[tuple[str, int]], tps_per_unit: float, t
     return top
 
 
-def _timeline_legend(ax: Axes) -> None:
-    """The legend below the axes, in reading order: load, capacity, then the rest."""
-    handles, labels = ax.get_legend_handles_labels()
-    order = ("offered", "serving", "desired", "throttled", "minute", "bin", "model")
+def _timeline_legend(ax: Axes, lowest: Axes) -> None:
+    """One legend for both panels below the lowest, in reading order: load, capacity, then
+    throttling and the rest."""
+    handles, labels = [], []
+    for panel in dict.fromkeys((ax, lowest)):
+        h, lab = panel.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    order = ("offered", "serving", "desired", "throttled", "minute", "bin", "worst", "model")
     ranked = sorted(
         zip(handles, labels, strict=True),
         key=lambda hl: next((i for i, p in enumerate(order) if hl[1].startswith(p)), 99),
     )
-    ax.legend(
+    lowest.legend(
         [h for h, _ in ranked],
         [label for _, label in ranked],
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.14),
+        bbox_to_anchor=(0.5, -0.14 if lowest is ax else -0.4),
         ncols=2,
         fontsize="small",
         frameon=False,
