@@ -12,11 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 import lfvsim
 from lfvsim.engine.busy import worst_hour_throttle_rate
 from lfvsim.experiments import aggregate, recommend, sweep
 from lfvsim.reports import plotdata, plots
+from lfvsim.reports.figures import render_figure
 from tests.conftest import small_scenario_toml
 
 matplotlib.use("Agg")  # headless; pyplot picks its backend at the first figure
@@ -342,6 +344,126 @@ def test_sweep_plots_with_varied_keys_show_each_variant(scenario):
     assert "60" in legend and "600" in legend
     ax = plots.plot_cost_heatmap(varied)
     assert "worst case over autoscaler.provisioning_delay_s" in ax.get_title()
+
+
+@pytest.fixture(scope="module")
+def crowded() -> pd.DataFrame:
+    """A real sweep of 50 configurations moved close together: five cost levels, each of
+    ten configurations within about USD 100, throttle rates a few percent apart."""
+    sc = lfvsim.Scenario.model_validate(
+        {
+            "model": {"min_units": 1, "max_units": 4},
+            "unit": {"slots": 2, "latency_distribution": "constant", "latency_mean_s": 0.5},
+            "traffic": {
+                "kind": "diurnal",
+                "mean_tps": 4.0,
+                "peak_to_trough": 6,
+                "duration_h": 0.25,
+            },
+        }
+    )
+    t = sweep(
+        sc, min_units=[1, 2, 3, 4, 5], max_units=list(range(1, 13)), replications=2, workers=1
+    )
+    key = t["min_units"].astype(str) + "/" + t["max_units"].astype(str)
+    codes, configs = pd.factorize(key)
+    rng = np.random.default_rng(1)
+    t["monthly_cost_usd"] = 3000.0 + 900 * t["min_units"] + rng.normal(0, 60, len(configs))[codes]
+    t["cost_usd"] = t["monthly_cost_usd"] * t["duration_h"] / 730
+    t["throttle_rate"] = 0.02 * rng.lognormal(0, 0.3, len(configs))[codes] / t["min_units"]
+    return t
+
+
+def _drawn(ax):
+    """Draw the figure as a PNG would be (Agg) and return the renderer that measured it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_crowded_frontier_labels_stay_by_their_markers_inside_the_axes(crowded):
+    fig = render_figure("frontier", crowded, max_throttle_rate=0.005)
+    ax = fig.axes[0]
+    renderer = _drawn(ax)
+    frame = ax.get_window_extent(renderer)
+    title = ax.title.get_window_extent(renderer)
+    legend = ax.get_legend().get_window_extent(renderer)
+    labels = [t for t in ax.texts if not t.get_text().startswith("recommended")]
+    (note,) = [t for t in ax.texts if t.get_text().startswith("recommended")]
+    assert crowded.groupby(["min_units", "max_units"], dropna=False).ngroups >= 50
+    items = _label_items(crowded)
+    left_out = [t.get_text() for t in ax.get_legend().get_texts() if "left out" in t.get_text()]
+    missing = int(left_out[0].split("; ")[1].split()[0]) if left_out else 0
+    assert len(labels) + missing == len(items) >= 45
+    assert len(labels) >= 0.8 * len(items)
+    # The texts' own boxes: an annotation's extent takes in its leader line too.
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]
+    others = [title, legend, note.get_bbox_patch().get_window_extent(renderer)]
+    for text, box in zip(labels, boxes, strict=True):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()
+        assert not any(box.overlaps(b) for b in others), text.get_text()
+        # Beside its marker (within half a line), or joined to it by a line.
+        px, py = ax.transData.transform(text.xy)
+        beside = box.padded(10).contains(px, py)
+        assert beside or text.arrow_patch is not None, text.get_text()
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (labels[i].get_text(), a, b)
+
+
+def _label_items(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """What the frontier labels, by text: its point in percent and USD."""
+    agg = plotdata.sweep_summary(table, 0.95)
+    choice = recommend(table, 0.005).choice
+    real = agg[~agg["oracle_bound"].astype(bool)]
+    oracle = agg[agg["oracle_bound"].astype(bool)]
+    return {t: (100 * r, c) for r, c, t in plotdata.label_items(real, oracle, choice)}
+
+
+def test_each_configuration_is_labelled_at_its_own_point(crowded):
+    ax = plots.plot_frontier(crowded, max_throttle_rate=0.005)
+    items = _label_items(crowded)
+    labels = [t for t in ax.texts if not t.get_text().startswith("recommended")]
+    assert len(labels) > 40
+    for text in labels:
+        assert text.xy == pytest.approx(items[text.get_text()])
+
+
+def test_labels_that_find_no_free_spot_are_left_out_not_piled_up():
+    from lfvsim.reports.labels import place_labels
+
+    _, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    items = [(0.5, 0.5, f"{i}/{i + 1}") for i in range(60)]
+    placed, left_out = place_labels(ax, items, avoid_points=[(0.5, 0.5)])
+    assert len(placed) + len(left_out) == 60 and 5 < len(placed) < 60
+    assert left_out == [t for _, _, t in items[len(placed) :]]  # the first given go first
+    renderer = _drawn(ax)
+    frame = ax.get_window_extent(renderer)
+    texts = [Text.get_window_extent(t, renderer) for t in ax.texts]
+    assert len(texts) == len(placed)
+    for i, a in enumerate(texts):
+        assert frame.x0 <= a.x0 and a.x1 <= frame.x1 and frame.y0 <= a.y0 and a.y1 <= frame.y1
+        assert not any(a.overlaps(b) for b in texts[i + 1 :])
+
+
+@pytest.mark.parametrize("max_units", [1, 2, 4])
+def test_a_one_row_heatmap_keeps_its_whole_subtitle(crowded, max_units):
+    narrow = crowded[
+        (crowded["min_units"] == 1)
+        & (crowded["max_units"].isna() | (crowded["max_units"] <= max_units))
+    ]
+    fig = render_figure("heatmap-throttle", narrow, max_throttle_rate=0.05)
+    ax = fig.axes[0]
+    words = " ".join(ax.get_title().split())
+    assert "bold: meets the SLO (bound ≤ 5%); framed: recommended" in words
+    assert "mean, and ≤ its upper 95% bound" in words
+    box = ax.title.get_window_extent(_drawn(ax))
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
 
 
 # --- lfvsim plot -----------------------------------------------------------------------------

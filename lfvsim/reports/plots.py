@@ -25,6 +25,7 @@ of :func:`lfvsim.experiments.sweep` (one row per configuration x replication) or
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
@@ -46,6 +47,7 @@ from lfvsim.reports.formatting import (
     plural,
     value_text,
 )
+from lfvsim.reports.labels import place_labels
 from lfvsim.reports.plotdata import (
     HEATMAP_METRICS,
     TIMELINE_COLUMNS,
@@ -657,21 +659,32 @@ def plot_frontier(
             zorder=4,
         )
     _frontier_axes(ax, agg, max_throttle_rate, conf)
-    # Labels last: their placement needs the final axis limits.
-    placed: list[tuple[float, float]] = []
-    for real, oracle in pending:
-        _label_points(ax, real, oracle, placed, choice)
-    if choice is not None:
-        _annotate_choice(ax, choice)
+    choice_note = _annotate_choice(ax, choice) if choice is not None else None
     handles = _frontier_handles(agg, max_throttle_rate, conf, choice is not None)
     if keys:
         handles += [
             Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(value_text, _tuple(v))))
             for i, (v, _) in enumerate(groups)
         ]
-    handles.append(Line2D([], [], ls="none", label=f"labels: Min/Max ({NO_AUTOSCALING}: no Max)"))
+    note = Line2D([], [], ls="none", label=f"labels: Min/Max ({NO_AUTOSCALING}: no Max)")
+    handles.append(note)
     # Cheap and never throttled is impossible, so the lower left stays empty.
-    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    legend = ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    if pending:
+        # Labels last: their places need the final limits and layout, and the boxes of the
+        # legend and of the recommendation to keep clear of.
+        ax.figure.draw_without_rendering()
+        frame = legend.get_window_extent()
+        # Room for the legend's last line to grow by the count of labels left out.
+        boxes = [(frame.x0, frame.y0, frame.x1 + 0.5 * frame.width, frame.y1)]
+        if choice_note is not None:
+            boxes.append(tuple(choice_note.get_window_extent().padded(6).extents))
+        left_out = _label_points(ax, pending, choice, boxes)
+        if left_out:
+            legend.get_texts()[-1].set_text(
+                f"labels: Min/Max ({NO_AUTOSCALING}: no Max); {left_out} left out where "
+                "points crowd"
+            )
     return ax
 
 
@@ -749,12 +762,12 @@ def _frontier_axes(ax: Axes, agg: pd.DataFrame, max_throttle_rate: float | None,
     ax.set_axisbelow(True)
 
 
-def _annotate_choice(ax: Axes, choice: Any) -> None:
+def _annotate_choice(ax: Axes, choice: Any) -> Any:
     """The recommendation's box, towards the (nearly empty) cheaper, less throttled side."""
     x, y = 100 * choice.throttle_rate, choice.monthly_cost_usd
     frac = ax.transAxes.inverted().transform(ax.transData.transform((x, y)))
     left = frac[0] > 0.4
-    ax.annotate(
+    return ax.annotate(
         f"recommended: {choice.label}\nUSD {choice.monthly_cost_usd:,.0f} a month",
         (x, y),
         xytext=(-30 if left else 30, -48 if frac[1] > 0.3 else 30),
@@ -869,12 +882,14 @@ def plot_heatmap(
     ax.set_xlabel(f"MaxInferenceUnits ({NO_AUTOSCALING}: none set)")
     ax.set_ylabel("MinInferenceUnits")
     lines = _heatmap_title(metric, confidence, max_throttle_rate, choice is not None, keys)
-    ax.set_title("\n".join(lines), fontsize="medium")
+    ax.set_title("\n".join(_wrap_to(ax, lines)), fontsize="medium")
     if colorbar:
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
         bar.set_label(HEATMAP_METRICS[metric])
         if throttle:
             bar.formatter = ticker.FuncFormatter(percent_tick)
+            # A log colour bar within a decade labels its minor ticks too: in percent alike.
+            bar.minorformatter = ticker.FuncFormatter(_minor_percent_tick)
             bar.update_ticks()
         elif metric == "monthly_cost_usd":
             bar.formatter = ticker.StrMethodFormatter("{x:,.0f}")
@@ -947,6 +962,37 @@ def _cell_texts(
         for c in range(len(maxs)):
             if not np.isfinite(grid[r, c]):
                 ax.text(c, r, "-", ha="center", va="center", fontsize=size, color="0.7")
+
+
+def _minor_percent_tick(value: float, _pos: Any = None) -> str:
+    """Minor log ticks at 2 and 5 times a power of ten labelled, the others left blank."""
+    if not value > 0:
+        return ""
+    lead = round(value / 10 ** np.floor(np.log10(value)), 6)
+    return percent_tick(value) if lead in (2.0, 5.0) else ""
+
+
+def _wrap_to(ax: Axes, lines: list[str]) -> list[str]:
+    """The title's lines wrapped to fit a narrow figure (a heatmap of one row or few columns).
+
+    The title is centred on the axes, which leave room for the labels and the colour bar:
+    about 80% of the figure's width is free, at about 0.6 of the font size a character.
+    """
+    width_pt = ax.figure.get_figwidth() * 72.0 * 0.8
+    chars = max(30, int(width_pt / (0.6 * mpl.rcParams["font.size"])))
+    out: list[str] = []
+    for line in lines:
+        # Break between the notes ("; ") first, inside a note only when it alone is too long.
+        current = ""
+        for note in line.split("; "):
+            joined = f"{current}; {note}" if current else note
+            if len(joined) <= chars or not current:
+                current = joined
+            else:
+                out.append(current + ";")
+                current = note
+        out += textwrap.wrap(current, chars, break_on_hyphens=False)
+    return out
 
 
 def _heatmap_title(
@@ -1074,28 +1120,42 @@ def _error_bars(ax: Axes, rows: pd.DataFrame, color: str) -> None:
 
 def _label_points(
     ax: Axes,
-    real: pd.DataFrame,
-    oracle: pd.DataFrame,
-    placed: list[tuple[float, float]],
+    points: list[tuple[pd.DataFrame, pd.DataFrame]],
     choice: Any,
-) -> None:
+    boxes: list[Any],
+) -> int:
     """``Min/Max`` beside each point; configurations with the same figures share one label.
 
-    A label that would overlap one already written (within a line of text) moves up a line;
-    ``placed`` holds the display positions written so far.
+    Labels stay inside the axes (never over the title), apart from each other, the
+    markers, the legend and the recommendation (``boxes``, display pixels); the frontier's
+    first, then by cost. Returns how many found no free spot and were left out.
     """
-    for rate, cost, text in label_items(real, oracle, choice):
-        px, py = ax.transData.transform((100 * rate, cost))
-        dy = 4.0
-        while any(abs(px - qx) < 70 and abs(py + dy - qy) < 10 for qx, qy in placed):
-            dy += 10.0
-        placed.append((px, py + dy))
-        ax.annotate(
-            text,
-            (100 * rate, cost),
-            xytext=(6, dy * 72 / ax.figure.dpi),
-            textcoords="offset points",
-            va="bottom",
-            fontsize="x-small",
-            color="0.4" if text.startswith("oracle") else "0.2",
+    items: list[tuple[float, float, str]] = []
+    markers: list[tuple[float, float]] = []
+    front: set[tuple[float, float]] = set()
+    for real, oracle in points:
+        items += [
+            (100 * rate, cost, text) for rate, cost, text in label_items(real, oracle, choice)
+        ]
+        edge = pareto(real)
+        front |= set(
+            zip(100 * edge["throttle_rate"].to_numpy(float), edge["monthly_cost_usd"], strict=True)
         )
+        for rows in (real, oracle):
+            rates = 100 * rows["throttle_rate"].to_numpy(dtype=float)
+            markers += list(zip(rates, rows["monthly_cost_usd"].to_numpy(dtype=float), strict=True))
+    if choice is not None:
+        # The star is larger than a marker: mark its corners too.
+        x, y = ax.transData.transform((100 * choice.throttle_rate, choice.monthly_cost_usd))
+        star = (x - 12, y - 12, x + 12, y + 12)
+        boxes = [*boxes, star]
+    items.sort(key=lambda item: (item[:2] not in front, item[1], item[0]))
+    _, left_out = place_labels(
+        ax,
+        items,
+        fontsize=7.0,
+        color=lambda text: "0.4" if text.startswith("oracle") else "0.2",
+        avoid_points=markers,
+        avoid_boxes=[tuple(b) for b in boxes],
+    )
+    return len(left_out)
