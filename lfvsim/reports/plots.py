@@ -33,6 +33,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib import colors, ticker
+from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
@@ -673,7 +674,7 @@ def plot_frontier(
     if pending:
         # Labels last: their places need the final limits and layout, and the boxes of the
         # legend and of the recommendation to keep clear of.
-        ax.figure.draw_without_rendering()
+        _root_figure(ax).draw_without_rendering()
         frame = legend.get_window_extent()
         # Room for the legend's last line to grow by the count of labels left out.
         boxes = [(frame.x0, frame.y0, frame.x1 + 0.5 * frame.width, frame.y1)]
@@ -978,7 +979,7 @@ def _wrap_to(ax: Axes, lines: list[str]) -> list[str]:
     The title is centred on the axes, which leave room for the labels and the colour bar:
     about 80% of the figure's width is free, at about 0.6 of the font size a character.
     """
-    width_pt = ax.figure.get_figwidth() * 72.0 * 0.8
+    width_pt = _root_figure(ax).get_figwidth() * 72.0 * 0.8
     chars = max(30, int(width_pt / (0.6 * mpl.rcParams["font.size"])))
     out: list[str] = []
     for line in lines:
@@ -1072,6 +1073,15 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def _root_figure(ax: Axes) -> MplFigure:
+    """The figure ``ax`` is drawn in, also when it is on a SubFigure (whose ``figure`` is
+    its root)."""
+    fig = ax.figure
+    while not isinstance(fig, MplFigure):
+        fig = fig.figure
+    return fig
 
 
 def _edges(index: pd.DatetimeIndex, step: int) -> np.ndarray:
