@@ -2,7 +2,8 @@
 
 Every function here takes and returns plain pandas and numpy objects and never imports
 matplotlib, so what a figure shows can be checked without drawing it:
-:func:`timeline_bins` (the timeline's lines), :func:`daily_cost_bins` (the cost bars),
+:func:`timeline_bins` (the timeline's lines and throttles by cause), :func:`busy_marks`
+(its worst hour and worst minutes), :func:`daily_cost_bins` (the cost bars),
 :func:`sweep_summary` and :func:`pareto` (the frontier's points and line),
 :func:`label_items` (the frontier's labels) and :func:`heatmap_cells` (the heatmap's
 grid). :mod:`lfvsim.reports.plots` draws them.

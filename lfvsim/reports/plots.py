@@ -5,7 +5,8 @@ Axes to place the picture in a figure of your own; without one, a new figure is 
 pyplot, so the picture shows in a notebook.
 
 - :func:`plot_timeline`: offered load against serving capacity, minute by minute, with the
-  in-service and desired units stepping and the throttled requests marked.
+  in-service and desired units stepping; below, throttled requests per minute by cause,
+  the worst hour and the worst minutes.
 - :func:`plot_daily_cost`: cost per day (per hour for runs shorter than two days), split
   into the MinInferenceUnits that always run and the units auto-scaling added.
 - :func:`plot_frontier`: monthly cost against throttle rate over a sweep, with confidence

@@ -144,7 +144,7 @@ def _cause_table(counts: Mapping[str, int], total: int) -> Table:
 def _unavailable_text(unavailable: int) -> str:
     return (
         f"Apart from them, {unavailable:,} requests came while the model was not hosted "
-        "(cause not hosted) and were refused as unavailable."
+        "and were refused as unavailable (cause not hosted; not counted as throttled)."
     )
 
 
