@@ -559,36 +559,53 @@ def serve_block_rate(
     return i
 
 
+@njit(cache=True, inline="always")
+def _rescale(tb, before, now, t):
+    """Units in service go from ``before`` to ``now`` at ``t`` (as in the DataPlane)."""
+    refill(tb, before, t)
+    if now > before:
+        tb[TB_TOKENS] += (now - before) * tb[TB_BURST]
+    elif before > 0:
+        tb[TB_TOKENS] *= now / before
+
+
 @njit(cache=True)
-def bucket_replay(arrivals, minute_first, units, rate_tps, burst, throttled):
+def bucket_replay(offsets, minute_first, units_start, units_end, change_s, rate_tps, burst,
+                  throttled):  # fmt: skip
     """Throttles per minute of a token bucket replaying arrivals, no retries (calibration).
 
-    ``arrivals[minute_first[m]:minute_first[m + 1]]`` are minute ``m``'s arrival times (s)
-    and ``units[m]`` the units in service all minute. The bucket behaves as in
-    :func:`serve_block_rate`, with units changing at minute boundaries only: a unit added
-    brings ``burst`` tokens, a unit removed takes its share along. ``throttled[m]`` is set.
+    Minute ``m``'s arrivals come ``offsets[minute_first[m]:minute_first[m + 1]]`` seconds
+    (float32, sorted) after its start. ``units_start[m]`` units serve from its start and
+    ``units_end[m]`` from ``change_s[m]`` seconds into it. The bucket behaves as in
+    :func:`serve_block_rate`: a unit added brings ``burst`` tokens, a unit removed takes
+    its share along. ``throttled[m]`` is set.
     """
     tb = np.zeros(N_TB)
     tb[TB_RATE] = rate_tps
     tb[TB_BURST] = burst
     before = 0
-    for m in range(units.shape[0]):
-        now = units[m]
+    for m in range(units_start.shape[0]):
         t0 = m * 60.0
+        now = units_start[m]
         if now != before:
-            refill(tb, before, t0)
-            if now > before:
-                tb[TB_TOKENS] += (now - before) * burst
-            else:
-                tb[TB_TOKENS] *= now / before
-            before = now
+            _rescale(tb, before, now, t0)
+        later = units_end[m]
+        t_change = t0 + change_s[m]
         count = 0
         for j in range(minute_first[m], minute_first[m + 1]):
-            refill(tb, now, arrivals[j])
+            t = t0 + offsets[j]
+            if later != now and t >= t_change:
+                _rescale(tb, now, later, t_change)
+                now = later
+            refill(tb, now, t)
             if now > 0 and tb[TB_TOKENS] >= 1.0:
                 tb[TB_TOKENS] -= 1.0
             else:
                 count += 1
+        if later != now:
+            _rescale(tb, now, later, t_change)
+            now = later
+        before = now
         throttled[m] = count
 
 
