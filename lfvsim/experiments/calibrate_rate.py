@@ -51,9 +51,9 @@ _TOL = 1e-6
 BINS = 48
 #: Most replicates of the arrivals inside each minute (common random numbers, fixed
 #: seeds); a short history gets more, for a Monte Carlo error small beside its own.
-REPLICATES = 16
+REPLICATES = 8
 #: Requests one evaluation replays, over all replicates, where the history allows.
-REPLAYED_REQUESTS = 8_000_000
+REPLAYED_REQUESTS = 4_000_000
 #: Half the 95 % chi-square quantile with one degree of freedom: the likelihood-ratio bound.
 _LR_BOUND = 1.92
 _SEED = 20_260_105
