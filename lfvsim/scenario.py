@@ -559,11 +559,7 @@ def render_toml(scenario: Scenario) -> str:
         "",
         f"# policy that runs: {scenario.policy}",
         f"# nominal throughput: {scenario.unit.nominal_tps:.3g} TPS per unit "
-        + (
-            "(rate_tps"
-            if scenario.unit.throttling == "rate"
-            else "(slots / latency_mean_s"
-        )
+        + ("(rate_tps" if scenario.unit.throttling == "rate" else "(slots / latency_mean_s")
         + "; ASSUMPTION: AWS once documented 'up to 5 TPS')",
         f"# price: USD {scenario.price_per_unit_hour_usd:.2f} per unit-hour"
         + ("" if scenario.billing.price_per_unit_hour_usd else f" ({PRICE_SOURCE})"),

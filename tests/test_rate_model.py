@@ -131,9 +131,7 @@ def test_units_coming_and_going_throttle_exactly_what_a_plain_bucket_refuses():
     made = simulate(s, seed=2, record_requests=True)
     assert made.summary.scale_out_events >= 2 and made.summary.scale_in_events >= 1
     req = made.requests
-    expected = reference_throttles(
-        req["arrival_s"].to_numpy(), unit_changes(made.units), 3.0, 12.0
-    )
+    expected = reference_throttles(req["arrival_s"].to_numpy(), unit_changes(made.units), 3.0, 12.0)
     assert expected.sum() > 100
     np.testing.assert_array_equal(req["throttled"].to_numpy(), expected)
 
@@ -211,7 +209,7 @@ def test_the_rate_model_refuses_what_it_cannot_do(override, words):
 def test_show_config_marks_the_structure_and_the_bucket_as_assumptions():
     s = scenario(ONE_UNIT, units=1, rate=4.0, burst=5.0, tps=2.0, arrivals="poisson", hours=1)
     text = render_toml(s)
-    for key in ("throttling = \"rate\"", "rate_tps = 4.0", "burst = 5.0"):
+    for key in ('throttling = "rate"', "rate_tps = 4.0", "burst = 5.0"):
         line = next(x for x in text.splitlines() if x.startswith(key))
         assert "ASSUMPTION" in line, line
     assert "nominal throughput: 4 TPS per unit (rate_tps" in text

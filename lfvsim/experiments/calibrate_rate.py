@@ -221,7 +221,7 @@ def fit_bucket(replay: Replay) -> BucketFit:
             0,
         )
     objective = _Objective(replay)
-    rate0 = _start(replay)[0]
+    rate0 = _start_rate(replay)
     x0 = min(
         (np.array([rate0, math.log(b)]) for b in _BURST_STARTS),
         key=objective.negative_log_likelihood,
@@ -324,16 +324,17 @@ def params(x: FloatArray) -> tuple[float, float]:
     return rate, burst
 
 
-def _start(replay: Replay) -> FloatArray:
-    """A starting point: the per-unit rate served in throttled minutes, one second's burst."""
+def _start_rate(replay: Replay) -> float:
+    """Where the search starts: log of the median per-unit rate served in throttled minutes
+    (with a unit refusing requests, what it serves is about its rate)."""
     hot = replay.scored & (replay.throttled > 0)
     served = replay.served[hot] / (60.0 * replay.units[hot])
     rate = float(np.median(served)) if len(served) else 1.0
-    return np.log(np.array([max(rate, 0.01), max(rate, 1.0)]))
+    return math.log(max(rate, 0.01))
 
 
 def _simplex(x0: FloatArray) -> FloatArray:
-    return np.array([x0, x0 + [0.1, 0.0], x0 + [0.0, 0.5]])
+    return np.array([x0, x0 + np.array([0.1, 0.0]), x0 + np.array([0.0, 0.5])])
 
 
 def _ridge_slopes(objective: _Objective, best: FloatArray) -> FloatArray:

@@ -540,12 +540,8 @@ def format_calibration(result: Calibration) -> str:
         if choice.chosen is None:
             lines.append(f"throttling structure: {choice.meaning}")
         else:
-            scores = ", ".join(
-                f"{name} {choice.aic[name]:.1f}" for name in sorted(choice.aic)
-            )
-            lines.append(
-                f"throttling structure: {choice.chosen} (AIC {scores}): {choice.meaning}"
-            )
+            scores = ", ".join(f"{name} {choice.aic[name]:.1f}" for name in sorted(choice.aic))
+            lines.append(f"throttling structure: {choice.chosen} (AIC {scores}): {choice.meaning}")
         for e in result.other_structure:
             if e.informed:
                 lines.append(
