@@ -11,7 +11,7 @@ chosen one. Each informed value is set in the scenario and recorded in its
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lfvsim.experiments.calibrate import Estimate, estimate_provisioning_delay
@@ -96,6 +96,8 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
         notes.append(f"the autoscaler's rule is not estimated: {utilisation}")
     else:
         target, out_points = estimate_scale_out(utilisation, scenario.autoscaler)
+        if unit.throttling == "rate" and bucket is not None:
+            target = _through_rate(target, bucket)
         estimates += [target, out_points]
         if target.informed and target.value is not None:
             estimates += estimate_scale_in(utilisation, scenario.autoscaler, target.value)
@@ -121,6 +123,21 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
     calibrated = scenario.with_overrides(values, source="calibration") if values else scenario
     calibrated = calibrated.model_copy(update={"calibration": {**scenario.calibration, **fitted}})
     return Calibration(calibrated, estimates, period, notes, structure, others)
+
+
+def _through_rate(target: Estimate, bucket: BucketFit) -> Estimate:
+    """The target's interval widened by the fitted rate's: the rate model's utilisation is
+    served / (rate_tps x units), so the rate's uncertainty carries over in proportion."""
+    rate = bucket.rate
+    t_low, t_high, r_value, r_low, r_high = target.low, target.high, rate.value, rate.low, rate.high
+    if t_low is None or t_high is None or r_value is None or r_low is None or r_high is None:
+        return target
+    return replace(
+        target,
+        low=t_low * r_value / r_high,
+        high=t_high * r_value / r_low,
+        detail=f"{target.detail}; interval widened by the fitted rate_tps's",
+    )
 
 
 def _bucket_estimates(bucket: BucketFit | None) -> list[Estimate]:
