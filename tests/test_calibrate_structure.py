@@ -45,6 +45,12 @@ def test_a_rate_made_history_chooses_the_rate_model_and_gives_its_bucket_back(
         assert est.low <= truth <= est.high, est
         assert est.value == pytest.approx(truth, rel=0.10), est
         assert result.scenario.calibration[name].low == est.low
+    # The autoscaler's rule, rebuilt with the fitted rate, comes back too.
+    for name in ("autoscaler.target_percent", "autoscaler.provisioning_delay_s"):
+        est = by_name[name]
+        if est.informed:
+            assert est.low <= true_value(made_by, name) <= est.high, est
+    assert by_name["autoscaler.target_percent"].informed
     assert "unit.slots" not in by_name  # the structure not chosen is reported apart
     assert [e.parameter for e in result.other_structure] == ["unit.slots"]
     calibrated = result.scenario
