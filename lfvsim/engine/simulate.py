@@ -8,6 +8,7 @@ from collections.abc import Callable
 import simpy
 
 from lfvsim.engine.assemble import build_result
+from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.engine.control import Cluster, autoscaler
 from lfvsim.engine.dataplane import DataPlane
 from lfvsim.engine.operations import (
@@ -41,6 +42,7 @@ def simulate(
     record_requests: bool = False,
     progress: Callable[[float, float], None] | None = None,
     traffic: Traffic | None = None,
+    minute_percentile: float = 99.0,
 ) -> Result:
     """Replay a trace against the scenario's inference units.
 
@@ -61,11 +63,16 @@ def simulate(
         The run's requests drawn beforehand (:func:`lfvsim.engine.traffic.draw_traffic`
         with this trace and seed), shared by runs that differ only in Min, Max, policy or
         hosting; the result is the same as without it.
+    minute_percentile : float
+        The percentile of per-minute throttle rates the summary gives in
+        ``throttle_rate_minute_percentile`` (0 < P < 100; ``throttle_rate_minute_p99`` is
+        always there).
 
     Returns
     -------
     Result
     """
+    minute_percentile = check_minute_percentile(minute_percentile)
     if traffic is not None and trace is None:
         trace = traffic.trace
     trace = trace if trace is not None else trace_from_scenario(scenario)
@@ -146,6 +153,7 @@ def simulate(
         cluster,
         policy.name,
         peak_wanted_units=getattr(policy, "peak_wanted", None),
+        minute_percentile=minute_percentile,
     )
 
 
