@@ -304,3 +304,25 @@ def test_plot_refuses_a_percentile_the_sweep_did_not_measure(cli, swept_file, tm
     assert code == 2 and "did not measure the 95th percentile" in err and not out.exists(), err
     code, _, err = cli("plot", "frontier", swept_file, "-o", out, "--minute-percentile", "0")
     assert code == 2 and "between 0 and 100" in err and not out.exists(), err
+
+
+def test_report_takes_the_whole_stored_slo_and_reproduces_it(cli, files, tmp_path):
+    a, _ = files
+    swept = tmp_path / "s.parquet"
+    code, _, err = cli(
+        "sweep", a, *SWEEP, "-o", swept, "--max-throttle-rate", "0.2",
+        "--max-worst-hour-rate", "0.3", "--max-minute-rate", "0.4", "--minute-percentile", "95",
+    )  # fmt: skip
+    assert code == 0, err
+    out = tmp_path / "r.md"
+    code, _, err = cli("report", a, "--sweep", swept, "-o", out)
+    assert code == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert "throttle rate ≤ 20%, worst hour ≤ 30%, 95% of minutes ≤ 40%" in page
+    assert "--max-worst-hour-rate 0.3 --max-minute-rate 0.4 --minute-percentile 95" in page
+    table = pd.read_parquet(swept)
+    rec = recommend(table, 0.2, max_worst_hour_rate=0.3, max_minute_rate=0.4, minute_percentile=95)
+    assert rec.met
+    assert f'"MinInferenceUnits": {rec.choice.min_units}' in page
+    if rec.choice.max_units is not None:
+        assert f'"MaxInferenceUnits": {rec.choice.max_units}' in page

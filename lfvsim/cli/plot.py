@@ -218,6 +218,9 @@ def report(
     ] = None,
     max_throttle_rate: StoredMaxThrottleOpt = None,
     max_p99_latency_s: MaxP99Opt = None,
+    max_worst_hour_rate: MaxWorstHourOpt = None,
+    max_minute_rate: MaxMinuteOpt = None,
+    minute_percentile: StoredMinutePercentileOpt = None,
     confidence: StoredConfidenceOpt = None,
     trace: TraceOpt = None,
     scale: ScaleOpt = None,
@@ -233,9 +236,15 @@ def report(
         if table is None:
             # Without a sweep there is no recommendation: the SLO only checks its flags.
             max_throttle_rate = 0.001 if max_throttle_rate is None else max_throttle_rate
-        slo, _ = slo_for(table, max_throttle_rate, max_p99_latency_s, confidence)
-        max_throttle_rate, max_p99_latency_s = slo.max_throttle_rate, slo.max_p99_latency_s
-        confidence = slo.confidence
+        slo, _ = slo_for(
+            table,
+            max_throttle_rate,
+            max_p99_latency_s,
+            confidence,
+            max_worst_hour_rate,
+            max_minute_rate,
+            minute_percentile,
+        )
         check_scale(scale, trace)
         if scenario_path.is_dir():
             if trace is not None or seed is not None:
@@ -253,9 +262,12 @@ def report(
             run,
             sweep=table,
             seed=seed,
-            max_throttle_rate=max_throttle_rate,
-            max_p99_latency_s=max_p99_latency_s,
-            confidence=confidence,
+            max_throttle_rate=slo.max_throttle_rate,
+            max_p99_latency_s=slo.max_p99_latency_s,
+            confidence=slo.confidence,
+            max_worst_hour_rate=slo.max_worst_hour_rate,
+            max_minute_rate=slo.max_minute_rate,
+            minute_percentile=slo.minute_percentile,
             title=title,
             source=str(scenario_path),
             sweep_source=None if sweep is None else str(sweep),
