@@ -143,7 +143,15 @@ def plot(
                 verify_run_folder(input_path if input_path.is_dir() else input_path.parent)
             data = read_run(input_path)
             # A run's figures draw no SLO: the flags are only checked.
-            slo, _ = slo_for(None, max_throttle_rate or 0.001, None, confidence)
+            slo, _ = slo_for(
+                None,
+                max_throttle_rate or 0.001,
+                max_p99_latency_s,
+                confidence,
+                max_worst_hour_rate,
+                max_minute_rate,
+                minute_percentile,
+            )
         else:
             _check_sweep_input(name, input_path)
             data = read_sweep(input_path)
