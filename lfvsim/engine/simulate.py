@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import simpy
 
+from lfvsim.budget import check_runs
 from lfvsim.engine.assemble import build_result
 from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.engine.control import Cluster, autoscaler
@@ -43,6 +44,7 @@ def simulate(
     progress: Callable[[float, float], None] | None = None,
     traffic: Traffic | None = None,
     minute_percentile: float = 99.0,
+    allow_large: bool = False,
 ) -> Result:
     """Replay a trace against the scenario's inference units.
 
@@ -67,15 +69,25 @@ def simulate(
         The percentile of per-minute throttle rates the summary gives in
         ``throttle_rate_minute_percentile`` (0 < P < 100; ``throttle_rate_minute_p99`` is
         always there).
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`); never past the
+        machine's memory.
 
     Returns
     -------
     Result
+
+    Raises
+    ------
+    lfvsim.budget.BudgetError
+        The run would use more than the budget (checked before anything is allocated).
     """
     minute_percentile = check_minute_percentile(minute_percentile)
     if traffic is not None and trace is None:
         trace = traffic.trace
-    trace = trace if trace is not None else trace_from_scenario(scenario)
+    read = check_runs(scenario, trace, allow_large=allow_large)
+    if trace is None:
+        trace = read if read is not None else trace_from_scenario(scenario)
     horizon_s = horizon_of(scenario, trace)
     seed = resolve_seed(seed, scenario)
     if traffic is not None and not traffic.fits(scenario, trace, seed):

@@ -119,6 +119,7 @@ def search(
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
     minute_percentile: float = 99.0,
+    allow_large: bool = False,
 ) -> SearchResult:
     """Search Min and Max together, skipping configurations that cannot be the cheapest.
 
@@ -137,6 +138,9 @@ def search(
         ``.parquet`` or ``.csv`` file for the table (written once, at the end).
     progress : callable, optional
         ``progress(finished_runs, runs_so_far)``: the total grows as the search goes on.
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`), which is checked
+        once per round of configurations (the grid is not known up front).
 
     Returns
     -------
@@ -164,6 +168,7 @@ def search(
                 progress=counter.sub(len(configs) * replications),
                 only=configs,
                 minute_percentile=minute_percentile,
+                allow_large=allow_large,
             )
 
         parts = [run([(1, None, True)])]
