@@ -71,6 +71,11 @@ class Summary:
     """Highest throttled / attempts over clock-aligned hours with attempts (0 if none)."""
     throttle_rate_minute_p99: float
     """99th percentile over minutes with attempts of throttled / attempts (empirical)."""
+    minute_percentile: float
+    """The percentile ``throttle_rate_minute_percentile`` is (99 unless asked otherwise)."""
+    throttle_rate_minute_percentile: float
+    """The ``minute_percentile``-th percentile over minutes with attempts of throttled /
+    attempts (empirical, exact: a rate some minute had)."""
     first_attempt_throttle_rate: float
     """First attempts throttled / requests."""
     failure_rate: float

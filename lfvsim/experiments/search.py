@@ -118,6 +118,7 @@ def search(
     dask: Any = None,
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
+    minute_percentile: float = 99.0,
     allow_large: bool = False,
 ) -> SearchResult:
     """Search Min and Max together, skipping configurations that cannot be the cheapest.
@@ -131,7 +132,7 @@ def search(
         (partial) sweep table that meets the SLO, or None; drives the cost floor.
     min_units, max_units : iterable of int, optional
         The grid; default derived from the traffic (see :func:`derived_range`).
-    replications, seed, trace, workers, dask, dask_timeout_s
+    replications, seed, trace, workers, dask, dask_timeout_s, minute_percentile
         As for :func:`lfvsim.experiments.sweep`.
     output : path, optional
         ``.parquet`` or ``.csv`` file for the table (written once, at the end).
@@ -166,6 +167,7 @@ def search(
                 dask=executor,
                 progress=counter.sub(len(configs) * replications),
                 only=configs,
+                minute_percentile=minute_percentile,
                 allow_large=allow_large,
             )
 

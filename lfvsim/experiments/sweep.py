@@ -38,6 +38,7 @@ from lfvsim import __version__
 from lfvsim.atomic import atomic_path, check_replaceable, clean_stale, write_text_atomic
 from lfvsim.budget import check_runs
 from lfvsim.engine import resolve_seed
+from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Task, Workload, cpu_count, make_executor
 from lfvsim.experiments.replicate import (
@@ -110,6 +111,7 @@ def sweep(
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
     only: Iterable[tuple[int, int | None, bool]] | None = None,
+    minute_percentile: float = 99.0,
     allow_large: bool = False,
 ) -> pd.DataFrame:
     """Simulate every (Min, Max) configuration, replicated with common random numbers.
@@ -149,6 +151,9 @@ def sweep(
     only : iterable of (int, int or None, bool), optional
         Run just these configurations ``(min_units, max_units, oracle_bound)`` of the grid
         (the search runs the grid a few configurations at a time).
+    minute_percentile : float
+        The percentile of per-minute throttle rates each run gives in
+        ``throttle_rate_minute_percentile`` (0 < P < 100), besides the 99th.
     allow_large : bool
         Run even past the memory and time budget (:mod:`lfvsim.budget`), checked once for
         the whole grid: every run costed as the largest configuration.
@@ -174,6 +179,7 @@ def sweep(
         raise InputError(f"--replications {replications}: need at least 1")
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
+    minute_percentile = check_minute_percentile(minute_percentile)
     configs = configurations(min_units, max_units, oracle)
     if only is not None:
         wanted = set(only)
@@ -189,11 +195,13 @@ def sweep(
     _check_budget(configs, scenarios, traces, replications, workers, dask, allow_large)
     if output is None:
         return _sweep(scenario, configs, values, scenarios, overrides, traces, replications,
-                      seed, None, None, workers, dask, dask_timeout_s, progress)  # fmt: skip
+                      seed, None, None, workers, dask, dask_timeout_s, progress,
+                      minute_percentile)  # fmt: skip
     check_replaceable([output])
     with _PartStore(output) as store:
         table = _sweep(scenario, configs, values, scenarios, overrides, traces, replications,
-                       seed, store, fmt, workers, dask, dask_timeout_s, progress)  # fmt: skip
+                       seed, store, fmt, workers, dask, dask_timeout_s, progress,
+                       minute_percentile)  # fmt: skip
     return table
 
 
@@ -212,11 +220,16 @@ def _sweep(
     dask: Any,
     dask_timeout_s: float,
     progress: Callable[[int, int], None] | None,
+    minute_percentile: float = 99.0,
 ) -> pd.DataFrame:
     if seed is None and scenario.simulation.seed is None and store is not None:
         seed = store.stored_seed()
     seed = resolve_seed(seed, scenario)
     fingerprint = _fingerprint(scenario, traces[0], seed)
+    if minute_percentile != 99.0:
+        # Runs measured at another per-minute percentile are not interchangeable (the
+        # default leaves the fingerprint as sweeps wrote it before the option existed).
+        fingerprint["minute_percentile"] = minute_percentile
     if store is not None:
         store.check(fingerprint)
 
@@ -245,7 +258,9 @@ def _sweep(
                 if store is not None:
                     store.write(pending[i].key, summary, fingerprint)
 
-            workload = Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces))
+            workload = Workload(
+                uuid.uuid4().hex, tuple(scenarios), tuple(traces), minute_percentile
+            )
             run_tasks(executor, workload, tasks, progress, finished, len(points) - len(pending))
         finally:
             if executor is not dask:
@@ -632,6 +647,7 @@ class _PartStore:
             "seed": "seed",
             "lfvsim": "lfvsim version",
             "store": "file layout",
+            "minute_percentile": "--minute-percentile",
         }
         differ = [names[k] for k in names if stored.get(k) != fingerprint.get(k)]
         raise InputError(

@@ -614,6 +614,10 @@ def _bad_options() -> list[Case]:
         "output-txt": ("-o", "out.txt"),
         "dask-timeout-zero": ("--dask-timeout-s", "0"),
         "fill-gaps-bogus": ("--fill-gaps", "guess"),
+        "minute-percentile-100": ("--minute-percentile", "100"),
+        "minute-percentile-nan": ("--minute-percentile", "nan"),
+        "worst-hour-without-throttle": ("--max-worst-hour-rate", "0.05"),
+        "minute-rate-above-1": ("--max-throttle-rate", "0.01", "--max-minute-rate", "1.5"),
     }
     for label, opts in sweep_bad.items():
         extra = () if "workers" in label else SWEEP
@@ -628,6 +632,8 @@ def _bad_options() -> list[Case]:
         "p99-negative": ("--max-throttle-rate", "0.01", "--max-p99-latency-s", "-1"),
         "replications-one": ("--max-throttle-rate", "0.01", "--replications", "1"),
         "max-1e12": ("--max-throttle-rate", "0.01", "--max", "1..1000000000000"),
+        "minute-percentile-zero": ("--max-throttle-rate", "0.01", "--minute-percentile", "0"),
+        "minute-percentile-negative": ("--max-throttle-rate", "0.01", "--minute-percentile", "-5"),
     }
     for label, opts in rec.items():
         c.append(case(f"recommend-{label}", "recommend", "s.toml", *SWEEP, *opts, files=S))
@@ -1054,6 +1060,28 @@ def _outputs() -> list[Case]:
             "p.png",
             "--max-throttle-rate",
             "nan",
+            files={"s.csv": FIXTURE / SWEEP_CSV},
+        ),
+        case(
+            "plot-minute-percentile-150",
+            "plot",
+            "frontier",
+            "s.csv",
+            "-o",
+            "p.png",
+            "--minute-percentile",
+            "150",
+            files={"s.csv": FIXTURE / SWEEP_CSV},
+        ),
+        case(
+            "plot-trace-without-scenario",
+            "plot",
+            "frontier",
+            "s.csv",
+            "-o",
+            "p.png",
+            "--trace",
+            "s.csv",
             files={"s.csv": FIXTURE / SWEEP_CSV},
         ),
         case(
