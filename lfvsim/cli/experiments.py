@@ -36,6 +36,7 @@ from lfvsim.experiments import Recommendation, recommend, sweep
 from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
 from lfvsim.experiments.recommend import Configuration, Slo, best_cost, store_slo
 from lfvsim.experiments.search import SearchResult, add_oracle, search
+from lfvsim.experiments.sequential import sequential_rule
 from lfvsim.experiments.sweep import write_table
 from lfvsim.machine_output import stamped
 from lfvsim.reports.text import (
@@ -209,6 +210,14 @@ def sweep_command(
     dask_timeout_s: DaskTimeoutOpt = 10.0,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    no_reuse: Annotated[
+        bool,
+        typer.Option(
+            "--no-reuse",
+            help="Simulate every Max, even one above the most units any replication of a "
+            "smaller Max wanted (whose runs it repeats exactly).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
     with input_errors(), _interruptible(output), allow_replace(force):
@@ -238,6 +247,7 @@ def sweep_command(
                 dask=dask,
                 dask_timeout_s=dask_timeout_s,
                 progress=progress,
+                reuse=not no_reuse,
             )
     typer.echo(format_sweep(table, scenario, scenario_path))
     if output is not None:
@@ -318,6 +328,14 @@ def recommend_command(
     ] = False,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    no_early_stop: Annotated[
+        bool,
+        typer.Option(
+            "--no-early-stop",
+            help="Run every configuration --replications times, even one that clearly "
+            "passes or fails the SLO after fewer.",
+        ),
+    ] = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
@@ -380,6 +398,7 @@ def recommend_command(
                     trace=run_trace,
                     dask_timeout_s=dask_timeout_s,
                     progress=progress,
+                    early_stop=None if no_early_stop else sequential_rule(slo, replications),
                     **options,
                 )
                 table = searched.table
