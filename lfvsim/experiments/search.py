@@ -393,12 +393,18 @@ class _Runs:
         if self.rule is None:
             return []
         out = []
-        for kind, why in (
-            ("fail", "clearly fail the SLO (a lower confidence bound above its target)"),
+        for kind, one_why, many_why in (
+            (
+                "fail",
+                "it clearly fails the SLO",
+                "they clearly fail the SLO",
+            ),
             (
                 "pass",
-                "clearly meet the SLO and clearly cost more than the cheapest configuration "
-                "that meets it",
+                "it clearly meets the SLO and clearly costs more than the cheapest "
+                "configuration that meets it",
+                "they clearly meet the SLO and clearly cost more than the cheapest "
+                "configuration that meets it",
             ),
         ):
             counts = [
@@ -408,9 +414,10 @@ class _Runs:
             ]
             if counts:
                 after = " or ".join(str(k) for k in sorted(set(counts)))
+                one = len(counts) == 1
                 out.append(
-                    f"{len(counts)} configurations stopped after {after} of "
-                    f"{self.replications} replications: they {why}; "
+                    f"{len(counts)} configuration{'' if one else 's'} stopped after {after} "
+                    f"of {self.replications} replications: {one_why if one else many_why}; "
                     f"{len(counts) * self.replications - sum(counts)} runs not needed"
                 )
         return out
@@ -446,7 +453,8 @@ def add_oracle(
     table["max_units"] = pd.array(list(table["max_units"]), dtype="Int64")
     table["reused_from_max_units"] = pd.array(list(table["reused_from_max_units"]), dtype="Int64")
     table.attrs["seed"] = t.attrs["seed"]
-    return SearchResult(**{**result.__dict__, "table": table})
+    runs = result.runs_simulated + len(extra)
+    return SearchResult(**{**result.__dict__, "table": table, "runs_simulated": runs})
 
 
 def _max_axis(runs: _Runs, m: int, maxs: list[int]) -> tuple[int, str]:

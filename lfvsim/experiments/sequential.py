@@ -89,6 +89,8 @@ class SequentialRule:
         Target for the whole-run throttle rate.
     max_p99_latency_s, max_worst_hour_rate, max_minute_rate : float or None
         The other targets, when given.
+    minute_column : str
+        The sweep column ``max_minute_rate`` holds (the SLO's per-minute percentile).
     confidence : float
         The SLO's confidence; the interim looks spend ``(1 - confidence) / 5`` in each
         direction.
@@ -100,6 +102,7 @@ class SequentialRule:
     max_p99_latency_s: float | None = None
     max_worst_hour_rate: float | None = None
     max_minute_rate: float | None = None
+    minute_column: str = "throttle_rate_minute_p99"
 
     @property
     def looks(self) -> tuple[int, ...]:
@@ -118,7 +121,7 @@ class SequentialRule:
         for column, value in (
             ("latency_p99_s", self.max_p99_latency_s),
             ("throttle_rate_worst_hour", self.max_worst_hour_rate),
-            ("throttle_rate_minute_p99", self.max_minute_rate),
+            (self.minute_column, self.max_minute_rate),
         ):
             if value is not None:
                 out[column] = value
@@ -145,7 +148,13 @@ def sequential_rule(slo: Any, replications: int) -> SequentialRule:
         max_p99_latency_s=slo.max_p99_latency_s,
         max_worst_hour_rate=slo.max_worst_hour_rate,
         max_minute_rate=slo.max_minute_rate,
+        minute_column=_minute_column(getattr(slo, "minute_percentile", 99.0)),
     )
+
+
+def _minute_column(percentile: float) -> str:
+    """The per-minute throttle column of a sweep for the SLO's percentile."""
+    return "throttle_rate_minute_p99" if percentile == 99.0 else "throttle_rate_minute_percentile"
 
 
 def verdict(runs: pd.DataFrame, rule: SequentialRule) -> Verdict | None:

@@ -262,6 +262,7 @@ def _sweep(
     done = {} if store is None else store.load([p.key for p in everything], fingerprint)
     waves = _Waves(configs, len(scenarios), plan.reuse)
     reused: dict[str, int] = {}
+    overall = _overall(progress, len(everything))
     executor = None
     try:
         config_index = {(lo, hi, ob): i for i, (lo, hi, ob) in enumerate(configs)}
@@ -287,7 +288,7 @@ def _sweep(
                         store.write(pending[i].key, summary, fingerprint)
 
                 run_tasks(
-                    executor, workload, tasks, _overall(progress, len(everything)), finished,
+                    executor, workload, tasks, overall, finished,
                     len(done),
                 )  # fmt: skip
             for key in wave:
@@ -301,8 +302,8 @@ def _sweep(
     finally:
         if executor is not None and executor is not dask:
             executor.close()
-    if progress is not None:
-        progress(len(everything), len(everything))
+    if overall is not None:
+        overall(len(everything), len(everything))
     table = _table(everything, values, done, reused)
     table["sweep_scenario"] = fingerprint["scenario"]
     table["sweep_trace"] = fingerprint["trace"]
@@ -322,10 +323,17 @@ def _sweep(
 def _overall(
     progress: Callable[[int, int], None] | None, total: int
 ) -> Callable[[int, int], None] | None:
-    """Progress over the whole sweep (reused runs count as done) from one wave's."""
+    """Progress over the whole sweep (reused runs count as done), each count once."""
     if progress is None:
         return None
-    return lambda finished, _wave_total: progress(finished, total)
+    last = [-1]
+
+    def update(finished: int, _wave_total: int) -> None:
+        if finished != last[0]:
+            last[0] = finished
+            progress(finished, total)
+
+    return update
 
 
 _Key = tuple[int, tuple[int, int | None, bool]]
