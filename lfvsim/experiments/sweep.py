@@ -287,10 +287,7 @@ def _sweep(
                     if store is not None:
                         store.write(pending[i].key, summary, fingerprint)
 
-                run_tasks(
-                    executor, workload, tasks, overall, finished,
-                    len(done),
-                )  # fmt: skip
+                run_tasks(executor, workload, tasks, overall, finished, len(done))
             for key in wave:
                 runs = [done[p.key] for p in points[key]]
                 wanted = max(int(r["peak_wanted_units"]) for r in runs)
