@@ -14,8 +14,9 @@ for each Min), target tracking, 4 slots a unit, exponential service times (mean 
 
 Each sweep runs twice in this process, one after the other on the same machine:
 **before** (``SerialExecutor(share_traffic=False)``: every run draws its own arrivals and
-service times, the code path before sharing; every configuration simulated, ``reuse=False``) and **after** (the default: a replication's
-requests drawn once and replayed by every configuration). CPU seconds are this process's
+service times, the code path before sharing) and **after** (the default: a replication's
+requests drawn once and replayed by every configuration); both simulate every
+configuration (``reuse=False``). CPU seconds are this process's
 (``time.process_time``; the runs are serial, so that is all of them). The two tables must
 be identical number for number and the two recommendations equal; the exit status is 1 if
 not. The 10x target of the whole programme of work is printed as met / NOT MET and never

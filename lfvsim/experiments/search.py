@@ -150,6 +150,7 @@ def search(
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
     early_stop: SequentialRule | None = None,
+    allow_large: bool = False,
 ) -> SearchResult:
     """Search Min and Max together, skipping configurations that cannot be the cheapest.
 
@@ -172,6 +173,9 @@ def search(
         Run each configuration's replications in stages and stop it once its verdict is
         clear (:mod:`lfvsim.experiments.sequential`); its ``replications`` must be
         ``replications``. None runs every configuration ``replications`` times.
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`), which is checked
+        once per round of configurations (the grid is not known up front).
 
     Returns
     -------
@@ -200,6 +204,7 @@ def search(
                 dask=executor,
                 progress=counter.sub(upto - first),
                 only=[config],
+                allow_large=allow_large,
             )
 
         runs = _Runs(run, replications, early_stop, best_cost)
