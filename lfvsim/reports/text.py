@@ -25,6 +25,7 @@ from lfvsim.experiments.recommend import MINUTE_P99, WORST_HOUR, Configuration
 from lfvsim.experiments.replicate import metrics
 from lfvsim.experiments.sweep import run_counts
 from lfvsim.reports.formatting import (
+    CAUSE_LABELS,
     duration,
     number,
     percent,
@@ -109,15 +110,6 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
     body = [f"  {k:<{width}}  {v}" for k, v in rows]
     notes = ["", "notes:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(head + body + notes)
-
-
-#: How the summary's throttle causes are named in the text output.
-CAUSE_LABELS = {
-    "throttled_scaling": "scaling",
-    "throttled_at_max": "at Max",
-    "throttled_burst": "burst",
-    "throttled_capacity_lost": "capacity lost",
-}
 
 
 def _throttle_rows(s: Summary) -> list[tuple[str, str]]:
@@ -567,6 +559,21 @@ def format_calibration(result: Calibration) -> str:
             )
         else:
             lines.append(f"{e.parameter}: not informed ({e.detail})")
+    choice = result.structure
+    if choice is not None:
+        if choice.chosen is None:
+            lines.append(f"throttling structure: {choice.meaning}")
+        else:
+            scores = ", ".join(f"{name} {choice.aic[name]:.1f}" for name in sorted(choice.aic))
+            lines.append(f"throttling structure: {choice.chosen} (AIC {scores}): {choice.meaning}")
+        for e in result.other_structure:
+            if e.informed:
+                lines.append(
+                    f"  not chosen: {e.parameter} = {e.value:.4g}  (interval "
+                    f"{e.low:.4g}-{e.high:.4g})"
+                )
+            else:
+                lines.append(f"  not chosen: {e.parameter}: not informed")
     lines += [f"note: {note}" for note in result.notes]
     lines.append(
         "not estimated (no direct estimator; the scenario's assumptions stay): "
