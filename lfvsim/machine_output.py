@@ -143,9 +143,10 @@ OUTPUTS: Mapping[str, Output] = {
         dotted=True,
         note="With `--vary`, one more column per varied scenario key, named by the key "
         "(`autoscaler.provisioning_delay_s`). `sweep_scenario` and `sweep_trace` are "
-        "fingerprints of the scenario and the traffic; `recommend -o` adds the rows its "
-        "search reused (`reused_from_max_units`: the Max they were copied from); `recommend "
-        "-o` and `sweep -o` with an SLO add it (`slo_*`). `throttle_rate_minute_percentile` "
+        "fingerprints of the scenario and the traffic; `reused_from_max_units` is the Max a "
+        "row was copied from (a larger Max repeats its runs exactly; empty: simulated); "
+        "`recommend -o` and `sweep -o` with an SLO add it (`slo_*`), and a configuration "
+        "`recommend` stopped early has fewer replications. `throttle_rate_minute_percentile` "
         "is the `minute_percentile`-th percentile of per-minute throttle rates "
         "(`--minute-percentile`, 99 by default).",
     ),
@@ -167,6 +168,18 @@ OUTPUTS: Mapping[str, Output] = {
         "(headroom, busier day) is null when nothing meets the SLO. "
         "`runner_up` and `closest` are configurations (below) or null; "
         "`start_model_request` is the request AWS takes, with AWS's key names.",
+    ),
+    "recommend-search": Output(
+        "`search` in `lfvsim recommend --json`",
+        _keys(
+            """min_units max_units derived_from_traffic oracle_peak_units configurations
+            simulated skipped reasons replications runs_simulated runs_full_grid
+            stopped_early_passing stopped_early_failing early_stop stop_reasons"""
+        ),
+        note="`simulated` and `skipped` count configurations, `runs_*` simulations; "
+        "`early_stop` is the sequential rule (`looks`: the replication counts it judges at; "
+        "`interim_error`: the error it spends on the interim looks), null with "
+        "`--no-early-stop`.",
     ),
     "recommend-configuration": Output(
         "`runner_up` and `closest` in `lfvsim recommend --json`", _keys(_CONFIGURATION)

@@ -48,6 +48,7 @@ from lfvsim.experiments.recommend import (
     store_slo,
 )
 from lfvsim.experiments.search import SearchResult, add_oracle, search
+from lfvsim.experiments.sequential import sequential_rule
 from lfvsim.experiments.sweep import write_table
 from lfvsim.machine_output import stamped
 from lfvsim.reports.text import (
@@ -227,6 +228,14 @@ def sweep_command(
     dask_timeout_s: DaskTimeoutOpt = 10.0,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    no_reuse: Annotated[
+        bool,
+        typer.Option(
+            "--no-reuse",
+            help="Simulate every Max, even one above the most units any replication of a "
+            "smaller Max wanted (whose runs it repeats exactly).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers.
 
@@ -271,6 +280,7 @@ def sweep_command(
                 dask_timeout_s=dask_timeout_s,
                 progress=progress,
                 minute_percentile=minute_percentile,
+                reuse=not no_reuse,
             )
         if output is not None and slo is not None:
             table = store_slo(table, slo)
@@ -343,6 +353,14 @@ def recommend_command(
     ] = False,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    no_early_stop: Annotated[
+        bool,
+        typer.Option(
+            "--no-early-stop",
+            help="Run every configuration --replications times, even one that clearly "
+            "passes or fails the SLO after fewer.",
+        ),
+    ] = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
@@ -415,6 +433,7 @@ def recommend_command(
                     dask_timeout_s=dask_timeout_s,
                     progress=progress,
                     minute_percentile=slo.minute_percentile,
+                    early_stop=None if no_early_stop else sequential_rule(slo, replications),
                     allow_large=allow_large,
                     **options,
                 )

@@ -23,6 +23,7 @@ from lfvsim.experiments import (
 )
 from lfvsim.experiments.recommend import MINUTE, WORST_HOUR, Configuration, Slo, slo_checks
 from lfvsim.experiments.replicate import metrics
+from lfvsim.experiments.sweep import run_counts
 from lfvsim.reports.formatting import (
     CAUSE_LABELS,
     duration,
@@ -191,6 +192,7 @@ def format_sweep(
         f"offered: {agg['requests'].mean():,.0f} requests a replication on average",
         f"monthly cost = simulated cost per hour x {HOURS_PER_MONTH:g} h; "
         "(low-high) are 95% confidence intervals over replications",
+        *_reuse_lines(table),
         "",
     ]
     if slo is not None:
@@ -252,6 +254,18 @@ def slo_sentence_of(slo: Slo) -> str:
         minute_percentile=slo.minute_percentile,
     )
     return f"{text}, upper bounds at {100 * slo.confidence:g}% confidence"
+
+
+def _reuse_lines(table: pd.DataFrame) -> list[str]:
+    """How many runs of a sweep were simulated and how many reused, and why."""
+    counts = run_counts(table)
+    if not counts["reused"]:
+        return []
+    return [
+        f"runs: {counts['simulated']:,} simulated, {counts['reused']:,} reused (marked in "
+        "reused_from_max_units; the same seeds give exactly the same runs)",
+        *(f"  reused {r}" for r in counts["reasons"]),
+    ]
 
 
 def format_recommendation(
@@ -375,7 +389,25 @@ def format_search(searched: SearchResult) -> list[str]:
         f"{searched.grid_size} configurations simulated, {searched.skipped} skipped"
     ]
     lines += [f"  skipped {r}" for r in searched.reasons]
+    lines.append(
+        f"runs: {searched.runs_simulated:,} simulated of the full grid's "
+        f"{searched.runs_full_grid:,} ({searched.replications} replications a configuration, "
+        f"the oracle's included)"
+        + (
+            "; every configuration ran all its replications (--no-early-stop)"
+            if searched.early_stop is None
+            else f"; {searched.stopped_passing + searched.stopped_failing} configurations "
+            f"stopped early (sequential rule: looks after "
+            f"{_looks(searched.early_stop['looks'])} replications, error "
+            f"{searched.early_stop['interim_error']:g} spent on the interim looks)"
+        )
+    )
+    lines += [f"  {r}" for r in searched.stop_reasons]
     return lines
+
+
+def _looks(looks: list[int]) -> str:
+    return ", ".join(str(k) for k in looks[:-1]) + f" and {looks[-1]}"
 
 
 def format_outlook(outlook: dict[str, Any], growth: float) -> list[str]:
