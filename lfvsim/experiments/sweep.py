@@ -287,9 +287,7 @@ def _sweep(
     executor = None
     try:
         config_index = {(lo, hi, ob): i for i, (lo, hi, ob) in enumerate(configs)}
-        workload = Workload(
-            uuid.uuid4().hex, tuple(scenarios), tuple(traces), minute_percentile
-        )
+        workload = Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces), minute_percentile)
         for wave in waves:
             pending = [p for key in wave for p in points[key] if p.key not in done]
             if pending and executor is None:

@@ -254,6 +254,8 @@ def slo_sentence_of(slo: Slo) -> str:
         minute_percentile=slo.minute_percentile,
     )
     return f"{text}, upper bounds at {100 * slo.confidence:g}% confidence"
+
+
 def _reuse_lines(table: pd.DataFrame) -> list[str]:
     """How many runs of a sweep were simulated and how many reused, and why."""
     counts = run_counts(table)
