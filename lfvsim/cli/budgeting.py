@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from lfvsim.budget import (
@@ -22,8 +21,9 @@ from lfvsim.budget import (
     trace_bins_estimate,
 )
 from lfvsim.errors import InputError
-from lfvsim.traces import CountTrace, RateTrace, Trace
-from lfvsim.traces.schema import trace_from_scenario
+
+if TYPE_CHECKING:  # traces (numpy, pandas) load when a command runs: --help starts fast
+    from lfvsim.traces import Trace
 
 __all__ = [
     "AllowLargeOpt",
@@ -51,6 +51,10 @@ ANNOUNCE_S = 10.0
 
 def trace_load(trace: Trace) -> TrafficLoad:
     """Duration, requests and busiest hour of a trace that is already read."""
+    import numpy as np
+
+    from lfvsim.traces import CountTrace, RateTrace
+
     requests = float(trace.expected_requests)
     peak_hour = requests  # an upper bound when the trace has no intervals
     if isinstance(trace, CountTrace) and len(trace.counts):
@@ -64,6 +68,8 @@ def trace_load(trace: Trace) -> TrafficLoad:
 def synthetic_or_read(scenario: Any) -> tuple[Trace | None, TrafficLoad]:
     """The scenario's traffic load: costed from its keys when synthetic (nothing built),
     else read (the trace is returned so that it is read once)."""
+    from lfvsim.traces.schema import trace_from_scenario
+
     load = synthetic_load(scenario.traffic)
     if load is not None:
         return None, load

@@ -32,25 +32,15 @@ from lfvsim.cli.options import (
 )
 from lfvsim.cli.progress import run_progress
 from lfvsim.errors import InputError
-from lfvsim.experiments import Recommendation, recommend, sweep
-from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
-from lfvsim.experiments.recommend import Configuration, Slo, best_cost, store_slo
-from lfvsim.experiments.search import SearchResult, add_oracle, search
-from lfvsim.experiments.sweep import write_table
 from lfvsim.machine_output import stamped
-from lfvsim.reports.text import (
-    format_outlook,
-    format_recommendation,
-    format_search,
-    format_sweep,
-    traffic_line,
-)
-from lfvsim.scenario import Scenario
-from lfvsim.traces import trace_from_scenario
-from lfvsim.traces.transforms import scale as scale_trace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
     import pandas as pd
+
+    from lfvsim.experiments import Recommendation
+    from lfvsim.experiments.recommend import Configuration, Slo
+    from lfvsim.experiments.search import SearchResult
+    from lfvsim.scenario import Scenario
 
 __all__ = ["parse_range", "parse_vary", "recommend_command", "sweep_command"]
 
@@ -211,6 +201,9 @@ def sweep_command(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
+    from lfvsim.experiments import sweep
+    from lfvsim.reports.text import format_sweep
+
     with input_errors(), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
@@ -324,6 +317,20 @@ def recommend_command(
     Searches Min and Max together over a range derived from the traffic, skipping
     configurations that cannot win. Exit status 1 when no configuration meets the SLO.
     """
+    from lfvsim.experiments import sweep
+    from lfvsim.experiments.growth import growth_factor
+    from lfvsim.experiments.recommend import Slo, best_cost, store_slo
+    from lfvsim.experiments.search import add_oracle, search
+    from lfvsim.experiments.sweep import write_table
+    from lfvsim.reports.text import (
+        format_outlook,
+        format_recommendation,
+        format_search,
+        traffic_line,
+    )
+    from lfvsim.traces import trace_from_scenario
+    from lfvsim.traces.transforms import scale as scale_trace
+
     with input_errors(), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
@@ -420,6 +427,8 @@ def recommend_command(
 
 
 def _recommend(table: pd.DataFrame, slo: Slo, scenario: Scenario) -> Recommendation:
+    from lfvsim.experiments import recommend
+
     return recommend(
         table,
         slo.max_throttle_rate,
@@ -442,6 +451,8 @@ def _outlook(
     busier_day: float,
 ) -> dict[str, Any]:
     """Headroom of the choice and, with Max at the simulated peak, a busier day's throttling."""
+    from lfvsim.experiments.growth import headroom, throttle_at
+
     config = (choice.min_units, choice.max_units)
     seed = int(table.attrs["seed"])
     room = headroom(scenario, trace, config, slo, replications, seed, workers=1)

@@ -31,24 +31,13 @@ from lfvsim.cli.options import (
     StoredMaxThrottleOpt,
     TraceOpt,
 )
-from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
-from lfvsim.experiments.recommend import check_slo, stored_slo
-from lfvsim.experiments.sweep import check_sweep_of
-from lfvsim.reports import (
-    RUN_KINDS,
-    build_report,
-    read_run,
-    read_sweep,
-    render_figure,
-    report_format,
-    save_figure,
-)
-from lfvsim.reports.figures import image_format
-from lfvsim.scenario import Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
     import pandas as pd
+
+    from lfvsim.engine.result import Result
+    from lfvsim.scenario import Scenario
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -77,6 +66,8 @@ def _slo_for(
     confidence: float | None,
 ) -> tuple[float, float | None, float]:
     """The SLO from the flags, else the one the sweep stores; none at all is an error."""
+    from lfvsim.experiments.recommend import check_slo, stored_slo
+
     if confidence is not None:
         check_slo(0.0, None, confidence)  # a bad level is reported before a missing SLO
     stored = None if table is None else stored_slo(table)
@@ -120,6 +111,9 @@ def plot(
     force: ForceOpt = False,
 ) -> None:
     """Draw one figure of a run or of a sweep into an image file."""
+    from lfvsim.reports import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
+    from lfvsim.reports.figures import image_format
+
     with input_errors(), allow_replace(force):
         name = kind.value
         image_format(output)  # before reading the input: fail fast
@@ -177,6 +171,9 @@ def report(
     force: ForceOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
+    from lfvsim.experiments.sweep import check_sweep_of
+    from lfvsim.reports import build_report, read_run, read_sweep, report_format
+
     with input_errors(), allow_replace(force):
         fmt = report_format(output, None if format is None else format.value)
         check_replaceable([output])  # before the work; the images are checked below
