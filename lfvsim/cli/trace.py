@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from lfvsim.atomic import allow_replace, check_replaceable, record_written
-from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.app import Group, app, input_errors
 from lfvsim.cli.budgeting import (
     AllowLargeOpt,
     check_simulations,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the library loads when a command runs, so that --help start
 __all__ = ["trace_app"]
 
 trace_app = typer.Typer(
+    cls=Group,
     help="Make, inspect, import and convert traffic traces.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
