@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from lfvsim.budget import checked
 from lfvsim.engine import simulate
 from lfvsim.engine.traffic import Traffic, draw_traffic
 from lfvsim.errors import InputError
@@ -123,7 +124,8 @@ def run_task(workload: Workload, task: Task, share_traffic: bool = False) -> dic
     scenario = _scenario(workload, task.variant, task.overrides)
     trace = workload.traces[task.variant]
     traffic = _shared_traffic(scenario, trace, task.seed) if share_traffic else None
-    summary = simulate(scenario, trace=trace, seed=task.seed, traffic=traffic).summary
+    with checked():  # the experiment costed its runs once, before the first
+        summary = simulate(scenario, trace=trace, seed=task.seed, traffic=traffic).summary
     return {k: _plain(v) for k, v in asdict(summary).items()}
 
 
