@@ -79,6 +79,8 @@ def csv_restored_cell(value: Any) -> Any:
 def csv_restored_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A table read from a CSV written with :func:`csv_safe_frame`, as it was before:
     text cells and column names without the apostrophes added."""
+    import pandas as pd
+
     out = frame.copy()
     for name in out.columns:
         column = out[name]
