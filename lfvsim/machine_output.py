@@ -215,11 +215,19 @@ OUTPUTS: Mapping[str, Output] = {
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",
-        _keys("schema_version estimates not_estimated history_notes periods period notes"),
+        _keys(
+            """schema_version estimates throttling not_estimated history_notes periods period
+            notes"""
+        ),
         note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
         "`high`, `events` and `detail` (`low`/`high` may hold a bound when `informed` is "
-        "false); `not_estimated` names the scenario keys left as assumed; `period` is the "
-        "history's first and last minute, `notes` what was not estimated and why.",
+        "false), the chosen structure of throttling's among them; `throttling` compares the "
+        "two structures (null when the history has no throttling metrics): `chosen` "
+        "(`slots`, `rate` or null), `log_likelihood` and `aic` by structure, "
+        "`aic_difference` (the other's AIC minus the chosen one's, null unless both were "
+        "fitted), `meaning`, and `other_estimates` (the structure not chosen, like "
+        "`estimates`); `not_estimated` names the scenario keys left as assumed; `period` is "
+        "the history's first and last minute, `notes` what was not estimated and why.",
     ),
     "trace-counts": Output(
         "`lfvsim trace synth`, `trace convert`, `trace import-cloudwatch` to .csv or .parquet: "

@@ -136,7 +136,7 @@ def simulate(
                 cluster,
                 policy,
                 scenario.autoscaler.metric,
-                scenario.unit.latency_mean_s,
+                scenario.unit.work_per_request_s,
                 horizon_s,
             )
         )

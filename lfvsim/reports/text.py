@@ -527,6 +527,21 @@ def format_calibration(result: Calibration) -> str:
             )
         else:
             lines.append(f"{e.parameter}: not informed ({e.detail})")
+    choice = result.structure
+    if choice is not None:
+        if choice.chosen is None:
+            lines.append(f"throttling structure: {choice.meaning}")
+        else:
+            scores = ", ".join(f"{name} {choice.aic[name]:.1f}" for name in sorted(choice.aic))
+            lines.append(f"throttling structure: {choice.chosen} (AIC {scores}): {choice.meaning}")
+        for e in result.other_structure:
+            if e.informed:
+                lines.append(
+                    f"  not chosen: {e.parameter} = {e.value:.4g}  (interval "
+                    f"{e.low:.4g}-{e.high:.4g})"
+                )
+            else:
+                lines.append(f"  not chosen: {e.parameter}: not informed")
     lines += [f"note: {note}" for note in result.notes]
     lines.append(
         "not estimated (no direct estimator; the scenario's assumptions stay): "

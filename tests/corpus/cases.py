@@ -123,6 +123,9 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("latency-mean-zero", "unit", "latency_mean_s", 0),
     ("latency-p99-below-mean", "unit", "latency_p99_s", 0.1),
     ("unit-unknown-key", "unit", "cores", 4),
+    ("throttling-unknown", "unit", "throttling", "latency"),
+    ("rate-model-zero-rate", "unit", "rate_tps", 0.0),
+    ("rate-model-burst-below-one", "unit", "burst", 0.5),
     ("price-inf", "billing", "price_per_unit_hour_usd", raw("inf")),
     ("price-nan", "billing", "price_per_unit_hour_usd", raw("nan")),
     ("price-1e300", "billing", "price_per_unit_hour_usd", raw("1e300")),
@@ -157,6 +160,7 @@ def _bad_scenarios() -> list[Case]:
         "no-traffic": scenario_toml(traffic=None),
         "traffic-not-table": 'traffic = "constant"\n',
         "model-not-table": GOOD.replace("[model]", "model = 3\n[modelx]"),
+        "rate-model-with-queue": scenario_toml(unit={"throttling": "rate", "when_busy": "queue"}),
         "duplicate-key": GOOD.replace("[simulation]", "[simulation]\nseed = 1"),
         "trace-missing-file": scenario_toml(
             traffic={"kind": "counts", "path": "nope.csv", "rate_tps": None, "duration_h": None}
