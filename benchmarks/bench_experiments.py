@@ -33,7 +33,7 @@ with the same figures, as the full grid (the exit status is 1 if not).
 Then the cost of a latency's histogram bin: the ``log10`` the kernel used to take per
 request against the bit-and-table lookup it uses now, on the same 4 M latencies, shuffled
 and sorted (the bins must be the same). Last, ``import lfvsim`` and ``lfvsim --help``
-wall times against ``python -c pass`` (best of 5 each).
+wall times against ``python -c pass`` (median of 5 each).
 ``--quick`` runs a 6-hour slice of each with 12 configurations x 3 replications (a smoke
 test, about a minute).
 """
@@ -41,10 +41,6 @@ test, about a minute).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,6 +48,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import command_times, machine, timed
 from numba import njit
 
 import lfvsim
@@ -102,32 +99,6 @@ def diurnal(days: float) -> dict[str, Any]:
         "peak_hour_utc": 13.0,
         "duration_h": 24 * days,
     }
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return (
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}; {cpu}, {os.cpu_count()} logical CPUs, "
-        f"load average {load}\nPython {platform.python_version()}, numpy {np.__version__}, "
-        f"pandas {pd.__version__}, lfvsim {lfvsim.__version__}"
-    )
-
-
-def timed(label: str, fn: Any) -> tuple[Any, float, float]:
-    """Call ``fn``; its result, CPU seconds of this process and wall seconds, printed."""
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    out = fn()
-    cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
-    print(f"  {label:<44} {cpu_s:8.1f} CPU-s  {wall_s:8.1f} s wall", flush=True)
-    return out, cpu_s, wall_s
 
 
 def bench_recommendation(
@@ -268,24 +239,18 @@ def bench_bins() -> bool:
     return same
 
 
-def best_wall_s(argv: list[str], repeats: int = 5) -> float:
-    """Best wall time of a command, run ``repeats`` times."""
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def bench_startup() -> None:
-    """``lfvsim --help`` and ``import lfvsim`` against a bare interpreter."""
-    print("\nstart-up (best of 5 wall times)")
-    bare = best_wall_s([sys.executable, "-c", "pass"])
-    importing = best_wall_s([sys.executable, "-c", "import lfvsim"])
+    """``lfvsim --help`` and ``import lfvsim`` against a bare interpreter (every command's
+    help: bench_startup.py)."""
+    print("\nstart-up (median of 5 wall times, taking turns)")
     script = Path(sys.executable).with_name("lfvsim")  # the console script users run
     command = [str(script)] if script.exists() else [sys.executable, "-m", "lfvsim.cli"]
-    helping = best_wall_s([*command, "--help"])
+    cases = [
+        [sys.executable, "-c", "pass"],
+        [sys.executable, "-c", "import lfvsim"],
+        [*command, "--help"],
+    ]
+    (bare, _), (importing, _), (helping, _) = command_times(cases, repeats=5)
     print(f"  python -c pass          {bare:6.3f} s")
     for label, seconds in (("import lfvsim", importing), ("lfvsim --help", helping)):
         extra = seconds - bare
@@ -299,7 +264,7 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="66 x 10 on the 30-day trace too")
     parser.add_argument("--worldcup", type=Path, default=WORLDCUP, help="WorldCup98 CSV")
     args = parser.parse_args()
-    print(machine())
+    print(machine(["numpy", "pandas"]))
     warm = time.perf_counter()
     lfvsim.simulate(scenario(diurnal(1 / 24)), seed=1)  # load the numba kernels first
     print(f"kernels loaded in {time.perf_counter() - warm:.1f} s (not in the timings)")

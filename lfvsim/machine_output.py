@@ -14,11 +14,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lfvsim.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads where a table is read: the command line starts without it
+    import pandas as pd
 
 __all__ = [
     "OUTPUTS",
@@ -303,6 +304,8 @@ def unstamped_table(table: pd.DataFrame, where: str) -> pd.DataFrame:
 
     Tables written before the column existed have none and are read as they are.
     """
+    import pandas as pd
+
     if "schema_version" not in table.columns:
         return table
     for value in pd.unique(table["schema_version"]):

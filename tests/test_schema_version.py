@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from lfvsim.cli import app
+from lfvsim.cli.app import load_commands
 from lfvsim.errors import InputError
 from lfvsim.machine_output import OUTPUTS, SCHEMA_VERSION, markdown
 from lfvsim.reports import read_run, read_sweep
@@ -176,6 +177,7 @@ def test_every_json_command_is_checked():
         for name, sub in getattr(command, "commands", {}).items():
             yield from walk(sub, (*path, name))
 
+    load_commands()  # commands are imported lazily; walk them all
     assert set(walk(typer.main.get_command(app))) == set(JSON_COMMANDS)
     assert {n for names in JSON_COMMANDS.values() for n in names} <= set(OUTPUTS)
 

@@ -12,8 +12,8 @@ from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import check_simulations
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import RunSeedOpt, ScaleOpt, ScenarioArg, TraceOpt
-from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.machine_output import stamped
+from lfvsim.modes import MODES_HELP
 
 __all__ = ["compare"]
 
@@ -33,6 +33,8 @@ def compare(
     ] = False,
 ) -> None:
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
+    from lfvsim.experiments.compare import compare_modes
+
     with input_errors():
         scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
         check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")

@@ -38,32 +38,15 @@ from lfvsim.cli.options import (
 from lfvsim.cli.progress import run_progress
 from lfvsim.cli.slo import optional_slo
 from lfvsim.errors import InputError
-from lfvsim.experiments import Recommendation, recommend, sweep
-from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
-from lfvsim.experiments.recommend import (
-    Configuration,
-    Slo,
-    best_cost,
-    check_minute_percentile,
-    store_slo,
-)
-from lfvsim.experiments.search import SearchResult, add_oracle, search
-from lfvsim.experiments.sequential import sequential_rule
-from lfvsim.experiments.sweep import write_table
 from lfvsim.machine_output import stamped
-from lfvsim.reports.text import (
-    format_outlook,
-    format_recommendation,
-    format_search,
-    format_sweep,
-    traffic_line,
-)
-from lfvsim.scenario import Scenario
-from lfvsim.traces import trace_from_scenario
-from lfvsim.traces.transforms import scale as scale_trace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
     import pandas as pd
+
+    from lfvsim.experiments import Recommendation
+    from lfvsim.experiments.recommend import Configuration, Slo
+    from lfvsim.experiments.search import SearchResult
+    from lfvsim.scenario import Scenario
 
 __all__ = ["parse_range", "parse_vary", "recommend_command", "sweep_command"]
 
@@ -243,6 +226,11 @@ def sweep_command(
     which configurations meet each target by its upper bound, and --output stores the SLO
     for 'lfvsim plot' and 'lfvsim report'.
     """
+    from lfvsim.experiments import sweep
+    from lfvsim.experiments.recommend import check_minute_percentile, store_slo
+    from lfvsim.experiments.sweep import write_table
+    from lfvsim.reports.text import format_sweep
+
     with input_errors(), _interruptible(output), allow_replace(force):
         slo = optional_slo(
             max_throttle_rate,
@@ -367,6 +355,21 @@ def recommend_command(
     Searches Min and Max together over a range derived from the traffic, skipping
     configurations that cannot win. Exit status 1 when no configuration meets the SLO.
     """
+    from lfvsim.experiments import sweep
+    from lfvsim.experiments.growth import growth_factor
+    from lfvsim.experiments.recommend import Slo, best_cost, store_slo
+    from lfvsim.experiments.search import add_oracle, search
+    from lfvsim.experiments.sequential import sequential_rule
+    from lfvsim.experiments.sweep import write_table
+    from lfvsim.reports.text import (
+        format_outlook,
+        format_recommendation,
+        format_search,
+        traffic_line,
+    )
+    from lfvsim.traces import trace_from_scenario
+    from lfvsim.traces.transforms import scale as scale_trace
+
     with input_errors(), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
@@ -482,6 +485,8 @@ def recommend_command(
 
 
 def _recommend(table: pd.DataFrame, slo: Slo, scenario: Scenario) -> Recommendation:
+    from lfvsim.experiments import recommend
+
     return recommend(
         table,
         slo.max_throttle_rate,
@@ -505,6 +510,8 @@ def _outlook(
     busier_day: float,
 ) -> dict[str, Any]:
     """Headroom of the choice and, with Max at the simulated peak, a busier day's throttling."""
+    from lfvsim.experiments.growth import headroom, throttle_at
+
     config = (choice.min_units, choice.max_units)
     seed = int(table.attrs["seed"])
     room = headroom(scenario, trace, config, slo, replications, seed, workers=1)

@@ -35,27 +35,14 @@ from lfvsim.cli.options import (
     TraceOpt,
 )
 from lfvsim.cli.slo import slo_for
-from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
-from lfvsim.experiments.recommend import Slo, recommend
-from lfvsim.experiments.sweep import check_sweep_of
-from lfvsim.reports import (
-    RUN_KINDS,
-    build_report,
-    read_run,
-    read_sweep,
-    render_figure,
-    report_format,
-    save_figure,
-)
-from lfvsim.reports.figures import image_format
-from lfvsim.reports.text import slo_sentence_of
-from lfvsim.scenario import Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
     import pandas as pd
 
-    from lfvsim.experiments.recommend import Recommendation
+    from lfvsim.engine.result import Result
+    from lfvsim.experiments.recommend import Recommendation, Slo
+    from lfvsim.scenario import Scenario
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -121,6 +108,11 @@ def plot(
     A sweep's figure marks the configurations that meet the SLO: the one given by the
     same flags as 'lfvsim recommend', else the one the sweep stores.
     """
+    from lfvsim.experiments.sweep import check_sweep_of
+    from lfvsim.reports import RUN_KINDS, read_run, read_sweep, render_figure, save_figure
+    from lfvsim.reports.figures import image_format
+    from lfvsim.reports.text import slo_sentence_of
+
     with input_errors(), allow_replace(force):
         name = kind.value
         image_format(output)  # before reading the input: fail fast
@@ -185,6 +177,8 @@ def _sweep_recommendation(table: pd.DataFrame, slo: Slo) -> Recommendation | Non
     """The recommendation the figure marks, for the whole SLO (as 'recommend' makes it)."""
     if "replication" not in table.columns or table["seed"].nunique() < 2:
         return None  # too few replications for a bound: the figure says so
+    from lfvsim.experiments.recommend import recommend
+
     return recommend(
         table,
         slo.max_throttle_rate,
@@ -245,6 +239,9 @@ def report(
     force: ForceOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
+    from lfvsim.experiments.sweep import check_sweep_of
+    from lfvsim.reports import build_report, read_run, read_sweep, report_format
+
     with input_errors(), allow_replace(force):
         fmt = report_format(output, None if format is None else format.value)
         check_replaceable([output])  # before the work; the images are checked below

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lfvsim.errors import InputError
-from lfvsim.experiments.recommend import Slo, check_slo, stored_slo
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from lfvsim.experiments.recommend import Slo
 
 __all__ = ["optional_slo", "slo_for"]
 
@@ -34,6 +35,8 @@ def optional_slo(
         A busy-hour or latency target without ``--max-throttle-rate``, or a value out of
         range.
     """
+    from lfvsim.experiments.recommend import Slo, check_slo
+
     if max_throttle_rate is None:
         others = {
             "--max-p99-latency-s": max_p99_latency_s,
@@ -79,6 +82,8 @@ def slo_for(
     InputError
         No SLO at all, or a value out of range.
     """
+    from lfvsim.experiments.recommend import Slo, check_slo, stored_slo
+
     if confidence is not None:
         check_slo(0.0, None, confidence)  # a bad level is reported before a missing SLO
     if max_throttle_rate is not None:
