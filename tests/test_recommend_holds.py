@@ -2,9 +2,12 @@
 
 As a user would: the command line with only the SLO, the trace and its scale, then the
 choice re-run with ``lfvsim run --replications`` on seeds the search never saw. The
-re-run's mean rates (the estimate of the true rates) must meet every target given. Each
-case is a real bursty trace (WorldCup98, a 4-hour slice, at several scales) or the factory
-scenario's two shifts.
+recommendation promises that the true rate meets the SLO at 95% confidence (its upper
+bound does); the fresh seeds must not refute that: the lower end of their own 95% interval
+stays within every target. (Their mean alone is no test: for a choice whose true rate sits
+just under the target, a fresh mean lands above it about half the time.) Each case is a
+real bursty trace (WorldCup98, a 4-hour slice, at several scales) or the factory
+scenario's two shifts. Both seeds are fixed, so a failure reproduces.
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ rate_tps = 1.0
 duration_h = 1
 """
 
-FRESH_SEED = 777_001  # the search runs with the scenario's or a fresh-entropy seed, never this
+SEARCH_SEED = 20_261_130
+FRESH_SEED = 777_001
+FRESH_REPLICATIONS = 20
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +75,10 @@ def web_scenario(tmp_path_factory) -> Path:
 def _recommend_then_rerun(cli, scenario: Path, slo: dict[str, float], *traffic: str) -> dict:
     """Recommend with default flags; re-run the choice on fresh seeds; both JSON outputs."""
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in slo.items()]
-    code, out, err = cli("recommend", scenario, *flags, *traffic, "--json", "--workers", "1")
+    code, out, err = cli(
+        "recommend", scenario, *flags, *traffic, "--seed", str(SEARCH_SEED), "--json",
+        "--workers", "1",
+    )  # fmt: skip
     assert code == 0, err or out
     rec = json.loads(out)
     assert rec["met"] and rec["replications"] == 10  # the default
@@ -79,7 +87,8 @@ def _recommend_then_rerun(cli, scenario: Path, slo: dict[str, float], *traffic: 
         ["--no-max-units"] if rec["max_units"] is None else ["--max-units", str(rec["max_units"])]
     )
     code, out, err = cli(
-        "run", scenario, *units, *traffic, "--replications", "10", "--seed", str(FRESH_SEED),
+        "run", scenario, *units, *traffic, "--replications", str(FRESH_REPLICATIONS),
+        "--seed", str(FRESH_SEED),
         "--json",
     )  # fmt: skip
     assert code == 0, err or out
@@ -91,14 +100,21 @@ def _recommend_then_rerun(cli, scenario: Path, slo: dict[str, float], *traffic: 
 def _assert_holds(got: dict, slo: dict[str, float]) -> None:
     rec, fresh = got["recommend"], got["fresh"]
     assert rec["throttle_rate_upper"] <= slo["max_throttle_rate"]
-    assert fresh["throttle_rate"] <= slo["max_throttle_rate"], (rec, fresh["throttle_rate"])
+    _assert_not_refuted(fresh, "throttle_rate", slo["max_throttle_rate"])
     if "max_worst_hour_rate" in slo:
         assert rec["throttle_rate_worst_hour_upper"] <= slo["max_worst_hour_rate"]
-        assert fresh["throttle_rate_worst_hour"] <= slo["max_worst_hour_rate"]
+        _assert_not_refuted(fresh, "throttle_rate_worst_hour", slo["max_worst_hour_rate"])
     if "max_minute_rate" in slo:  # the 99th percentile: 'run' gives it too
         assert rec["minute_percentile"] == 99.0
         assert rec["throttle_rate_minute_percentile_upper"] <= slo["max_minute_rate"]
-        assert fresh["throttle_rate_minute_p99"] <= slo["max_minute_rate"]
+        _assert_not_refuted(fresh, "throttle_rate_minute_p99", slo["max_minute_rate"])
+
+
+def _assert_not_refuted(fresh: dict, metric: str, target: float) -> None:
+    """The fresh seeds' 95% interval of ``metric`` reaches down to ``target`` or below."""
+    low, high = fresh["ci95"][metric]
+    assert low <= fresh[metric] <= high
+    assert low <= target, (metric, fresh[metric], (low, high), target)
 
 
 @needs_worldcup
