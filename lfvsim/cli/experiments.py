@@ -212,7 +212,7 @@ def sweep_command(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers."""
-    with input_errors(), _interruptible(output), allow_replace(force):
+    with input_errors(allow_large_option=True), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,
@@ -325,7 +325,7 @@ def recommend_command(
     Searches Min and Max together over a range derived from the traffic, skipping
     configurations that cannot win. Exit status 1 when no configuration meets the SLO.
     """
-    with input_errors(), _interruptible(output), allow_replace(force):
+    with input_errors(allow_large_option=True), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,

@@ -94,7 +94,7 @@ def run(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,
