@@ -467,6 +467,7 @@ def check(
         machine's memory (always).
     """
     limits = Limits.from_env() if limits is None else limits
+    how_to_allow = _HOW_TO_ALLOW.get() if how_to_allow is None else how_to_allow
     memory_gib = estimate.memory_bytes / GIB
     hours = estimate.seconds / 3600.0
     if not memory_gib <= limits.machine_memory_gib:
@@ -496,6 +497,24 @@ _CHECKED: ContextVar[bool] = ContextVar("lfvsim_budget_checked", default=False)
 
 #: How a library caller lifts the budget.
 LIBRARY_ALLOW = "allow_large=True (LFVSIM_ALLOW_LARGE=1)"
+
+#: How whoever started the work running now can lift the budget: a library call's keyword
+#: unless a command said otherwise (its option, or only the environment variable).
+_HOW_TO_ALLOW: ContextVar[str] = ContextVar("lfvsim_budget_how_to_allow", default=LIBRARY_ALLOW)
+
+
+@contextmanager
+def allow_wording(how_to_allow: str) -> Iterator[None]:
+    """Name ``how_to_allow`` in every budget refusal inside, the library's included.
+
+    A command says what its user can pass (``--allow-large``, or only
+    ``LFVSIM_ALLOW_LARGE=1``), so a refusal raised deep in the library still names it.
+    """
+    token = _HOW_TO_ALLOW.set(how_to_allow)
+    try:
+        yield
+    finally:
+        _HOW_TO_ALLOW.reset(token)
 
 
 @contextmanager
@@ -535,7 +554,7 @@ def check_runs(
     estimate = one
     if simulations != 1 or workers != 1:
         estimate = repeated(one, max(simulations, 1), workers, shared_traffic)
-    check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large), LIBRARY_ALLOW)
+    check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large))
     return read
 
 
