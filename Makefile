@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-traces bench-sweep bench-experiments lint format clean
+.PHONY: run test bench bench-startup bench-traces bench-sweep bench-experiments bench-calibrate lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_startup.py
+
+bench-startup: $(STAMP)
+	$(BIN)/python benchmarks/bench_startup.py
 
 bench-traces: $(STAMP)
 	$(BIN)/python benchmarks/bench_traces.py
@@ -29,6 +33,9 @@ bench-sweep: $(STAMP)
 
 bench-experiments: $(STAMP)
 	$(BIN)/python benchmarks/bench_experiments.py
+
+bench-calibrate: $(STAMP)
+	$(BIN)/python benchmarks/bench_calibrate.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

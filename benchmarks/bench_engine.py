@@ -23,23 +23,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
-import gc
 import json
 import math
-import os
-import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
-import simpy
+from _timing import best_of, machine_info, say, table
 from numba import njit
 
 import lfvsim
@@ -152,17 +146,6 @@ def loss_loop_flags(arrivals, services, slots, throttled):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, list[Any]]:
-    """Best wall time of ``repeats`` calls, and every call's result."""
-    best, results = math.inf, []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        results.append(fn())
-        best = min(best, time.perf_counter() - t0)
-    return best, results
-
-
 def engine_arrays(trace, unit, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The arrival and service times that ``lfvsim.simulate(..., trace, seed)`` draws.
 
@@ -179,45 +162,6 @@ def engine_arrays(trace, unit, seed: int) -> tuple[np.ndarray, np.ndarray]:
         arrivals.append(block)
         services.append(service_rng.exponential(unit.latency_mean_s, len(block)))
     return np.concatenate(arrivals), np.concatenate(services)
-
-
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": f"{cpu}, {os.cpu_count()} logical CPUs, load average {load}",
-        "software": (
-            f"Python {platform.python_version()}, numpy {np.__version__}, "
-            f"numba {numba.__version__}, simpy {simpy.__version__}, pandas {pd.__version__}, "
-            f"lfvsim {lfvsim.__version__}"
-        ),
-        "os": platform.platform(),
-    }
-
-
-def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
-    """A plain-text table; columns in ``right`` are right-aligned (default: all but 0)."""
-    right = set(range(1, len(headers))) if right is None else right
-    cells = [headers, *rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-
-    def fmt(row: list[str]) -> str:
-        parts = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(headers), rule, *(fmt(r) for r in rows)])
 
 
 def mrps(requests: int, seconds: float) -> str:
@@ -262,10 +206,6 @@ class Checks:
     @property
     def failed(self) -> int:
         return sum(not ok for _, ok, _ in self.rows)
-
-
-def say(text: str) -> None:
-    print(text, flush=True)
 
 
 # --- 1. M/M/c: engine, SimPy reference and loop, request by request ----------------------
@@ -655,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats:
         sizes = dataclasses.replace(sizes, repeats=args.repeats, simpy_repeats=args.repeats)
 
-    info = machine()
+    info = machine_info(["numpy", "numba", "simpy", "pandas"])
     say(f"lfvsim engine benchmark ({'quick' if args.quick else 'full'}), {info['date']}")
     say(f"machine:  {info['cpu']}")
     say(f"software: {info['software']}")

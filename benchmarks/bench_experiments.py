@@ -15,16 +15,25 @@ for each Min), target tracking, 4 slots a unit, exponential service times (mean 
 Each sweep runs twice in this process, one after the other on the same machine:
 **before** (``SerialExecutor(share_traffic=False)``: every run draws its own arrivals and
 service times, the code path before sharing) and **after** (the default: a replication's
-requests drawn once and replayed by every configuration). CPU seconds are this process's
+requests drawn once and replayed by every configuration); both simulate every
+configuration (``reuse=False``). CPU seconds are this process's
 (``time.process_time``; the runs are serial, so that is all of them). The two tables must
 be identical number for number and the two recommendations equal; the exit status is 1 if
 not. The 10x target of the whole programme of work is printed as met / NOT MET and never
 changes the exit status.
 
+Then, on the WorldCup98 workload, **running only what can change the answer**: the same
+grid and replications as a sweep that reuses the rows of a Max that cannot matter
+(``reuse=True``), as the pruned search of ``recommend`` with every replication
+(``--no-early-stop``), and as that search with sequential stopping (the default). Each
+is timed in this process and its simulations counted (the search's include the oracle's
+replications, which the full grid does not run); each must pick the same configuration,
+with the same figures, as the full grid (the exit status is 1 if not).
+
 Then the cost of a latency's histogram bin: the ``log10`` the kernel used to take per
 request against the bit-and-table lookup it uses now, on the same 4 M latencies, shuffled
 and sorted (the bins must be the same). Last, ``import lfvsim`` and ``lfvsim --help``
-wall times against ``python -c pass`` (best of 5 each).
+wall times against ``python -c pass`` (median of 5 each).
 ``--quick`` runs a 6-hour slice of each with 12 configurations x 3 replications (a smoke
 test, about a minute).
 """
@@ -32,10 +41,6 @@ test, about a minute).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,12 +48,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import command_times, machine, timed
 from numba import njit
 
 import lfvsim
 from lfvsim.engine import kernel
 from lfvsim.experiments import configurations, recommend, sweep
 from lfvsim.experiments.executors import SerialExecutor
+from lfvsim.experiments.recommend import Slo, best_cost
+from lfvsim.experiments.search import search
+from lfvsim.experiments.sequential import interim_looks, sequential_rule
+from lfvsim.experiments.sweep import run_counts
 from lfvsim.traces import trace_from_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,43 +101,17 @@ def diurnal(days: float) -> dict[str, Any]:
     }
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return (
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}; {cpu}, {os.cpu_count()} logical CPUs, "
-        f"load average {load}\nPython {platform.python_version()}, numpy {np.__version__}, "
-        f"pandas {pd.__version__}, lfvsim {lfvsim.__version__}"
-    )
-
-
-def timed(label: str, fn: Any) -> tuple[Any, float, float]:
-    """Call ``fn``; its result, CPU seconds of this process and wall seconds, printed."""
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    out = fn()
-    cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
-    print(f"  {label:<44} {cpu_s:8.1f} CPU-s  {wall_s:8.1f} s wall", flush=True)
-    return out, cpu_s, wall_s
-
-
 def bench_recommendation(
     name: str, sc: lfvsim.Scenario, trace: Any, grid: dict[str, range], replications: int
-) -> tuple[bool, float]:
-    """Before and after on one workload; (same recommendation, CPU ratio)."""
+) -> tuple[bool, float, pd.DataFrame, float]:
+    """Before and after on one workload; (same recommendation, CPU ratio, after's table, CPU)."""
     n_configs = len(configurations(grid["min_units"], grid["max_units"]))
     runs = n_configs * replications
     print(f"\n{name}: {n_configs} configurations x {replications} replications = {runs} runs")
     kw = {"trace": trace, "replications": replications, **grid}
 
     def run(share: bool) -> tuple[pd.DataFrame, Any]:
-        table = sweep(sc, dask=SerialExecutor(share_traffic=share), **kw)
+        table = sweep(sc, dask=SerialExecutor(share_traffic=share), reuse=False, **kw)
         return table, recommend(table, MAX_THROTTLE_RATE, scenario=sc)
 
     before = "before: each run draws its requests"
@@ -149,7 +133,64 @@ def bench_recommendation(
         f"{'yes' if same_table else 'NO'}; identical recommendations: "
         f"{'yes' if same_rec else 'NO'}"
     )
-    return same_table and same_rec, ratio
+    return same_table and same_rec, ratio, new_table, new_cpu
+
+
+def bench_pruning(
+    sc: lfvsim.Scenario,
+    trace: Any,
+    grid: dict[str, range],
+    replications: int,
+    full_table: pd.DataFrame,
+    full_cpu_s: float,
+) -> bool:
+    """Reused Max rows, the pruned search and sequential stopping against the full grid."""
+    slo = Slo(MAX_THROTTLE_RATE)
+    full_rec = recommend(full_table, MAX_THROTTLE_RATE, scenario=sc)
+    print(
+        f"\nrunning only what can change the answer (same workload, throttle rate <= "
+        f"{MAX_THROTTLE_RATE:g}); full grid: {len(full_table)} simulations, "
+        f"{full_cpu_s:.1f} CPU-s (the shared-traffic sweep above)"
+    )
+    if not interim_looks(replications):
+        print(f"  (with {replications} replications there is no interim look to stop at)")
+    kw = {"trace": trace, "replications": replications, "seed": sc.simulation.seed, **grid}
+    ok = True
+
+    def report(label: str, table: pd.DataFrame, runs: int, cpu_s: float) -> None:
+        nonlocal ok
+        rec = recommend(table, MAX_THROTTLE_RATE, scenario=sc)
+        same = rec.choice == full_rec.choice
+        ok &= same
+        print(
+            f"    {runs} simulations ({100 * runs / len(full_table):.0f}% of the full grid's), "
+            f"{full_cpu_s / cpu_s:.1f}x fewer CPU-s; same choice with the same figures: "
+            f"{'yes' if same else 'NO'} ({label})"
+        )
+
+    table, cpu_s, _ = timed(
+        "sweep, reusing a Max that cannot matter",
+        lambda: sweep(sc, dask=SerialExecutor(), **kw),
+    )
+    report("sweep", table, run_counts(table)["simulated"], cpu_s)
+    for label, rule in (
+        ("search, every replication", None),
+        ("search, stopping early", sequential_rule(slo, replications)),
+    ):
+        got, cpu_s, _ = timed(
+            label,
+            lambda rule=rule: search(
+                sc, lambda t: best_cost(t, slo), dask=SerialExecutor(), early_stop=rule, **kw
+            ),
+        )
+        report(
+            f"{got.simulated} of {got.grid_size} configurations simulated, "
+            f"{got.stopped_failing} stopped early failing, {got.stopped_passing} passing",
+            got.table,
+            got.runs_simulated,
+            cpu_s,
+        )
+    return ok
 
 
 @njit(cache=False)
@@ -198,24 +239,18 @@ def bench_bins() -> bool:
     return same
 
 
-def best_wall_s(argv: list[str], repeats: int = 5) -> float:
-    """Best wall time of a command, run ``repeats`` times."""
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def bench_startup() -> None:
-    """``lfvsim --help`` and ``import lfvsim`` against a bare interpreter."""
-    print("\nstart-up (best of 5 wall times)")
-    bare = best_wall_s([sys.executable, "-c", "pass"])
-    importing = best_wall_s([sys.executable, "-c", "import lfvsim"])
+    """``lfvsim --help`` and ``import lfvsim`` against a bare interpreter (every command's
+    help: bench_startup.py)."""
+    print("\nstart-up (median of 5 wall times, taking turns)")
     script = Path(sys.executable).with_name("lfvsim")  # the console script users run
     command = [str(script)] if script.exists() else [sys.executable, "-m", "lfvsim.cli"]
-    helping = best_wall_s([*command, "--help"])
+    cases = [
+        [sys.executable, "-c", "pass"],
+        [sys.executable, "-c", "import lfvsim"],
+        [*command, "--help"],
+    ]
+    (bare, _), (importing, _), (helping, _) = command_times(cases, repeats=5)
     print(f"  python -c pass          {bare:6.3f} s")
     for label, seconds in (("import lfvsim", importing), ("lfvsim --help", helping)):
         extra = seconds - bare
@@ -229,7 +264,7 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="66 x 10 on the 30-day trace too")
     parser.add_argument("--worldcup", type=Path, default=WORLDCUP, help="WorldCup98 CSV")
     args = parser.parse_args()
-    print(machine())
+    print(machine(["numpy", "pandas"]))
     warm = time.perf_counter()
     lfvsim.simulate(scenario(diurnal(1 / 24)), seed=1)  # load the numba kernels first
     print(f"kernels loaded in {time.perf_counter() - warm:.1f} s (not in the timings)")
@@ -241,18 +276,18 @@ def main() -> int:
         trace = lfvsim.read_csv_trace(args.worldcup, scale=0.01)
         grid, reps = (SMALL_GRID, 3) if args.quick else (FULL_GRID, 10)
         label = "WorldCup98 x0.01, " + ("first 6 h" if args.quick else "48 h")
-        same, ratio = bench_recommendation(
-            label, scenario(diurnal(1), horizon_h), trace, grid, reps
-        )
+        sc = scenario(diurnal(1), horizon_h)
+        same, ratio, table, cpu_s = bench_recommendation(label, sc, trace, grid, reps)
         ok &= same
         ratios.append(ratio)
+        ok &= bench_pruning(sc, trace, grid, reps, table, cpu_s)
     else:
         print(f"\nWorldCup98: skipped, {args.worldcup} does not exist")
 
     days = 0.25 if args.quick else 30
     grid, reps = (FULL_GRID, 10) if args.full else (SMALL_GRID, 3)
     sc = scenario(diurnal(days))
-    same, ratio = bench_recommendation(
+    same, ratio, _, _ = bench_recommendation(
         f"diurnal {days:g} days, mean 8 TPS", sc, trace_from_scenario(sc), grid, reps
     )
     ok &= same

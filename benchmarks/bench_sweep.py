@@ -26,9 +26,7 @@ another busy process takes away what a second worker can gain.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -36,8 +34,8 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+from _timing import machine
 
 import lfvsim
 from lfvsim.experiments import sweep
@@ -60,24 +58,6 @@ def scenario(days: float) -> lfvsim.Scenario:
             },
             "simulation": {"seed": 20260105},
         }
-    )
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return (
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}; {cpu}, {os.cpu_count()} logical CPUs "
-        f"({cpu_count()} usable), load average {load}\n"
-        f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-        f"lfvsim {lfvsim.__version__}"
     )
 
 
@@ -184,7 +164,7 @@ def main() -> int:
         "replications": reps,
     }
     runs = (max_hi + 1) * reps
-    print(machine())
+    print(machine(["numpy", "pandas"], usable_cpus=cpu_count()))
     print(
         f"\nsweep: Min 1, Max 1..{max_hi} and no auto-scaling, {reps} replications = {runs} "
         f"runs over {days} day(s) of diurnal traffic (mean 8 TPS, peak/trough 6)\n"

@@ -38,6 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _timing import say, table  # noqa: E402
+
 import lfvsim  # noqa: E402
 import lfvsim.traces as T  # noqa: E402
 
@@ -99,10 +101,6 @@ print(json.dumps(out))
 """
 
 
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
 def make_files(folder: Path, requests: int, csv: bool) -> dict[str, Path]:
     """Per-request files of about ``requests`` requests over DAYS days."""
     rate = requests / (DAYS * 86400.0)
@@ -131,15 +129,6 @@ def run_child(path: Path, task: str, in_memory: bool | None) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"child for {path.name} ({task}) failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def table(head: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    line = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(w) if k == 0 else str(c).rjust(w)
-        for k, (c, w) in enumerate(zip(cells, widths, strict=True))
-    )
-    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,17 +19,13 @@ Three rules, shared by every command:
 from __future__ import annotations
 
 import contextvars
-import ctypes
-import ctypes.util
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
 import shutil
 import signal
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +74,8 @@ _FORCE: contextvars.ContextVar[bool] = contextvars.ContextVar("lfvsim_force", de
 
 def temp_path(path: str | Path) -> Path:
     """The temporary name for ``path``: ``.NAME.lfvsim-PID-RANDOM.tmp`` beside it."""
+    import uuid  # here, not at the top (nor hashlib, ctypes): every --help imports this module
+
     path = Path(path)
     return path.parent / f".{path.name}.lfvsim-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
 
@@ -302,6 +300,8 @@ def write_document(
     to the new. Then images of earlier documents of that name (lfvsim's own, not linked
     now) are removed. Returns the files written, the document first.
     """
+    import hashlib
+
     path = Path(path)
     _, images = render(path.stem)
     h = hashlib.sha256()
@@ -327,6 +327,8 @@ def write_document(
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -436,6 +438,9 @@ _libc = None
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False if the
     system cannot."""
+    import ctypes
+    import ctypes.util
+
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)

@@ -17,10 +17,12 @@ import shlex
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import tomli_w
+
+if TYPE_CHECKING:  # pandas loads where a frame is written: the command line starts without it
+    import pandas as pd
 
 __all__ = [
     "CSV_FORMULA_PREFIXES",
@@ -77,6 +79,8 @@ def csv_restored_cell(value: Any) -> Any:
 def csv_restored_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A table read from a CSV written with :func:`csv_safe_frame`, as it was before:
     text cells and column names without the apostrophes added."""
+    import pandas as pd
+
     out = frame.copy()
     for name in out.columns:
         column = out[name]
@@ -91,6 +95,8 @@ def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     Numeric, boolean and datetime columns are left untouched; only object and string
     columns (where user-controlled text lives) are mapped.
     """
+    import pandas as pd
+
     out = frame.copy()
     for name in out.columns:
         column = out[name]

@@ -59,6 +59,7 @@ def test_the_same_scenario_replays_its_own_history_closely(same_history):
     assert abs(f["throttled_relative_error"]) <= 0.10
     assert f["scale_outs"]["matched"] == f["scale_outs"]["observed"] >= 3
     assert f["scale_ins"]["matched"] >= 1
+    assert f["flags"] == []
     # The observed unit-hours are the history's own InService sum.
     observed = history.frame["InServiceInferenceUnits"].sum() / 60
     assert f["unit_hours_observed"] == pytest.approx(observed)
@@ -89,6 +90,7 @@ def test_a_history_made_with_other_parameters_gives_large_errors(tmp_path, made_
     history = read_metric_history(export(made.timeline, tmp_path / "other.json"))
     f = backtest(BASE, history, seed=2).to_dict()
     assert check(f), f
+    assert f["flags"], f  # a misfit is flagged, not only visible in the figures
 
 
 def test_stopped_stretches_are_left_out_and_bound_changes_simulated_apart(tmp_path):

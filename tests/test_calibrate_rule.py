@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lfvsim.engine import policies, simulate
+from lfvsim.experiments.backtest import backtest
 from lfvsim.experiments.calibration import calibrate_scenario
 from lfvsim.scenario import Scenario, load_scenario
 from lfvsim.traces.metric_history import read_metric_history
@@ -162,6 +163,9 @@ def test_another_scale_in_rule_is_reported_as_a_misfit(tmp_path, monkeypatch, tr
     assert any("misfit" in e.detail for e in result.estimates), result.estimates
     assert not any(e.informed for e in scale_in)
     assert not any("scale_in" in key for key in result.scenario.calibration)
+    # The backtest of what calibration kept says so too: far fewer scale-ins than observed.
+    flags = backtest(result.scenario, history, seed=1).flags
+    assert any("scale-ins against" in f for f in flags), flags
 
 
 def test_the_calibrated_scenario_loads_and_shows_where_its_values_came_from(cli, tmp_path):

@@ -7,6 +7,7 @@ import typer
 from typer.testing import CliRunner
 
 from lfvsim.cli import app
+from lfvsim.cli.app import load_commands
 
 
 def _commands(command, path=()):
@@ -15,6 +16,7 @@ def _commands(command, path=()):
         yield from _commands(sub, (*path, name))
 
 
+load_commands()  # commands are imported lazily; walk them all
 COMMANDS = list(_commands(typer.main.get_command(app)))
 
 

@@ -36,6 +36,7 @@ FLOOR_OF_PREFIX = {
     "lfvsim.startmodel": "scenario",
     "lfvsim.aws": "scenario",
     "lfvsim.theory": "scenario",
+    "lfvsim.modes": "scenario",
     "lfvsim.engine": "engine",
     "lfvsim.experiments": "experiments",
     "lfvsim.reports": "reports",

@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from lfvsim.cli import app
+from lfvsim.cli.app import load_commands
 from lfvsim.errors import InputError
 from lfvsim.machine_output import OUTPUTS, SCHEMA_VERSION, markdown
 from lfvsim.reports import read_run, read_sweep
@@ -106,6 +107,7 @@ def produced(folder) -> dict[str, list[tuple[str, list[str], set[int]]]]:
         ("closest", "recommend-configuration"),
         ("one_more_max_unit", "recommend-one-more-max-unit"),
         ("oracle", "recommend-oracle"),
+        ("search", "recommend-search"),
     ):
         for data in (met, unmet):
             if data[key] is not None:
@@ -175,6 +177,7 @@ def test_every_json_command_is_checked():
         for name, sub in getattr(command, "commands", {}).items():
             yield from walk(sub, (*path, name))
 
+    load_commands()  # commands are imported lazily; walk them all
     assert set(walk(typer.main.get_command(app))) == set(JSON_COMMANDS)
     assert {n for names in JSON_COMMANDS.values() for n in names} <= set(OUTPUTS)
 

@@ -1,19 +1,36 @@
-"""The typer application and what every command shares: errors and the entry point."""
+"""The typer application and what every command shares: errors and the entry point.
+
+Commands are registered lazily: a command's module (and the library it calls) is imported
+when that command runs or shows its help, and ``lfvsim --help`` lists the commands from
+:data:`COMMANDS` without importing any of them, so that help starts fast.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from lfvsim import __version__
 from lfvsim.budget import allow_wording
 from lfvsim.errors import InputError
 
-__all__ = ["ALLOW_ENV", "ALLOW_OPTION", "app", "entry_point", "input_errors", "report_interrupt"]
+__all__ = [
+    "ALLOW_ENV",
+    "ALLOW_OPTION",
+    "COMMANDS",
+    "Group",
+    "app",
+    "entry_point",
+    "input_errors",
+    "load_commands",
+    "report_interrupt",
+]
 
 #: How the user of a command with ``--allow-large`` lifts the budget.
 ALLOW_OPTION = "--allow-large (LFVSIM_ALLOW_LARGE=1)"
@@ -43,7 +60,129 @@ def _show_flags_bare() -> None:
 
 _show_flags_bare()
 
+
+class Command(NamedTuple):
+    """Where a command is registered, and the first paragraph of its help."""
+
+    module: str
+    help: str
+
+
+#: Every command of ``lfvsim``, in the order ``lfvsim --help`` lists them. The help is the
+#: first paragraph of the command's docstring; tests/test_startup.py checks that both
+#: agree with what the modules register.
+COMMANDS = {
+    "run": Command(
+        "lfvsim.cli.run",
+        "Replay a trace against Min/Max inference units and report cost and throttling.",
+    ),
+    "compare": Command(
+        "lfvsim.cli.compare",
+        "Always on, auto-scaled, scheduled or batch: cost and service side by side.",
+    ),
+    "sweep": Command(
+        "lfvsim.cli.experiments",
+        "Simulate every (Min, Max) configuration with replications and common random numbers.",
+    ),
+    "recommend": Command(
+        "lfvsim.cli.experiments",
+        "The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.",
+    ),
+    "seed": Command(
+        "lfvsim.cli.aws",
+        "Write a scenario for a real model, from what DescribeModel says about it.",
+    ),
+    "start-model-input": Command(
+        "lfvsim.cli.aws",
+        "Print the StartModel (Rekognition: StartProjectVersion) request for a scenario.",
+    ),
+    "plot": Command(
+        "lfvsim.cli.plot", "Draw one figure of a run or of a sweep into an image file."
+    ),
+    "report": Command(
+        "lfvsim.cli.plot",
+        "Write a report to share: summary, recommendation, figures, StartModel request.",
+    ),
+    "backtest": Command(
+        "lfvsim.cli.backtest",
+        "Replay the observed load with the observed Min/Max, and compare with the history.",
+    ),
+    "calibrate": Command(
+        "lfvsim.cli.calibrate",
+        "Set what the history shows directly (each estimate with an interval), keep the rest.",
+    ),
+    "trace": Command("lfvsim.cli.trace", "Make, inspect, import and convert traffic traces."),
+}
+
+
+class Group(TyperGroup):
+    """A typer group whose subcommands' ``--help`` starts without pydantic.
+
+    typer (0.2x) checks an option's value with a pydantic TypeAdapter unless the value is
+    already a bool. A group's own ``--help`` left out (``lfvsim run --help``) has the value
+    None, so typer imported pydantic (about 0.1 s) to pass that None on. False, a bool,
+    means the same: no help.
+    """
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+class LazyGroup(Group):
+    """The ``lfvsim`` group: it imports a command's module when the command is asked for.
+
+    Listing the commands (``lfvsim --help``) shows :data:`COMMANDS` without importing.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(COMMANDS[cmd_name].module)  # registers it on app
+            built = typer.main.get_command(app)  # every command registered so far
+            for name, command in getattr(built, "commands", {}).items():
+                self.commands.setdefault(name, command)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with self._listed():
+            super().format_help(ctx, formatter)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and self.get_command(ctx, args[0]) is None:
+            with self._listed():  # typer suggests the closest of every command's names
+                return super().resolve_command(ctx, args)
+        return super().resolve_command(ctx, args)
+
+    @contextmanager
+    def _listed(self) -> Iterator[None]:
+        """Stand-ins for the commands not imported yet, for as long as the block runs."""
+        listed = {
+            name: TyperCommand(name, help=command.help)
+            for name, command in COMMANDS.items()
+            if name not in self.commands
+        }
+        self.commands.update(listed)
+        try:
+            yield
+        finally:
+            for name in listed:
+                if self.commands.get(name) is listed[name]:
+                    del self.commands[name]
+
+
+def load_commands() -> None:
+    """Import every command's module (for code that walks all commands at once)."""
+    for command in COMMANDS.values():
+        importlib.import_module(command.module)
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help="Cost and capacity planning for models hosted on inference units "
     "(Amazon Lookout for Vision, Rekognition Custom Labels).",
     no_args_is_help=True,

@@ -8,26 +8,20 @@ import re
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lfvsim.atomic import allow_replace, check_replaceable, write_text_atomic
-from lfvsim.aws import (
-    ModelDescription,
-    get_model_description,
-    read_model_description,
-    render_seeded_scenario,
-    seed_scenario,
-)
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.loading import check_max_units_flags, warn
 from lfvsim.cli.options import ForceOpt, MaxUnitsOpt, MinUnitsOpt, NoMaxUnitsOpt, ScenarioArg
 from lfvsim.errors import InputError
 from lfvsim.safe_output import shell_command
-from lfvsim.scenario import Scenario, load_scenario
-from lfvsim.startmodel import boto3_call, start_model_request, start_operation
-from lfvsim.traces import trace_from_scenario
+
+if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
+    from lfvsim.aws import ModelDescription
+    from lfvsim.scenario import Scenario
 
 __all__ = [
     "RequestFormat",
@@ -102,6 +96,9 @@ def seed(
     force: ForceOpt = False,
 ) -> None:
     """Write a scenario for a real model, from what DescribeModel says about it."""
+    from lfvsim.aws import render_seeded_scenario, seed_scenario
+    from lfvsim.traces import trace_from_scenario
+
     with input_errors(), allow_replace(force):
         if output is not None:
             for given in (describe_file, traffic):
@@ -149,6 +146,8 @@ def _describe(
     region: str | None,
     service: ServiceName | None,
 ) -> ModelDescription:
+    from lfvsim.aws import get_model_description, read_model_description
+
     if path is not None and project is not None:
         raise InputError("give DESCRIBE.json or --project (a live read), not both")
     if path is not None:
@@ -217,6 +216,9 @@ def start_model_input(
     start (UTC) and --token-suffix: retrying one start sends the same token, so AWS runs it
     once; a deliberate new start of the same plan within 8 hours needs another suffix.
     """
+    from lfvsim.scenario import load_scenario
+    from lfvsim.startmodel import boto3_call, start_model_request
+
     with input_errors():
         check_max_units_flags(max_units, no_max_units)
         day = _start_date(start_date)
@@ -267,6 +269,9 @@ def _start_date(text: str | None) -> date | None:
 
 def _running(path: Path, scenario: Scenario) -> str | None:
     """The warning for a model that runs now, after checking it is the scenario's model."""
+    from lfvsim.aws import read_model_description
+    from lfvsim.startmodel import start_operation
+
     description = read_model_description(path)
     model = scenario.model
     same = (description.service, description.project, description.version) == (

@@ -121,5 +121,6 @@ def format_backtest(figures: dict[str, Any], source: str) -> str:
     width = max(len(k) for k, _ in rows)
     head = [f"backtest against {source}", ""]
     body = [f"  {k:<{width}}  {v}" for k, v in rows]
+    flags = ["", "misfit:"] + [f"  - {x}" for x in f["flags"]] if f.get("flags") else []
     notes = ["", "notes:"] + [f"  - {n}" for n in f["notes"]]
-    return "\n".join(head + body + notes)
+    return "\n".join(head + body + flags + notes)

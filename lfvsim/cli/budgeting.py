@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from lfvsim.budget import (
@@ -24,8 +23,9 @@ from lfvsim.budget import (
     traffic_load,
 )
 from lfvsim.errors import InputError
-from lfvsim.traces import CountTrace, RequestTrace, StreamedRequestTrace, Trace
-from lfvsim.traces.model import REQUEST_BLOCK
+
+if TYPE_CHECKING:  # traces (numpy, pandas) load when a command runs: --help starts fast
+    from lfvsim.traces import Trace
 
 __all__ = [
     "AllowLargeOpt",
@@ -184,6 +184,10 @@ def check_trace_stats(
 
 def _merged_exactly(trace: Trace, bin_s: float) -> bool:
     """Whether ``to_counts(trace, bin_s)`` merges counts without placing a request."""
+    import numpy as np
+
+    from lfvsim.traces import CountTrace
+
     if not isinstance(trace, CountTrace) or np.ndim(trace.scale) or trace.scale != 1.0:
         return False
     ratio = bin_s / trace.bin_s
@@ -192,6 +196,9 @@ def _merged_exactly(trace: Trace, bin_s: float) -> bool:
 
 def _block_requests(trace: Trace | None) -> float | None:
     """Most requests a pass over ``trace`` holds at once (None: its busiest hour)."""
+    from lfvsim.traces import RequestTrace, StreamedRequestTrace
+    from lfvsim.traces.model import REQUEST_BLOCK
+
     if isinstance(trace, RequestTrace | StreamedRequestTrace):
         return float(REQUEST_BLOCK)  # replayed in slices, whatever its busiest hour
     return None

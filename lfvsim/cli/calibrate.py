@@ -14,8 +14,6 @@ from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import ForceOpt, ScenarioArg
 from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
-from lfvsim.reports.text import format_calibration
-from lfvsim.scenario import render_toml
 
 __all__ = ["calibrate"]
 
@@ -42,6 +40,8 @@ def calibrate(
     """Set what the history shows directly (each estimate with an interval), keep the rest."""
     with input_errors(), allow_replace(force):
         from lfvsim.experiments.calibration import calibrate_scenario
+        from lfvsim.reports.text import format_calibration
+        from lfvsim.scenario import render_toml
         from lfvsim.traces.metric_history import read_metric_history
 
         # Before the ownership check: --force must never let -o replace the input.
@@ -56,6 +56,7 @@ def calibrate(
     found = result.to_dict()
     figures = {
         "estimates": found["estimates"],
+        "throttling": found["throttling"],
         "not_estimated": found["not_estimated"],
         "history_notes": history.notes,
         "periods": [str(p) for p in history.periods],

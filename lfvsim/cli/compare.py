@@ -12,8 +12,8 @@ from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import RunSeedOpt, ScaleOpt, ScenarioArg, TraceOpt
-from lfvsim.experiments.compare import MODES_HELP, compare_modes
 from lfvsim.machine_output import stamped
+from lfvsim.modes import MODES_HELP
 
 __all__ = ["compare"]
 
@@ -34,6 +34,8 @@ def compare(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
+    from lfvsim.experiments.compare import compare_modes
+
     with input_errors(allow_large_option=True):
         scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
         check_simulations(

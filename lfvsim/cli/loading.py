@@ -8,14 +8,14 @@ between them reads the same everywhere.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lfvsim.aws import apply_model_description, read_model_description
 from lfvsim.errors import InputError
-from lfvsim.scenario import Scenario, load_scenario
-from lfvsim.traces.schema import traffic_for_file
+
+if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
+    from lfvsim.scenario import Scenario
 
 __all__ = [
     "check_max_units_flags",
@@ -49,6 +49,8 @@ def check_scale(scale: float | None, trace: Path | None) -> None:
 
 def overlay_describe_model(scenario: Scenario, path: Path) -> Scenario:
     """``--describe-model``: the scenario with [model] from a describe file."""
+    from lfvsim.aws import apply_model_description, read_model_description
+
     description = read_model_description(path)
     scenario = apply_model_description(scenario, description)
     for message in description.warnings():
@@ -87,6 +89,9 @@ def load_with_overrides(
     InputError
         Options that contradict each other, or a file that does not load.
     """
+    from lfvsim.scenario import load_scenario
+    from lfvsim.traces.schema import traffic_for_file
+
     check_max_units_flags(max_units, no_max_units)
     if fill_gaps is not None and trace is None:
         raise InputError("--fill-gaps applies to a --trace file; give --trace FILE")

@@ -2,7 +2,8 @@
 
 A bar appears only when stderr is a terminal (never in pipes, files or captured output,
 so what a command prints is the same with or without it) and only once the work has
-taken two seconds, so short runs stay quiet. It disappears when the work ends.
+taken two seconds, so short runs stay quiet. It disappears when the work ends. rich's
+progress module loads only when a bar may be drawn, so that ``--help`` starts fast.
 """
 
 from __future__ import annotations
@@ -11,19 +12,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
 
 __all__ = ["DELAY_S", "progress_bar", "run_progress"]
 
@@ -31,31 +23,44 @@ DELAY_S = 2.0
 """Work shorter than this shows no bar."""
 
 
-class _Rate(ProgressColumn):
-    """Completed units per second of wall-clock time, e.g. ``3.2 h/s`` or ``1.5 run/s``."""
+def _rate(unit: str) -> ProgressColumn:
+    """A column of completed units per second of wall-clock time: ``3.2 h/s``, ``1.5 run/s``."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
 
-    def __init__(self, unit: str) -> None:
-        super().__init__()
-        self.unit = unit
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.speed
+            shown = "?" if speed is None else f"{speed:.3g}"
+            return Text(f"{shown} {unit}/s", style="progress.data.speed")
 
-    def render(self, task: Task) -> Text:
-        speed = task.speed
-        shown = "?" if speed is None else f"{speed:.3g}"
-        return Text(f"{shown} {self.unit}/s", style="progress.data.speed")
+    return Rate()
 
 
 @contextmanager
 def _bar(
-    description: str, *columns: ProgressColumn, delay_s: float
+    description: str, *columns: Callable[[], ProgressColumn], delay_s: float
 ) -> Iterator[Callable[[float, float], None] | None]:
-    """An ``update(done, total)`` callback drawing a bar, or None without a terminal."""
+    """An ``update(done, total)`` callback drawing a bar, or None without a terminal.
+
+    ``columns`` are made only when a bar is drawn (they need rich's progress module).
+    """
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        *columns,
+        *(make() for make in columns),
         TimeElapsedColumn(),
         TextColumn("eta"),
         TimeRemainingColumn(),
@@ -83,12 +88,13 @@ def _bar(
 @contextmanager
 def progress_bar(delay_s: float = DELAY_S) -> Iterator[Callable[[float, float], None] | None]:
     """A bar for one simulation, in simulated hours: ``update(done_s, total_s)``."""
-    with _bar(
-        "simulating",
-        TextColumn("{task.completed:,.1f}/{task.total:,.1f} h"),
-        _Rate("h"),
-        delay_s=delay_s,
-    ) as update:
+
+    def hours() -> ProgressColumn:
+        from rich.progress import TextColumn
+
+        return TextColumn("{task.completed:,.1f}/{task.total:,.1f} h")
+
+    with _bar("simulating", hours, lambda: _rate("h"), delay_s=delay_s) as update:
         if update is None:
             yield None
             return
@@ -100,5 +106,11 @@ def run_progress(
     desc: str, delay_s: float = DELAY_S
 ) -> Iterator[Callable[[int, int], None] | None]:
     """A bar counting finished runs: ``update(done, total)``."""
-    with _bar(desc, MofNCompleteColumn(), _Rate("run"), delay_s=delay_s) as update:
+
+    def done_of_total() -> ProgressColumn:
+        from rich.progress import MofNCompleteColumn
+
+        return MofNCompleteColumn()
+
+    with _bar(desc, done_of_total, lambda: _rate("run"), delay_s=delay_s) as update:
         yield update

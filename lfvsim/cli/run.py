@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,13 +31,11 @@ from lfvsim.cli.options import (
     TraceOpt,
 )
 from lfvsim.cli.progress import progress_bar, run_progress
-from lfvsim.engine import simulate
-from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
-from lfvsim.experiments import replicate
-from lfvsim.reports.text import format_replications, format_summary
-from lfvsim.scenario import Scenario, render_toml
-from lfvsim.traces.metric_export import metric_data_export
+
+if TYPE_CHECKING:  # the library loads when the command runs, so that --help starts fast
+    from lfvsim.engine.result import Result
+    from lfvsim.scenario import Scenario
 
 __all__ = ["run", "run_replications"]
 
@@ -94,6 +92,10 @@ def run(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replay a trace against Min/Max inference units and report cost and throttling."""
+    from lfvsim.engine import simulate
+    from lfvsim.reports.text import format_summary
+    from lfvsim.scenario import render_toml
+
     with input_errors(allow_large_option=True), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
@@ -146,6 +148,8 @@ def _check_new_file(path: Path, replications: int | None) -> None:
 
 
 def _write_cloudwatch_json(result: Result, path: Path) -> None:
+    from lfvsim.traces.metric_export import metric_data_export
+
     model = result.scenario.model
     (page,) = metric_data_export(
         result.timeline, service=model.service, project=model.project, version=model.version
@@ -162,6 +166,9 @@ def run_replications(
     out: Path | None,
 ) -> None:
     """``lfvsim run --replications N``: replicate, then print (and write) the result."""
+    from lfvsim.experiments import replicate
+    from lfvsim.reports.text import format_replications
+
     if out is not None:
         check_output_folder(out)  # before the work, not after
     with run_progress("replications") as progress, checked():  # costed by the caller

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from pydantic import TypeAdapter, ValidationError
 
 from lfvsim.atomic import allow_replace, check_replaceable, record_written
 from lfvsim.budget import TrafficLoad, checked, synthetic_load
-from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.app import Group, app, input_errors
 from lfvsim.cli.budgeting import (
     AllowLargeOpt,
     check_simulations,
@@ -24,31 +23,17 @@ from lfvsim.cli.budgeting import (
 from lfvsim.cli.options import ForceOpt, ScenarioArg
 from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
-from lfvsim.reports import save_figure
-from lfvsim.reports.formatting import duration
-from lfvsim.reports.text import format_comparison, format_stats
-from lfvsim.scenario import load_scenario
-from lfvsim.traces.arrivals import arrivals_from_options
-from lfvsim.traces.cloudwatch import (
-    LFV_NAMESPACE,
-    RCL_NAMESPACE,
-    expand_paths,
-    read_cloudwatch_export,
-)
-from lfvsim.traces.model import CountTrace, Trace
-from lfvsim.traces.points import fmt_time
-from lfvsim.traces.readers import detect_trace_format, read_trace
-from lfvsim.traces.schema import Traffic, trace_from_scenario, trace_from_traffic
-from lfvsim.traces.stats import TraceStats, describe_trace
-from lfvsim.traces.transforms import to_counts
-from lfvsim.traces.writers import output_format, write_trace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
     from matplotlib.figure import Figure
+
+    from lfvsim.traces.model import CountTrace, Trace
+    from lfvsim.traces.stats import TraceStats
 
 __all__ = ["trace_app"]
 
 trace_app = typer.Typer(
+    cls=Group,
     help="Make, inspect, import and convert traffic traces.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -282,6 +267,10 @@ def synth(
     request with --requests), which reads back to the same counts.
     """
     options = {k: v for k, v in locals().items() if v is not None}
+    from lfvsim.traces.schema import trace_from_traffic
+    from lfvsim.traces.transforms import to_counts
+    from lfvsim.traces.writers import output_format, write_trace
+
     with input_errors(allow_large_option=True), allow_replace(force):
         if kind not in _SYNTH_KINDS:
             raise InputError(f"unknown kind {kind!r}; use {', '.join(_SYNTH_KINDS)}")
@@ -322,6 +311,10 @@ def synth(
 
 
 def _section(data: dict[str, Any]) -> Any:
+    from pydantic import TypeAdapter, ValidationError
+
+    from lfvsim.traces.schema import Traffic
+
     try:
         return TypeAdapter(Traffic).validate_python(data)
     except ValidationError as exc:
@@ -340,6 +333,9 @@ def _section(data: dict[str, Any]) -> Any:
 
 
 def _wrote(paths: list[Path], trace: Trace, counts: CountTrace | None) -> str:
+    from lfvsim.reports.formatting import duration
+    from lfvsim.traces.points import fmt_time
+
     names = ", ".join(str(p) for p in paths)
     span = f"from {fmt_time(trace.start.timestamp())}, {duration(trace.duration_s)}"
     if counts is None:
@@ -378,6 +374,8 @@ def inspect(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Duration, requests, mean and peak TPS at 1 s and 1 min, burstiness, a sparkline."""
+    from lfvsim.reports.text import format_stats
+    from lfvsim.traces.stats import describe_trace
 
     def budget(load: TrafficLoad, read: Trace | None) -> None:
         check_trace_stats(load, allow_large, read)
@@ -403,6 +401,7 @@ def _plot(stats: TraceStats, path: Path) -> None:
     matplotlib.use("Agg")  # a file, never a window
     import matplotlib.pyplot as plt
 
+    from lfvsim.reports import save_figure
     from lfvsim.reports.plots import plot_trace_stats
 
     if not path.parent.is_dir():
@@ -448,6 +447,9 @@ def import_cloudwatch(
     ] = None,
 ) -> None:
     """Turn a CloudWatch export into a counts trace (timestamp,count)."""
+    from lfvsim.traces.cloudwatch import LFV_NAMESPACE, RCL_NAMESPACE, read_cloudwatch_export
+    from lfvsim.traces.writers import output_format, write_trace
+
     with input_errors(), allow_replace(force):
         if output_format(output) == "cloudwatch":
             raise InputError(f"-o {output}: write counts to a .csv or .parquet file")
@@ -492,6 +494,8 @@ def convert(
     Per-request rows are counted per --bin-s in one pass over the file, in bounded memory.
     The output format follows the suffix: .csv, .parquet, or .json (CloudWatch).
     """
+    from lfvsim.traces.transforms import to_counts
+    from lfvsim.traces.writers import write_trace
 
     def budget(load: TrafficLoad, read: Trace | None) -> None:
         check_trace_output(load, bin_s, requests, allow_large, read)
@@ -509,6 +513,8 @@ def convert(
 def _not_an_input(output: Path, inputs: list[Path]) -> None:
     """Refuse an output, or a page of it (``NAME-K.json``), that is one of the inputs (even
     with --force): it would be replaced or removed."""
+    from lfvsim.traces.cloudwatch import expand_paths
+
     page = re.compile(rf"^{re.escape(output.stem)}-\d+{re.escape(output.suffix)}$")
     for given in map(Path, expand_paths(inputs)):
         if not given.exists():
@@ -545,6 +551,10 @@ def compare_arrivals_command(
     answer depends on what per-minute counts hide.
     """
     from lfvsim.experiments.sensitivity import compare_arrivals
+    from lfvsim.reports.text import format_comparison
+    from lfvsim.scenario import load_scenario
+    from lfvsim.traces.arrivals import arrivals_from_options
+    from lfvsim.traces.readers import read_trace
 
     with input_errors(allow_large_option=True):
         scenario = load_scenario(scenario_path)
@@ -578,6 +588,11 @@ def _load(
 ) -> Trace:
     """The trace of ``paths``, after ``budget(load, trace)`` accepts the work on it (a
     synthetic scenario's traffic is costed before it is built: ``trace`` None)."""
+    from lfvsim.scenario import load_scenario
+    from lfvsim.traces.cloudwatch import expand_paths, read_cloudwatch_export
+    from lfvsim.traces.readers import detect_trace_format, read_trace
+    from lfvsim.traces.schema import trace_from_scenario
+
     opts = _options(
         fill_gaps=fill_gaps, duplicates=duplicates, unsorted=unsorted, timezone=timezone,
         metric=metric, period_s=period_s,

@@ -93,11 +93,14 @@ def build_result(
     cluster: Cluster,
     policy: str,
     peak_wanted_units: int | None = None,
+    minute_percentile: float = 99.0,
 ) -> Result:
     """Assemble the timeline, summary, units and events of a finished run.
 
     ``peak_wanted_units`` is the most units the policy wanted before capping at Max
-    (default: the most it asked for, ``max`` of the desired units).
+    (default: the most it asked for, ``max`` of the desired units);
+    ``minute_percentile`` the percentile of per-minute throttle rates the summary gives
+    besides the 99th.
     """
     sessions = _Sessions.of(cluster.sessions, horizon_s)
     per_minute = _per_minute(scenario, horizon_s, data, cluster, sessions)
@@ -106,7 +109,16 @@ def build_result(
     if peak_wanted_units is None:
         peak_wanted_units = max(d for _, d in cluster.desired_log)
     summary = _summary(
-        scenario, trace, seed, horizon_s, data, cluster, per_minute, max_units, policy
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        cluster,
+        per_minute,
+        max_units,
+        policy,
+        minute_percentile,
     )
     summary = replace(summary, peak_wanted_units=peak_wanted_units)
     return Result(
@@ -206,6 +218,7 @@ def _summary(
     m: _Minutes,
     max_units: int | None,
     policy: str,
+    minute_percentile: float = 99.0,
 ) -> Summary:
     attempts = int(data.offered.sum())
     retries = int(data.retries.sum())
@@ -237,6 +250,10 @@ def _summary(
             data.offered, data.throttled, trace.start
         ),
         throttle_rate_minute_p99=minute_throttle_rate_quantile(data.offered, data.throttled),
+        minute_percentile=minute_percentile,
+        throttle_rate_minute_percentile=minute_throttle_rate_quantile(
+            data.offered, data.throttled, minute_percentile / 100.0
+        ),
         first_attempt_throttle_rate=(
             float(acc[kernel.ACC_FIRST_THROTTLED]) / requests if requests else 0.0
         ),

@@ -29,13 +29,32 @@ from lfvsim.scenario import Scenario
 from lfvsim.traces.metric_history import HostedSegment, MetricHistory
 from lfvsim.traces.model import CountTrace
 
-__all__ = ["EVENT_WINDOW_MIN", "Backtest", "ScalingMatch", "backtest", "scaling_steps"]
+__all__ = [
+    "EVENT_WINDOW_MIN",
+    "Backtest",
+    "ScalingMatch",
+    "backtest",
+    "misfit_flags",
+    "scaling_steps",
+]
 
 #: A simulated scale-out or scale-in matches an observed one this many minutes apart at most.
 EVENT_WINDOW_MIN = 15
 #: Two unit counts are "equal" in a minute when they differ by less than half a unit (both
 #: are averages over the minute, so a unit arriving mid-minute gives a fraction).
 EQUAL_WITHIN_UNITS = 0.5
+#: Beyond these the replay disagrees with the history by more than its own sampling moves
+#: it (replays of the true parameters on bursty and factory traffic stay within 3 % of the
+#: unit-hours, above 0.6 of the minutes equal, within a third of the steps, and within
+#: a half of the throttled requests): a flag
+#: that the scenario's model or values do not describe the history.
+FLAG_UNIT_HOURS = 0.10
+FLAG_EQUAL_SHARE = 0.5
+FLAG_STEP_SHARE = 0.5
+FLAG_STEP_COUNT = 3
+FLAG_THROTTLED = 0.5
+#: Fewer throttled requests than this in the history make their relative error noise.
+FLAG_THROTTLED_MIN = 100
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -74,6 +93,7 @@ class Backtest:
     scale_outs: ScalingMatch
     scale_ins: ScalingMatch
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, the event matches and the notes, JSON-ready."""
@@ -81,6 +101,7 @@ class Backtest:
             **self.figures,
             "scale_outs": asdict(self.scale_outs),
             "scale_ins": asdict(self.scale_ins),
+            "flags": list(self.flags),
             "notes": list(self.notes),
         }
 
@@ -142,7 +163,39 @@ def backtest(scenario: Scenario, history: MetricHistory, *, seed: int | None = N
     figures = _figures(minutes, scenario, notes)
     outs = _match(minutes, +1)
     ins = _match(minutes, -1)
-    return Backtest(minutes, figures, outs, ins, notes)
+    return Backtest(minutes, figures, outs, ins, notes, misfit_flags(figures, outs, ins))
+
+
+def misfit_flags(figures: dict[str, Any], outs: ScalingMatch, ins: ScalingMatch) -> list[str]:
+    """Where the replay disagrees with the history beyond its own sampling noise.
+
+    An empty list does not prove the scenario right (a short history may not tell); a
+    flag says its model or values do not describe the history.
+    """
+    flags = []
+    error = figures["unit_hours_relative_error"]
+    if error is not None and abs(error) > FLAG_UNIT_HOURS:
+        flags.append(
+            f"unit-hours off by {error:+.0%} (replay noise stays within a few %): the "
+            "scenario does not describe the history"
+        )
+    share = figures["in_service_equal_share"]
+    if share is not None and share < FLAG_EQUAL_SHARE:
+        flags.append(f"units in service equal in only {share:.0%} of minutes")
+    throttled, observed = figures["throttled_relative_error"], figures["throttled_observed"]
+    if throttled is not None and observed >= FLAG_THROTTLED_MIN and abs(throttled) > FLAG_THROTTLED:
+        flags.append(
+            f"throttled requests off by {throttled:+.0%}: the capacity or the provisioning "
+            "delay differ from the history's"
+        )
+    for what, match in (("scale-outs", outs), ("scale-ins", ins)):
+        gap = abs(match.observed - match.simulated)
+        if gap > max(FLAG_STEP_COUNT, FLAG_STEP_SHARE * max(match.observed, match.simulated)):
+            flags.append(
+                f"{match.simulated} simulated {what} against {match.observed} observed: the "
+                "autoscaler's rule or its values differ from the history's"
+            )
+    return flags
 
 
 def _simulate_segment(

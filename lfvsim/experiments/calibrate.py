@@ -34,7 +34,9 @@ class Estimate:
 
     ``informed`` is False when the history holds nothing that shows the parameter; then
     ``value`` is None, ``low`` and ``high`` hold whatever bound the data does give (else
-    None), and ``detail`` says why.
+    None), and ``detail`` says why. ``weak`` marks an informed value the data barely
+    singles out: its interval holds other values that fit about as well, so the value is a
+    best guess and the interval is the finding.
     """
 
     parameter: str
@@ -44,6 +46,7 @@ class Estimate:
     high: float | None
     events: int
     detail: str
+    weak: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""

@@ -35,6 +35,7 @@ from lfvsim.traces.metric_history import MetricHistory
 __all__ = [
     "MAX_DATAPOINTS",
     "MISFIT_SHARE",
+    "WEAK_COUNTS",
     "WIDEST",
     "Utilisation",
     "estimate_scale_in",
@@ -48,6 +49,8 @@ _TOL = 1e-6
 _Z = 3.0  # standard errors the intervals are widened by
 #: Largest datapoint count tried.
 MAX_DATAPOINTS = 20
+#: A datapoint interval holding more counts than this marks the value as weakly informed.
+WEAK_COUNTS = 3
 #: A threshold interval wider than this share of its midpoint is a bound, not an estimate.
 WIDEST = 0.5
 #: A rule that misclassifies more than this share of its decisive boundaries beyond the
@@ -90,11 +93,15 @@ def rebuild_utilisation(history: MetricHistory, unit: Unit) -> Utilisation | str
     served = frame["SuccessfulRequestCount"].to_numpy(float)
     in_service = np.where(usable, frame["InServiceInferenceUnits"].to_numpy(float), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        percent = 100.0 * served * unit.latency_mean_s / (unit.slots * 60.0 * in_service)
+        percent = 100.0 * served * unit.work_per_request_s / (unit.servers * 60.0 * in_service)
         percent[~(in_service > _TOL)] = np.nan
-        cv = _service_cv(unit)
-        # Sampling error of a sum of service times, plus requests straddling the minute.
-        rel = _Z * cv / np.sqrt(np.maximum(served, 1.0)) + _tail_s(unit) / 60.0
+        if unit.throttling == "rate":
+            # The rate model's utilisation is served / (rate x units): exact, no sampling.
+            rel = np.full_like(percent, _TOL)
+        else:
+            cv = _service_cv(unit)
+            # Sampling error of a sum of service times, plus requests straddling the minute.
+            rel = _Z * cv / np.sqrt(np.maximum(served, 1.0)) + _tail_s(unit) / 60.0
 
     def column(name: str) -> FloatArray:
         if name not in frame:
@@ -244,16 +251,24 @@ def _fit_rule(
             "triggering window, widened by the rebuild's sampling error; rests on the "
             "scenario's slots and latency_mean_s",
         )
-    points = Estimate(
-        points_name,
-        True,
-        float(chosen.n),
-        float(n_low),
-        float(n_high),
-        events,
+    weak = n_high - n_low + 1 > WEAK_COUNTS
+    detail = (
         f"fewest misclassified boundaries ({best[0]}, {best[1]} within the error) at {n_low}"
         + (f"-{n_high}" if n_high > n_low else "")
-        + " datapoints",
+        + " datapoints"
+    )
+    if weak:
+        # The counts in the interval misclassify the same boundaries beyond the error; the
+        # value is picked by misclassifications inside the error band, which sampling noise
+        # decides when the utilisation lingers near the threshold: a guess, not a finding.
+        detail = (
+            f"weakly informed: every count from {n_low} to {n_high} fits the {events} steps "
+            f"beyond the rebuild's error; {chosen.n} has the fewest near-threshold "
+            "misclassifications, which sampling noise can decide; read the interval and "
+            "check the value with lfvsim backtest"
+        )
+    points = Estimate(
+        points_name, True, float(chosen.n), float(n_low), float(n_high), events, detail, weak
     )
     return threshold, points
 

@@ -12,17 +12,11 @@ from lfvsim.budget import check_runs, checked
 from lfvsim.engine import resolve_seed, simulate
 from lfvsim.engine.traffic import Traffic, draw_traffic
 from lfvsim.errors import InputError
+from lfvsim.modes import MODES_HELP
 from lfvsim.scenario import Scenario, read_toml
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["compare_modes", "mode_overrides"]
-
-MODES_HELP = (
-    "no-auto-scaling[:N] (N units, no MaxInferenceUnits; default: Max, else Min; "
-    "always-on[:N] is the same), autoscaled "
-    "(the scenario's Min/Max, hosted all the time), schedule:FILE (hosted in the windows "
-    "of FILE's hosting section), batch, scenario (the file as it is)"
-)
+__all__ = ["MODES_HELP", "compare_modes", "mode_overrides"]
 
 
 def mode_overrides(scenario: Scenario, mode: str) -> dict[str, Any]:

@@ -76,11 +76,14 @@ class Workload:
         One base scenario per variant (``--vary`` value combination).
     traces : tuple of Trace
         The trace of each variant; variants that share traffic share the object.
+    minute_percentile : float
+        The percentile of per-minute throttle rates each summary gives besides the 99th.
     """
 
     token: str
     scenarios: tuple[Scenario, ...]
     traces: tuple[Trace, ...]
+    minute_percentile: float = 99.0
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,13 @@ def run_task(workload: Workload, task: Task, share_traffic: bool = False) -> dic
     trace = workload.traces[task.variant]
     traffic = _shared_traffic(scenario, trace, task.seed) if share_traffic else None
     with checked():  # the experiment costed its runs once, before the first
-        summary = simulate(scenario, trace=trace, seed=task.seed, traffic=traffic).summary
+        summary = simulate(
+            scenario,
+            trace=trace,
+            seed=task.seed,
+            traffic=traffic,
+            minute_percentile=workload.minute_percentile,
+        ).summary
     return {k: _plain(v) for k, v in asdict(summary).items()}
 
 

@@ -12,7 +12,7 @@ from lfvsim.experiments.backtest import Backtest
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["IMAGE_SUFFIXES", "plot_backtest", "save_backtest_figure"]
+__all__ = ["IMAGE_SUFFIXES", "plot_backtest", "plot_backtest_errors", "save_backtest_figure"]
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 _OBSERVED = "#1f77b4"
@@ -89,3 +89,37 @@ def _shade_left_out(ax, m) -> None:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.1f}%"
+
+
+def plot_backtest_errors(bt: Backtest) -> Figure:
+    """Where the replay and the history part: the per-minute difference in units in service
+    (top) and both cumulative unit-hours (bottom). Minutes left out are shaded.
+    """
+    # Deferred: matplotlib is only needed when a figure is drawn; no pyplot, nothing stays open.
+    from matplotlib.figure import Figure as MplFigure
+
+    m = bt.minutes
+    fig = MplFigure(figsize=(11, 5), layout="constrained")
+    diff_ax, hours_ax = fig.subplots(2, 1, sharex=True)
+    t = m.index
+    compared = m["compared"].to_numpy(bool)
+    diff = (m["simulated_in_service"] - m["observed_in_service"]).where(compared)
+    diff_ax.step(t, diff, where="post", color=_SIMULATED, lw=0.9)
+    diff_ax.axhline(0, color="0.4", lw=0.6)
+    diff_ax.set_ylabel("simulated − observed\nunits in service")
+    f = bt.figures
+    diff_ax.set_title(
+        f"Backtest errors: mean absolute error {f['in_service_mae_units'] or 0:.2f} units; "
+        f"unit-hours {_pct(f['unit_hours_relative_error'])}"
+    )
+    for col, colour, label in (
+        ("observed_in_service", _OBSERVED, "observed"),
+        ("simulated_in_service", _SIMULATED, "simulated"),
+    ):
+        hours = (m[col].where(compared).fillna(0.0) / 60.0).cumsum()
+        hours_ax.plot(t, hours, color=colour, label=label)
+    hours_ax.set_ylabel("cumulative unit-hours")
+    hours_ax.legend(loc="upper left", fontsize="small")
+    for ax in (diff_ax, hours_ax):
+        _shade_left_out(ax, m)
+    return fig

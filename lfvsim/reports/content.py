@@ -34,6 +34,7 @@ from lfvsim.engine import simulate
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, recommend, vary_columns
+from lfvsim.experiments.backtest import Backtest, backtest
 from lfvsim.experiments.recommend import Configuration, check_slo
 from lfvsim.reports.figures import png_bytes, render_figure
 from lfvsim.reports.formatting import (
@@ -46,6 +47,7 @@ from lfvsim.reports.formatting import (
     units_sentence,
     usd,
 )
+from lfvsim.reports.history_content import backtest_section, calibrated_blocks
 from lfvsim.reports.readers import SWEEP_COLUMNS
 from lfvsim.reports.sentences import (
     CAUTION,
@@ -72,6 +74,7 @@ from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
 from lfvsim.traces import Trace
+from lfvsim.traces.metric_history import MetricHistory
 
 __all__ = ["Report", "build_report", "lfvsim_version", "report_command", "report_format"]
 
@@ -167,6 +170,11 @@ def build_report(
     output: str | None = None,
     output_format: str | None = None,
     allow_large: bool = False,
+    max_worst_hour_rate: float | None = None,
+    max_minute_rate: float | None = None,
+    minute_percentile: float = 99.0,
+    history: MetricHistory | None = None,
+    history_sources: tuple[str, ...] = (),
 ) -> Report:
     """Build a report of one scenario, and of a sweep when one is given.
 
@@ -194,6 +202,13 @@ def build_report(
         report is written to: with ``source``, they make the command under Reproduce.
     allow_large : bool
         Simulate even past the memory and time budget (:mod:`lfvsim.budget`).
+    max_worst_hour_rate, max_minute_rate, minute_percentile : float or None, float or None, float
+        The busy-hour targets of the SLO (see :class:`lfvsim.experiments.recommend.Slo`).
+    history : MetricHistory, optional
+        A model's CloudWatch history (:func:`lfvsim.traces.read_metric_history`): adds a
+        backtest of the run's scenario on it (:func:`lfvsim.experiments.backtest.backtest`).
+    history_sources : tuple of str
+        The export files the history was read from, for the command under Reproduce.
 
     Returns
     -------
@@ -229,6 +244,9 @@ def build_report(
                 max_p99_latency_s=max_p99_latency_s,
                 confidence=confidence,
                 scenario=scenario_for_request,
+                max_worst_hour_rate=max_worst_hour_rate,
+                max_minute_rate=max_minute_rate,
+                minute_percentile=minute_percentile,
             )
     if isinstance(run, Result):
         result = run
@@ -244,6 +262,13 @@ def build_report(
     scenario = result.scenario
     request, request_error = _start_request(scenario, recommendation)
     figures = _figures(result, sweep, recommendation, max_throttle_rate, confidence)
+    backtested = None
+    if history is not None:
+        backtested = (
+            backtest(scenario, history, seed=result.summary.seed),
+            history.source,
+            result.summary.seed,
+        )
     document = _document(
         result=result,
         run_what=run_what,
@@ -258,6 +283,7 @@ def build_report(
         sweep_source=sweep_source,
         slo=(max_throttle_rate, max_p99_latency_s, confidence),
         saved=isinstance(run, Result),
+        backtested=backtested,
         command=report_command(
             source,
             output=output,
@@ -267,6 +293,8 @@ def build_report(
             seed=None if isinstance(run, Result) else result.summary.seed,
             title=title,
             slo=(max_throttle_rate, max_p99_latency_s, confidence),
+            busy_slo=(max_worst_hour_rate, max_minute_rate, minute_percentile),
+            history_sources=history_sources,
         ),
     )
     return Report(
@@ -387,6 +415,7 @@ def _document(
     slo: tuple[float, float | None, float],
     saved: bool,
     command: list[str],
+    backtested: tuple[Backtest, str, int] | None = None,
 ) -> Document:
     scenario = result.scenario
     model = scenario.model
@@ -435,6 +464,7 @@ def _document(
         Section("figures", "Figures", tuple(figures)),
         _throttling_section(result, sweep, recommendation, slo[2]),
         Section("run", "The simulated run", tuple(_run_blocks(result, run_what))),
+        *([backtest_section(*backtested)] if backtested is not None else []),
         Section(
             "assumptions",
             "Scenario and assumptions",
@@ -608,7 +638,14 @@ def _recommendation_blocks(
     reps = int(sweep["seed"].nunique())
     configs = sweep[~sweep["oracle_bound"].astype(bool)]
     n_configs = len(configs.groupby(["min_units", "max_units"], dropna=False))
-    slo_text = slo_sentence(rate, p99, "≤")
+    slo_text = slo_sentence(
+        rate,
+        p99,
+        "≤",
+        max_worst_hour_rate=None if rec is None else rec.max_worst_hour_rate,
+        max_minute_rate=None if rec is None else rec.max_minute_rate,
+        minute_percentile=99.0 if rec is None else rec.minute_percentile,
+    )
     duration = float(sweep["duration_h"].iloc[0]) if "duration_h" in sweep else math.nan
     keys = vary_columns(sweep)
     blocks: list[Block] = [
@@ -797,6 +834,7 @@ def _assumption_blocks(
             "changes when one of them changes depends on how AWS runs the service: sweep it "
             "(lfvsim sweep --vary KEY=V1,V2) before relying on it."
         ),
+        *calibrated_blocks(result.scenario),
         Table(("assumption", "value", "meaning"), tuple(_with_price(assumptions, result))),
     ]
     if result.notes:
@@ -842,6 +880,8 @@ def report_command(
     seed: int | None = None,
     title: str | None = None,
     slo: tuple[float, float | None, float] = (0.001, None, 0.95),
+    busy_slo: tuple[float | None, float | None, float] = (None, None, 99.0),
+    history_sources: tuple[str, ...] = (),
 ) -> list[str]:
     """The words of the ``lfvsim report`` command that builds this report again.
 
@@ -854,6 +894,8 @@ def report_command(
         words += ["--sweep", sweep_source]
     if trace_source:
         words += ["--trace", trace_source]
+    for export in history_sources:
+        words += ["--cloudwatch", export]
     if seed is not None:
         words += ["--seed", str(seed)]
     rate, p99, confidence = slo
@@ -861,6 +903,11 @@ def report_command(
     if p99 is not None:
         words += ["--max-p99-latency-s", f"{p99:g}"]
     words += ["--confidence", f"{confidence:g}"]
+    worst_hour, minute, percentile = busy_slo
+    if worst_hour is not None:
+        words += ["--max-worst-hour-rate", f"{worst_hour:g}"]
+    if minute is not None:
+        words += ["--max-minute-rate", f"{minute:g}", "--minute-percentile", f"{percentile:g}"]
     if title is not None:
         words += ["--title", title]
     if output_format is not None:
