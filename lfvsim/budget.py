@@ -38,6 +38,7 @@ __all__ = [
     "Estimate",
     "Limits",
     "TrafficLoad",
+    "allow_wording",
     "check",
     "check_runs",
     "checked",
@@ -231,18 +232,31 @@ def synthetic_load(traffic: Any) -> TrafficLoad | None:
 
 
 def trace_load(trace: Trace) -> TrafficLoad:
-    """Duration, requests and busiest hour of a trace that is already read."""
+    """Duration, requests and busiest hour of a trace that is already read.
+
+    The busiest hour is an upper bound: the busiest interval's rate for a counts or rates
+    trace, at most two consecutive hours' requests for a per-request one (counted as the
+    file was read when it is streamed from disk).
+    """
     import numpy as np  # here, so that importing the budget stays light (lfvsim --help)
 
-    from lfvsim.traces import CountTrace, RateTrace
+    from lfvsim.traces import CountTrace, RateTrace, RequestTrace, StreamedRequestTrace
+    from lfvsim.traces.model import busiest_hour_bound
 
     requests = float(trace.expected_requests)
-    peak_hour = requests  # an upper bound when the trace has no intervals
+    peak_hour = requests  # an upper bound when nothing finer is known
     if isinstance(trace, CountTrace) and len(trace.counts):
         per_bin = float(np.max(trace.counts * np.asarray(trace.scale, dtype=float)))
         peak_hour = per_bin * max(1.0, 3600.0 / trace.bin_s)
     elif isinstance(trace, RateTrace) and len(trace.rates_tps):
         peak_hour = float(np.max(trace.rates_tps)) * 3600.0
+    elif isinstance(trace, RequestTrace) and len(trace.times_s):
+        # Sorted times: each hour's requests lie between two searches.
+        edges_s = np.arange(0.0, float(trace.times_s[-1]) + 3600.0, 3600.0)
+        counts = np.diff(np.searchsorted(trace.times_s, edges_s), append=len(trace.times_s))
+        peak_hour = busiest_hour_bound(np.arange(len(counts)), counts)
+    elif isinstance(trace, StreamedRequestTrace):
+        peak_hour = trace.peak_requests_per_hour  # counted when the file was read
     return TrafficLoad(trace.duration_s, requests, min(peak_hour, requests))
 
 
@@ -425,7 +439,7 @@ def check(
     estimate: Estimate,
     how_to_shrink: str,
     limits: Limits | None = None,
-    how_to_allow: str = "--allow-large (LFVSIM_ALLOW_LARGE=1)",
+    how_to_allow: str | None = None,
 ) -> Estimate:
     """Refuse ``estimate`` past the limits, with one line that says how to proceed.
 
@@ -437,8 +451,9 @@ def check(
         The smaller request that fits, e.g. "simulate a shorter horizon (--horizon-h)".
     limits : Limits, optional
         Default: :meth:`Limits.from_env`.
-    how_to_allow : str
-        How to lift the budget: a command's option, or a library call's keyword.
+    how_to_allow : str, optional
+        How to lift the budget; default: the wording set by :func:`allow_wording` (a
+        library call's keyword outside any command).
 
     Returns
     -------
@@ -452,6 +467,7 @@ def check(
         machine's memory (always).
     """
     limits = Limits.from_env() if limits is None else limits
+    how_to_allow = _HOW_TO_ALLOW.get() if how_to_allow is None else how_to_allow
     memory_gib = estimate.memory_bytes / GIB
     hours = estimate.seconds / 3600.0
     if not memory_gib <= limits.machine_memory_gib:
@@ -481,6 +497,24 @@ _CHECKED: ContextVar[bool] = ContextVar("lfvsim_budget_checked", default=False)
 
 #: How a library caller lifts the budget.
 LIBRARY_ALLOW = "allow_large=True (LFVSIM_ALLOW_LARGE=1)"
+
+#: How whoever started the work running now can lift the budget: a library call's keyword
+#: unless a command said otherwise (its option, or only the environment variable).
+_HOW_TO_ALLOW: ContextVar[str] = ContextVar("lfvsim_budget_how_to_allow", default=LIBRARY_ALLOW)
+
+
+@contextmanager
+def allow_wording(how_to_allow: str) -> Iterator[None]:
+    """Name ``how_to_allow`` in every budget refusal inside, the library's included.
+
+    A command says what its user can pass (``--allow-large``, or only
+    ``LFVSIM_ALLOW_LARGE=1``), so a refusal raised deep in the library still names it.
+    """
+    token = _HOW_TO_ALLOW.set(how_to_allow)
+    try:
+        yield
+    finally:
+        _HOW_TO_ALLOW.reset(token)
 
 
 @contextmanager
@@ -520,7 +554,7 @@ def check_runs(
     estimate = one
     if simulations != 1 or workers != 1:
         estimate = repeated(one, max(simulations, 1), workers, shared_traffic)
-    check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large), LIBRARY_ALLOW)
+    check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large))
     return read
 
 

@@ -17,9 +17,12 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from lfvsim import __version__
+from lfvsim.budget import allow_wording
 from lfvsim.errors import InputError
 
 __all__ = [
+    "ALLOW_ENV",
+    "ALLOW_OPTION",
     "COMMANDS",
     "Group",
     "app",
@@ -28,6 +31,11 @@ __all__ = [
     "load_commands",
     "report_interrupt",
 ]
+
+#: How the user of a command with ``--allow-large`` lifts the budget.
+ALLOW_OPTION = "--allow-large (LFVSIM_ALLOW_LARGE=1)"
+#: How the user of a command without it does.
+ALLOW_ENV = "LFVSIM_ALLOW_LARGE=1"
 
 
 def _show_flags_bare() -> None:
@@ -199,10 +207,16 @@ def main(
 
 
 @contextmanager
-def input_errors() -> Iterator[None]:
-    """Bad input: one line on stderr, exit status 2, no traceback."""
+def input_errors(allow_large_option: bool = False) -> Iterator[None]:
+    """Bad input: one line on stderr, exit status 2, no traceback.
+
+    A budget refusal inside, the library's included, names what the user can pass to lift
+    it: ``--allow-large`` when the command has it (``allow_large_option``), else the
+    environment variable; never the library's keyword.
+    """
     try:
-        yield
+        with allow_wording(ALLOW_OPTION if allow_large_option else ALLOW_ENV):
+            yield
     except InputError as exc:
         typer.echo(f"lfvsim: error: {exc}", err=True)
         raise typer.Exit(2) from None

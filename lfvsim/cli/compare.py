@@ -9,7 +9,7 @@ import typer
 
 from lfvsim.budget import checked
 from lfvsim.cli.app import app, input_errors
-from lfvsim.cli.budgeting import check_simulations
+from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import RunSeedOpt, ScaleOpt, ScenarioArg, TraceOpt
 from lfvsim.machine_output import stamped
@@ -31,13 +31,17 @@ def compare(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per mode, in a list.")
     ] = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
     from lfvsim.experiments.compare import compare_modes
 
-    with input_errors():
+    with input_errors(allow_large_option=True):
         scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
-        check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
+        check_simulations(
+            scenario, len(mode), allow_large=allow_large,
+            how_to_shrink="compare fewer modes or less traffic",
+        )  # fmt: skip
         with checked():  # costed just above
             table = compare_modes(scenario, mode, seed=seed)
     if json_output:

@@ -231,7 +231,7 @@ def sweep_command(
     from lfvsim.experiments.sweep import write_table
     from lfvsim.reports.text import format_sweep
 
-    with input_errors(), _interruptible(output), allow_replace(force):
+    with input_errors(allow_large_option=True), _interruptible(output), allow_replace(force):
         slo = optional_slo(
             max_throttle_rate,
             max_p99_latency_s,
@@ -370,7 +370,7 @@ def recommend_command(
     from lfvsim.traces import trace_from_scenario
     from lfvsim.traces.transforms import scale as scale_trace
 
-    with input_errors(), _interruptible(output), allow_replace(force):
+    with input_errors(allow_large_option=True), _interruptible(output), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,

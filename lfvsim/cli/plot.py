@@ -21,6 +21,7 @@ from lfvsim.atomic import (
     write_text_atomic,
 )
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import AllowLargeOpt
 from lfvsim.cli.loading import check_scale, load_with_overrides
 from lfvsim.cli.options import (
     ForceOpt,
@@ -237,12 +238,13 @@ def report(
         ),
     ] = None,
     force: ForceOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Write a report to share: summary, recommendation, figures, StartModel request."""
     from lfvsim.experiments.sweep import check_sweep_of
     from lfvsim.reports import build_report, read_run, read_sweep, report_format
 
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         fmt = report_format(output, None if format is None else format.value)
         check_replaceable([output])  # before the work; the images are checked below
         table = None if sweep is None else read_sweep(sweep)
@@ -292,6 +294,7 @@ def report(
             trace_source=None if trace is None else str(trace),
             output=str(output),
             output_format=None if format is None else format.value,
+            allow_large=allow_large,
             history=history,
             history_sources=tuple(cloudwatch or ()),
         )

@@ -96,7 +96,7 @@ def run(
     from lfvsim.reports.text import format_summary
     from lfvsim.scenario import render_toml
 
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,

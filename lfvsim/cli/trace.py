@@ -271,7 +271,7 @@ def synth(
     from lfvsim.traces.transforms import to_counts
     from lfvsim.traces.writers import output_format, write_trace
 
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         if kind not in _SYNTH_KINDS:
             raise InputError(f"unknown kind {kind!r}; use {', '.join(_SYNTH_KINDS)}")
         section_keys = {
@@ -380,7 +380,7 @@ def inspect(
     def budget(load: TrafficLoad, read: Trace | None) -> None:
         check_trace_stats(load, allow_large, read)
 
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         trace = _load(paths, *opts, budget=budget)
         stats = describe_trace(trace, seed=seed)
@@ -500,7 +500,7 @@ def convert(
     def budget(load: TrafficLoad, read: Trace | None) -> None:
         check_trace_output(load, bin_s, requests, allow_large, read)
 
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         _not_an_input(output, paths)
         opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         trace = _load(paths, *opts, budget=budget)
@@ -543,6 +543,7 @@ def compare_arrivals_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per arrival model.")
     ] = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run a scenario under each arrival model inside an interval, side by side.
 
@@ -555,14 +556,14 @@ def compare_arrivals_command(
     from lfvsim.traces.arrivals import arrivals_from_options
     from lfvsim.traces.readers import read_trace
 
-    with input_errors():
+    with input_errors(allow_large_option=True):
         scenario = load_scenario(scenario_path)
         base = read_trace(trace) if trace is not None else None
         models = [
             arrivals_from_options(name, batch_mean_size, batch_spread_s, on_fraction, on_mean_s)
             for name in ("even", "poisson", "batch", "onoff")
         ]
-        check_simulations(scenario, len(models), trace=base)
+        check_simulations(scenario, len(models), allow_large=allow_large, trace=base)
         with checked():  # costed just above
             table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:

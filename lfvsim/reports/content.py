@@ -169,6 +169,7 @@ def build_report(
     trace_source: str | None = None,
     output: str | None = None,
     output_format: str | None = None,
+    allow_large: bool = False,
     max_worst_hour_rate: float | None = None,
     max_minute_rate: float | None = None,
     minute_percentile: float = 99.0,
@@ -199,6 +200,8 @@ def build_report(
     trace_source, output, output_format : str, optional
         The trace file that replaced the scenario's traffic, and the file and format the
         report is written to: with ``source``, they make the command under Reproduce.
+    allow_large : bool
+        Simulate even past the memory and time budget (:mod:`lfvsim.budget`).
     max_worst_hour_rate, max_minute_rate, minute_percentile : float or None, float or None, float
         The busy-hour targets of the SLO (see :class:`lfvsim.experiments.recommend.Slo`).
     history : MetricHistory, optional
@@ -215,7 +218,8 @@ def build_report(
     ------
     InputError
         A bad SLO or confidence, a sweep that is not a sweep table, or a scenario that does
-        not simulate; nothing is written.
+        not simulate (:class:`lfvsim.budget.BudgetError`: over the budget); nothing is
+        written.
     """
 
     check_slo(max_throttle_rate, max_p99_latency_s, confidence)
@@ -254,7 +258,7 @@ def build_report(
             c = recommendation.choice
             scenario = _with_units(run, c.min_units, c.max_units)
             run_what = f"the recommended configuration ({c.label})"
-        result = simulate(scenario, trace=trace, seed=seed)
+        result = simulate(scenario, trace=trace, seed=seed, allow_large=allow_large)
     scenario = result.scenario
     request, request_error = _start_request(scenario, recommendation)
     figures = _figures(result, sweep, recommendation, max_throttle_rate, confidence)

@@ -27,25 +27,30 @@ from __future__ import annotations
 
 import glob
 import itertools
-import json
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lfvsim.errors import InputError, require_file
+from lfvsim.errors import InputError
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
 from lfvsim.traces.generators import utc
+from lfvsim.traces.metric_series import (
+    MetricSeries,
+    add_export,
+    get_metric_data,
+    load_export,
+    series_counts,
+    series_seconds,
+)
 from lfvsim.traces.model import CountTrace
 from lfvsim.traces.points import (
     Duplicates,
     FillGaps,
-    check_epochs,
     counts_from_points,
     epoch_timestamp,
     fmt_time,
@@ -82,26 +87,6 @@ _THROTTLED_NOTE = {
     RCL_NAMESPACE: "ThrottledCount (AWS/Rekognition) may count calls over the account's TPS "
     "limit rather than over the model's capacity; --metric successful gives a lower bound",
 }
-_STATUS_CODES = ("Complete", "PartialData", "InternalError", "Forbidden")
-
-
-@dataclass
-class _Series:
-    """Datapoints of one metric, gathered over the files of an export."""
-
-    key: str
-    ids: set[str] = field(default_factory=set)
-    labels: set[str] = field(default_factory=set)
-    times: list[Any] = field(default_factory=list)
-    values: list[Any] = field(default_factory=list)
-    where: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-
-    def matches(self, name: str) -> bool:
-        want = name.lower()
-        if want in {i.lower() for i in self.ids}:
-            return True
-        return any(want in re.split(r"[^a-z0-9]+", lab.lower()) for lab in self.labels)
 
 
 @dataclass(frozen=True)
@@ -117,10 +102,10 @@ class _Page:
         return float(self.seconds.min()), float(self.seconds.max())
 
 
-def _merge(series: dict[str, _Series], own: dict[str, _Series]) -> None:
+def _merge(series: dict[str, MetricSeries], own: dict[str, MetricSeries]) -> None:
     """Add one file's series to those of the whole export."""
     for key, s in own.items():
-        into = series.setdefault(key, _Series(key))
+        into = series.setdefault(key, MetricSeries(key))
         into.ids |= s.ids
         into.labels |= s.labels
         into.times.extend(s.times)
@@ -146,7 +131,7 @@ def _partial_notes(path: Path, data: Any) -> list[str]:
 
 def _missing_pages(
     pages: list[_Page],
-    series: dict[str, _Series],
+    series: dict[str, MetricSeries],
     period_s: float | None,
     fill_gaps: FillGaps,
 ) -> list[str]:
@@ -257,15 +242,15 @@ def read_cloudwatch_export(
         with no datapoints, values that are not whole counts, gaps, or duplicates.
     """
     files = expand_paths(paths)
-    series: dict[str, _Series] = {}
+    series: dict[str, MetricSeries] = {}
     tokens = []
     pages: list[_Page] = []
     notes: list[str] = []
     for path in files:
-        data = _load_json(path)
-        own: dict[str, _Series] = {}
-        tokens.append(_add_export(path, data, own))
-        pages.extend(_Page(str(path), key, _seconds(s)) for key, s in own.items() if s.times)
+        data = load_export(path)
+        own: dict[str, MetricSeries] = {}
+        tokens.append(add_export(path, data, own))
+        pages.extend(_Page(str(path), key, series_seconds(s)) for key, s in own.items() if s.times)
         if tokens[-1] != "paged":  # PartialData on a page with a NextToken is completed later
             notes.extend(_partial_notes(path, data))
         _merge(series, own)
@@ -357,9 +342,9 @@ def get_cloudwatch_trace(
         "EndTime": t1.to_pydatetime(),
         "ScanBy": "TimestampAscending",
     }
-    series = _get_metric_data(client, request)
+    series = get_metric_data(client, request)
     for name in names:
-        series.setdefault(name, _Series(name, ids=set(), labels={name}))
+        series.setdefault(name, MetricSeries(name, ids=set(), labels={name}))
     label = f"CloudWatch {namespace} {'/'.join(dims.values())}"
     return _trace_from_series(
         series,
@@ -396,27 +381,6 @@ def _metric_queries(
         }
         for k, name in enumerate(names)
     ]
-
-
-def _get_metric_data(client: Any, request: dict[str, Any]) -> dict[str, _Series]:
-    """Every page of a GetMetricData request, as series by metric."""
-    series: dict[str, _Series] = {}
-    pages = 0
-    while True:
-        try:
-            page = client.get_metric_data(**request)
-        except Exception as exc:  # botocore's errors: credentials, access, throttling, network
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(
-                f"CloudWatch GetMetricData failed ({reason}); check credentials, region and "
-                "permissions (cloudwatch:GetMetricData)"
-            ) from None
-        pages += 1
-        _add_export(Path(f"GetMetricData page {pages}"), page, series)
-        token = page.get("NextToken")
-        if not token:
-            return series
-        request["NextToken"] = token
 
 
 def metric_terms(metric: str) -> tuple[str, ...]:
@@ -495,96 +459,7 @@ def cloudwatch_export_pages(
 # --- parsing ------------------------------------------------------------------------------
 
 
-def _load_json(path: Path) -> Any:
-    require_file(path, "CloudWatch export")
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "save the AWS CLI's output as is (--output json)"
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save the AWS CLI's JSON output") from None
-
-
-def _add_export(path: Path, data: Any, series: dict[str, _Series]) -> str | None:
-    """Add one file's datapoints; returns 'paged' if it has a NextToken, else 'last' or
-    None for shapes without pages."""
-    if isinstance(data, dict) and "MetricDataResults" in data:
-        results = data["MetricDataResults"]
-        if not isinstance(results, list):
-            raise InputError(
-                f"{path}: MetricDataResults is {_kind(results)}, not a list; check the file"
-            )
-        token = data.get("NextToken")
-        if token is not None and not isinstance(token, str):
-            raise InputError(f"{path}: NextToken is {_kind(token)}, not a string; check the file")
-        for k, r in enumerate(results):
-            _add_result(path, k, r, series)
-        return "paged" if data.get("NextToken") else "last"
-    if isinstance(data, dict) and "Datapoints" in data:
-        label = _text(data.get("Label"))
-        s = series.setdefault(label or "(no label)", _Series(label or "(no label)"))
-        s.labels.add(label)
-        s.files.append(str(path))
-        points = data["Datapoints"]
-        if not isinstance(points, list):
-            raise InputError(f"{path}: Datapoints is {_kind(points)}, not a list; check the file")
-        for i, p in enumerate(points):
-            if not isinstance(p, dict) or "Timestamp" not in p:
-                raise InputError(f"{path}: Datapoints[{i}] has no Timestamp; check the file")
-            if "Sum" not in p:
-                stats = ", ".join(k for k in p if k not in ("Timestamp", "Unit")) or "none"
-                raise InputError(
-                    f"{path}: Datapoints[{i}] has no Sum (statistics: {stats}); export with "
-                    "--statistics Sum"
-                )
-            s.times.append(p["Timestamp"])
-            s.values.append(p["Sum"])
-            s.where.append(f"{path}: Datapoints[{i}]")
-        return None
-    raise InputError(
-        f"{path}: not a CloudWatch export (no MetricDataResults or Datapoints); save the "
-        "output of aws cloudwatch get-metric-data or get-metric-statistics"
-    )
-
-
-def _add_result(path: Path, k: int, r: Any, series: dict[str, _Series]) -> None:
-    if not isinstance(r, dict):
-        raise InputError(f"{path}: MetricDataResults[{k}] is not an object; check the file")
-    rid, label = _text(r.get("Id")), _text(r.get("Label"))
-    at = f"{path}: MetricDataResults[{k}] ({label or rid or 'no Id'})"
-    status = r.get("StatusCode", "Complete")
-    if status not in _STATUS_CODES:
-        raise InputError(
-            f"{at}: StatusCode {status!r} is not one of {', '.join(_STATUS_CODES)}; save the "
-            "AWS CLI's output unchanged"
-        )
-    if status in ("InternalError", "Forbidden"):
-        raise InputError(
-            f"{at} has StatusCode {status}; export it again"
-            + (" with permission to read it" if status == "Forbidden" else "")
-        )
-    times, values = r.get("Timestamps", []), r.get("Values", [])
-    for name, got in (("Timestamps", times), ("Values", values)):
-        if not isinstance(got, list):
-            raise InputError(f"{at}: {name} is {_kind(got)}, not a list; check the file")
-    if len(times) != len(values):
-        raise InputError(
-            f"{at} has {len(times)} Timestamps but {len(values)} Values; check the file"
-        )
-    key = label or rid
-    s = series.setdefault(key, _Series(key))
-    s.ids.add(rid)
-    s.labels.add(label)
-    s.files.append(str(path))
-    s.times.extend(times)
-    s.values.extend(values)
-    s.where.extend(f"{path}: MetricDataResults[{k}] Timestamps[{i}]" for i in range(len(times)))
-
-
-def _pick(series: dict[str, _Series], name: str) -> _Series | None:
+def _pick(series: dict[str, MetricSeries], name: str) -> MetricSeries | None:
     found = [s for s in series.values() if s.matches(name)]
     if len(found) > 1:
         raise InputError(
@@ -595,7 +470,7 @@ def _pick(series: dict[str, _Series], name: str) -> _Series | None:
 
 
 def _trace_from_series(
-    series: dict[str, _Series],
+    series: dict[str, MetricSeries],
     label: str,
     metric: str,
     period_s: float | None,
@@ -614,8 +489,8 @@ def _trace_from_series(
     for s in chosen:
         if not s.times:
             continue
-        seconds = _seconds(s)
-        values = _numbers(s)
+        seconds = series_seconds(s)
+        values = series_counts(s)
         grids.append(
             counts_from_points(
                 seconds,
@@ -651,8 +526,12 @@ def _trace_from_series(
 
 
 def _choose_series(
-    series: dict[str, _Series], label: str, metric: str, fill_gaps: FillGaps, remarks: list[str]
-) -> tuple[list[_Series], str]:
+    series: dict[str, MetricSeries],
+    label: str,
+    metric: str,
+    fill_gaps: FillGaps,
+    remarks: list[str],
+) -> tuple[list[MetricSeries], str]:
     """The series to count (several for a sum) and the metric's name."""
     known = ", ".join(sorted(series)) or "none"
     terms = metric_terms(metric)
@@ -679,7 +558,7 @@ def _choose_series(
 
 
 def _check_datapoints(
-    chosen: list[_Series], label: str, fill_gaps: FillGaps, remarks: list[str]
+    chosen: list[MetricSeries], label: str, fill_gaps: FillGaps, remarks: list[str]
 ) -> None:
     """A chosen series without datapoints is an error (a later term of a sum may count as 0)."""
     for s in chosen:
@@ -702,8 +581,8 @@ def _check_datapoints(
 
 
 def _summed(
-    series: dict[str, _Series], terms: Sequence[str], label: str, fill_gaps: FillGaps
-) -> list[_Series]:
+    series: dict[str, MetricSeries], terms: Sequence[str], label: str, fill_gaps: FillGaps
+) -> list[MetricSeries]:
     found = ", ".join(sorted(series)) or "none"
     first = _pick(series, terms[0])
     if first is None:
@@ -720,12 +599,12 @@ def _summed(
                     "it, or pass --fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count "
                     "it as 0"
                 )
-            s = _Series(name)
+            s = MetricSeries(name)
         chosen.append(s)
     return chosen
 
 
-def _load_notes(chosen: list[_Series], what: str, namespace: str | None) -> list[str]:
+def _load_notes(chosen: list[MetricSeries], what: str, namespace: str | None) -> list[str]:
     """Say which metrics the offered load is built from, and what ThrottledCount counts."""
     notes = [f"offered load = {what} (Sum per period); another sum: --metric (metric in [traffic])"]
     if any(s.key == "ThrottledCount" or s.matches("ThrottledCount") for s in chosen):
@@ -769,77 +648,3 @@ def _add_grids(grids, names: list[str], label: str, fill_gaps: FillGaps, remarks
             f"{', '.join(names)}; counted as 0 there (fill_gaps = 'zero')"
         )
     return total, lo
-
-
-def _seconds(s: _Series) -> np.ndarray:
-    out = np.empty(len(s.times))
-    for i, t in enumerate(s.times):
-        try:
-            if isinstance(t, int | float) and not isinstance(t, bool):
-                out[i] = float(t)  # epoch seconds (AWS CLI v1); the range is checked below
-                continue
-            if isinstance(t, datetime):
-                ts = pd.Timestamp(t if t.tzinfo else t.replace(tzinfo=UTC))
-            elif isinstance(t, str):
-                ts = pd.Timestamp(t)
-            else:
-                raise TypeError(t)
-        except (ValueError, TypeError, OverflowError):
-            raise InputError(
-                f"{s.where[i]}: cannot read timestamp {_short(t)}; expected ISO 8601 with an offset"
-            ) from None
-        if ts.tzinfo is None:
-            raise InputError(
-                f"{s.where[i]}: timestamp {t!r} has no time zone; CloudWatch exports give one "
-                "(2026-01-05T10:00:00+00:00)"
-            )
-        out[i] = ts.timestamp()
-    check_epochs(
-        out,
-        lambda i: s.where[i],
-        lambda i: _short(s.times[i]),
-        lambda i: isinstance(s.times[i], int | float),
-    )
-    return out
-
-
-def _text(value: Any) -> str:
-    """An Id or Label as text; numbers and other JSON values are shown, not trusted."""
-    return value if isinstance(value, str) else ("" if value is None else _short(value))
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-_KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
-
-
-def _kind(value: Any) -> str:
-    return _KINDS.get(type(value), "null" if value is None else f"the value {_short(value)}")
-
-
-def _numbers(s: _Series) -> np.ndarray:
-    out = np.empty(len(s.values))
-    for i, v in enumerate(s.values):
-        if v is None:
-            out[i] = np.nan
-            continue
-        if isinstance(v, bool) or not isinstance(v, int | float | str):
-            raise InputError(f"{s.where[i]}: value {_short(v)} is not a number; check the file")
-        try:
-            out[i] = float(v)
-        except (TypeError, ValueError, OverflowError):
-            raise InputError(
-                f"{s.where[i]}: value {_short(v)} is not a number; check the file"
-            ) from None
-    with np.errstate(invalid="ignore"):
-        frac = np.isfinite(out) & (np.abs(out - np.round(out)) > 1e-6)
-    if frac.any():
-        i = int(np.argmax(frac))
-        raise InputError(
-            f"{s.where[i]}: value {out[i]:g} is not a whole count; export the Sum statistic "
-            "(--metric-data-queries ... Stat=Sum)"
-        )
-    return out

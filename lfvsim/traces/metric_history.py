@@ -27,17 +27,16 @@ import numpy as np
 import pandas as pd
 
 from lfvsim.errors import InputError
-from lfvsim.traces.cloudwatch import (
-    _add_export,
-    _get_metric_data,
-    _load_json,
-    _numbers,
-    _seconds,
-    _Series,
-    cloudwatch_client,
-    expand_paths,
-)
+from lfvsim.traces.cloudwatch import cloudwatch_client, expand_paths
 from lfvsim.traces.generators import utc
+from lfvsim.traces.metric_series import (
+    MetricSeries,
+    add_export,
+    get_metric_data,
+    load_export,
+    series_counts,
+    series_seconds,
+)
 from lfvsim.traces.points import fmt_time
 
 __all__ = [
@@ -204,17 +203,17 @@ def read_metric_history(
         one holding none of the metrics.
     """
     files = expand_paths(paths)
-    series: dict[str, _Series] = {}
+    series: dict[str, MetricSeries] = {}
     queries: list[dict[str, Any]] = []
     paged = []
     for path in files:
-        data = _load_json(path)
+        data = load_export(path)
         if not (isinstance(data, dict) and "MetricDataResults" in data):
             raise InputError(
                 f"{path}: not a get-metric-data export (no MetricDataResults); save the output "
                 "of aws cloudwatch get-metric-data"
             )
-        paged.append(_add_export(path, data, series))
+        paged.append(add_export(path, data, series))
         extra = data.get("MetricDataQueries")
         if isinstance(extra, list):
             queries.extend(q for q in extra if isinstance(q, dict) and q not in queries)
@@ -291,7 +290,7 @@ def get_metric_history(
         "EndTime": t1.to_pydatetime(),
         "ScanBy": "TimestampAscending",
     }
-    series = _get_metric_data(client, request)
+    series = get_metric_data(client, request)
     label = f"CloudWatch {namespace} {project}/{version}"
     return _history(series, queries, label, max_gap_minutes)
 
@@ -304,7 +303,7 @@ def _query_id(name: str, stat: str) -> str:
 
 
 def _identify(
-    s: _Series, queries: dict[str, dict[str, Any]], latency_names: tuple[str, ...]
+    s: MetricSeries, queries: dict[str, dict[str, Any]], latency_names: tuple[str, ...]
 ) -> tuple[str, str | None] | None:
     """(metric, statistic or None when unknown) of a series: from its query, else its label."""
     for rid in s.ids:
@@ -322,7 +321,7 @@ def _identify(
 
 
 def _history(
-    series: dict[str, _Series],
+    series: dict[str, MetricSeries],
     query_list: list[dict[str, Any]],
     label: str,
     max_gap_minutes: int,
@@ -352,8 +351,8 @@ def _history(
             )
         if column in columns:
             raise InputError(f"{label}: two series hold {column}; keep one in the export")
-        seconds = _seconds(s)
-        values = _numbers(s) if column in COUNT_METRICS else _floats(s)
+        seconds = series_seconds(s)
+        values = series_counts(s) if column in COUNT_METRICS else _floats(s)
         columns[column] = (seconds, values)
     if not columns:
         raise InputError(
@@ -383,7 +382,7 @@ def _column(name: str, stat: str | None) -> tuple[str | None, str]:
     return column, "Average, p50 or p99"
 
 
-def _floats(s: _Series) -> np.ndarray:
+def _floats(s: MetricSeries) -> np.ndarray:
     out = np.empty(len(s.values))
     for i, v in enumerate(s.values):
         try:

@@ -38,6 +38,7 @@ __all__ = [
     "StreamedRequestTrace",
     "SuperposedTrace",
     "Trace",
+    "busiest_hour_bound",
     "spread_in_bins",
 ]
 
@@ -45,6 +46,34 @@ __all__ = [
 BLOCK_S = 3600.0
 #: Per-request traces are replayed in slices of this many requests.
 REQUEST_BLOCK = 1 << 16
+
+
+def busiest_hour_bound(hours: np.ndarray, counts: np.ndarray) -> float:
+    """An upper bound of the requests in any 3600 s window, from requests per hour.
+
+    Parameters
+    ----------
+    hours : ndarray of int
+        Hour numbers (e.g. ``floor(epoch_s / 3600)``), each once, in any order.
+    counts : ndarray
+        Requests in each of those hours.
+
+    Returns
+    -------
+    float
+        The largest sum of two consecutive hours' requests: a window of 3600 s meets at
+        most two consecutive hours, so no window holds more (and the bound is at most
+        twice the true busiest window).
+    """
+    if len(hours) == 0:
+        return 0.0
+    order = np.argsort(hours, kind="stable")
+    hours = np.asarray(hours)[order]
+    counts = np.asarray(counts, dtype=float)[order]
+    pairs = counts.copy()
+    followed = np.flatnonzero(np.diff(hours) == 1)
+    pairs[followed] += counts[followed + 1]
+    return float(pairs.max())
 
 
 @runtime_checkable
@@ -275,6 +304,9 @@ class StreamedRequestTrace:
         The file.
     remarks : tuple of str
         What reading the trace assumed; the trace's :attr:`notes`.
+    peak_requests_per_hour : float
+        Most requests of the file in any 3600 s window, or an upper bound of it
+        (:func:`busiest_hour_bound`, counted when the file was read); inf: unknown.
     """
 
     start: pd.Timestamp
@@ -286,6 +318,7 @@ class StreamedRequestTrace:
     window_hi_s: float = math.inf
     source: str = "requests"
     remarks: tuple[str, ...] = ()
+    peak_requests_per_hour: float = math.inf
 
     @property
     def expected_requests(self) -> float:

@@ -34,7 +34,12 @@ from lfvsim.errors import InputError, require_file
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
 from lfvsim.traces.cloudwatch import read_cloudwatch_export
 from lfvsim.traces.generators import zone
-from lfvsim.traces.model import CountTrace, RequestTrace, StreamedRequestTrace
+from lfvsim.traces.model import (
+    CountTrace,
+    RequestTrace,
+    StreamedRequestTrace,
+    busiest_hour_bound,
+)
 from lfvsim.traces.points import (
     UNSORTED,
     Duplicates,
@@ -319,6 +324,9 @@ def _request_trace(
     kept: list[np.ndarray] = []
     n, lo, hi, last = 0, math.inf, -math.inf, -math.inf
     sort_from: int | None = None
+    # Requests per hour of the epoch, so that the budget knows the busiest hour of a file
+    # too large to keep (one entry per hour the file spans).
+    per_hour: dict[int, int] = {}
     row_base = source.row_base
     source = source.stamped()
     for epochs, row0 in source.chunks(parser):
@@ -333,6 +341,10 @@ def _request_trace(
                 )
             sort_from = row
         n += len(epochs)
+        if len(epochs):
+            hours, counts = np.unique(np.floor(epochs / 3600.0), return_counts=True)
+            for hour, count in zip(hours.tolist(), counts.tolist(), strict=True):
+                per_hour[int(hour)] = per_hour.get(int(hour), 0) + count
         lo, hi, last = min(lo, float(epochs.min())), max(hi, float(epochs.max())), epochs[-1]
         if keep:
             kept.append(epochs)
@@ -350,8 +362,19 @@ def _request_trace(
     start = pd.Timestamp(start_s, unit="s", tz="UTC")
     remarks = parser.remarks()
     if not keep:
+        peak = busiest_hour_bound(
+            np.fromiter(per_hour.keys(), dtype=np.int64, count=len(per_hour)),
+            np.fromiter(per_hour.values(), dtype=np.int64, count=len(per_hour)),
+        )
         return StreamedRequestTrace(
-            start, duration, n, source, start_s, source=str(path), remarks=remarks
+            start,
+            duration,
+            n,
+            source,
+            start_s,
+            source=str(path),
+            remarks=remarks,
+            peak_requests_per_hour=peak,
         )
     times = np.concatenate(kept) - start_s
     if sort_from is not None:

@@ -1346,6 +1346,7 @@ def _budget_paths() -> list[Case]:
     repeated = {"s.toml": file_traffic("c.csv", 1.5e6), "c.csv": per_second}
     repeated_requests = {"s.toml": file_traffic("r.csv", 876_000.0), "r.csv": requests}
     fast = {"s.toml": scenario_toml(traffic={"rate_tps": 1e9})}
+    slow = {"s.toml": scenario_toml(traffic={"rate_tps": 2e4, "duration_h": 100})}
     return [
         case("run-repeat-past-max-intervals", "run", "s.toml", files=repeated),
         case("inspect-repeat-past-max-intervals", "trace", "inspect", "s.toml", files=repeated),
@@ -1354,6 +1355,8 @@ def _budget_paths() -> list[Case]:
         case("convert-scenario-rate-1e9", "trace", "convert", "s.toml", "-o", "o.csv", files=fast),
         # report simulates through the library, which checks the budget itself.
         case("report-scenario-rate-1e9", "report", "s.toml", "-o", "r.md", files=fast),
+        # Over the time budget only (about 3 h, under 4 GiB): the refusal names the option.
+        case("report-scenario-past-time-budget", "report", "s.toml", "-o", "r.md", files=slow),
         case(
             "convert-count-1e12-finer-bins",
             "trace",
