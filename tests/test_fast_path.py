@@ -14,6 +14,10 @@ import lfvsim
 from lfvsim.engine.fast import fast_path_refusal, simulate_summary
 from lfvsim.engine.fastloop import pairwise_sum
 from lfvsim.engine.traffic import draw_traffic
+from lfvsim.errors import InputError
+from lfvsim.experiments import executors
+from lfvsim.experiments.executors import SerialExecutor, make_executor
+from lfvsim.experiments.sweep import sweep, write_table
 from lfvsim.traces import CountTrace, RateTrace
 from tests.conftest import scenario
 
@@ -197,3 +201,49 @@ def test_pairwise_sum_is_numpys(n):
     a = np.random.default_rng(n).lognormal(0.0, 3.0, n)
     assert pairwise_sum(a, 0, n) == a.sum()
     assert pairwise_sum(a, n // 3, n) == a[n // 3 :].sum()
+
+
+def test_sweep_tables_are_byte_identical_on_both_engines(tmp_path, monkeypatch):
+    # Target tracking, no auto-scaling and the oracle, a configuration that falls back to
+    # SimPy (a schedule) included through --vary.
+    rates = np.where(np.arange(90) % 30 < 10, 30.0, 4.0)
+    trace = RateTrace(START, 60.0, rates)
+    base = scenario(
+        unit={"slots": 2, "latency_distribution": "lognormal", "latency_mean_s": 0.5},
+        autoscaler={"provisioning_delay_s": 120.0},
+    )
+    vary = {"hosting.mode": ["always_on", "schedule"], "hosting.windows": [["daily 00:10-01:00"]]}
+    ran: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        run = simulate_summary(*args, **kwargs)
+        ran.append(run.engine)
+        return run
+
+    monkeypatch.setattr(executors, "simulate_summary", counted)
+    tables = {}
+    engines = {}
+    for engine in ("auto", "simpy"):
+        ran.clear()
+        table = sweep(
+            base,
+            min_units=[1, 2],
+            max_units=[2, 5],
+            replications=2,
+            seed=4,
+            trace=trace,
+            vary=vary,
+            oracle=True,
+            dask=SerialExecutor(engine=engine),
+        )
+        write_table(table, tmp_path / f"{engine}.csv")
+        tables[engine] = (tmp_path / f"{engine}.csv").read_bytes()
+        engines[engine] = set(ran)
+    assert engines == {"auto": {"fast", "simpy"}, "simpy": {"simpy"}}
+    assert len(tables["auto"].splitlines()) > 10
+    assert tables["auto"] == tables["simpy"]
+
+
+def test_an_unknown_engine_is_refused_in_one_line():
+    with pytest.raises(InputError, match="engine 'turbo' is unknown; use one of auto"):
+        make_executor(workers=1, engine="turbo")
