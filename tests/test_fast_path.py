@@ -12,7 +12,7 @@ import pytest
 
 import lfvsim
 from lfvsim.engine.fast import fast_path_refusal, simulate_summary
-from lfvsim.engine.fastloop import pairwise_sum
+from lfvsim.engine.kernel import pairwise_sum
 from lfvsim.engine.traffic import draw_traffic
 from lfvsim.errors import InputError
 from lfvsim.experiments import executors

@@ -1,8 +1,8 @@
 """The summary-only fast path: one run's :class:`Summary` without SimPy or a timeline.
 
 Experiments read only a run's summary. For the scenarios it covers, the fast path runs
-the control plane compiled (:mod:`lfvsim.engine.fastloop`) around the same data-plane
-kernel, and builds the summary from the same arrays by the same code as
+the control plane compiled (:func:`lfvsim.engine.kernel.run_control`) around the same
+data-plane kernel, and builds the summary from the same arrays by the same code as
 :func:`lfvsim.simulate`, so every figure is identical, to the bit. It covers a model
 hosted all the time (``hosting.mode = "always_on"``), without unit failures or zone
 outages, with a shipped policy (none, target tracking, oracle), the concurrency-slots
@@ -17,10 +17,9 @@ from typing import Literal
 
 import numpy as np
 
-from lfvsim.engine import fastloop as fl
+from lfvsim.engine import kernel as k
 from lfvsim.engine.assemble import Sessions, build_summary
 from lfvsim.engine.dataplane import DataPlane, KernelArrays
-from lfvsim.engine.kernel import ST_HEAP_N, ST_MORE
 from lfvsim.engine.policies import Oracle, TargetTracking, make_policy
 from lfvsim.engine.result import Summary
 from lfvsim.engine.seeds import resolve_seed
@@ -142,86 +141,88 @@ def _fast_summary(
         jitter_seed=int(jitter_rng.integers(2**63)),
         service=scenario.model.service,
     )
+    # The summary reads no per-minute latency: the kernel keeps no per-minute histogram.
+    data.hist_minute = np.zeros((0, data.hist_minute.shape[1]), data.hist_minute.dtype)
     policy = make_policy(scenario, minutes, requests)
     min_units, max_units = unit_bounds(scenario)
     initial = policy.initial_units(min_units, 0.0)
     needed = np.zeros(0, np.int64)
-    cs = np.zeros(fl.N_CS, np.int64)
-    cf = np.zeros(fl.N_CF)
+    cs = np.zeros(k.N_CS, np.int64)
+    cf = np.zeros(k.N_CF)
     if isinstance(policy, TargetTracking):
         c = policy.config
-        cs[fl.CS_POLICY] = fl.POLICY_TARGET_TRACKING
-        cs[fl.CS_OUT_DATAPOINTS] = c.scale_out_datapoints
-        cs[fl.CS_IN_DATAPOINTS] = c.scale_in_datapoints
-        cf[fl.CF_TARGET] = c.target_percent
-        cf[fl.CF_RATIO] = c.scale_in_ratio
-        cf[fl.CF_OUT_COOLDOWN] = c.scale_out_cooldown_s
-        cf[fl.CF_IN_COOLDOWN] = c.scale_in_cooldown_s
+        cs[k.CS_POLICY] = k.POLICY_TARGET_TRACKING
+        cs[k.CS_OUT_DATAPOINTS] = c.scale_out_datapoints
+        cs[k.CS_IN_DATAPOINTS] = c.scale_in_datapoints
+        cf[k.CF_TARGET] = c.target_percent
+        cf[k.CF_RATIO] = c.scale_in_ratio
+        cf[k.CF_OUT_COOLDOWN] = c.scale_out_cooldown_s
+        cf[k.CF_IN_COOLDOWN] = c.scale_in_cooldown_s
         upper = max_units
     elif isinstance(policy, Oracle):
-        cs[fl.CS_POLICY] = fl.POLICY_ORACLE
+        cs[k.CS_POLICY] = k.POLICY_ORACLE
         needed = np.asarray(policy.needed_units, np.int64)
         upper = min(int(needed.max()) if len(needed) else 0, max_units)
     else:
-        cs[fl.CS_POLICY] = fl.POLICY_NONE
+        cs[k.CS_POLICY] = k.POLICY_NONE
         upper = min_units
     upper = max(upper, min_units, initial, 1)
     metric = scenario.autoscaler.metric
-    cs[fl.CS_METRIC] = fl.METRIC_UTILIZATION if metric == "utilization" else fl.METRIC_OFFERED
-    cs[fl.CS_PERIOD] = policy.period_s
-    cs[fl.CS_MIN] = min_units
-    cs[fl.CS_MAX] = max_units
-    cs[fl.CS_BILL_PROVISIONING] = int(scenario.billing.bill_provisioning)
-    cs[fl.CS_STEP_UNITS] = upper
-    cf[fl.CF_HORIZON] = horizon_s
-    cf[fl.CF_DELAY] = policy.provisioning_delay_s
-    cf[fl.CF_NEXT_EVAL] = 0.0 + policy.period_s if policy.period_s else np.inf
-    cf[fl.CF_LAST_OUT] = -np.inf
-    cf[fl.CF_LAST_IN] = -np.inf
-    cf[fl.CF_MEAN_SERVICE] = scenario.unit.latency_mean_s
+    cs[k.CS_METRIC] = k.METRIC_UTILIZATION if metric == "utilization" else k.METRIC_OFFERED
+    cs[k.CS_PERIOD] = policy.period_s
+    cs[k.CS_MIN] = min_units
+    cs[k.CS_MAX] = max_units
+    cs[k.CS_BILL_PROVISIONING] = int(scenario.billing.bill_provisioning)
+    cs[k.CS_STEP_UNITS] = upper
+    cf[k.CF_HORIZON] = horizon_s
+    cf[k.CF_DELAY] = policy.provisioning_delay_s
+    cf[k.CF_NEXT_EVAL] = 0.0 + policy.period_s if policy.period_s else np.inf
+    cf[k.CF_LAST_OUT] = -np.inf
+    cf[k.CF_LAST_IN] = -np.inf
+    cf[k.CF_MEAN_SERVICE] = scenario.unit.latency_mean_s
     prov = np.zeros(upper + 1)
-    sessions = np.full((2 * upper + 16, fl.N_S), np.nan)
+    sessions = np.full((2 * upper + 16, k.N_S), np.nan)
     ended = np.zeros(len(sessions), np.int64)
     data.reserve(upper, len(sessions))
     ka = data.kernel_arrays()
     # StartModel at 0: the model is hosted with the policy's first units.
-    cs[fl.CS_DESIRED] = initial
-    cs[fl.CS_PEAK_DESIRED] = max(initial, 0)
-    fl._add_units(ka, cs, cf, sessions, initial, 0.0, 0.0)
+    cs[k.CS_DESIRED] = initial
+    cs[k.CS_PEAK_DESIRED] = max(initial, 0)
+    k.control_add_units(ka, cs, cf, sessions, initial, 0.0, 0.0)
 
     blocks = requests()
     arrivals, services = _next_block(blocks, ka.st)
     idx0 = 0
     while True:
-        code = fl.run_control(arrivals, services, idx0, ka, cs, cf, prov, sessions, ended, needed)
-        if code == fl.RUN_DONE:
+        code = k.run_control(arrivals, services, idx0, ka, cs, cf, prov, sessions, ended, needed)
+        if code == k.RUN_DONE:
             break
-        if code == fl.RUN_NEXT_BLOCK:
+        if code == k.RUN_NEXT_BLOCK:
             idx0 += len(arrivals)
-            cs[fl.CS_POS] = 0
+            cs[k.CS_POS] = 0
             arrivals, services = _next_block(blocks, ka.st)
-        elif code == fl.RUN_GROW_KERNEL:
+        elif code == k.RUN_GROW_KERNEL:
             data.grow()
         else:  # RUN_GROW_SESSIONS
-            more = np.full((len(sessions), fl.N_S), np.nan)
+            more = np.full((len(sessions), k.N_S), np.nan)
             sessions = np.concatenate([sessions, more])
             ended = np.concatenate([ended, np.zeros(len(more), np.int64)])
             data.reserve(upper, len(sessions))
         ka = data.kernel_arrays()
     data.refuse_waiting()  # the model stops at the horizon
-    count = int(cs[fl.CS_SESSIONS])
+    count = int(cs[k.CS_SESSIONS])
     billed_to = _close(sessions[:count], ka, horizon_s)
     s = sessions[:count]
-    in_service = s[:, fl.S_IN_SERVICE]
+    in_service = s[:, k.S_IN_SERVICE]
     control = _Control(
         hosted_log=[(0.0, True), (horizon_s, False)],
-        peak_units=int(cs[fl.CS_PEAK_UNITS]),
-        scale_out_events=int(cs[fl.CS_SCALE_OUT]),
-        scale_in_events=int(cs[fl.CS_SCALE_IN]),
+        peak_units=int(cs[k.CS_PEAK_UNITS]),
+        scale_out_events=int(cs[k.CS_SCALE_OUT]),
+        scale_in_events=int(cs[k.CS_SCALE_IN]),
     )
-    peak_wanted = cs[fl.CS_PEAK_WANTED] if isinstance(policy, TargetTracking) else None
+    peak_wanted = cs[k.CS_PEAK_WANTED] if isinstance(policy, TargetTracking) else None
     if peak_wanted is None:
-        peak_wanted = cs[fl.CS_PEAK_DESIRED]
+        peak_wanted = cs[k.CS_PEAK_DESIRED]
     return build_summary(
         scenario,
         trace,
@@ -231,9 +232,9 @@ def _fast_summary(
         control,
         Sessions(
             in_service_from=in_service,
-            drained=s[:, fl.S_DRAINED],
-            retired=s[:, fl.S_RETIRED],
-            billed_from=s[:, fl.S_BILLED_FROM],
+            drained=s[:, k.S_DRAINED],
+            retired=s[:, k.S_RETIRED],
+            billed_from=s[:, k.S_BILLED_FROM],
             billed_to=np.minimum(billed_to, horizon_s),
             zones=np.zeros(count, np.int64),  # one zone: without failures zones do not matter
             serving=~np.isnan(in_service),
@@ -247,7 +248,7 @@ def _next_block(blocks: TrafficBlocks, st: np.ndarray) -> tuple[np.ndarray, np.n
     """The next block of requests; empty arrays, and no more to come, after the last."""
     pair = next(blocks, None)
     if pair is None:
-        st[ST_MORE] = 0
+        st[k.ST_MORE] = 0
         return np.empty(0), np.empty(0)
     return pair
 
@@ -260,12 +261,12 @@ def _close(sessions: np.ndarray, ka: KernelArrays, horizon_s: float) -> np.ndarr
     the caller).
     """
     spu, ht, hs = ka.spu, ka.ht, ka.hs
-    n = int(ka.st[ST_HEAP_N])
-    active = ~np.isnan(sessions[:, fl.S_IN_SERVICE]) & np.isnan(sessions[:, fl.S_RETIRED])
+    n = int(ka.st[k.ST_HEAP_N])
+    active = ~np.isnan(sessions[:, k.S_IN_SERVICE]) & np.isnan(sessions[:, k.S_RETIRED])
     drained = np.full(len(sessions), horizon_s)
     np.maximum.at(drained, hs[:n] // spu, ht[:n])
-    sessions[active, fl.S_RETIRED] = horizon_s
-    sessions[active, fl.S_DRAINED] = drained[active]
-    sessions[active, fl.S_BILLED_TO] = horizon_s  # billed_until_s("end", horizon, drained)
-    billed_to: np.ndarray = sessions[:, fl.S_BILLED_TO]
+    sessions[active, k.S_RETIRED] = horizon_s
+    sessions[active, k.S_DRAINED] = drained[active]
+    sessions[active, k.S_BILLED_TO] = horizon_s  # billed_until_s("end", horizon, drained)
+    billed_to: np.ndarray = sessions[:, k.S_BILLED_TO]
     return billed_to
