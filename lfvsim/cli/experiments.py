@@ -9,6 +9,7 @@ import json
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,6 +34,7 @@ from lfvsim.cli.options import (
 from lfvsim.cli.progress import run_progress
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, recommend, sweep
+from lfvsim.experiments.executors import make_executor
 from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
 from lfvsim.experiments.recommend import Configuration, Slo, best_cost, store_slo
 from lfvsim.experiments.search import SearchResult, add_oracle, search
@@ -91,6 +93,34 @@ DaskOpt = Annotated[
 DaskTimeoutOpt = Annotated[
     float, typer.Option(min=0.1, help="Seconds to try to reach the Dask scheduler.")
 ]
+
+
+class EngineName(StrEnum):
+    """Engines a run's summary can come from (the same figures either way)."""
+
+    auto = "auto"
+    simpy = "simpy"
+
+
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(
+        help="auto: the compiled fast path where it applies (always-on hosting, no failures, "
+        "a shipped policy), else SimPy; simpy: always the SimPy reference. Same results.",
+    ),
+]
+
+
+def run_options(
+    workers: int | None, dask: str | None, dask_timeout_s: float, engine: EngineName
+) -> dict[str, Any]:
+    """``workers`` and ``dask`` for an experiment, as an executor when --engine says simpy."""
+    if engine == EngineName.auto:
+        return {"workers": workers, "dask": dask}
+    executor = make_executor(workers, dask, dask_timeout_s, engine=engine.value)
+    return {"workers": None, "dask": executor}
+
+
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -207,6 +237,7 @@ def sweep_command(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
+    engine: EngineOpt = EngineName.auto,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
@@ -234,10 +265,9 @@ def sweep_command(
                 vary=parse_vary(vary),
                 oracle=oracle,
                 output=output,
-                workers=workers,
-                dask=dask,
                 dask_timeout_s=dask_timeout_s,
                 progress=progress,
+                **run_options(workers, dask, dask_timeout_s, engine),
             )
     typer.echo(format_sweep(table, scenario, scenario_path))
     if output is not None:
@@ -313,6 +343,7 @@ def recommend_command(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
+    engine: EngineOpt = EngineName.auto,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the recommendation as one JSON object.")
     ] = False,
@@ -351,7 +382,7 @@ def recommend_command(
         factor = growth_factor(growth, months, busier_day)
         base_trace = trace_from_scenario(scenario)
         run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)
-        options: dict[str, Any] = {"workers": workers, "dask": dask}
+        options = run_options(workers, dask, dask_timeout_s, engine)
         searched: SearchResult | None = None
         with run_progress("recommend") as progress:
             if varied:
