@@ -8,19 +8,29 @@ measured figure is in its comment) and rounded up, so an estimate errs on the la
 
 Limits come from the environment: ``LFVSIM_MAX_MEMORY_GIB`` (default 4),
 ``LFVSIM_MAX_HOURS`` (default 2) and ``LFVSIM_ALLOW_LARGE=1`` (or a command's
-``--allow-large``), which lifts both; nothing is started that needs more memory than the
-machine has.
+``--allow-large``, or a library call's ``allow_large=True``), which lifts both; nothing is
+started that needs more memory than the machine has.
+
+The library's entry points (``simulate``, ``replicate``, ``sweep``, ``search``,
+``compare_modes``) check once per call with :func:`check_runs`; work they start inside
+:func:`checked` (each simulation of an experiment, or a command that made its own check)
+is not checked again.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lfvsim.errors import InputError
+
+if TYPE_CHECKING:
+    from lfvsim.traces import Trace
 
 __all__ = [
     "MAX_GRID_VALUES",
@@ -29,12 +39,17 @@ __all__ = [
     "Limits",
     "TrafficLoad",
     "check",
+    "check_runs",
+    "checked",
     "describe",
     "grid_size",
     "repeated",
     "simulation_estimate",
     "synthetic_load",
     "trace_bins_estimate",
+    "trace_load",
+    "trace_stats_estimate",
+    "traffic_load",
 ]
 
 GIB = 1024**3
@@ -67,6 +82,13 @@ SHARED_TRAFFIC_MAX_BYTES = 1024**3
 BYTES_PER_TRACE_BIN = 200
 #: Time per interval of a trace built or written (a few us).
 SECONDS_PER_TRACE_BIN = 5e-6
+#: Time per request placed in its interval and counted, nothing simulated (0.25 us).
+SECONDS_PER_PLACED_REQUEST = 4e-7
+#: Memory per minute a trace's figures are kept for (``trace inspect``): per-minute
+#: counts, sums of squares and peaks, and the arrays derived from them (34 B).
+BYTES_PER_STATS_MINUTE = 64
+#: Time per minute a trace's figures are kept for (0.25 us).
+SECONDS_PER_STATS_MINUTE = 5e-7
 #: Time per simulation beyond its traffic and units: trace, result, process hand-over
 #: (about 0.1 s in a sweep).
 SECONDS_PER_SIMULATION = 0.1
@@ -208,6 +230,36 @@ def synthetic_load(traffic: Any) -> TrafficLoad | None:
     )
 
 
+def trace_load(trace: Trace) -> TrafficLoad:
+    """Duration, requests and busiest hour of a trace that is already read."""
+    import numpy as np  # here, so that importing the budget stays light (lfvsim --help)
+
+    from lfvsim.traces import CountTrace, RateTrace
+
+    requests = float(trace.expected_requests)
+    peak_hour = requests  # an upper bound when the trace has no intervals
+    if isinstance(trace, CountTrace) and len(trace.counts):
+        per_bin = float(np.max(trace.counts * np.asarray(trace.scale, dtype=float)))
+        peak_hour = per_bin * max(1.0, 3600.0 / trace.bin_s)
+    elif isinstance(trace, RateTrace) and len(trace.rates_tps):
+        peak_hour = float(np.max(trace.rates_tps)) * 3600.0
+    return TrafficLoad(trace.duration_s, requests, min(peak_hour, requests))
+
+
+def traffic_load(scenario: Any, trace: Trace | None = None) -> tuple[Trace | None, TrafficLoad]:
+    """The load of ``trace``, else of the scenario's traffic: costed from its keys when
+    synthetic (nothing built), else read (returned, so that it is read once)."""
+    if trace is not None:
+        return None, trace_load(trace)
+    load = synthetic_load(scenario.traffic)
+    if load is not None:
+        return None, load
+    from lfvsim.traces.schema import trace_from_scenario
+
+    read = trace_from_scenario(scenario)
+    return read, trace_load(read)
+
+
 def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
     """One simulation of ``scenario`` on traffic ``load``.
 
@@ -275,12 +327,34 @@ def repeated(
     )
 
 
-def trace_bins_estimate(load: TrafficLoad, bin_s: float, rows: bool = False) -> Estimate:
-    """Writing a trace of ``load`` as intervals of ``bin_s``, or as request rows."""
+def trace_bins_estimate(
+    load: TrafficLoad,
+    bin_s: float,
+    rows: bool = False,
+    sampled: bool = True,
+    block_requests: float | None = None,
+) -> Estimate:
+    """Writing a trace of ``load`` as intervals of ``bin_s``, or as request rows.
+
+    Parameters
+    ----------
+    load : TrafficLoad
+        The trace's duration, requests and busiest hour (``bins``: intervals it still has
+        to build).
+    bin_s : float
+        Interval of the counts written.
+    rows : bool
+        One row per request instead of counts.
+    sampled : bool
+        Whether counting places every request (a synthetic trace, or counts re-binned
+        finer); False when counts are merged exactly, without placing a request.
+    block_requests : float, optional
+        Most requests placed at once (default: the busiest hour).
+    """
     bins = load.duration_s / bin_s + load.bins
-    requests = load.requests if rows else 0.0
-    # Counts are drawn per interval; only request rows place each arrival, an hour at once.
-    block = min(load.peak_requests_per_hour, load.requests) if rows else 0.0
+    placed = rows or sampled
+    requests = load.requests if placed else 0.0
+    block = _block(load, block_requests) if placed else 0.0
     memory = (
         BASE_BYTES
         + bins * BYTES_PER_TRACE_BIN
@@ -289,11 +363,40 @@ def trace_bins_estimate(load: TrafficLoad, bin_s: float, rows: bool = False) -> 
     )
     seconds = (
         bins * SECONDS_PER_TRACE_BIN
-        + requests * SECONDS_PER_REQUEST
+        + requests * (SECONDS_PER_REQUEST if rows else SECONDS_PER_PLACED_REQUEST)
         + load.surges * SECONDS_PER_SURGE
     )
     detail = f"{load.duration_s / bin_s:,.0f} intervals of {bin_s:g} s"
     return Estimate(requests, 0, memory, seconds, detail)
+
+
+def trace_stats_estimate(load: TrafficLoad, block_requests: float | None = None) -> Estimate:
+    """Describing a trace of ``load`` (``trace inspect``): every request is placed, block by
+    block, and a few figures are kept per minute.
+
+    ``block_requests``: most requests placed at once (default: the busiest hour).
+    """
+    minutes = max(1.0, math.ceil(load.duration_s / 60.0))
+    block = _block(load, block_requests)
+    memory = (
+        BASE_BYTES
+        + minutes * BYTES_PER_STATS_MINUTE
+        + load.bins * BYTES_PER_TRACE_BIN
+        + block * BYTES_PER_BLOCK_REQUEST
+        + load.surges * BYTES_PER_SURGE
+    )
+    seconds = (
+        minutes * SECONDS_PER_STATS_MINUTE
+        + load.bins * SECONDS_PER_TRACE_BIN
+        + load.requests * SECONDS_PER_PLACED_REQUEST
+        + load.surges * SECONDS_PER_SURGE
+    )
+    return Estimate(load.requests, 0, memory, seconds, f"{minutes:,.0f} minutes described")
+
+
+def _block(load: TrafficLoad, block_requests: float | None) -> float:
+    peak = load.peak_requests_per_hour if block_requests is None else block_requests
+    return min(peak, load.requests)
 
 
 def grid_size(ranges: list[tuple[int, int]]) -> int:
@@ -318,7 +421,12 @@ def describe(estimate: Estimate) -> str:
     )
 
 
-def check(estimate: Estimate, how_to_shrink: str, limits: Limits | None = None) -> Estimate:
+def check(
+    estimate: Estimate,
+    how_to_shrink: str,
+    limits: Limits | None = None,
+    how_to_allow: str = "--allow-large (LFVSIM_ALLOW_LARGE=1)",
+) -> Estimate:
     """Refuse ``estimate`` past the limits, with one line that says how to proceed.
 
     Parameters
@@ -329,6 +437,8 @@ def check(estimate: Estimate, how_to_shrink: str, limits: Limits | None = None) 
         The smaller request that fits, e.g. "simulate a shorter horizon (--horizon-h)".
     limits : Limits, optional
         Default: :meth:`Limits.from_env`.
+    how_to_allow : str
+        How to lift the budget: a command's option, or a library call's keyword.
 
     Returns
     -------
@@ -359,9 +469,59 @@ def check(estimate: Estimate, how_to_shrink: str, limits: Limits | None = None) 
     if over:
         raise BudgetError(
             f"this needs {describe(estimate)}, over {' and '.join(over)}; {how_to_shrink}, "
-            "or allow it with --allow-large (LFVSIM_ALLOW_LARGE=1) or a larger budget"
+            f"or allow it with {how_to_allow} or a larger budget"
         )
     return estimate
+
+
+# --- library entry points ---------------------------------------------------------------
+
+#: Whether the work running now was costed already (by a command, or an experiment).
+_CHECKED: ContextVar[bool] = ContextVar("lfvsim_budget_checked", default=False)
+
+#: How a library caller lifts the budget.
+LIBRARY_ALLOW = "allow_large=True (LFVSIM_ALLOW_LARGE=1)"
+
+
+@contextmanager
+def checked() -> Iterator[None]:
+    """Run work already costed: the library's entry points inside do not check again."""
+    token = _CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
+def check_runs(
+    scenario: Any,
+    trace: Trace | None = None,
+    simulations: int = 1,
+    workers: int = 1,
+    *,
+    shared_traffic: bool = False,
+    allow_large: bool = False,
+    how_to_shrink: str = "simulate a shorter horizon (simulation.horizon_h) or fewer units",
+) -> Trace | None:
+    """Refuse ``simulations`` runs of ``scenario`` past the budget (a library call).
+
+    Nothing is checked inside :func:`checked`. Returns the scenario's trace when it had to
+    be read to cost it (pass it on, so that it is read once), else None.
+
+    Raises
+    ------
+    BudgetError
+        Over the budget; the message gives the estimate and how to proceed.
+    """
+    if _CHECKED.get():
+        return None
+    read, load = traffic_load(scenario, trace)
+    one = simulation_estimate(scenario, load)
+    estimate = one
+    if simulations != 1 or workers != 1:
+        estimate = repeated(one, max(simulations, 1), workers, shared_traffic)
+    check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large), LIBRARY_ALLOW)
+    return read
 
 
 def _count(n: float) -> str:

@@ -24,6 +24,8 @@ import tomli_w
 
 __all__ = [
     "CSV_FORMULA_PREFIXES",
+    "csv_restored_cell",
+    "csv_restored_frame",
     "csv_safe_cell",
     "csv_safe_frame",
     "shell_command",
@@ -44,15 +46,43 @@ def shell_command(*words: object) -> str:
     return shlex.join(str(w) for w in words)
 
 
+#: First characters that get the apostrophe: a formula's, and the apostrophe itself, so
+#: that :func:`csv_restored_cell` can tell an added apostrophe from one in the value.
+_ESCAPED_PREFIXES = (*CSV_FORMULA_PREFIXES, "'")
+
+
 def csv_safe_cell(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula, prefixed with ``'``.
 
     Only strings change: numbers (negative ones included) are returned as they are, so
-    numeric columns keep their values.
+    numeric columns keep their values. Text that starts with ``'`` gets one more, so that
+    :func:`csv_restored_cell` gives every value back exactly.
     """
-    if isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES):
+    if isinstance(value, str) and value.startswith(_ESCAPED_PREFIXES):
         return "'" + value
     return value
+
+
+def csv_restored_cell(value: Any) -> Any:
+    """The value :func:`csv_safe_cell` was given: its added apostrophe removed.
+
+    >>> csv_restored_cell("'=1+2"), csv_restored_cell("''quoted"), csv_restored_cell(3)
+    ('=1+2', "'quoted", 3)
+    """
+    if isinstance(value, str) and value.startswith("'"):
+        return value[1:]
+    return value
+
+
+def csv_restored_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read from a CSV written with :func:`csv_safe_frame`, as it was before:
+    text cells and column names without the apostrophes added."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+            out[name] = column.map(csv_restored_cell)
+    return out.rename(columns=lambda c: csv_restored_cell(c) if isinstance(c, str) else c)
 
 
 def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -28,6 +28,8 @@ from lfvsim.budget import (
     repeated,
     simulation_estimate,
     synthetic_load,
+    trace_bins_estimate,
+    trace_stats_estimate,
 )
 from lfvsim.engine.dataplane import DataPlane
 from lfvsim.errors import InputError
@@ -140,6 +142,23 @@ REFUSED = {
             "-o",
             "out.csv",
         ],
+    ),
+    "trace synth --rate-tps 1e9": (
+        {},
+        ["trace", "synth", "constant", "--rate-tps", "1e9", "-o", "out.csv"],
+    ),
+    "trace synth --scale 1e12": (
+        {},
+        ["trace", "synth", "constant", "--rate-tps", "1", "--scale", "1e12", "-o", "out.csv"],
+    ),
+    "trace inspect a count of 1e12": (
+        {"c.csv": "timestamp,count\n2026-01-05T00:00:00Z,10\n2026-01-05T00:01:00Z,1000000000000\n"},
+        ["trace", "inspect", "c.csv"],
+    ),
+    "trace inspect 2000-2099": (
+        # Two intervals of 99 years: the figures kept per minute are what is too large.
+        {"c.csv": "timestamp,count\n2000-01-01T00:00:00Z,3\n2099-01-01T00:00:00Z,4\n"},
+        ["trace", "inspect", "c.csv"],
     ),
     "trace synth 100 years per second": (
         {},
@@ -406,3 +425,49 @@ def test_bulk_unit_changes_leave_the_slots_as_one_by_one_changes_do():
     assert (drained >= 4.0).all()
     with pytest.raises(ValueError, match="not in service"):
         bulk.remove_units(np.array([order[0]]), 5.0)
+
+
+# --- traces: what is placed, what is kept per minute ----------------------------------------
+
+
+def test_writing_counts_costs_the_requests_it_places_not_those_it_merges():
+    load = TrafficLoad(86_400.0, 8.64e13, 3.6e12)  # a day at 10^9 requests per second
+    merged = trace_bins_estimate(load, 60.0, sampled=False)
+    placed = trace_bins_estimate(load, 60.0)
+    assert merged.requests == 0 and merged.memory_bytes < GIB
+    assert placed.requests == 8.64e13
+    assert placed.memory_bytes > 1000 * GIB and placed.seconds > 86_400
+    # Per-request traces are replayed in slices, whatever their busiest hour.
+    sliced = trace_bins_estimate(load, 60.0, rows=True, block_requests=65_536)
+    assert sliced.memory_bytes < GIB
+
+
+def test_synthetic_load_counts_rate_times_scale():
+    sc = scenario(traffic={"kind": "constant", "rate_tps": 1, "duration_h": 24, "scale": 1e12})
+    load = synthetic_load(sc.traffic)
+    assert load.requests == pytest.approx(86_400 * 1e12)
+    assert load.peak_requests_per_hour == pytest.approx(3600 * 1e12)
+    with pytest.raises(BudgetError, match="more than this machine's"):
+        check(trace_bins_estimate(load, 60.0), "shrink", Limits(machine_memory_gib=64))
+
+
+def test_describing_a_trace_costs_its_minutes_and_its_requests():
+    small = trace_stats_estimate(TrafficLoad(3600.0, 7200.0, 7200.0))
+    assert small.memory_bytes < GIB and small.seconds < 10
+    century = trace_stats_estimate(TrafficLoad(99 * 365 * 86_400.0, 7.0, 7.0))
+    assert century.memory_bytes > 3 * GIB  # 52 million minutes of figures
+    busy = trace_stats_estimate(TrafficLoad(120.0, 1e12, 1e12))
+    assert busy.memory_bytes > 1000 * GIB and busy.seconds > 86_400
+    with pytest.raises(BudgetError, match=r"over the 2 GiB memory budget"):
+        check(century, "shrink", Limits(memory_gib=2))
+
+
+def test_inspect_allow_large_lifts_the_budget(cli, tmp_path, monkeypatch):
+    path = tmp_path / "s.toml"
+    path.write_text(toml())
+    monkeypatch.setenv("LFVSIM_MAX_MEMORY_GIB", "0.01")
+    code, out, err = cli("trace", "inspect", path)
+    assert code == 2 and out == "" and "inspect less traffic" in err
+    code, out, err = cli("trace", "inspect", path, "--allow-large")
+    assert code == 0, err
+    assert "requests" in out

@@ -15,7 +15,13 @@ import tomli_w
 import lfvsim
 from lfvsim.errors import InputError
 from lfvsim.reports import read_run, read_sweep
-from lfvsim.safe_output import csv_safe_cell, csv_safe_frame, shell_command, toml_comment
+from lfvsim.safe_output import (
+    csv_restored_cell,
+    csv_safe_cell,
+    csv_safe_frame,
+    shell_command,
+    toml_comment,
+)
 from lfvsim.scenario import load_scenario, render_toml
 from lfvsim.traces import read_trace
 from lfvsim.traces.cloudwatch import read_cloudwatch_export
@@ -461,3 +467,45 @@ def test_sweep_csv_neutralises_varied_text_but_not_numbers(tmp_path):
     assert back["hosting.windows"][1] == "Mon-Fri 06:00-22:00"
     # Parquet is not opened by spreadsheets as formulas: its text stays exact.
     assert pd.read_parquet(parquet_path)["hosting.windows"][0].startswith("@SUM")
+
+
+def test_neutralised_csv_cells_read_back_as_written():
+    texts = ["=1+1", "+1", "-1", "@SUM(A1)", "'quoted", "''", "plain", "1-2", ""]
+    for text in texts:
+        assert csv_restored_cell(csv_safe_cell(text)) == text
+    for value in (-3, -2.5, None, True):
+        assert csv_restored_cell(csv_safe_cell(value)) == value
+
+
+def test_a_sweep_csv_with_formula_like_values_reads_back_as_the_original(tmp_path):
+    # Varied text that a spreadsheet would run (here trace file names): neutralised in the
+    # file, the original values when lfvsim reads its own table back.
+    from lfvsim.experiments import sweep
+    from lfvsim.reports import read_sweep
+
+    names = ["=1+2.csv", "+cmd.csv", "-x.csv", "@SUM(A1).csv", "'kept.csv"]
+    for k, name in enumerate(names):
+        rows = "".join(f"2026-01-05T00:{m:02d}:00Z,{30 + k}\n" for m in range(10))
+        (tmp_path / name).write_text("timestamp,count\n" + rows)
+    (tmp_path / "s.toml").write_text(f'[traffic]\nkind = "csv"\npath = "{names[0]}"\n')
+    out = tmp_path / "grid.csv"
+    table = sweep(
+        lfvsim.load_scenario(tmp_path / "s.toml"),
+        min_units=[1],
+        max_units=[1],
+        replications=1,
+        seed=3,
+        workers=1,
+        vary={"traffic.path": names},
+        output=out,
+    )
+    raw = pd.read_csv(out)["traffic.path"]
+    assert sorted(set(raw)) == sorted(
+        ["'=1+2.csv", "'+cmd.csv", "'-x.csv", "'@SUM(A1).csv", "''kept.csv"]
+    )
+    back = read_sweep(out)
+    assert sorted(set(back["traffic.path"])) == sorted(names)
+    assert back["traffic.path"].tolist() == table["traffic.path"].tolist()
+    # Numbers are untouched both ways.
+    assert back["requests"].tolist() == table["requests"].tolist()
+    assert back["cost_usd"].tolist() == pytest.approx(table["cost_usd"].tolist())

@@ -18,12 +18,14 @@ from lfvsim.budget import (
     describe,
     repeated,
     simulation_estimate,
-    synthetic_load,
     trace_bins_estimate,
+    trace_load,
+    trace_stats_estimate,
+    traffic_load,
 )
 from lfvsim.errors import InputError
-from lfvsim.traces import CountTrace, RateTrace, Trace
-from lfvsim.traces.schema import trace_from_scenario
+from lfvsim.traces import CountTrace, RequestTrace, StreamedRequestTrace, Trace
+from lfvsim.traces.model import REQUEST_BLOCK
 
 __all__ = [
     "AllowLargeOpt",
@@ -32,6 +34,7 @@ __all__ = [
     "check_simulations",
     "check_sweep",
     "check_trace_output",
+    "check_trace_stats",
     "synthetic_or_read",
     "trace_load",
 ]
@@ -49,26 +52,10 @@ AllowLargeOpt = Annotated[
 ANNOUNCE_S = 10.0
 
 
-def trace_load(trace: Trace) -> TrafficLoad:
-    """Duration, requests and busiest hour of a trace that is already read."""
-    requests = float(trace.expected_requests)
-    peak_hour = requests  # an upper bound when the trace has no intervals
-    if isinstance(trace, CountTrace) and len(trace.counts):
-        per_bin = float(np.max(trace.counts * np.asarray(trace.scale, dtype=float)))
-        peak_hour = per_bin * max(1.0, 3600.0 / trace.bin_s)
-    elif isinstance(trace, RateTrace) and len(trace.rates_tps):
-        peak_hour = float(np.max(trace.rates_tps)) * 3600.0
-    return TrafficLoad(trace.duration_s, requests, min(peak_hour, requests))
-
-
 def synthetic_or_read(scenario: Any) -> tuple[Trace | None, TrafficLoad]:
     """The scenario's traffic load: costed from its keys when synthetic (nothing built),
     else read (the trace is returned so that it is read once)."""
-    load = synthetic_load(scenario.traffic)
-    if load is not None:
-        return None, load
-    trace = trace_from_scenario(scenario)
-    return trace, trace_load(trace)
+    return traffic_load(scenario)
 
 
 def check_simulations(
@@ -155,19 +142,59 @@ def check_sweep(
 
 
 def check_trace_output(
-    load: TrafficLoad, bin_s: float, rows: bool = False, allow_large: bool = False
+    load: TrafficLoad,
+    bin_s: float,
+    rows: bool = False,
+    allow_large: bool = False,
+    trace: Trace | None = None,
 ) -> None:
-    """Refuse writing a trace of too many intervals or request rows (``rows``)."""
+    """Refuse writing a trace of too many intervals or requests (``rows``: one row each).
+
+    ``trace``: the trace when it is read already (None: synthetic, built from ``load``);
+    counts merged exactly into a multiple of their interval place no request, anything
+    else places every one of them.
+    """
     if not (bin_s > 0 and math.isfinite(load.duration_s)):
         return  # the writer names the bad value
-    estimate = trace_bins_estimate(load, bin_s, rows)
+    sampled = not (trace is not None and _merged_exactly(trace, bin_s))
+    estimate = trace_bins_estimate(load, bin_s, rows, sampled, _block_requests(trace))
+    coarser = f"use a coarser --bin-s (e.g. {max(60.0, bin_s):g}), " if bin_s < 60 else ""
+    shrink = f"{coarser}write less traffic (a lower rate or --scale) or a shorter trace"
+    announce(check(estimate, shrink, Limits.from_env(allow_large=allow_large)))
+
+
+def check_trace_stats(
+    load: TrafficLoad, allow_large: bool = False, trace: Trace | None = None
+) -> None:
+    """Refuse describing a trace (``trace inspect``) whose requests or minutes are too many.
+
+    ``trace``: the trace when it is read already (None: synthetic, built from ``load``).
+    """
+    if not math.isfinite(load.duration_s):
+        return  # the reader names the bad value
+    estimate = trace_stats_estimate(load, _block_requests(trace))
     announce(
         check(
             estimate,
-            f"use a coarser --bin-s (e.g. {max(60.0, bin_s):g}), less traffic or a shorter trace",
+            "inspect less traffic or a shorter trace",
             Limits.from_env(allow_large=allow_large),
         )
     )
+
+
+def _merged_exactly(trace: Trace, bin_s: float) -> bool:
+    """Whether ``to_counts(trace, bin_s)`` merges counts without placing a request."""
+    if not isinstance(trace, CountTrace) or np.ndim(trace.scale) or trace.scale != 1.0:
+        return False
+    ratio = bin_s / trace.bin_s
+    return round(ratio) >= 1 and abs(ratio - round(ratio)) < 1e-9
+
+
+def _block_requests(trace: Trace | None) -> float | None:
+    """Most requests a pass over ``trace`` holds at once (None: its busiest hour)."""
+    if isinstance(trace, RequestTrace | StreamedRequestTrace):
+        return float(REQUEST_BLOCK)  # replayed in slices, whatever its busiest hour
+    return None
 
 
 def announce(estimate: Estimate) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lfvsim.budget import checked
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import check_simulations
 from lfvsim.cli.loading import load_with_overrides
@@ -35,7 +36,8 @@ def compare(
     with input_errors():
         scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
         check_simulations(scenario, len(mode), how_to_shrink="compare fewer modes or less traffic")
-        table = compare_modes(scenario, mode, seed=seed)
+        with checked():  # costed just above
+            table = compare_modes(scenario, mode, seed=seed)
     if json_output:
         records = [stamped(r) for r in json.loads(table.to_json(orient="records"))]
         typer.echo(json.dumps(records, indent=2))

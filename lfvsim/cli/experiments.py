@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lfvsim.atomic import allow_replace
+from lfvsim.budget import checked
 from lfvsim.cli.app import app, input_errors, report_interrupt
 from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
 from lfvsim.cli.loading import load_with_overrides
@@ -255,7 +256,7 @@ def sweep_command(
         check_sweep(
             scenario, mins, maxs, replications, parse_vary(vary), oracle, workers, allow_large
         )
-        with run_progress("sweep") as progress:
+        with run_progress("sweep") as progress, checked():  # costed just above
             table = sweep(
                 scenario,
                 min_units=mins,
@@ -384,7 +385,10 @@ def recommend_command(
         run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)
         options = run_options(workers, dask, dask_timeout_s, engine)
         searched: SearchResult | None = None
-        with run_progress("recommend") as progress:
+        # Costed just above when the ranges are given (the library does not check again);
+        # a range the search derives is costed by the search, a round at a time.
+        costed = varied or (mins is not None and maxs is not None)
+        with run_progress("recommend") as progress, checked() if costed else nullcontext():
             if varied:
                 table = sweep(
                     scenario,
@@ -411,23 +415,26 @@ def recommend_command(
                     trace=run_trace,
                     dask_timeout_s=dask_timeout_s,
                     progress=progress,
+                    allow_large=allow_large,
                     **options,
                 )
                 table = searched.table
         rec = _recommend(table, slo, scenario)
         if searched is not None and rec.choice is not None:
-            searched = add_oracle(
-                searched, scenario, rec.choice.min_units, trace=run_trace, **options
-            )
+            with checked():  # one configuration of the grid costed above
+                searched = add_oracle(
+                    searched, scenario, rec.choice.min_units, trace=run_trace, **options
+                )
             table = searched.table
             rec = _recommend(table, slo, scenario)
         if output is not None and searched is not None:
             write_table(store_slo(table, slo), output)
         outlook = None
         if rec.choice is not None and not varied:
-            outlook = _outlook(
-                scenario, run_trace, rec.choice, slo, replications, table, growth, busier_day
-            )
+            with checked():  # the choice, on one worker: within the grid costed above
+                outlook = _outlook(
+                    scenario, run_trace, rec.choice, slo, replications, table, growth, busier_day
+                )
     if json_output:
         data = stamped(rec.to_dict())
         data["seed"] = table.attrs.get("seed")

@@ -15,6 +15,7 @@ from lfvsim.atomic import (
     check_replaceable,
     write_text_atomic,
 )
+from lfvsim.budget import checked
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import AllowLargeOpt, check_simulations
 from lfvsim.cli.loading import load_with_overrides
@@ -119,7 +120,7 @@ def run(
         if out is not None:
             check_output_folder(out)  # before the work, not after
         trace_read = check_simulations(scenario, allow_large=allow_large)
-        with progress_bar() as progress:
+        with progress_bar() as progress, checked():  # costed just above
             result = simulate(scenario, trace=trace_read, seed=seed, progress=progress)
         if out is not None:
             result.write(out)
@@ -163,7 +164,7 @@ def run_replications(
     """``lfvsim run --replications N``: replicate, then print (and write) the result."""
     if out is not None:
         check_output_folder(out)  # before the work, not after
-    with run_progress("replications") as progress:
+    with run_progress("replications") as progress, checked():  # costed by the caller
         reps = replicate(scenario, replications, seed=seed, progress=progress)
     if out is not None:
         reps.write(out)

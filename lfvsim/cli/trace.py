@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -11,12 +12,13 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from lfvsim.atomic import allow_replace, check_replaceable, record_written
-from lfvsim.budget import synthetic_load
+from lfvsim.budget import TrafficLoad, checked, synthetic_load
 from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.budgeting import (
     AllowLargeOpt,
     check_simulations,
     check_trace_output,
+    check_trace_stats,
     trace_load,
 )
 from lfvsim.cli.options import ForceOpt, ScenarioArg
@@ -58,6 +60,8 @@ _OUTPUT = "Output"
 _SHAPE = "Shape (any kind)"
 _ARRIVALS = "Arrivals inside an interval"
 _REPAIRS = "Reading files: repairs and options"
+#: Most pages an export is split into: each is a file of its own, written one by one.
+_MAX_PAGES = 1000
 
 Output = Annotated[
     Path,
@@ -250,7 +254,12 @@ def synth(
     ] = False,
     pages: Annotated[
         int,
-        typer.Option(min=1, help=".json: split the export into pages.", rich_help_panel=_OUTPUT),
+        typer.Option(
+            min=1,
+            max=_MAX_PAGES,
+            help=f".json: split the export into pages (at most {_MAX_PAGES:,}).",
+            rich_help_panel=_OUTPUT,
+        ),
     ] = 1,
     omit_zeros: Annotated[
         bool,
@@ -366,10 +375,16 @@ def inspect(
     metric: Metric = None,
     period_s: PeriodS = None,
     force: ForceOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Duration, requests, mean and peak TPS at 1 s and 1 min, burstiness, a sparkline."""
+
+    def budget(load: TrafficLoad, read: Trace | None) -> None:
+        check_trace_stats(load, allow_large, read)
+
     with input_errors(), allow_replace(force):
-        trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
+        opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
+        trace = _load(paths, *opts, budget=budget)
         stats = describe_trace(trace, seed=seed)
         if plot is not None:
             _plot(stats, plot)
@@ -477,10 +492,14 @@ def convert(
     Per-request rows are counted per --bin-s in one pass over the file, in bounded memory.
     The output format follows the suffix: .csv, .parquet, or .json (CloudWatch).
     """
+
+    def budget(load: TrafficLoad, read: Trace | None) -> None:
+        check_trace_output(load, bin_s, requests, allow_large, read)
+
     with input_errors(), allow_replace(force):
         _not_an_input(output, paths)
-        trace = _load(paths, fill_gaps, duplicates, unsorted, timezone, metric, period_s)
-        check_trace_output(trace_load(trace), bin_s, requests, allow_large)
+        opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
+        trace = _load(paths, *opts, budget=budget)
         written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=seed)
         counts = None if requests else to_counts(trace, bin_s, seed=seed)
     typer.echo(_wrote(written, trace, counts))
@@ -534,7 +553,8 @@ def compare_arrivals_command(
             for name in ("even", "poisson", "batch", "onoff")
         ]
         check_simulations(scenario, len(models), trace=base)
-        table = compare_arrivals(scenario, base, models, seed=seed)
+        with checked():  # costed just above
+            table = compare_arrivals(scenario, base, models, seed=seed)
     if json_output:
         records = json.loads(table.reset_index().to_json(orient="records"))
         typer.echo(json.dumps([stamped(r) for r in records], indent=2))
@@ -553,7 +573,10 @@ def _load(
     timezone: str | None,
     metric: str | None,
     period_s: float | None,
+    budget: Callable[[TrafficLoad, Trace | None], None],
 ) -> Trace:
+    """The trace of ``paths``, after ``budget(load, trace)`` accepts the work on it (a
+    synthetic scenario's traffic is costed before it is built: ``trace`` None)."""
     opts = _options(
         fill_gaps=fill_gaps, duplicates=duplicates, unsorted=unsorted, timezone=timezone,
         metric=metric, period_s=period_s,
@@ -563,10 +586,19 @@ def _load(
             raise InputError(
                 f"{paths[0]}: set reading options in the scenario's [traffic] section, not here"
             )
-        return trace_from_scenario(load_scenario(paths[0]))
+        scenario = load_scenario(paths[0])
+        load = synthetic_load(scenario.traffic)
+        if load is not None:
+            budget(load, None)
+            return trace_from_scenario(scenario)
+        trace = trace_from_scenario(scenario)
+        budget(trace_load(trace), trace)
+        return trace
     files = expand_paths(paths)
     if len(files) == 1:
-        return read_trace(files[0], **opts)
+        trace = read_trace(files[0], **opts)
+        budget(trace_load(trace), trace)
+        return trace
     for f in files:
         if detect_trace_format(f) != "cloudwatch":
             raise InputError(
@@ -575,7 +607,9 @@ def _load(
             )
     for key in ("unsorted", "timezone"):
         opts.pop(key, None)
-    return read_cloudwatch_export(files, **opts)
+    trace = read_cloudwatch_export(files, **opts)
+    budget(trace_load(trace), trace)
+    return trace
 
 
 def _options(**values: Any) -> dict[str, Any]:

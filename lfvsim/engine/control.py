@@ -119,7 +119,8 @@ class Cluster:
         # linear in the number of units.
         self.active: dict[int, UnitSession] = {}
         self._zone_units = [0] * zones
-        self._draining: list[UnitSession] = []  # scale-in units billed past their retirement
+        # Scale-in units billed past their retirement, still draining (see _retire_all).
+        self._draining: list[UnitSession] = []
         self.sessions: list[UnitSession] = []
         self.events: list[FailureEvent] = []
         self.pending = 0
@@ -397,6 +398,9 @@ class Cluster:
         """Units leave now: they take no more requests; billing ends by ``reason``."""
         if not sessions:
             return
+        # A drain over by now is billed in full by any later StopModel (the cut below is a
+        # min): only units still draining are kept, so the list does not grow with time.
+        self._draining = [d for d in self._draining if d.billed_to is None or d.billed_to > now]
         self._account_slots(now)
         ids = np.array([s.unit_id for s in sessions], np.int64)
         drained = self.data.remove_units(ids, now)

@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from lfvsim.budget import check_runs
 from lfvsim.engine import kernel as k
 from lfvsim.engine.assemble import Sessions, build_summary
 from lfvsim.engine.dataplane import DataPlane, KernelArrays
@@ -87,13 +88,14 @@ def simulate_summary(
     *,
     traffic: Traffic | None = None,
     engine: Engine = "auto",
+    allow_large: bool = False,
 ) -> SummaryRun:
     """The summary of one run, by the fast path when it covers the scenario.
 
     Parameters
     ----------
-    scenario, trace, seed, traffic
-        As :func:`lfvsim.simulate`.
+    scenario, trace, seed, traffic, allow_large
+        As :func:`lfvsim.simulate` (the same budget check).
     engine : {"auto", "fast", "simpy"}
         ``auto``: the fast path when :func:`fast_path_refusal` allows, else the SimPy
         reference; ``fast``: the fast path, ValueError when it does not cover the
@@ -110,17 +112,25 @@ def simulate_summary(
     if engine == "fast" and refusal is not None:
         raise ValueError(f"the fast path does not cover this scenario: {refusal}")
     if engine == "simpy" or refusal is not None:
-        result = simulate(scenario, trace=trace, seed=seed, traffic=traffic)
+        result = simulate(
+            scenario, trace=trace, seed=seed, traffic=traffic, allow_large=allow_large
+        )
         return SummaryRun(result.summary, "simpy", refusal)
-    return SummaryRun(_fast_summary(scenario, trace, seed, traffic), "fast")
+    return SummaryRun(_fast_summary(scenario, trace, seed, traffic, allow_large), "fast")
 
 
 def _fast_summary(
-    scenario: Scenario, trace: Trace | None, seed: int | None, traffic: Traffic | None
+    scenario: Scenario,
+    trace: Trace | None,
+    seed: int | None,
+    traffic: Traffic | None,
+    allow_large: bool,
 ) -> Summary:
     if traffic is not None and trace is None:
         trace = traffic.trace
-    trace = trace if trace is not None else trace_from_scenario(scenario)
+    read = check_runs(scenario, trace, allow_large=allow_large)  # as simulate does
+    if trace is None:
+        trace = read if read is not None else trace_from_scenario(scenario)
     horizon_s = horizon_of(scenario, trace)
     seed = resolve_seed(seed, scenario)
     if traffic is not None and not traffic.fits(scenario, trace, seed):

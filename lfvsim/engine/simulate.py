@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import simpy
 
+from lfvsim.budget import check_runs
 from lfvsim.engine.assemble import build_result
 from lfvsim.engine.control import Cluster, autoscaler
 from lfvsim.engine.dataplane import DataPlane
@@ -41,6 +42,7 @@ def simulate(
     record_requests: bool = False,
     progress: Callable[[float, float], None] | None = None,
     traffic: Traffic | None = None,
+    allow_large: bool = False,
 ) -> Result:
     """Replay a trace against the scenario's inference units.
 
@@ -61,14 +63,24 @@ def simulate(
         The run's requests drawn beforehand (:func:`lfvsim.engine.traffic.draw_traffic`
         with this trace and seed), shared by runs that differ only in Min, Max, policy or
         hosting; the result is the same as without it.
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`); never past the
+        machine's memory.
 
     Returns
     -------
     Result
+
+    Raises
+    ------
+    lfvsim.budget.BudgetError
+        The run would use more than the budget (checked before anything is allocated).
     """
     if traffic is not None and trace is None:
         trace = traffic.trace
-    trace = trace if trace is not None else trace_from_scenario(scenario)
+    read = check_runs(scenario, trace, allow_large=allow_large)
+    if trace is None:
+        trace = read if read is not None else trace_from_scenario(scenario)
     horizon_s = horizon_of(scenario, trace)
     seed = resolve_seed(seed, scenario)
     if traffic is not None and not traffic.fits(scenario, trace, seed):

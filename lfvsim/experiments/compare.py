@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from lfvsim.billing import monthly_cost_usd
+from lfvsim.budget import check_runs, checked
 from lfvsim.engine import resolve_seed, simulate
 from lfvsim.engine.traffic import Traffic, draw_traffic
 from lfvsim.errors import InputError
@@ -65,12 +66,18 @@ def _hosting_file(path: Path) -> dict[str, Any]:
 
 
 def compare_modes(
-    scenario: Scenario, modes: list[str], trace: Trace | None = None, seed: int | None = None
+    scenario: Scenario,
+    modes: list[str],
+    trace: Trace | None = None,
+    seed: int | None = None,
+    *,
+    allow_large: bool = False,
 ) -> pd.DataFrame:
     """Simulate the scenario in each operating mode, on the same requests.
 
     Every mode runs with the same seed, so all of them see the same arrivals and service
-    times (common random numbers): the differences are the modes'.
+    times (common random numbers): the differences are the modes'. The budget
+    (:mod:`lfvsim.budget`) is checked once for every mode; ``allow_large`` lifts it.
 
     Returns
     -------
@@ -81,7 +88,12 @@ def compare_modes(
     """
     if not modes:
         raise InputError("no mode to compare; give --mode at least once")
-    trace = trace if trace is not None else trace_from_scenario(scenario)
+    read = check_runs(
+        scenario, trace, len(modes), allow_large=allow_large,
+        how_to_shrink="compare fewer modes or less traffic",
+    )  # fmt: skip
+    if trace is None:
+        trace = read if read is not None else trace_from_scenario(scenario)
     variants = []
     for mode in modes:
         overrides = mode_overrides(scenario, mode)
@@ -96,7 +108,8 @@ def compare_modes(
         # horizon or latency, or they exceed the memory budget; the results are the same).
         if traffic is None or not traffic.fits(variant, trace, seed):
             traffic = draw_traffic(variant, trace, seed)
-        result = simulate(variant, trace=trace, seed=seed, traffic=traffic)
+        with checked():  # costed once, above
+            result = simulate(variant, trace=trace, seed=seed, traffic=traffic)
         s = result.summary
         rows.append(
             {

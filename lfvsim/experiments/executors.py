@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from lfvsim.budget import checked
 from lfvsim.engine.fast import ENGINES, Engine, simulate_summary
 from lfvsim.engine.traffic import Traffic, draw_traffic
 from lfvsim.errors import InputError
@@ -133,7 +134,10 @@ def run_task(
     scenario = _scenario(workload, task.variant, task.overrides)
     trace = workload.traces[task.variant]
     traffic = _shared_traffic(scenario, trace, task.seed) if share_traffic else None
-    run = simulate_summary(scenario, trace=trace, seed=task.seed, traffic=traffic, engine=engine)
+    with checked():  # the experiment costed its runs once, before the first
+        run = simulate_summary(
+            scenario, trace=trace, seed=task.seed, traffic=traffic, engine=engine
+        )
     return {k: _plain(v) for k, v in asdict(run.summary).items()}
 
 

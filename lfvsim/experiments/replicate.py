@@ -17,10 +17,17 @@ import pandas as pd
 
 from lfvsim.atomic import atomic_directory
 from lfvsim.billing import HOURS_PER_MONTH, monthly_cost_usd
+from lfvsim.budget import check_runs
 from lfvsim.engine import resolve_seed
 from lfvsim.engine.result import Summary, notes_for
 from lfvsim.errors import InputError
-from lfvsim.experiments.executors import Executor, Task, Workload, make_executor
+from lfvsim.experiments.executors import (
+    Executor,
+    Task,
+    Workload,
+    cpu_count,
+    make_executor,
+)
 from lfvsim.experiments.stats import mean_interval
 from lfvsim.machine_output import stamped, stamped_table
 from lfvsim.scenario import Scenario, render_toml
@@ -188,6 +195,7 @@ def replicate(
     workers: int | None = 1,
     dask: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    allow_large: bool = False,
 ) -> Replications:
     """Run one scenario ``replications`` times with seeds from ``SeedSequence(seed).spawn``.
 
@@ -207,15 +215,29 @@ def replicate(
         Run on this Dask cluster instead.
     progress : callable, optional
         Called as ``progress(finished_runs, total_runs)``.
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`), checked once for
+        all the replications.
 
     Returns
     -------
     Replications
         Identical for any executor and worker count.
+
+    Raises
+    ------
+    lfvsim.budget.BudgetError
+        The replications would use more than the budget.
     """
     if replications < 1:
         raise InputError(f"--replications {replications}: need at least 1")
-    trace = trace if trace is not None else trace_from_scenario(scenario)
+    parallel = cpu_count() if workers is None or dask is not None else min(workers, cpu_count())
+    read = check_runs(
+        scenario, trace, replications, parallel, allow_large=allow_large,
+        how_to_shrink="use fewer replications or a shorter horizon (simulation.horizon_h)",
+    )  # fmt: skip
+    if trace is None:
+        trace = read if read is not None else trace_from_scenario(scenario)
     seed = resolve_seed(seed, scenario)
     seeds = replication_seeds(seed, replications)
     tasks = [Task(0, (), s) for s in seeds]

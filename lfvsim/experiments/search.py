@@ -118,6 +118,7 @@ def search(
     dask: Any = None,
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
+    allow_large: bool = False,
 ) -> SearchResult:
     """Search Min and Max together, skipping configurations that cannot be the cheapest.
 
@@ -136,6 +137,9 @@ def search(
         ``.parquet`` or ``.csv`` file for the table (written once, at the end).
     progress : callable, optional
         ``progress(finished_runs, runs_so_far)``: the total grows as the search goes on.
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`), which is checked
+        once per round of configurations (the grid is not known up front).
 
     Returns
     -------
@@ -162,6 +166,7 @@ def search(
                 dask=executor,
                 progress=counter.sub(len(configs) * replications),
                 only=configs,
+                allow_large=allow_large,
             )
 
         parts = [run([(1, None, True)])]

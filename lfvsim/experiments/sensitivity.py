@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lfvsim.budget import check_runs, checked
 from lfvsim.engine import resolve_seed, simulate
 from lfvsim.scenario import Scenario
 from lfvsim.traces import (
@@ -52,6 +53,8 @@ def compare_arrivals(
     trace: Trace | None = None,
     models: Sequence[Arrivals] = DEFAULT_ARRIVAL_MODELS,
     seed: int | None = None,
+    *,
+    allow_large: bool = False,
 ) -> pd.DataFrame:
     """Run a scenario once per arrival model; one row per model.
 
@@ -68,6 +71,9 @@ def compare_arrivals(
     seed : int, optional
         One seed for every run (default: the scenario's, else 0), so the runs differ only by
         the arrival model.
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`), checked once for
+        every run.
 
     Returns
     -------
@@ -77,7 +83,9 @@ def compare_arrivals(
         ``latency_p99_s``, ``wait_mean_s``, ``unit_hours``, ``cost_usd``, ``peak_units``,
         ``scale_out_events``, and the trace's ``peak_tps_1s`` and ``dispersion_1s``.
     """
-    base = trace if trace is not None else trace_from_scenario(scenario)
+    read = check_runs(scenario, trace, len(models) + 1, allow_large=allow_large)
+    base = trace if trace is not None else read
+    base = base if base is not None else trace_from_scenario(scenario)
     # Seed 0, not fresh entropy, when none is set: the table is the same on every run.
     seed = resolve_seed(seed, scenario, fallback=0)
     runs: list[tuple[str, str, Trace]] = []
@@ -90,7 +98,8 @@ def compare_arrivals(
         runs.append((model.name, model.describe(), with_arrivals(base, model)))
     rows = []
     for name, desc, t in runs:
-        summary = simulate(scenario, trace=t, seed=seed).summary.to_dict()
+        with checked():  # costed once, above
+            summary = simulate(scenario, trace=t, seed=seed).summary.to_dict()
         stats = describe_trace(t, seed=seed)
         rows.append(
             {

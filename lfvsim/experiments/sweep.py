@@ -36,9 +36,10 @@ import pandas as pd
 
 from lfvsim import __version__
 from lfvsim.atomic import atomic_path, check_replaceable, clean_stale, write_text_atomic
+from lfvsim.budget import check_runs
 from lfvsim.engine import resolve_seed
 from lfvsim.errors import InputError
-from lfvsim.experiments.executors import Task, Workload, make_executor
+from lfvsim.experiments.executors import Task, Workload, cpu_count, make_executor
 from lfvsim.experiments.replicate import (
     replication_seeds,
     run_tasks,
@@ -109,6 +110,7 @@ def sweep(
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
     only: Iterable[tuple[int, int | None, bool]] | None = None,
+    allow_large: bool = False,
 ) -> pd.DataFrame:
     """Simulate every (Min, Max) configuration, replicated with common random numbers.
 
@@ -147,6 +149,9 @@ def sweep(
     only : iterable of (int, int or None, bool), optional
         Run just these configurations ``(min_units, max_units, oracle_bound)`` of the grid
         (the search runs the grid a few configurations at a time).
+    allow_large : bool
+        Run even past the memory and time budget (:mod:`lfvsim.budget`), checked once for
+        the whole grid: every run costed as the largest configuration.
 
     Returns
     -------
@@ -162,7 +167,8 @@ def sweep(
     ------
     InputError
         An empty or invalid range, a bad ``vary`` key or value, an output of another
-        sweep, an unreachable Dask scheduler; nothing is written.
+        sweep, an unreachable Dask scheduler, a grid over the budget
+        (:class:`lfvsim.budget.BudgetError`); nothing is written.
     """
     if replications < 1:
         raise InputError(f"--replications {replications}: need at least 1")
@@ -180,6 +186,7 @@ def sweep(
         for (lo, hi, _), over in zip(configs, row, strict=True):
             sc.with_overrides(dict(over), source=f"Min {lo}, Max {_max_text(hi)}")
     traces = _traces(scenario, scenarios, trace)
+    _check_budget(configs, scenarios, traces, replications, workers, dask, allow_large)
     if output is None:
         return _sweep(scenario, configs, values, scenarios, overrides, traces, replications,
                       seed, None, None, workers, dask, dask_timeout_s, progress)  # fmt: skip
@@ -331,6 +338,35 @@ def _overrides(
         # Without MaxInferenceUnits the model does not scale (documented).
         over.append(("autoscaler.policy", "none"))
     return tuple(over)
+
+
+def _check_budget(
+    configs: list[tuple[int, int | None, bool]],
+    scenarios: list[Scenario],
+    traces: list[Trace],
+    replications: int,
+    workers: int | None,
+    dask: Any,
+    allow_large: bool,
+) -> None:
+    """Refuse a grid past the budget, once for the sweep: every run costed as the largest
+    configuration of the heaviest variant."""
+    if not configs:
+        return
+    top_min = max(c[0] for c in configs)
+    top_max = max(max(c[1] or c[0] for c in configs), top_min)
+    runs = len(configs) * len(scenarios) * replications
+    parallel = cpu_count() if workers is None or dask is not None else min(workers, cpu_count())
+    for sc, trace in zip(scenarios, traces, strict=True):
+        largest = sc.with_overrides(
+            {"model.min_units": top_min, "model.max_units": top_max},
+            source="the sweep's largest configuration",
+        )
+        check_runs(
+            largest, trace, runs, parallel, shared_traffic=len(configs) > 1,
+            allow_large=allow_large,
+            how_to_shrink="give smaller min_units/max_units ranges or fewer replications",
+        )  # fmt: skip
 
 
 def _traces(scenario: Scenario, scenarios: list[Scenario], trace: Trace | None) -> list[Trace]:

@@ -20,7 +20,7 @@ from lfvsim.engine.result import Result, Summary
 from lfvsim.errors import InputError
 from lfvsim.experiments.sweep import _FORMATS as SWEEP_FORMATS
 from lfvsim.machine_output import check_schema_version, unstamped_table
-from lfvsim.safe_output import shell_command
+from lfvsim.safe_output import csv_restored_frame, shell_command
 from lfvsim.scenario import load_scenario
 
 __all__ = ["RUN_FILES", "SWEEP_COLUMNS", "SWEEP_FORMATS", "read_run", "read_sweep"]
@@ -205,6 +205,8 @@ def read_sweep(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path) if csv else pd.read_parquet(path)
     except Exception as exc:  # pyarrow and pandas raise many kinds for a damaged file
         raise InputError(f"sweep results '{path}' are unreadable ({one_line(exc)})") from None
+    if csv:  # text cells a spreadsheet would run got an apostrophe when written
+        table = csv_restored_frame(table)
     table = unstamped_table(table, str(path))
     missing = [c for c in SWEEP_COLUMNS if c not in table.columns]
     if missing:

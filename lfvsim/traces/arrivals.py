@@ -26,6 +26,9 @@ import numpy as np
 
 from lfvsim.errors import InputError
 
+#: Most on periods the on/off model draws in one interval of a trace.
+MAX_ON_PERIODS = 10_000
+
 __all__ = [
     "ARRIVAL_MODELS",
     "Arrivals",
@@ -214,6 +217,12 @@ class OnOffArrivals:
         nb = len(counts)
         on_s = self.on_fraction * bin_s
         k = max(1, round(on_s / self.on_mean_s))
+        if k > MAX_ON_PERIODS:  # each period is drawn: refuse before allocating them
+            raise InputError(
+                f"on_mean_s = {self.on_mean_s:g} s makes {k:,.0f} on periods in each "
+                f"{bin_s:g} s interval, more than {MAX_ON_PERIODS:,}; give on_mean_s >= "
+                f"{on_s / MAX_ON_PERIODS:.3g}"
+            )
         on = _spacings(rng, nb, k) * on_s  # on period lengths, each row sums to on_s
         off = _spacings(rng, nb, k + 1) * (bin_s - on_s)  # gaps before, between, after
         on_end = np.cumsum(on, axis=1)  # on time up to the end of each on period

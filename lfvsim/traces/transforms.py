@@ -26,6 +26,7 @@ from lfvsim.traces.model import (
     SuperposedTrace,
     Trace,
 )
+from lfvsim.traces.points import MAX_INTERVALS
 
 __all__ = [
     "repeat",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 _TOL = 1e-9
+#: Most request times a repeated per-request trace may hold in memory (8 B each: 512 MiB).
+MAX_REPEATED_REQUESTS = 1 << 26
 _ARRIVALS_NOTE = "assumed: arrivals inside each"
 
 
@@ -169,6 +172,12 @@ def repeat(trace: Trace, duration_h: float) -> Trace:
         raise InputError(f"repeat to {duration_h} h: give a positive duration")
     if isinstance(trace, RateTrace | CountTrace):
         n = math.ceil(target_s / trace.bin_s - _TOL)
+        if n > MAX_INTERVALS:  # checked before anything is allocated
+            raise InputError(
+                f"repeat to {duration_h:g} h: {n:,} intervals of {trace.bin_s:g} s, more than "
+                f"{MAX_INTERVALS:,}; give a shorter duration_h, or count the trace in longer "
+                "intervals"
+            )
         times = math.ceil(n / _length(trace))
         how = f"repeated to {duration_h:g} h" if times > 1 else f"cut to {duration_h:g} h"
         if isinstance(trace, RateTrace):
@@ -178,6 +187,12 @@ def repeat(trace: Trace, duration_h: float) -> Trace:
     if isinstance(trace, RequestTrace):
         period = trace.duration_s
         copies = math.ceil(target_s / period)
+        if copies * len(trace.times_s) > MAX_REPEATED_REQUESTS:
+            raise InputError(
+                f"repeat to {duration_h:g} h: {copies:,} copies of {len(trace.times_s):,} "
+                f"requests, more than {MAX_REPEATED_REQUESTS:,} in memory; give a shorter "
+                "duration_h, or count the requests per interval first (lfvsim trace convert)"
+            )
         times_s = np.concatenate([trace.times_s + k * period for k in range(copies)])
         times_s = times_s[times_s < target_s]
         return replace(
