@@ -12,10 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 import lfvsim
+from lfvsim.engine.busy import worst_hour_throttle_rate
 from lfvsim.experiments import aggregate, recommend, sweep
 from lfvsim.reports import plotdata, plots
+from lfvsim.reports.figures import render_figure
 from tests.conftest import small_scenario_toml
 
 matplotlib.use("Agg")  # headless; pyplot picks its backend at the first figure
@@ -54,7 +57,9 @@ def _line(ax, prefix: str):
 
 
 def _legend_texts(ax) -> list[str]:
-    return [t.get_text() for t in ax.get_legend().get_texts()]
+    """The legend of the figure's lowest panel (the timeline's legend is under its panels)."""
+    panel = ax if ax.get_legend() is not None else ax.figure.axes[-1]
+    return [t.get_text() for t in panel.get_legend().get_texts()]
 
 
 def _long_timeline(days: int) -> pd.DataFrame:
@@ -84,7 +89,8 @@ def test_timeline_draws_load_capacity_units_and_throttling(result):
     tl = result.timeline
     tps = result.scenario.unit.nominal_tps
     assert ax.get_ylabel() == "requests per second (TPS)"
-    assert ax.get_xlabel().startswith("time (UTC)")
+    low = ax.figure.axes[-1]  # the throttling panel, under the load
+    assert low is not ax and low.get_xlabel().startswith("time (UTC)")
     assert "line-7" in ax.get_title()
     units_axis = [a for a in ax.child_axes if a.get_ylabel()]
     assert [a.get_ylabel() for a in units_axis] == ["inference units"]
@@ -113,12 +119,125 @@ def test_timeline_of_several_days_is_resampled_and_says_so():
     ax = plots.plot_timeline(_long_timeline(3), tps_per_unit=5.0)
     assert "5-minute means" in ax.get_title()
     assert len(_line(ax, "offered load").get_xdata()) == 3 * 1440 // 5 + 1
-    assert "2026-03-02 to 2026-03-04" in ax.get_xlabel()
+    assert "2026-03-02 to 2026-03-04" in ax.figure.axes[-1].get_xlabel()
 
 
 def test_timeline_without_a_needed_column_names_it(result):
     with pytest.raises(lfvsim.InputError, match="DesiredInferenceUnits"):
         plots.plot_timeline(result.timeline.drop(columns="DesiredInferenceUnits"), tps_per_unit=5)
+
+
+CAUSES = ["throttled_scaling", "throttled_at_max", "throttled_burst", "throttled_capacity_lost"]
+
+
+@pytest.fixture(scope="module")
+def outage_run() -> lfvsim.Result:
+    """Three fixed units, one lost for an hour: throttles in steady state and from the loss."""
+    sc = lfvsim.Scenario.model_validate(
+        {
+            "model": {"min_units": 3},
+            "unit": {"slots": 1, "latency_distribution": "constant", "latency_mean_s": 1.0},
+            "autoscaler": {"policy": "none"},
+            "failures": {
+                "availability_zones": 3,
+                "replacement_delay_s": 600,
+                "outages": [{"zone": 1, "start_h": 1.0, "duration_h": 1.0}],
+            },
+            "traffic": {"kind": "constant", "rate_tps": 2.5, "duration_h": 3},
+        }
+    )
+    return lfvsim.simulate(sc, seed=5)
+
+
+def _stack(panel) -> list:
+    return [c for c in panel.collections if str(c.get_label()).startswith("throttled")]
+
+
+def test_the_throttling_panel_stacks_each_minute_by_cause(outage_run):
+    r, s = outage_run, outage_run.summary
+    assert s.throttled_capacity_lost > 0 and s.throttled_burst > 0  # the case has two causes
+    ax = plots.plot_timeline(r)
+    low = ax.figure.axes[-1]
+    stack = _stack(low)
+    labels = [str(c.get_label()) for c in stack]
+    # Only the causes that occurred, each with its count and its share of the total.
+    assert len(labels) == 2
+    assert labels[0].startswith(f"throttled ({s.throttled:,} requests")
+    assert f"burst {s.throttled_burst:,} (" in labels[0]
+    assert labels[1] == (
+        f"throttled: capacity lost {s.throttled_capacity_lost:,} "
+        f"({100 * s.throttled_capacity_lost / s.throttled:.3g}%)"
+    )
+    # The top of the stack is each minute's throttled requests (one-minute bins here).
+    top = stack[-1].get_paths()[0].vertices
+    x0 = plots.mdates.date2num(r.timeline.index[0].tz_localize(None).to_pydatetime())
+    tops = {}
+    for vx, vy in top:
+        tops.setdefault(round((vx - x0) * 1440), set()).add(round(vy, 6))
+    for minute, count in enumerate(r.timeline["ThrottledCount"]):
+        assert round(float(count), 6) in tops[minute], minute
+    assert "throttled (" not in " ".join(str(c.get_label()) for c in ax.collections)
+
+
+def test_the_worst_hour_and_worst_minutes_are_marked_as_the_summary_counts_them(outage_run):
+    r, s = outage_run, outage_run.summary
+    ax = plots.plot_timeline(r)
+    low = ax.figure.axes[-1]
+    notes = [t.get_text() for t in low.texts if t.get_text().startswith("worst hour")]
+    assert notes == [
+        f"worst hour, from {plotdata.busy_marks(r.timeline).hour_start:%m-%d %H:00}: "
+        f"{100 * s.throttle_rate_worst_hour:.3g}% throttled"
+    ]
+    # The outage (01:00-02:00) is the worst hour; its band is on both panels.
+    assert "01-05 01:00" in notes[0]
+    for panel in (ax, low):
+        bands = [p for p in panel.patches if p.get_alpha() and p.get_x() > 0]
+        assert any(
+            np.isclose(b.get_x(), plots.mdates.date2num(pd.Timestamp("2026-01-05 01:00")))
+            for b in bands
+        )
+    marks = _line(low, "worst 5 minutes")
+    worst = r.timeline["ThrottledCount"] / r.timeline["offered_requests"]
+    expected = plots.mdates.date2num(worst.nlargest(5).index.tz_localize(None).to_pydatetime())
+    assert sorted(marks.get_xdata() - 0.5 / 1440) == pytest.approx(sorted(expected))
+    assert f"{100 * worst.max():.3g}% of their attempts throttled" in str(marks.get_label())
+
+
+def test_a_month_of_throttling_stays_inside_its_panel_with_the_worst_hour_at_the_end():
+    tl = _long_timeline(30)
+    tl["ThrottledCount"] = np.where(np.arange(len(tl)) % 97 == 0, 5, 0)
+    tl.iloc[-30:, tl.columns.get_loc("ThrottledCount")] = 120  # the last hour is the worst
+    ax = plots.plot_timeline(tl, tps_per_unit=5.0)
+    fig, low = ax.figure, ax.figure.axes[-1]
+    assert "1-hour means" in ax.get_title()
+    assert len(_stack(low)[0].get_paths()[0].vertices) < 4 * 1500  # binned, not 43,200 steps
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frame = low.get_window_extent(renderer)
+    (note,) = [t for t in low.texts if t.get_text().startswith("worst hour")]
+    box = note.get_window_extent(renderer)
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1
+    rate = worst_hour_throttle_rate(
+        tl["offered_requests"].to_numpy(), tl["ThrottledCount"].to_numpy(), tl.index[0]
+    )
+    assert f"03-31 23:00: {100 * rate:.3g}% throttled" in note.get_text()
+
+
+def test_a_timeline_without_causes_shows_one_throttled_area(outage_run):
+    bare = outage_run.timeline.drop(columns=CAUSES)
+    ax = plots.plot_timeline(bare, tps_per_unit=1.0)
+    labels = [str(c.get_label()) for c in _stack(ax.figure.axes[-1])]
+    assert labels == [
+        f"throttled ({outage_run.summary.throttled:,} requests, "
+        f"{100 * outage_run.summary.throttle_rate:.3g}% of offered)"
+    ]
+
+
+def test_on_one_given_axes_the_throttling_is_drawn_there(outage_run):
+    _, (a, b) = plt.subplots(2)
+    assert plots.plot_timeline(outage_run, a) is a
+    assert len(_stack(a)) == 2 and not _stack(b)
+    assert any(t.get_text().startswith("worst hour") for t in a.texts)
 
 
 # --- cost ------------------------------------------------------------------------------------
@@ -225,6 +344,126 @@ def test_sweep_plots_with_varied_keys_show_each_variant(scenario):
     assert "60" in legend and "600" in legend
     ax = plots.plot_cost_heatmap(varied)
     assert "worst case over autoscaler.provisioning_delay_s" in ax.get_title()
+
+
+@pytest.fixture(scope="module")
+def crowded() -> pd.DataFrame:
+    """A real sweep of 50 configurations moved close together: five cost levels, each of
+    ten configurations within about USD 100, throttle rates a few percent apart."""
+    sc = lfvsim.Scenario.model_validate(
+        {
+            "model": {"min_units": 1, "max_units": 4},
+            "unit": {"slots": 2, "latency_distribution": "constant", "latency_mean_s": 0.5},
+            "traffic": {
+                "kind": "diurnal",
+                "mean_tps": 4.0,
+                "peak_to_trough": 6,
+                "duration_h": 0.25,
+            },
+        }
+    )
+    t = sweep(
+        sc, min_units=[1, 2, 3, 4, 5], max_units=list(range(1, 13)), replications=2, workers=1
+    )
+    key = t["min_units"].astype(str) + "/" + t["max_units"].astype(str)
+    codes, configs = pd.factorize(key)
+    rng = np.random.default_rng(1)
+    t["monthly_cost_usd"] = 3000.0 + 900 * t["min_units"] + rng.normal(0, 60, len(configs))[codes]
+    t["cost_usd"] = t["monthly_cost_usd"] * t["duration_h"] / 730
+    t["throttle_rate"] = 0.02 * rng.lognormal(0, 0.3, len(configs))[codes] / t["min_units"]
+    return t
+
+
+def _drawn(ax):
+    """Draw the figure as a PNG would be (Agg) and return the renderer that measured it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_crowded_frontier_labels_stay_by_their_markers_inside_the_axes(crowded):
+    fig = render_figure("frontier", crowded, max_throttle_rate=0.005)
+    ax = fig.axes[0]
+    renderer = _drawn(ax)
+    frame = ax.get_window_extent(renderer)
+    title = ax.title.get_window_extent(renderer)
+    legend = ax.get_legend().get_window_extent(renderer)
+    labels = [t for t in ax.texts if not t.get_text().startswith("recommended")]
+    (note,) = [t for t in ax.texts if t.get_text().startswith("recommended")]
+    assert crowded.groupby(["min_units", "max_units"], dropna=False).ngroups >= 50
+    items = _label_items(crowded)
+    left_out = [t.get_text() for t in ax.get_legend().get_texts() if "left out" in t.get_text()]
+    missing = int(left_out[0].split("; ")[1].split()[0]) if left_out else 0
+    assert len(labels) + missing == len(items) >= 45
+    assert len(labels) >= 0.8 * len(items)
+    # The texts' own boxes: an annotation's extent takes in its leader line too.
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]
+    others = [title, legend, note.get_bbox_patch().get_window_extent(renderer)]
+    for text, box in zip(labels, boxes, strict=True):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()
+        assert not any(box.overlaps(b) for b in others), text.get_text()
+        # Beside its marker (within half a line), or joined to it by a line.
+        px, py = ax.transData.transform(text.xy)
+        beside = box.padded(10).contains(px, py)
+        assert beside or text.arrow_patch is not None, text.get_text()
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (labels[i].get_text(), a, b)
+
+
+def _label_items(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """What the frontier labels, by text: its point in percent and USD."""
+    agg = plotdata.sweep_summary(table, 0.95)
+    choice = recommend(table, 0.005).choice
+    real = agg[~agg["oracle_bound"].astype(bool)]
+    oracle = agg[agg["oracle_bound"].astype(bool)]
+    return {t: (100 * r, c) for r, c, t in plotdata.label_items(real, oracle, choice)}
+
+
+def test_each_configuration_is_labelled_at_its_own_point(crowded):
+    ax = plots.plot_frontier(crowded, max_throttle_rate=0.005)
+    items = _label_items(crowded)
+    labels = [t for t in ax.texts if not t.get_text().startswith("recommended")]
+    assert len(labels) > 40
+    for text in labels:
+        assert text.xy == pytest.approx(items[text.get_text()])
+
+
+def test_labels_that_find_no_free_spot_are_left_out_not_piled_up():
+    from lfvsim.reports.labels import place_labels
+
+    _, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    items = [(0.5, 0.5, f"{i}/{i + 1}") for i in range(60)]
+    placed, left_out = place_labels(ax, items, avoid_points=[(0.5, 0.5)])
+    assert len(placed) + len(left_out) == 60 and 5 < len(placed) < 60
+    assert left_out == [t for _, _, t in items[len(placed) :]]  # the first given go first
+    renderer = _drawn(ax)
+    frame = ax.get_window_extent(renderer)
+    texts = [Text.get_window_extent(t, renderer) for t in ax.texts]
+    assert len(texts) == len(placed)
+    for i, a in enumerate(texts):
+        assert frame.x0 <= a.x0 and a.x1 <= frame.x1 and frame.y0 <= a.y0 and a.y1 <= frame.y1
+        assert not any(a.overlaps(b) for b in texts[i + 1 :])
+
+
+@pytest.mark.parametrize("max_units", [1, 2, 4])
+def test_a_one_row_heatmap_keeps_its_whole_subtitle(crowded, max_units):
+    narrow = crowded[
+        (crowded["min_units"] == 1)
+        & (crowded["max_units"].isna() | (crowded["max_units"] <= max_units))
+    ]
+    fig = render_figure("heatmap-throttle", narrow, max_throttle_rate=0.05)
+    ax = fig.axes[0]
+    words = " ".join(ax.get_title().split())
+    assert "bold: meets the SLO (bound ≤ 5%); framed: recommended" in words
+    assert "mean, and ≤ its upper 95% bound" in words
+    box = ax.title.get_window_extent(_drawn(ax))
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
 
 
 # --- lfvsim plot -----------------------------------------------------------------------------

@@ -23,7 +23,15 @@ from tests.conftest import small_scenario_toml
 
 SMALL = small_scenario_toml(duration_h=2)
 SLO = 0.05  # Min 1, Max 3 meets it; 0.001 is met by nothing in the small sweep
-RUN_SECTIONS = ("summary", "start-model", "figures", "run", "assumptions", "reproduce")
+RUN_SECTIONS = (
+    "summary",
+    "start-model",
+    "figures",
+    "throttling",
+    "run",
+    "assumptions",
+    "reproduce",
+)
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="[^"]+">')
 
 

@@ -83,7 +83,9 @@ __all__ = [
     "Slo",
     "aggregate",
     "best_cost",
+    "cause_remedy",
     "check_slo",
+    "dominant_cause",
     "recommend",
     "store_slo",
     "stored_slo",
@@ -791,29 +793,41 @@ def _cause_advice(
         f"throttle rate {_pct(closest.throttle_rate)}, upper bound "
         f"{_pct(closest.throttle_rate_upper)})"
     )
-    if name == "at_max":
-        top = closest.max_units or closest.min_units
-        if not pd.isna(top_max):
-            top = max(int(top_max), closest.min_units)
+    top = closest.max_units or closest.min_units
+    if not pd.isna(top_max):
+        top = max(int(top_max), closest.min_units)
+    return f"{head} {cause_remedy(name, top_min, top)}"
+
+
+def cause_remedy(cause: str, top_min: int, top_max: int) -> str:
+    """Where throttling of ``cause`` comes from and what to change, as a predicate.
+
+    ``cause`` is one of the values of :data:`CAUSES`; ``top_min`` and ``top_max`` are the
+    largest Min and Max tried, so the ranges suggested start above them. It reads after a
+    subject such as "80% of the throttling": "... comes with every unit up to Max busy:
+    raise Max (try --max 4..9)". ``recommend`` and the report share this wording.
+    """
+    more_min = f"--min {top_min + 1}..{2 * top_min + 1}"
+    if cause == "at_max":
         return (
-            f"{head} comes with every unit up to Max busy: raise Max (try --max "
-            f"{top + 1}..{2 * top + 1})"
+            f"comes with every unit up to Max busy: raise Max (try --max "
+            f"{top_max + 1}..{2 * top_max + 1})"
         )
-    if name == "scaling":
+    if cause == "scaling":
         return (
-            f"{head} comes while units are wanted but not yet serving: the autoscaler reacts "
-            f"too late for the bursts, so raise Min (try --min {top_min + 1}.."
-            f"{2 * top_min + 1}) or schedule more units ahead of the busy hours"
+            "comes while units are wanted but not yet serving: the autoscaler reacts too "
+            f"late for the bursts, so raise Min (try {more_min}) or schedule more units "
+            "ahead of the busy hours"
         )
-    if name == "burst":
+    if cause == "burst":
         return (
-            f"{head} comes in steady state, with no change of units wanted: leave more "
-            f"headroom, a lower target utilisation (e.g. --vary autoscaler.target_percent="
-            f"30,50) or a higher Min (try --min {top_min + 1}..{2 * top_min + 1})"
+            "comes in steady state, with no change of units wanted: leave more headroom, a "
+            "lower target utilisation (e.g. --vary autoscaler.target_percent=30,50) or a "
+            f"higher Min (try {more_min})"
         )
     return (
-        f"{head} comes from lost capacity (unit failures, zone outages): spread more units "
-        f"over zones with a higher Min (try --min {top_min + 1}..{2 * top_min + 1})"
+        "comes from lost capacity (unit failures, zone outages): spread more units over "
+        f"zones with a higher Min (try {more_min})"
     )
 
 

@@ -67,6 +67,7 @@ from lfvsim.reports.template import (
     render_html,
     render_markdown,
 )
+from lfvsim.reports.throttling import choice_throttling_blocks, run_throttling_blocks
 from lfvsim.safe_output import shell_command
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.startmodel import boto3_call, start_model_request, start_operation
@@ -428,6 +429,7 @@ def _document(
             tuple(_request_blocks(scenario, request, request_error, recommendation)),
         ),
         Section("figures", "Figures", tuple(figures)),
+        _throttling_section(result, sweep, recommendation, slo[2]),
         Section("run", "The simulated run", tuple(_run_blocks(result, run_what))),
         Section(
             "assumptions",
@@ -447,6 +449,15 @@ def _document(
         f"{s.duration_h:g} h of traffic; monthly figures are cost per hour × 730 h."
     )
     return Document(title, subtitle, tuple(sections), footer)
+
+
+def _throttling_section(
+    result: Result, sweep: pd.DataFrame | None, rec: Recommendation | None, confidence: float
+) -> Section:
+    """Why requests were throttled: the recommended configuration over the sweep, then the
+    simulated run, with their worst hour and worst minutes."""
+    blocks = choice_throttling_blocks(rec, sweep, confidence) + run_throttling_blocks(result)
+    return Section("throttling", "Why requests were throttled", tuple(blocks))
 
 
 def _summary_blocks(

@@ -38,7 +38,7 @@ IMAGE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 """File name endings :func:`save_figure` writes."""
 
 _FIGSIZE = {
-    "timeline": (11, 4.8),
+    "timeline": (11, 6.6),
     "daily-cost": (11, 4.0),
     "frontier": (10, 6),
 }
@@ -85,10 +85,12 @@ def render_figure(
     else:
         size = _FIGSIZE[kind]
     fig = MplFigure(figsize=size, layout="constrained")
-    ax = fig.add_subplot()
     if kind == "timeline":
-        plots.plot_timeline(data, ax)
-    elif kind == "daily-cost":
+        top, bottom = plots.timeline_axes(fig)
+        plots.plot_timeline(data, top, throttle_ax=bottom)
+        return fig
+    ax = fig.add_subplot()
+    if kind == "daily-cost":
         plots.plot_daily_cost(data, ax)
     elif kind == "frontier":
         plots.plot_frontier(

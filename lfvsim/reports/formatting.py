@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "CAUSE_LABELS",
     "NO_AUTOSCALING",
     "amount",
     "config_label",
@@ -35,6 +36,15 @@ __all__ = [
 
 #: The one name people read for a configuration without MaxInferenceUnits.
 NO_AUTOSCALING = "no auto-scaling"
+
+#: How the throttle causes (summary fields and timeline columns) are named for people, in
+#: the terminal, the report and the figures alike.
+CAUSE_LABELS = {
+    "throttled_scaling": "scaling",
+    "throttled_at_max": "at Max",
+    "throttled_burst": "burst",
+    "throttled_capacity_lost": "capacity lost",
+}
 
 #: Percentages below this read ``< 0.001%``: more digits would claim a precision that
 #: a simulated rate does not have, and ``1e-05%`` is not read by people.

@@ -2,7 +2,8 @@
 
 Every function here takes and returns plain pandas and numpy objects and never imports
 matplotlib, so what a figure shows can be checked without drawing it:
-:func:`timeline_bins` (the timeline's lines), :func:`daily_cost_bins` (the cost bars),
+:func:`timeline_bins` (the timeline's lines and throttles by cause), :func:`busy_marks`
+(its worst hour and worst minutes), :func:`daily_cost_bins` (the cost bars),
 :func:`sweep_summary` and :func:`pareto` (the frontier's points and line),
 :func:`label_items` (the frontier's labels) and :func:`heatmap_cells` (the heatmap's
 grid). :mod:`lfvsim.reports.plots` draws them.
@@ -11,19 +12,22 @@ grid). :mod:`lfvsim.reports.plots` draws them.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from lfvsim.engine.busy import hourly_throttle_rates, worst_minutes
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, aggregate, recommend
-from lfvsim.reports.formatting import NO_AUTOSCALING, percent
+from lfvsim.reports.formatting import CAUSE_LABELS, NO_AUTOSCALING, percent
 
 __all__ = [
     "HEATMAP_METRICS",
     "TIMELINE_COLUMNS",
+    "BusyMarks",
     "bin_minutes",
+    "busy_marks",
     "config_text",
     "daily_cost_bins",
     "heatmap_cells",
@@ -68,7 +72,9 @@ def timeline_bins(timeline: pd.DataFrame, step: int) -> pd.DataFrame:
         Indexed by the bin's start (naive UTC): ``offered`` and ``throttled`` (requests per
         second, means over the bin), ``throttled_count`` (requests, summed), ``in_service``
         and ``desired`` (units, means) and ``hosted`` (share of the bin the model was
-        hosted).
+        hosted); and, when the timeline has them, the throttles by cause of
+        :data:`~lfvsim.reports.formatting.CAUSE_LABELS` (requests per second, means), which
+        add up to ``throttled``.
     """
     per_min = pd.DataFrame(
         {
@@ -81,6 +87,9 @@ def timeline_bins(timeline: pd.DataFrame, step: int) -> pd.DataFrame:
         },
         index=naive_utc(timeline.index),
     )
+    if all(c in timeline for c in CAUSE_LABELS):  # runs written before causes lack them
+        for column in CAUSE_LABELS:
+            per_min[column] = numeric_values(timeline, column) / 60.0
     if step > 1:
         binned = per_min.resample(f"{step}min", origin="start").mean()
         binned["throttled_count"] = (
@@ -88,6 +97,50 @@ def timeline_bins(timeline: pd.DataFrame, step: int) -> pd.DataFrame:
         )
         per_min = binned
     return per_min
+
+
+class BusyMarks(NamedTuple):
+    """Where a run throttled most: its worst clock hour and its worst minutes.
+
+    ``hour_start`` is None when no minute had attempts; ``hour_rate`` is the hour's
+    throttled share of attempts (``hour_throttled`` of ``hour_attempts``); ``minutes`` is
+    :func:`lfvsim.engine.busy.worst_minutes` with a naive UTC index, the worst first, and
+    only minutes that throttled anything.
+    """
+
+    hour_start: pd.Timestamp | None
+    hour_rate: float
+    hour_attempts: int
+    hour_throttled: int
+    minutes: pd.DataFrame
+
+
+def busy_marks(timeline: pd.DataFrame, count: int = 5) -> BusyMarks:
+    """The worst clock hour (as the summary's ``throttle_rate_worst_hour`` counts it) and
+    the ``count`` minutes with the highest throttled share."""
+    index = naive_utc(timeline.index)
+    offered = numeric_values(timeline, "offered_requests")
+    throttled = numeric_values(timeline, "ThrottledCount")
+    offered = np.nan_to_num(offered).astype(np.int64)
+    throttled = np.nan_to_num(throttled).astype(np.int64)
+    frame = pd.DataFrame({"offered_requests": offered, "ThrottledCount": throttled}, index=index)
+    top = worst_minutes(frame, count)
+    top = top[top["throttled"] > 0]
+    if not len(index):
+        return BusyMarks(None, 0.0, 0, 0, top)
+    hours = hourly_throttle_rates(offered, throttled, pd.Timestamp(index[0]))
+    if not len(hours):
+        return BusyMarks(None, 0.0, 0, 0, top)
+    # The first of equal hours, as the maximum the summary reports.
+    worst = hours["throttle_rate"].idxmax()
+    row = hours.loc[worst]
+    return BusyMarks(
+        pd.Timestamp(worst),
+        float(row["throttle_rate"]),
+        int(row["attempts"]),
+        int(row["throttled"]),
+        top,
+    )
 
 
 def daily_cost_bins(

@@ -5,7 +5,8 @@ Axes to place the picture in a figure of your own; without one, a new figure is 
 pyplot, so the picture shows in a notebook.
 
 - :func:`plot_timeline`: offered load against serving capacity, minute by minute, with the
-  in-service and desired units stepping and the throttled requests marked.
+  in-service and desired units stepping; below, throttled requests per minute by cause,
+  the worst hour and the worst minutes.
 - :func:`plot_daily_cost`: cost per day (per hour for runs shorter than two days), split
   into the MinInferenceUnits that always run and the units auto-scaling added.
 - :func:`plot_frontier`: monthly cost against throttle rate over a sweep, with confidence
@@ -25,6 +26,7 @@ of :func:`lfvsim.experiments.sweep` (one row per configuration x replication) or
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
@@ -32,17 +34,29 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib import colors, ticker
+from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation
-from lfvsim.reports.formatting import NO_AUTOSCALING, amount, percent, percent_tick, value_text
+from lfvsim.reports.formatting import (
+    CAUSE_LABELS,
+    NO_AUTOSCALING,
+    amount,
+    percent,
+    percent_tick,
+    plural,
+    value_text,
+)
+from lfvsim.reports.labels import place_labels
 from lfvsim.reports.plotdata import (
     HEATMAP_METRICS,
     TIMELINE_COLUMNS,
+    BusyMarks,
     bin_minutes,
     bin_text,
+    busy_marks,
     cell_text,
     daily_cost_bins,
     heatmap_cells,
@@ -81,6 +95,14 @@ _THROTTLE = "#d62728"
 _CAPACITY = "#2ca02c"
 _OFFERED = "#1f77b4"
 _DESIRED = "#ff7f0e"
+# Throttles by cause, stacked: reds, browns and a purple, apart from the lines' colours.
+_CAUSE_COLORS = {
+    "throttled_scaling": "#f4a582",
+    "throttled_at_max": "#d62728",
+    "throttled_burst": "#8c2d04",
+    "throttled_capacity_lost": "#6a3d9a",
+}
+_WORST = "#67001f"
 
 
 # --- runs ------------------------------------------------------------------------------------
@@ -90,6 +112,7 @@ def plot_timeline(
     run: Any,
     ax: Axes | None = None,
     *,
+    throttle_ax: Axes | None = None,
     tps_per_unit: float | None = None,
     resample_min: int | None = None,
     title: str | None = None,
@@ -100,8 +123,13 @@ def plot_timeline(
     x the nominal throughput of one unit (``slots / latency_mean_s``, an assumption: AWS
     does not publish it); the right axis reads the same lines in inference units, so the
     capacity line is also the in-service units, and the dashed line the desired units. Red
-    shading is the throttled requests per second, and red ticks along the top mark every
-    minute (or bin) with any throttling, however little.
+    ticks along the top mark every minute (or bin) with any throttling, however little.
+
+    Throttling has a panel of its own below (``throttle_ax``): throttled requests per
+    minute, stacked by cause when the timeline has the cause columns, the worst clock
+    hour shaded and labelled with its throttle rate, and triangles over the five worst
+    minutes (at their own minute, whatever the bins). Without that panel the same marks go
+    on ``ax``, in requests per second.
 
     Parameters
     ----------
@@ -109,7 +137,10 @@ def plot_timeline(
         A run (:func:`lfvsim.simulate`, :func:`lfvsim.reports.read_run`), or its
         ``timeline`` alone (then give ``tps_per_unit``).
     ax : matplotlib Axes, optional
-        Where to draw; default: a new figure.
+        Where to draw; default: a new figure of two panels (load above, throttling below).
+    throttle_ax : matplotlib Axes, optional
+        Where to draw the throttling panel when ``ax`` is given (best below it, sharing its
+        x axis); default: throttling is drawn on ``ax``.
     tps_per_unit : float, optional
         Nominal requests per second of one unit; default: the run's scenario's.
     resample_min : int, optional
@@ -121,6 +152,7 @@ def plot_timeline(
     Returns
     -------
     matplotlib.axes.Axes
+        The load panel (``ax``); the legend is under the lowest panel.
     """
     timeline, scenario = run_parts(run)
     require_columns(timeline, TIMELINE_COLUMNS, "timeline")
@@ -133,22 +165,35 @@ def plot_timeline(
         tps_per_unit = scenario.unit.nominal_tps
     if not tps_per_unit > 0:
         raise InputError(f"tps_per_unit {tps_per_unit}: give a positive number")
-    ax = _axes(ax, (11, 4.8))
     if timeline.empty:
         raise InputError("the timeline has no rows; nothing to plot")
+    if ax is None:
+        ax, throttle_ax = timeline_axes()
     step = resample_min or bin_minutes(len(timeline))
     bins = timeline_bins(timeline, step)
     x = _edges(bins.index, step)
+    lowest = throttle_ax if throttle_ax is not None else ax
     _shade_unhosted(ax, x, bins, timeline)
-    _mark_throttling(ax, x, bins, timeline, step)
+    _throttle_ticks(ax, x, bins, step)
+    marks = busy_marks(timeline)
+    if throttle_ax is not None:
+        _shade_unhosted(throttle_ax, x, bins, timeline, label=False)
+        _throttle_panel(throttle_ax, x, bins, timeline, marks)
+        _worst_hour_band(ax, marks)
+    else:
+        _stack_throttled(ax, x, bins, timeline, 1.0)
+        _mark_busy(ax, marks)
     top = _capacity_lines(ax, x, bins, tps_per_unit)
     limits = unit_limits(timeline)
     top = _limit_lines(ax, limits, tps_per_unit, top)
     ax.set_ylim(0, top * 1.12)
     ax.set_xlim(x[0], x[-1])
     ax.set_ylabel("requests per second (TPS)")
-    ax.set_xlabel(_time_label(bins.index, "time (UTC)"))
-    _date_axis(ax)
+    lowest.set_xlabel(_time_label(bins.index, "time (UTC)"))
+    _date_axis(lowest)
+    if throttle_ax is not None:
+        throttle_ax.set_xlim(x[0], x[-1])
+        _date_axis(ax)
     tps = float(tps_per_unit)
     units_axis = ax.secondary_yaxis(
         "right", functions=(lambda y: np.divide(y, tps), lambda u: np.multiply(u, tps))
@@ -165,17 +210,37 @@ def plot_timeline(
         title += f" ({bin_text(step)} means)"
     ax.set_title(title, fontsize="medium")
     ax.grid(axis="y", color="0.92", lw=0.6)
-    _timeline_legend(ax)
+    _timeline_legend(ax, lowest)
     return ax
 
 
-def _shade_unhosted(ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame) -> None:
+def timeline_axes(figure: Any = None) -> tuple[Axes, Axes]:
+    """The timeline's two panels, load above and throttling below, sharing the time axis.
+
+    On ``figure`` (a matplotlib Figure) when given, else on a new pyplot figure.
+    """
+    kwargs: dict[str, Any] = {"sharex": True, "height_ratios": (3.0, 1.25)}
+    if figure is None:
+        import matplotlib.pyplot as plt
+
+        _, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.6), layout="constrained", **kwargs)
+    else:
+        top, bottom = figure.subplots(2, 1, **kwargs)
+    return top, bottom
+
+
+def _shade_unhosted(
+    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, *, label: bool = True
+) -> None:
     """Grey where the model was not hosted, counting the requests refused meanwhile."""
     hosted = bins["hosted"].to_numpy()
     if not (hosted < 0.5).any():
         return
     refused = (
         int(timeline["unavailable_requests"].sum()) if "unavailable_requests" in timeline else 0
+    )
+    text = "model not hosted" + (
+        f" ({refused:,} requests refused as unavailable)" if refused else ""
     )
     ax.fill_between(
         x,
@@ -186,31 +251,15 @@ def _shade_unhosted(ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.Da
         transform=ax.get_xaxis_transform(),
         color="0.9",
         lw=0,
-        label="model not hosted"
-        + (f" ({refused:,} requests refused as unavailable)" if refused else ""),
+        label=text if label else None,
     )
 
 
-def _mark_throttling(
-    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, step: int
-) -> None:
-    """Red area of throttled requests per second, and a tick on top for every bin with any."""
-    total_throttled = int(timeline["ThrottledCount"].sum())
-    total_offered = int(timeline["offered_requests"].sum())
-    if not total_throttled:
-        return
-    share = 100.0 * total_throttled / total_offered if total_offered else 0.0
-    ax.fill_between(
-        x,
-        0,
-        _closed(bins["throttled"].to_numpy()),
-        step="post",
-        color=_THROTTLE,
-        alpha=0.75,
-        lw=0,
-        label=f"throttled ({total_throttled:,} requests, {share:.3g}% of offered)",
-    )
+def _throttle_ticks(ax: Axes, x: np.ndarray, bins: pd.DataFrame, step: int) -> None:
+    """A red tick along the top for every bin with any throttling, however little."""
     hit = bins["throttled_count"].to_numpy() > 0
+    if not hit.any():
+        return
     centres = x[:-1][hit] + (x[1:][hit] - x[:-1][hit]) / 2
     ax.plot(
         centres,
@@ -222,6 +271,127 @@ def _mark_throttling(
         color=_THROTTLE,
         transform=ax.get_xaxis_transform(),
         label=f"{'minute' if step == 1 else 'bin'} with throttling (top ticks)",
+    )
+
+
+def _stack_throttled(
+    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, scale: float
+) -> float:
+    """Throttled requests per second x ``scale``, stacked by cause when the timeline has the
+    causes; each part labelled with its count and share. Returns the stack's highest value.
+    """
+    total = int(pd.to_numeric(timeline["ThrottledCount"], errors="coerce").sum())
+    if not total:
+        return 0.0
+    offered = int(pd.to_numeric(timeline["offered_requests"], errors="coerce").sum())
+    head = (
+        f"throttled ({total:,} requests, {percent(total / offered if offered else 0.0)} of offered)"
+    )
+    if not all(c in bins for c in CAUSE_LABELS):
+        values = _closed(np.nan_to_num(bins["throttled"].to_numpy(dtype=float)) * scale)
+        ax.fill_between(x, 0, values, step="post", color=_THROTTLE, alpha=0.75, lw=0, label=head)
+        return float(values.max())
+    bottom = np.zeros(len(x))
+    first = True
+    for column, name in CAUSE_LABELS.items():
+        count = int(pd.to_numeric(timeline[column], errors="coerce").sum())
+        if not count:
+            continue  # no empty entries in the legend
+        top = bottom + _closed(np.nan_to_num(bins[column].to_numpy(dtype=float)) * scale)
+        ax.fill_between(
+            x,
+            bottom,
+            top,
+            step="post",
+            color=_CAUSE_COLORS[column],
+            alpha=0.9,
+            lw=0,
+            label=f"{head + ', by cause: ' if first else 'throttled: '}{name} {count:,} "
+            f"({percent(count / total)})",
+        )
+        bottom = top
+        first = False
+    return float(bottom.max())
+
+
+def _throttle_panel(
+    ax: Axes, x: np.ndarray, bins: pd.DataFrame, timeline: pd.DataFrame, marks: BusyMarks
+) -> None:
+    """Throttled requests per minute by cause, the worst hour and the worst minutes."""
+    top = _stack_throttled(ax, x, bins, timeline, 60.0)
+    ax.set_ylabel("throttled\nper minute")
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4, min_n_ticks=2))
+    ax.yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.4g}"))
+    ax.grid(axis="y", color="0.92", lw=0.6)
+    if not top:
+        ax.set_ylim(0, 1)
+        ax.text(
+            0.5, 0.5, "no request throttled", transform=ax.transAxes, ha="center",
+            va="center", color="0.4", fontsize="small",
+        )  # fmt: skip
+        return
+    # Head room for the worst hour's label and the worst minutes' triangles.
+    ax.set_ylim(0, top * 1.6)
+    _mark_busy(ax, marks)
+
+
+def _worst_hour_band(ax: Axes, marks: BusyMarks) -> None:
+    """The worst hour's band alone (its label is on the throttling panel)."""
+    if marks.hour_start is None or not marks.hour_throttled:
+        return
+    start = mdates.date2num(marks.hour_start.to_pydatetime())
+    ax.axvspan(start, start + 1 / 24, color=_WORST, alpha=0.08, lw=0.8, ec=_WORST, zorder=0)
+
+
+def _mark_busy(ax: Axes, marks: BusyMarks) -> None:
+    """The worst clock hour shaded and labelled with its rate; the worst minutes as triangles.
+
+    Nothing when nothing was throttled. The hour's band keeps an edge, so it shows as a
+    line even when a month of minutes squeezes it below a pixel; its label turns inwards
+    near either end of the axis, so it stays inside.
+    """
+    if marks.hour_start is None or not marks.hour_throttled:
+        return
+    start = mdates.date2num(marks.hour_start.to_pydatetime())
+    end = start + 1 / 24
+    ax.axvspan(start, end, color=_WORST, alpha=0.10, lw=0.8, ec=_WORST, zorder=0)
+    left, right = ax.get_xlim()
+    where = ((start + end) / 2 - left) / (right - left) if right > left else 0.5
+    ha, dx = ("left", 4) if where < 0.2 else (("right", -4) if where > 0.8 else ("center", 0))
+    anchor = {"left": end, "right": start, "center": (start + end) / 2}[ha]
+    ax.annotate(
+        f"worst hour, from {marks.hour_start:%m-%d %H:00}: {percent(marks.hour_rate)} throttled",
+        (anchor, 0.97),
+        xycoords=("data", "axes fraction"),
+        xytext=(dx, 0),
+        textcoords="offset points",
+        ha=ha,
+        va="top",
+        fontsize="x-small",
+        color=_WORST,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+        zorder=6,
+    )
+    minutes = marks.minutes
+    if not len(minutes):
+        return
+    rates = minutes["throttle_rate"].to_numpy(dtype=float)
+    spread = percent(rates.min())
+    if rates.max() > rates.min():
+        spread += f" to {percent(rates.max())}"
+    centres = mdates.date2num(minutes.index.to_pydatetime()) + 0.5 / 1440
+    ax.plot(
+        centres,
+        np.full(len(centres), 0.72),
+        ls="none",
+        marker="v",
+        ms=6,
+        mfc=_WORST,
+        mec="white",
+        mew=0.5,
+        transform=ax.get_xaxis_transform(),
+        zorder=6,
+        label=f"worst {plural(len(minutes), 'minute')} ({spread} of their attempts throttled)",
     )
 
 
@@ -273,19 +443,24 @@ def _limit_lines(ax: Axes, limits: list[tuple[str, int]], tps_per_unit: float, t
     return top
 
 
-def _timeline_legend(ax: Axes) -> None:
-    """The legend below the axes, in reading order: load, capacity, then the rest."""
-    handles, labels = ax.get_legend_handles_labels()
-    order = ("offered", "serving", "desired", "throttled", "minute", "bin", "model")
+def _timeline_legend(ax: Axes, lowest: Axes) -> None:
+    """One legend for both panels below the lowest, in reading order: load, capacity, then
+    throttling and the rest."""
+    handles, labels = [], []
+    for panel in dict.fromkeys((ax, lowest)):
+        h, lab = panel.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    order = ("offered", "serving", "desired", "throttled", "minute", "bin", "worst", "model")
     ranked = sorted(
         zip(handles, labels, strict=True),
         key=lambda hl: next((i for i, p in enumerate(order) if hl[1].startswith(p)), 99),
     )
-    ax.legend(
+    lowest.legend(
         [h for h, _ in ranked],
         [label for _, label in ranked],
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.14),
+        bbox_to_anchor=(0.5, -0.14 if lowest is ax else -0.4),
         ncols=2,
         fontsize="small",
         frameon=False,
@@ -486,21 +661,32 @@ def plot_frontier(
             zorder=4,
         )
     _frontier_axes(ax, agg, max_throttle_rate, conf)
-    # Labels last: their placement needs the final axis limits.
-    placed: list[tuple[float, float]] = []
-    for real, oracle in pending:
-        _label_points(ax, real, oracle, placed, choice)
-    if choice is not None:
-        _annotate_choice(ax, choice)
+    choice_note = _annotate_choice(ax, choice) if choice is not None else None
     handles = _frontier_handles(agg, max_throttle_rate, conf, choice is not None)
     if keys:
         handles += [
             Line2D([], [], color=f"C{i}", lw=2, label=", ".join(map(value_text, _tuple(v))))
             for i, (v, _) in enumerate(groups)
         ]
-    handles.append(Line2D([], [], ls="none", label=f"labels: Min/Max ({NO_AUTOSCALING}: no Max)"))
+    note = Line2D([], [], ls="none", label=f"labels: Min/Max ({NO_AUTOSCALING}: no Max)")
+    handles.append(note)
     # Cheap and never throttled is impossible, so the lower left stays empty.
-    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    legend = ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    if pending:
+        # Labels last: their places need the final limits and layout, and the boxes of the
+        # legend and of the recommendation to keep clear of.
+        _root_figure(ax).draw_without_rendering()
+        frame = legend.get_window_extent()
+        # Room for the legend's last line to grow by the count of labels left out.
+        boxes = [(frame.x0, frame.y0, frame.x1 + 0.5 * frame.width, frame.y1)]
+        if choice_note is not None:
+            boxes.append(tuple(choice_note.get_window_extent().padded(6).extents))
+        left_out = _label_points(ax, pending, choice, boxes)
+        if left_out:
+            legend.get_texts()[-1].set_text(
+                f"labels: Min/Max ({NO_AUTOSCALING}: no Max); {left_out} left out where "
+                "points crowd"
+            )
     return ax
 
 
@@ -578,12 +764,12 @@ def _frontier_axes(ax: Axes, agg: pd.DataFrame, max_throttle_rate: float | None,
     ax.set_axisbelow(True)
 
 
-def _annotate_choice(ax: Axes, choice: Any) -> None:
+def _annotate_choice(ax: Axes, choice: Any) -> Any:
     """The recommendation's box, towards the (nearly empty) cheaper, less throttled side."""
     x, y = 100 * choice.throttle_rate, choice.monthly_cost_usd
     frac = ax.transAxes.inverted().transform(ax.transData.transform((x, y)))
     left = frac[0] > 0.4
-    ax.annotate(
+    return ax.annotate(
         f"recommended: {choice.label}\nUSD {choice.monthly_cost_usd:,.0f} a month",
         (x, y),
         xytext=(-30 if left else 30, -48 if frac[1] > 0.3 else 30),
@@ -698,12 +884,14 @@ def plot_heatmap(
     ax.set_xlabel(f"MaxInferenceUnits ({NO_AUTOSCALING}: none set)")
     ax.set_ylabel("MinInferenceUnits")
     lines = _heatmap_title(metric, confidence, max_throttle_rate, choice is not None, keys)
-    ax.set_title("\n".join(lines), fontsize="medium")
+    ax.set_title("\n".join(_wrap_to(ax, lines)), fontsize="medium")
     if colorbar:
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
         bar.set_label(HEATMAP_METRICS[metric])
         if throttle:
             bar.formatter = ticker.FuncFormatter(percent_tick)
+            # A log colour bar within a decade labels its minor ticks too: in percent alike.
+            bar.minorformatter = ticker.FuncFormatter(_minor_percent_tick)
             bar.update_ticks()
         elif metric == "monthly_cost_usd":
             bar.formatter = ticker.StrMethodFormatter("{x:,.0f}")
@@ -776,6 +964,37 @@ def _cell_texts(
         for c in range(len(maxs)):
             if not np.isfinite(grid[r, c]):
                 ax.text(c, r, "-", ha="center", va="center", fontsize=size, color="0.7")
+
+
+def _minor_percent_tick(value: float, _pos: Any = None) -> str:
+    """Minor log ticks at 2 and 5 times a power of ten labelled, the others left blank."""
+    if not value > 0:
+        return ""
+    lead = round(value / 10 ** np.floor(np.log10(value)), 6)
+    return percent_tick(value) if lead in (2.0, 5.0) else ""
+
+
+def _wrap_to(ax: Axes, lines: list[str]) -> list[str]:
+    """The title's lines wrapped to fit a narrow figure (a heatmap of one row or few columns).
+
+    The title is centred on the axes, which leave room for the labels and the colour bar:
+    about 80% of the figure's width is free, at about 0.6 of the font size a character.
+    """
+    width_pt = _root_figure(ax).get_figwidth() * 72.0 * 0.8
+    chars = max(30, int(width_pt / (0.6 * mpl.rcParams["font.size"])))
+    out: list[str] = []
+    for line in lines:
+        # Break between the notes ("; ") first, inside a note only when it alone is too long.
+        current = ""
+        for note in line.split("; "):
+            joined = f"{current}; {note}" if current else note
+            if len(joined) <= chars or not current:
+                current = joined
+            else:
+                out.append(current + ";")
+                current = note
+        out += textwrap.wrap(current, chars, break_on_hyphens=False)
+    return out
 
 
 def _heatmap_title(
@@ -857,6 +1076,15 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return ax
 
 
+def _root_figure(ax: Axes) -> MplFigure:
+    """The figure ``ax`` is drawn in, also when it is on a SubFigure (whose ``figure`` is
+    its root)."""
+    fig = ax.figure
+    while not isinstance(fig, MplFigure):
+        fig = fig.figure
+    return fig
+
+
 def _edges(index: pd.DatetimeIndex, step: int) -> np.ndarray:
     """Bin edges as matplotlib date numbers: one more than bins."""
     start = mdates.date2num(index.to_pydatetime())
@@ -903,28 +1131,42 @@ def _error_bars(ax: Axes, rows: pd.DataFrame, color: str) -> None:
 
 def _label_points(
     ax: Axes,
-    real: pd.DataFrame,
-    oracle: pd.DataFrame,
-    placed: list[tuple[float, float]],
+    points: list[tuple[pd.DataFrame, pd.DataFrame]],
     choice: Any,
-) -> None:
+    boxes: list[Any],
+) -> int:
     """``Min/Max`` beside each point; configurations with the same figures share one label.
 
-    A label that would overlap one already written (within a line of text) moves up a line;
-    ``placed`` holds the display positions written so far.
+    Labels stay inside the axes (never over the title), apart from each other, the
+    markers, the legend and the recommendation (``boxes``, display pixels); the frontier's
+    first, then by cost. Returns how many found no free spot and were left out.
     """
-    for rate, cost, text in label_items(real, oracle, choice):
-        px, py = ax.transData.transform((100 * rate, cost))
-        dy = 4.0
-        while any(abs(px - qx) < 70 and abs(py + dy - qy) < 10 for qx, qy in placed):
-            dy += 10.0
-        placed.append((px, py + dy))
-        ax.annotate(
-            text,
-            (100 * rate, cost),
-            xytext=(6, dy * 72 / ax.figure.dpi),
-            textcoords="offset points",
-            va="bottom",
-            fontsize="x-small",
-            color="0.4" if text.startswith("oracle") else "0.2",
+    items: list[tuple[float, float, str]] = []
+    markers: list[tuple[float, float]] = []
+    front: set[tuple[float, float]] = set()
+    for real, oracle in points:
+        items += [
+            (100 * rate, cost, text) for rate, cost, text in label_items(real, oracle, choice)
+        ]
+        edge = pareto(real)
+        front |= set(
+            zip(100 * edge["throttle_rate"].to_numpy(float), edge["monthly_cost_usd"], strict=True)
         )
+        for rows in (real, oracle):
+            rates = 100 * rows["throttle_rate"].to_numpy(dtype=float)
+            markers += list(zip(rates, rows["monthly_cost_usd"].to_numpy(dtype=float), strict=True))
+    if choice is not None:
+        # The star is larger than a marker: mark its corners too.
+        x, y = ax.transData.transform((100 * choice.throttle_rate, choice.monthly_cost_usd))
+        star = (x - 12, y - 12, x + 12, y + 12)
+        boxes = [*boxes, star]
+    items.sort(key=lambda item: (item[:2] not in front, item[1], item[0]))
+    _, left_out = place_labels(
+        ax,
+        items,
+        fontsize=7.0,
+        color=lambda text: "0.4" if text.startswith("oracle") else "0.2",
+        avoid_points=markers,
+        avoid_boxes=[tuple(b) for b in boxes],
+    )
+    return len(left_out)

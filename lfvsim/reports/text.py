@@ -24,6 +24,7 @@ from lfvsim.experiments import (
 from lfvsim.experiments.recommend import MINUTE_P99, WORST_HOUR, Configuration
 from lfvsim.experiments.replicate import metrics
 from lfvsim.reports.formatting import (
+    CAUSE_LABELS,
     duration,
     number,
     percent,
@@ -108,15 +109,6 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
     body = [f"  {k:<{width}}  {v}" for k, v in rows]
     notes = ["", "notes:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(head + body + notes)
-
-
-#: How the summary's throttle causes are named in the text output.
-CAUSE_LABELS = {
-    "throttled_scaling": "scaling",
-    "throttled_at_max": "at Max",
-    "throttled_burst": "burst",
-    "throttled_capacity_lost": "capacity lost",
-}
 
 
 def _throttle_rows(s: Summary) -> list[tuple[str, str]]:
