@@ -62,15 +62,17 @@ class Output:
 
 _SUMMARY = """requests attempts retries served throttled unavailable throttled_at_max
     throttled_scaling throttled_burst throttled_capacity_lost unavailable_not_hosted
-    throttle_rate throttle_rate_worst_hour throttle_rate_minute_p99
-    first_attempt_throttle_rate failure_rate retrying_at_end latency_mean_s latency_p50_s
-    latency_p95_s latency_p99_s latency_max_s wait_mean_s unit_hours cost_usd"""
+    throttle_rate throttle_rate_worst_hour throttle_rate_minute_p99 minute_percentile
+    throttle_rate_minute_percentile first_attempt_throttle_rate failure_rate retrying_at_end
+    latency_mean_s latency_p50_s latency_p95_s latency_p99_s latency_max_s wait_mean_s
+    unit_hours cost_usd"""
 _SUMMARY_END = """cost_per_1000_images_usd price_per_unit_hour_usd mean_units peak_units
     peak_wanted_units scale_out_events scale_in_events duration_h hosted_h"""
 _CONFIGURATION = """min_units max_units replications monthly_cost_usd monthly_cost_interval_usd
     throttle_rate throttle_rate_upper latency_p99_s latency_p99_upper_s mean_units peak_units
     throttle_rate_worst_hour throttle_rate_worst_hour_upper throttle_rate_minute_p99
-    throttle_rate_minute_p99_upper"""
+    throttle_rate_minute_p99_upper minute_percentile throttle_rate_minute_percentile
+    throttle_rate_minute_percentile_upper"""
 
 
 def _keys(text: str) -> tuple[str, ...]:
@@ -136,14 +138,17 @@ OUTPUTS: Mapping[str, Output] = {
         ),
         optional=_keys(
             """reused_from_max_units slo_max_throttle_rate slo_max_p99_latency_s
-            slo_confidence slo_max_worst_hour_rate slo_max_minute_rate"""
+            slo_confidence slo_max_worst_hour_rate slo_max_minute_rate slo_minute_percentile"""
         ),
         dotted=True,
         note="With `--vary`, one more column per varied scenario key, named by the key "
         "(`autoscaler.provisioning_delay_s`). `sweep_scenario` and `sweep_trace` are "
-        "fingerprints of the scenario and the traffic; `recommend -o` adds the rows its "
-        "search reused (`reused_from_max_units`: the Max they were copied from) and its SLO "
-        "(`slo_*`).",
+        "fingerprints of the scenario and the traffic; `reused_from_max_units` is the Max a "
+        "row was copied from (a larger Max repeats its runs exactly; empty: simulated); "
+        "`recommend -o` and `sweep -o` with an SLO add it (`slo_*`), and a configuration "
+        "`recommend` stopped early has fewer replications. `throttle_rate_minute_percentile` "
+        "is the `minute_percentile`-th percentile of per-minute throttle rates "
+        "(`--minute-percentile`, 99 by default).",
     ),
     "recommend": Output(
         "`lfvsim recommend --json`",
@@ -151,10 +156,11 @@ OUTPUTS: Mapping[str, Output] = {
             """schema_version met min_units max_units monthly_cost_usd monthly_cost_interval_usd
             throttle_rate throttle_rate_upper latency_p99_s latency_p99_upper_s mean_units
             peak_units throttle_rate_worst_hour throttle_rate_worst_hour_upper
-            throttle_rate_minute_p99 throttle_rate_minute_p99_upper replications
+            throttle_rate_minute_p99 throttle_rate_minute_p99_upper
+            throttle_rate_minute_percentile throttle_rate_minute_percentile_upper replications
             max_throttle_rate max_p99_latency_s confidence max_worst_hour_rate max_minute_rate
-            hours_per_month start_model_request runner_up one_more_max_unit oracle binding
-            advice closest seed requests duration_h traffic search outlook"""
+            minute_percentile hours_per_month start_model_request runner_up one_more_max_unit
+            oracle binding advice closest seed requests duration_h traffic search outlook"""
         ),
         optional=_keys("variants depends_on max_units_changes"),
         note="`variants`, `depends_on` and `max_units_changes` only with `--vary`; `search` "
@@ -162,6 +168,18 @@ OUTPUTS: Mapping[str, Output] = {
         "(headroom, busier day) is null when nothing meets the SLO. "
         "`runner_up` and `closest` are configurations (below) or null; "
         "`start_model_request` is the request AWS takes, with AWS's key names.",
+    ),
+    "recommend-search": Output(
+        "`search` in `lfvsim recommend --json`",
+        _keys(
+            """min_units max_units derived_from_traffic oracle_peak_units configurations
+            simulated skipped reasons replications runs_simulated runs_full_grid
+            stopped_early_passing stopped_early_failing early_stop stop_reasons"""
+        ),
+        note="`simulated` and `skipped` count configurations, `runs_*` simulations; "
+        "`early_stop` is the sequential rule (`looks`: the replication counts it judges at; "
+        "`interim_error`: the error it spends on the interim looks), null with "
+        "`--no-early-stop`.",
     ),
     "recommend-configuration": Output(
         "`runner_up` and `closest` in `lfvsim recommend --json`", _keys(_CONFIGURATION)
@@ -214,11 +232,19 @@ OUTPUTS: Mapping[str, Output] = {
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",
-        _keys("schema_version estimates not_estimated history_notes periods period notes"),
+        _keys(
+            """schema_version estimates throttling not_estimated history_notes periods period
+            notes"""
+        ),
         note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
         "`high`, `events` and `detail` (`low`/`high` may hold a bound when `informed` is "
-        "false); `not_estimated` names the scenario keys left as assumed; `period` is the "
-        "history's first and last minute, `notes` what was not estimated and why.",
+        "false), the chosen structure of throttling's among them; `throttling` compares the "
+        "two structures (null when the history has no throttling metrics): `chosen` "
+        "(`slots`, `rate` or null), `log_likelihood` and `aic` by structure, "
+        "`aic_difference` (the other's AIC minus the chosen one's, null unless both were "
+        "fitted), `meaning`, and `other_estimates` (the structure not chosen, like "
+        "`estimates`); `not_estimated` names the scenario keys left as assumed; `period` is "
+        "the history's first and last minute, `notes` what was not estimated and why.",
     ),
     "trace-counts": Output(
         "`lfvsim trace synth`, `trace convert`, `trace import-cloudwatch` to .csv or .parquet: "

@@ -189,6 +189,20 @@ class Unit(Section):
     queue_limit: int | None = assumed(
         None, "requests that may wait when when_busy = 'queue'; unset: no limit", ge=0
     )
+    throttling: Literal["slots", "rate"] = assumed(
+        "slots",
+        "what refuses a request: 'slots' (every concurrency slot busy) or 'rate' (a token "
+        "bucket of rate_tps and burst per unit in service is empty)",
+    )
+    rate_tps: float = assumed(
+        5.0, "throttling = 'rate': requests per second one unit admits, sustained", gt=0
+    )
+    burst: float = assumed(
+        5.0,
+        "throttling = 'rate': requests one idle unit admits at once (its bucket's size); "
+        "the buckets of the units in service add up to one",
+        ge=1,
+    )
 
     @model_validator(mode="after")
     def _p99_fits_lognormal(self) -> Unit:
@@ -202,10 +216,34 @@ class Unit(Section):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _rate_throttles_at_once(self) -> Unit:
+        if self.throttling == "rate" and self.when_busy == "queue":
+            raise ValueError(
+                "throttling = 'rate' refuses a request at once when the bucket is empty; "
+                "set when_busy = 'throttle', or use throttling = 'slots' to queue"
+            )
+        return self
+
     @property
     def nominal_tps(self) -> float:
-        """Requests per second one unit completes with every slot busy."""
+        """Requests per second one unit completes at capacity (slots / latency, or the rate)."""
+        if self.throttling == "rate":
+            return self.rate_tps
         return self.slots / self.latency_mean_s
+
+    @property
+    def servers(self) -> int:
+        """Capacity units per inference unit the data plane tracks: its slots, or 1 bucket."""
+        return 1 if self.throttling == "rate" else self.slots
+
+    @property
+    def work_per_request_s(self) -> float:
+        """Capacity-seconds one request uses: its mean service time on a slot, or the
+        share of one unit's sustained rate (1 / rate_tps) in the rate model."""
+        if self.throttling == "rate":
+            return 1.0 / self.rate_tps
+        return self.latency_mean_s
 
     def lognormal_params(self) -> tuple[float, float]:
         """(mu, sigma) of the lognormal with this mean and 99th percentile."""
@@ -344,6 +382,15 @@ class Scenario(Section):
             raise ValueError(
                 f"client.throttle_error {code!r} is not an error of {service}; use one of "
                 + ", ".join(SERVICE_ERRORS[service])
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _rate_needs_no_batch(self) -> Scenario:
+        if self.unit.throttling == "rate" and self.hosting.mode == "batch":
+            raise ValueError(
+                "unit.throttling = 'rate' cannot hold requests for a batch; use "
+                "throttling = 'slots' with hosting.mode = 'batch'"
             )
         return self
 
@@ -512,7 +559,8 @@ def render_toml(scenario: Scenario) -> str:
         "",
         f"# policy that runs: {scenario.policy}",
         f"# nominal throughput: {scenario.unit.nominal_tps:.3g} TPS per unit "
-        "(slots / latency_mean_s; ASSUMPTION: AWS once documented 'up to 5 TPS')",
+        + ("(rate_tps" if scenario.unit.throttling == "rate" else "(slots / latency_mean_s")
+        + "; ASSUMPTION: AWS once documented 'up to 5 TPS')",
         f"# price: USD {scenario.price_per_unit_hour_usd:.2f} per unit-hour"
         + ("" if scenario.billing.price_per_unit_hour_usd else f" ({PRICE_SOURCE})"),
     ]

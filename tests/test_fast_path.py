@@ -63,8 +63,12 @@ def random_trace(rng: np.random.Generator, minutes: int, capacity_tps: float) ->
     return RateTrace(START, bin_s, np.repeat(rates, int(60 / bin_s)).astype(float))
 
 
-def random_case(seed: int) -> tuple[lfvsim.Scenario, Any, int]:
-    """A scenario the fast path covers, with random settings, and its trace and run seed."""
+def random_case(seed: int) -> tuple[lfvsim.Scenario, Any, int, float]:
+    """A scenario with random settings, its trace, run seed and per-minute percentile.
+
+    About one in six throttles by a token bucket (``unit.throttling = "rate"``), which the
+    fast path leaves to SimPy; the fast path covers every other.
+    """
     rng = np.random.default_rng(seed)
     slots = int(rng.integers(1, 7))
     mean_s = float(rng.choice([0.05, 0.3, 0.8, 2.0, 40.0]))
@@ -75,7 +79,11 @@ def random_case(seed: int) -> tuple[lfvsim.Scenario, Any, int]:
         "latency_mean_s": mean_s,
         "latency_p99_s": mean_s * float(rng.uniform(1.5, 4.0)),
     }
-    if rng.random() < 0.3:
+    if rng.random() < 1 / 6:
+        unit["throttling"] = "rate"
+        unit["rate_tps"] = slots / mean_s * float(rng.uniform(0.5, 2.0))
+        unit["burst"] = float(rng.choice([1.0, 5.0, 20.0]))
+    elif rng.random() < 0.3:
         unit["when_busy"] = "queue"
         unit["queue_limit"] = None if rng.random() < 0.3 else int(rng.integers(0, 30))
     min_units = int(rng.integers(1, 4))
@@ -119,26 +127,37 @@ def random_case(seed: int) -> tuple[lfvsim.Scenario, Any, int]:
     }
     if rng.random() < 0.3:  # a horizon inside a minute
         sections["simulation"] = {"horizon_h": float(rng.uniform(0.1, minutes / 60.0))}
-    return scenario(**sections), trace, int(rng.integers(2**31))
+    percentile = float(rng.choice([50.0, 90.0, 95.0, 99.0, 99.9, rng.uniform(1.0, 99.99)]))
+    return scenario(**sections), trace, int(rng.integers(2**31)), percentile
 
 
 @pytest.mark.parametrize("chunk", range(8))
 def test_fast_path_equals_simpy_on_random_scenarios(chunk):
     ran = 0
     for case in range(chunk, SCENARIOS, 8):
-        sc, trace, seed = random_case(case)
-        assert fast_path_refusal(sc) is None
-        fast = simulate_summary(sc, trace, seed, engine="fast")
-        reference = lfvsim.simulate(sc, trace=trace, seed=seed)
-        assert fast.engine == "fast"
-        diff = same(asdict(fast.summary), asdict(reference.summary))
+        sc, trace, seed, percentile = random_case(case)
+        rate = sc.unit.throttling == "rate"
+        assert (fast_path_refusal(sc) is None) != rate
+        run = simulate_summary(
+            sc, trace, seed, engine="auto" if rate else "fast", minute_percentile=percentile
+        )
+        reference = lfvsim.simulate(sc, trace=trace, seed=seed, minute_percentile=percentile)
+        assert run.engine == ("simpy" if rate else "fast"), f"case {case}"
+        assert run.summary.minute_percentile == percentile
+        diff = same(asdict(run.summary), asdict(reference.summary))
         assert not diff, f"case {case}: {diff}"
         ran += 1
     assert ran == SCENARIOS // 8
 
 
+def test_random_scenarios_include_both_throttling_models():
+    rate = sum(random_case(case)[0].unit.throttling == "rate" for case in range(SCENARIOS))
+    assert 10 < rate < SCENARIOS - 10
+
+
 def test_shared_traffic_gives_the_same_fast_summary():
-    sc, trace, seed = random_case(1)
+    cases = (random_case(case) for case in range(20))
+    sc, trace, seed, _ = next(c for c in cases if fast_path_refusal(c[0]) is None)
     traffic = draw_traffic(sc, trace, seed)
     shared = simulate_summary(sc, trace, seed, traffic=traffic, engine="fast").summary
     drawn = simulate_summary(sc, trace, seed, engine="simpy").summary
@@ -177,6 +196,7 @@ def test_many_blocks_and_grown_arrays_agree():
         ({"hosting": {"mode": "schedule", "windows": ["daily 00:20-00:50"]}}, "hosting.mode"),
         ({"hosting": {"mode": "batch"}}, "hosting.mode"),
         ({"failures": {"unit_mtbf_h": 10.0}}, "failures"),
+        ({"unit": {"throttling": "rate", "rate_tps": 3.0}}, "unit.throttling = 'rate'"),
     ],
 )
 def test_what_is_not_compiled_falls_back_to_simpy(sections, reason):

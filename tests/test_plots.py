@@ -499,7 +499,13 @@ def test_plot_command_writes_each_kind(cli, run_folder, sweep_file, tmp_path, ki
     out = tmp_path / f"figure{suffix}"
     code, stdout, err = cli("plot", kind, source, "-o", out, *slo)
     assert code == 0, err
-    assert stdout.strip() == f"wrote {out}"
+    if source == run_folder:
+        assert stdout.strip() == f"wrote {out}"
+    else:  # a sweep's figure says which SLO it marks
+        assert (
+            stdout.strip()
+            == f"wrote {out} (SLO throttle rate <= 0.1%, upper bounds at 95% confidence)"
+        )
     data = out.read_bytes()
     if suffix == ".png":
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000

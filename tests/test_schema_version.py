@@ -106,6 +106,7 @@ def produced(folder) -> dict[str, list[tuple[str, list[str], set[int]]]]:
         ("closest", "recommend-configuration"),
         ("one_more_max_unit", "recommend-one-more-max-unit"),
         ("oracle", "recommend-oracle"),
+        ("search", "recommend-search"),
     ):
         for data in (met, unmet):
             if data[key] is not None:

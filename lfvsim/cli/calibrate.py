@@ -56,6 +56,7 @@ def calibrate(
     found = result.to_dict()
     figures = {
         "estimates": found["estimates"],
+        "throttling": found["throttling"],
         "not_estimated": found["not_estimated"],
         "history_notes": history.notes,
         "periods": [str(p) for p in history.periods],

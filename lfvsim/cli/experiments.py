@@ -26,19 +26,31 @@ from lfvsim.cli.options import (
     ExperimentSeedOpt,
     FillGapsOpt,
     ForceOpt,
+    MaxMinuteOpt,
     MaxP99Opt,
     MaxThrottleOpt,
+    MaxWorstHourOpt,
+    MinutePercentileOpt,
     ScaleOpt,
     ScenarioArg,
+    SweepMaxThrottleOpt,
     TraceOpt,
 )
 from lfvsim.cli.progress import run_progress
+from lfvsim.cli.slo import optional_slo
 from lfvsim.errors import InputError
 from lfvsim.experiments import Recommendation, recommend, sweep
 from lfvsim.experiments.executors import make_executor
 from lfvsim.experiments.growth import growth_factor, headroom, throttle_at
-from lfvsim.experiments.recommend import Configuration, Slo, best_cost, store_slo
+from lfvsim.experiments.recommend import (
+    Configuration,
+    Slo,
+    best_cost,
+    check_minute_percentile,
+    store_slo,
+)
 from lfvsim.experiments.search import SearchResult, add_oracle, search
+from lfvsim.experiments.sequential import sequential_rule
 from lfvsim.experiments.sweep import write_table
 from lfvsim.machine_output import stamped
 from lfvsim.reports.text import (
@@ -235,15 +247,43 @@ def sweep_command(
             "--oracle", help="Also run the oracle lower bound for each Min (oracle_bound rows)."
         ),
     ] = False,
+    max_throttle_rate: SweepMaxThrottleOpt = None,
+    max_p99_latency_s: MaxP99Opt = None,
+    max_worst_hour_rate: MaxWorstHourOpt = None,
+    max_minute_rate: MaxMinuteOpt = None,
+    minute_percentile: MinutePercentileOpt = 99.0,
+    confidence: ConfidenceOpt = 0.95,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
     engine: EngineOpt = EngineName.auto,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    no_reuse: Annotated[
+        bool,
+        typer.Option(
+            "--no-reuse",
+            help="Simulate every Max, even one above the most units any replication of a "
+            "smaller Max wanted (whose runs it repeats exactly).",
+        ),
+    ] = False,
 ) -> None:
-    """Simulate every (Min, Max) configuration with replications and common random numbers."""
+    """Simulate every (Min, Max) configuration with replications and common random numbers.
+
+    With an SLO (--max-throttle-rate and optionally the busy-hour targets) the table says
+    which configurations meet each target by its upper bound, and --output stores the SLO
+    for 'lfvsim plot' and 'lfvsim report'.
+    """
     with input_errors(), _interruptible(output), allow_replace(force):
+        slo = optional_slo(
+            max_throttle_rate,
+            max_p99_latency_s,
+            confidence,
+            max_worst_hour_rate,
+            max_minute_rate,
+            minute_percentile,
+        )
+        minute_percentile = check_minute_percentile(minute_percentile)  # also with no SLO
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,
@@ -268,26 +308,19 @@ def sweep_command(
                 output=output,
                 dask_timeout_s=dask_timeout_s,
                 progress=progress,
+                minute_percentile=minute_percentile,
+                reuse=not no_reuse,
                 **run_options(workers, dask, dask_timeout_s, engine),
             )
-    typer.echo(format_sweep(table, scenario, scenario_path))
+        if output is not None and slo is not None:
+            table = store_slo(table, slo)
+            write_table(table, output)
+    typer.echo(format_sweep(table, scenario, scenario_path, slo, minute_percentile))
     if output is not None:
         typer.echo(f"\nwrote {output}: {len(table):,} rows, one per configuration x replication")
 
 
 # --- lfvsim recommend ---------------------------------------------------------------------
-
-MaxWorstHourOpt = Annotated[
-    float | None,
-    typer.Option(help="SLO: upper bound of the throttle rate in the worst clock hour (0.03 = 3%)."),
-]
-MaxMinuteOpt = Annotated[
-    float | None,
-    typer.Option(
-        help="SLO: upper bound of the 99th percentile of per-minute throttle rates "
-        "(0.05: 99% of minutes throttle at most 5%)."
-    ),
-]
 
 
 @app.command("recommend")
@@ -297,6 +330,7 @@ def recommend_command(
     max_p99_latency_s: MaxP99Opt = None,
     max_worst_hour_rate: MaxWorstHourOpt = None,
     max_minute_rate: MaxMinuteOpt = None,
+    minute_percentile: MinutePercentileOpt = 99.0,
     confidence: ConfidenceOpt = 0.95,
     min_range: Annotated[
         str | None,
@@ -350,6 +384,14 @@ def recommend_command(
     ] = False,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    no_early_stop: Annotated[
+        bool,
+        typer.Option(
+            "--no-early-stop",
+            help="Run every configuration --replications times, even one that clearly "
+            "passes or fails the SLO after fewer.",
+        ),
+    ] = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
@@ -372,7 +414,12 @@ def recommend_command(
                 "replications; use 5 or more"
             )
         slo = Slo(
-            max_throttle_rate, max_p99_latency_s, confidence, max_worst_hour_rate, max_minute_rate
+            max_throttle_rate,
+            max_p99_latency_s,
+            confidence,
+            max_worst_hour_rate,
+            max_minute_rate,
+            minute_percentile,
         )
         # The search's own range is known only once the oracle has run: the budget is
         # checked on the ranges given, else on the first configurations it runs.
@@ -402,6 +449,7 @@ def recommend_command(
                     output=output,
                     dask_timeout_s=dask_timeout_s,
                     progress=progress,
+                    minute_percentile=slo.minute_percentile,
                     **options,
                 )
             else:
@@ -415,6 +463,8 @@ def recommend_command(
                     trace=run_trace,
                     dask_timeout_s=dask_timeout_s,
                     progress=progress,
+                    minute_percentile=slo.minute_percentile,
+                    early_stop=None if no_early_stop else sequential_rule(slo, replications),
                     allow_large=allow_large,
                     **options,
                 )
@@ -423,7 +473,12 @@ def recommend_command(
         if searched is not None and rec.choice is not None:
             with checked():  # one configuration of the grid costed above
                 searched = add_oracle(
-                    searched, scenario, rec.choice.min_units, trace=run_trace, **options
+                    searched,
+                    scenario,
+                    rec.choice.min_units,
+                    trace=run_trace,
+                    minute_percentile=slo.minute_percentile,
+                    **options,
                 )
             table = searched.table
             rec = _recommend(table, slo, scenario)
@@ -466,6 +521,7 @@ def _recommend(table: pd.DataFrame, slo: Slo, scenario: Scenario) -> Recommendat
         scenario=scenario,
         max_worst_hour_rate=slo.max_worst_hour_rate,
         max_minute_rate=slo.max_minute_rate,
+        minute_percentile=slo.minute_percentile,
     )
 
 

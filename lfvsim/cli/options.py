@@ -18,16 +18,21 @@ __all__ = [
     "ExperimentSeedOpt",
     "FillGapsOpt",
     "ForceOpt",
+    "MaxMinuteOpt",
     "MaxP99Opt",
     "MaxThrottleOpt",
     "MaxUnitsOpt",
+    "MaxWorstHourOpt",
     "MinUnitsOpt",
+    "MinutePercentileOpt",
     "NoMaxUnitsOpt",
     "RunSeedOpt",
     "ScaleOpt",
     "ScenarioArg",
     "StoredConfidenceOpt",
     "StoredMaxThrottleOpt",
+    "StoredMinutePercentileOpt",
+    "SweepMaxThrottleOpt",
     "TraceOpt",
 ]
 
@@ -87,6 +92,34 @@ MaxThrottleOpt = Annotated[
     ),
 ]
 MaxP99Opt = Annotated[float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")]
+MaxWorstHourOpt = Annotated[
+    float | None,
+    typer.Option(help="SLO: upper bound of the throttle rate in the worst clock hour (0.03 = 3%)."),
+]
+MaxMinuteOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="SLO: upper bound of the --minute-percentile (default 99th) percentile of "
+        "per-minute throttle rates (0.05: 99% of minutes throttle at most 5%)."
+    ),
+]
+MinutePercentileOpt = Annotated[
+    float,
+    typer.Option(
+        metavar="P",
+        help="Which percentile of per-minute throttle rates --max-minute-rate holds, "
+        "0 < P < 100 (e.g. 95 or 99.9); computed exactly from the per-minute rates.",
+    ),
+]
+#: ``sweep``: an SLO is optional there; given, the table says which configurations meet it.
+SweepMaxThrottleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-throttle-rate",
+        help="SLO: show whether each configuration's throttle-rate upper bound is at most "
+        "this (0.001 = 0.1%), and store the SLO in the --output file for plot and report.",
+    ),
+]
 ConfidenceOpt = Annotated[
     float, typer.Option(help="Confidence the SLO bounds and intervals hold at (one-sided bounds).")
 ]
@@ -105,6 +138,15 @@ StoredConfidenceOpt = Annotated[
         "--confidence",
         help="Confidence of the bounds and intervals (one-sided bounds). Default: the "
         "sweep's, else 0.95.",
+    ),
+]
+StoredMinutePercentileOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--minute-percentile",
+        metavar="P",
+        help="Which percentile of per-minute throttle rates --max-minute-rate holds, "
+        "0 < P < 100. Default: the sweep's SLO's, else 99.",
     ),
 ]
 #: ``--force``: let an output replace a file lfvsim did not write (see lfvsim.atomic).

@@ -24,16 +24,20 @@ from lfvsim.cli.app import app, input_errors
 from lfvsim.cli.loading import check_scale, load_with_overrides
 from lfvsim.cli.options import (
     ForceOpt,
+    MaxMinuteOpt,
     MaxP99Opt,
+    MaxWorstHourOpt,
     RunSeedOpt,
     ScaleOpt,
     StoredConfidenceOpt,
     StoredMaxThrottleOpt,
+    StoredMinutePercentileOpt,
     TraceOpt,
 )
+from lfvsim.cli.slo import slo_for
 from lfvsim.engine.result import Result
 from lfvsim.errors import InputError
-from lfvsim.experiments.recommend import check_slo, stored_slo
+from lfvsim.experiments.recommend import Slo, recommend
 from lfvsim.experiments.sweep import check_sweep_of
 from lfvsim.reports import (
     RUN_KINDS,
@@ -45,10 +49,13 @@ from lfvsim.reports import (
     save_figure,
 )
 from lfvsim.reports.figures import image_format
+from lfvsim.reports.text import slo_sentence_of
 from lfvsim.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from lfvsim.experiments.recommend import Recommendation
 
 __all__ = ["PlotKind", "ReportFormat", "plot", "report"]
 
@@ -68,31 +75,6 @@ class ReportFormat(StrEnum):
 
     html = "html"
     md = "md"
-
-
-def _slo_for(
-    table: pd.DataFrame | None,
-    max_throttle_rate: float | None,
-    max_p99_latency_s: float | None,
-    confidence: float | None,
-) -> tuple[float, float | None, float]:
-    """The SLO from the flags, else the one the sweep stores; none at all is an error."""
-    if confidence is not None:
-        check_slo(0.0, None, confidence)  # a bad level is reported before a missing SLO
-    stored = None if table is None else stored_slo(table)
-    if max_throttle_rate is None:
-        if stored is None:
-            raise InputError(
-                "--max-throttle-rate: this sweep stores no SLO; give the one you recommend "
-                "for, e.g. --max-throttle-rate 0.001 (0.1%)"
-            )
-        max_throttle_rate = stored.max_throttle_rate
-        if max_p99_latency_s is None:
-            max_p99_latency_s = stored.max_p99_latency_s
-    if confidence is None:
-        confidence = stored.confidence if stored is not None else 0.95
-    check_slo(max_throttle_rate, max_p99_latency_s, confidence)
-    return max_throttle_rate, max_p99_latency_s, confidence
 
 
 @app.command()
@@ -116,27 +98,102 @@ def plot(
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
     max_throttle_rate: StoredMaxThrottleOpt = None,
+    max_p99_latency_s: MaxP99Opt = None,
+    max_worst_hour_rate: MaxWorstHourOpt = None,
+    max_minute_rate: MaxMinuteOpt = None,
+    minute_percentile: StoredMinutePercentileOpt = None,
     confidence: StoredConfidenceOpt = None,
+    scenario_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            metavar="SCENARIO",
+            help="Sweep kinds: refuse a sweep that was not swept from this scenario (with "
+            "--trace and --scale: on this traffic).",
+        ),
+    ] = None,
+    trace: TraceOpt = None,
+    scale: ScaleOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Draw one figure of a run or of a sweep into an image file."""
+    """Draw one figure of a run or of a sweep into an image file.
+
+    A sweep's figure marks the configurations that meet the SLO: the one given by the
+    same flags as 'lfvsim recommend', else the one the sweep stores.
+    """
     with input_errors(), allow_replace(force):
         name = kind.value
         image_format(output)  # before reading the input: fail fast
         check_replaceable([output])
+        check_scale(scale, trace)
+        if trace is not None and scenario_path is None:
+            raise InputError(
+                "--trace: the traffic is checked against a scenario's sweep; give the "
+                "scenario too, e.g. --scenario scenario.toml --trace TRACE"
+            )
+        slo_note = ""
+        recommendation = None
         if name in RUN_KINDS:
+            if scenario_path is not None:
+                raise InputError(
+                    f"--scenario: '{name}' draws a finished run, which carries its own "
+                    "scenario; leave --scenario out"
+                )
             if input_path.is_dir() or input_path.is_file():
                 verify_run_folder(input_path if input_path.is_dir() else input_path.parent)
             data = read_run(input_path)
-            rate, _, conf = _slo_for(None, max_throttle_rate or 0.001, None, confidence)
+            # A run's figures draw no SLO: the flags are only checked.
+            slo, _ = slo_for(
+                None,
+                max_throttle_rate or 0.001,
+                max_p99_latency_s,
+                confidence,
+                max_worst_hour_rate,
+                max_minute_rate,
+                minute_percentile,
+            )
         else:
             _check_sweep_input(name, input_path)
             data = read_sweep(input_path)
-            rate, _, conf = _slo_for(data, max_throttle_rate, None, confidence)
-        figure = render_figure(name, data, max_throttle_rate=rate, confidence=conf)
+            if scenario_path is not None:
+                scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
+                check_sweep_of(data, scenario, source=str(input_path))
+            slo, stored = slo_for(
+                data,
+                max_throttle_rate,
+                max_p99_latency_s,
+                confidence,
+                max_worst_hour_rate,
+                max_minute_rate,
+                minute_percentile,
+            )
+            recommendation = _sweep_recommendation(data, slo)
+            slo_note = f" (SLO {slo_sentence_of(slo)}{', as the sweep stores' if stored else ''})"
+        figure = render_figure(
+            name,
+            data,
+            recommendation=recommendation,
+            max_throttle_rate=slo.max_throttle_rate,
+            confidence=slo.confidence,
+        )
         save_figure(figure, output)
         record_written([output])
-    typer.echo(f"wrote {output}")
+    typer.echo(f"wrote {output}{slo_note}")
+
+
+def _sweep_recommendation(table: pd.DataFrame, slo: Slo) -> Recommendation | None:
+    """The recommendation the figure marks, for the whole SLO (as 'recommend' makes it)."""
+    if "replication" not in table.columns or table["seed"].nunique() < 2:
+        return None  # too few replications for a bound: the figure says so
+    return recommend(
+        table,
+        slo.max_throttle_rate,
+        max_p99_latency_s=slo.max_p99_latency_s,
+        confidence=slo.confidence,
+        max_worst_hour_rate=slo.max_worst_hour_rate,
+        max_minute_rate=slo.max_minute_rate,
+        minute_percentile=slo.minute_percentile,
+    )
 
 
 @app.command()
@@ -169,6 +226,9 @@ def report(
     ] = None,
     max_throttle_rate: StoredMaxThrottleOpt = None,
     max_p99_latency_s: MaxP99Opt = None,
+    max_worst_hour_rate: MaxWorstHourOpt = None,
+    max_minute_rate: MaxMinuteOpt = None,
+    minute_percentile: StoredMinutePercentileOpt = None,
     confidence: StoredConfidenceOpt = None,
     trace: TraceOpt = None,
     scale: ScaleOpt = None,
@@ -184,8 +244,14 @@ def report(
         if table is None:
             # Without a sweep there is no recommendation: the SLO only checks its flags.
             max_throttle_rate = 0.001 if max_throttle_rate is None else max_throttle_rate
-        max_throttle_rate, max_p99_latency_s, confidence = _slo_for(
-            table, max_throttle_rate, max_p99_latency_s, confidence
+        slo, _ = slo_for(
+            table,
+            max_throttle_rate,
+            max_p99_latency_s,
+            confidence,
+            max_worst_hour_rate,
+            max_minute_rate,
+            minute_percentile,
         )
         check_scale(scale, trace)
         if scenario_path.is_dir():
@@ -204,9 +270,12 @@ def report(
             run,
             sweep=table,
             seed=seed,
-            max_throttle_rate=max_throttle_rate,
-            max_p99_latency_s=max_p99_latency_s,
-            confidence=confidence,
+            max_throttle_rate=slo.max_throttle_rate,
+            max_p99_latency_s=slo.max_p99_latency_s,
+            confidence=slo.confidence,
+            max_worst_hour_rate=slo.max_worst_hour_rate,
+            max_minute_rate=slo.max_minute_rate,
+            minute_percentile=slo.minute_percentile,
             title=title,
             source=str(scenario_path),
             sweep_source=None if sweep is None else str(sweep),

@@ -111,11 +111,14 @@ def build_result(
     cluster: Cluster,
     policy: str,
     peak_wanted_units: int | None = None,
+    minute_percentile: float = 99.0,
 ) -> Result:
     """Assemble the timeline, summary, units and events of a finished run.
 
     ``peak_wanted_units`` is the most units the policy wanted before capping at Max
-    (default: the most it asked for, ``max`` of the desired units).
+    (default: the most it asked for, ``max`` of the desired units);
+    ``minute_percentile`` the percentile of per-minute throttle rates the summary gives
+    besides the 99th.
     """
     sessions = Sessions.of(cluster.sessions, horizon_s)
     per_minute = _per_minute(scenario, horizon_s, data, cluster, sessions)
@@ -124,7 +127,16 @@ def build_result(
     if peak_wanted_units is None:
         peak_wanted_units = max(d for _, d in cluster.desired_log)
     summary = _finished_summary(
-        scenario, trace, seed, horizon_s, data, cluster, per_minute, policy, peak_wanted_units
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        cluster,
+        per_minute,
+        policy,
+        peak_wanted_units,
+        minute_percentile,
     )
     return Result(
         summary=summary,
@@ -149,15 +161,26 @@ def build_summary(
     sessions: Sessions,
     policy: str,
     peak_wanted_units: int,
+    minute_percentile: float = 99.0,
 ) -> Summary:
     """The summary of a finished run alone: no timeline, units or events tables.
 
     The same figures, by the same arithmetic, as :func:`build_result`'s summary;
-    ``peak_wanted_units`` as :attr:`Summary.peak_wanted_units` defines it.
+    ``peak_wanted_units`` as :attr:`Summary.peak_wanted_units` defines it and
+    ``minute_percentile`` as :func:`build_result` takes it.
     """
     per_minute = _per_minute(scenario, horizon_s, data, control, sessions)
     return _finished_summary(
-        scenario, trace, seed, horizon_s, data, control, per_minute, policy, peak_wanted_units
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        control,
+        per_minute,
+        policy,
+        peak_wanted_units,
+        minute_percentile,
     )
 
 
@@ -171,10 +194,20 @@ def _finished_summary(
     per_minute: _Minutes,
     policy: str,
     peak_wanted_units: int,
+    minute_percentile: float = 99.0,
 ) -> Summary:
     max_units = scenario.model.max_units if scenario.policy != "none" else None
     summary = _summary(
-        scenario, trace, seed, horizon_s, data, control, per_minute, max_units, policy
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        control,
+        per_minute,
+        max_units,
+        policy,
+        minute_percentile,
     )
     return replace(summary, peak_wanted_units=peak_wanted_units)
 
@@ -263,6 +296,7 @@ def _summary(
     m: _Minutes,
     max_units: int | None,
     policy: str,
+    minute_percentile: float = 99.0,
 ) -> Summary:
     attempts = int(data.offered.sum())
     retries = int(data.retries.sum())
@@ -294,6 +328,10 @@ def _summary(
             data.offered, data.throttled, trace.start
         ),
         throttle_rate_minute_p99=minute_throttle_rate_quantile(data.offered, data.throttled),
+        minute_percentile=minute_percentile,
+        throttle_rate_minute_percentile=minute_throttle_rate_quantile(
+            data.offered, data.throttled, minute_percentile / 100.0
+        ),
         first_attempt_throttle_rate=(
             float(acc[kernel.ACC_FIRST_THROTTLED]) / requests if requests else 0.0
         ),

@@ -10,7 +10,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from lfvsim.errors import InputError
+
 __all__ = [
+    "check_minute_percentile",
     "hourly_throttle_rates",
     "minute_throttle_rate_quantile",
     "worst_hour_throttle_rate",
@@ -18,6 +21,26 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+
+
+def check_minute_percentile(percentile: float) -> float:
+    """``percentile`` as a float when it is strictly between 0 and 100.
+
+    Raises
+    ------
+    InputError
+        Outside (0, 100), or not a number.
+    """
+    try:
+        value = float(percentile)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 < value < 100.0:  # also refuses NaN
+        raise InputError(
+            f"--minute-percentile {percentile}: give a percentile strictly between 0 and 100, "
+            "e.g. 95 or 99.9"
+        )
+    return value
 
 
 def hourly_throttle_rates(

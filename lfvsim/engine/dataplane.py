@@ -1,4 +1,16 @@
-"""The data plane: requests, slots and the queue, advanced in batches by the kernel."""
+"""The data plane: requests, slots and the queue, advanced in batches by the kernel.
+
+Two structural models of throttling, chosen by ``unit.throttling``: concurrency slots
+(:func:`~lfvsim.engine.kernel.serve_block`) and a token bucket per unit in service
+(:func:`~lfvsim.engine.kernel.serve_block_rate`). :meth:`DataPlane.advance` is the one
+place that picks between them.
+
+The rate model's bucket is one aggregate bucket for the units in service: it fills at
+``rate_tps`` x units and holds ``burst`` x units tokens. ASSUMPTION (AWS does not say): the
+load balancer spreads requests so evenly that the units' buckets act as one; per-unit
+buckets with random routing would throttle a little earlier. A unit put in service brings a
+full bucket of ``burst`` tokens; a unit taken out takes its share (tokens / units) along.
+"""
 
 from __future__ import annotations
 
@@ -96,7 +108,12 @@ class DataPlane:
     ) -> None:
         self._blocks = blocks
         self._progress = progress
-        self.spu = unit.slots
+        # Slots per unit, or one entry per unit in the rate model (see Unit.servers).
+        self.spu = unit.servers
+        self.rate_model = unit.throttling == "rate"
+        self._tb = np.zeros(k.N_TB)
+        self._tb[k.TB_RATE] = unit.rate_tps
+        self._tb[k.TB_BURST] = unit.burst
         self.counts = np.zeros((minutes, k.N_COUNTS), np.int64)
         self.busy_s = np.zeros(minutes)
         # Latency histograms by minute, or by hour for long runs (see hist_rows).
@@ -159,14 +176,23 @@ class DataPlane:
         while True:
             if self._pos >= len(self._arrivals) and not self._exhausted:
                 self._next_block()
-            i = k.serve_block(
-                self._arrivals, self._services, self._pos, t, self._offset, self.spu,
-                self._seed, self._ht, self._hs, self._st, self._rp, self._q_t, self._q_s,
-                self._q_i, self._r_t, self._r_s, self._r_a, self._r_i, self.counts,
-                self.busy_s, self.hist_minute, self.hist_all, self.acc, self.served_by_unit,
-                self._rec_start, self._rec_unit, self._rec_status, self._rec_attempts,
-                self._rec_last,
-            )  # fmt: skip
+            if self.rate_model:
+                i = k.serve_block_rate(
+                    self._arrivals, self._services, self._pos, t, self._offset, self._seed,
+                    self._ht, self._hs, self._st, self._rp, self._tb, self._r_t, self._r_s,
+                    self._r_a, self._r_i, self.counts, self.busy_s, self.hist_minute,
+                    self.hist_all, self.acc, self.served_by_unit, self._rec_start,
+                    self._rec_unit, self._rec_status, self._rec_attempts, self._rec_last,
+                )  # fmt: skip
+            else:
+                i = k.serve_block(
+                    self._arrivals, self._services, self._pos, t, self._offset, self.spu,
+                    self._seed, self._ht, self._hs, self._st, self._rp, self._q_t, self._q_s,
+                    self._q_i, self._r_t, self._r_s, self._r_a, self._r_i, self.counts,
+                    self.busy_s, self.hist_minute, self.hist_all, self.acc,
+                    self.served_by_unit, self._rec_start, self._rec_unit, self._rec_status,
+                    self._rec_attempts, self._rec_last,
+                )  # fmt: skip
             self._pos = i
             if self._st[k.ST_GROW]:
                 self._grow()
@@ -313,6 +339,10 @@ class DataPlane:
             return
         n = int(self._st[k.ST_HEAP_N])
         added = len(ids) * self.spu
+        if self.rate_model:
+            # Tokens earned until now at the old rate; each new unit brings a full bucket.
+            k.refill(self._tb, n, t)
+            self._tb[k.TB_TOKENS] += len(ids) * self._tb[k.TB_BURST]
         if n + added > len(self._ht):
             self._ht = _grown(self._ht, 2 * (n + added))
             self._hs = _grown(self._hs, 2 * (n + added))
@@ -373,6 +403,10 @@ class DataPlane:
         drained[order] = drained_sorted
         keep = ~mine
         m = int(keep.sum())
+        if self.rate_model:
+            # Tokens earned until now; the units leaving take their share along.
+            k.refill(self._tb, n, t)
+            self._tb[k.TB_TOKENS] *= m / n
         self._ht[:m] = self._ht[:n][keep]
         self._hs[:m] = self._hs[:n][keep]
         self._st[k.ST_HEAP_N] = m
@@ -387,6 +421,11 @@ class DataPlane:
         self._hs[:n] = self._hs[:n][order]
 
     # --- results ------------------------------------------------------------------------
+
+    @property
+    def bucket_tokens(self) -> float:
+        """Tokens in the rate model's aggregate bucket at the last update (0 for slots)."""
+        return float(self._tb[k.TB_TOKENS]) if self.rate_model else 0.0
 
     @property
     def queued(self) -> int:

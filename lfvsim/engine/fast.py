@@ -6,7 +6,8 @@ data-plane kernel, and builds the summary from the same arrays by the same code 
 :func:`lfvsim.simulate`, so every figure is identical, to the bit. It covers a model
 hosted all the time (``hosting.mode = "always_on"``), without unit failures or zone
 outages, with a shipped policy (none, target tracking, oracle), the concurrency-slots
-throttling model, and no per-request records; anything else runs the SimPy reference.
+throttling model (``unit.throttling = "slots"``), and no per-request records; anything
+else (the token bucket of ``throttling = "rate"`` included) runs the SimPy reference.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from lfvsim.budget import check_runs
 from lfvsim.engine import kernel as k
 from lfvsim.engine.assemble import Sessions, build_summary
+from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.engine.dataplane import DataPlane, KernelArrays
 from lfvsim.engine.policies import Oracle, TargetTracking, make_policy
 from lfvsim.engine.result import Summary
@@ -74,6 +76,8 @@ def fast_path_refusal(scenario: Scenario, record_requests: bool = False) -> str 
         return f"hosting.mode = '{scenario.hosting.mode}' (only 'always_on' is compiled)"
     if scenario.failures.unit_mtbf_h is not None or scenario.failures.outages:
         return "unit failures or zone outages (not compiled)"
+    if scenario.unit.throttling != "slots":
+        return f"unit.throttling = '{scenario.unit.throttling}' (only 'slots' is compiled)"
     if scenario.policy not in _SHIPPED_POLICIES:
         return f"policy '{scenario.policy}' (not compiled)"
     if record_requests:
@@ -89,13 +93,14 @@ def simulate_summary(
     traffic: Traffic | None = None,
     engine: Engine = "auto",
     allow_large: bool = False,
+    minute_percentile: float = 99.0,
 ) -> SummaryRun:
     """The summary of one run, by the fast path when it covers the scenario.
 
     Parameters
     ----------
-    scenario, trace, seed, traffic, allow_large
-        As :func:`lfvsim.simulate` (the same budget check).
+    scenario, trace, seed, traffic, allow_large, minute_percentile
+        As :func:`lfvsim.simulate` (the same budget and percentile checks).
     engine : {"auto", "fast", "simpy"}
         ``auto``: the fast path when :func:`fast_path_refusal` allows, else the SimPy
         reference; ``fast``: the fast path, ValueError when it does not cover the
@@ -108,15 +113,22 @@ def simulate_summary(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
+    minute_percentile = check_minute_percentile(minute_percentile)
     refusal = None if engine == "simpy" else fast_path_refusal(scenario)
     if engine == "fast" and refusal is not None:
         raise ValueError(f"the fast path does not cover this scenario: {refusal}")
     if engine == "simpy" or refusal is not None:
         result = simulate(
-            scenario, trace=trace, seed=seed, traffic=traffic, allow_large=allow_large
+            scenario,
+            trace=trace,
+            seed=seed,
+            traffic=traffic,
+            allow_large=allow_large,
+            minute_percentile=minute_percentile,
         )
         return SummaryRun(result.summary, "simpy", refusal)
-    return SummaryRun(_fast_summary(scenario, trace, seed, traffic, allow_large), "fast")
+    summary = _fast_summary(scenario, trace, seed, traffic, allow_large, minute_percentile)
+    return SummaryRun(summary, "fast")
 
 
 def _fast_summary(
@@ -125,6 +137,7 @@ def _fast_summary(
     seed: int | None,
     traffic: Traffic | None,
     allow_large: bool,
+    minute_percentile: float,
 ) -> Summary:
     if traffic is not None and trace is None:
         trace = traffic.trace
@@ -251,6 +264,7 @@ def _fast_summary(
         ),
         policy.name,
         int(peak_wanted),
+        minute_percentile,
     )
 
 

@@ -33,12 +33,14 @@ from numba.extending import intrinsic
 __all__ = [
     "HIST_ALL",
     "HIST_MINUTE",
+    "bucket_replay",
     "control_add_units",
     "jitter",
     "pairwise_sum",
     "peak_concurrency",
     "run_control",
     "serve_block",
+    "serve_block_rate",
     "start_waiting",
 ]
 
@@ -133,6 +135,10 @@ N_COUNTS = C_THROTTLED_BY_CAUSE + N_CAUSES
 # rp: float64 retry parameters
 RP_CAP, RP_TOKENS_MAX, RP_COST, RP_BASE, RP_TOKENS = 0, 1, 2, 3, 4
 SUCCESS_REFUND = 1.0  # botocore's quota gain for a success at the first attempt
+
+# tb: float64 token-bucket state (the rate model, serve_block_rate)
+TB_TOKENS, TB_LAST, TB_RATE, TB_BURST = 0, 1, 2, 3
+N_TB = 4
 
 # status codes for recorded requests
 SERVED, THROTTLED, UNAVAILABLE = 1, 2, 3
@@ -429,6 +435,182 @@ def serve_block(
         else:
             acc[ACC_FAILED] += 1.0
     return i
+
+
+@njit(cache=True, inline="always")
+def refill(tb, units, t):
+    """Tokens of the aggregate bucket at ``t`` (at most ``burst`` per unit in service)."""
+    top = tb[TB_BURST] * units
+    tokens = tb[TB_TOKENS] + tb[TB_RATE] * units * (t - tb[TB_LAST])
+    tb[TB_TOKENS] = tokens if tokens < top else top
+    tb[TB_LAST] = t
+
+
+@njit(cache=True)
+def serve_block_rate(
+    arrivals, services, i0, t_end, idx0, seed, ht, hs, st, rp, tb, r_t, r_s, r_a, r_i,
+    counts, busy, hist_min, hist_all, acc, by_unit, rec_start, rec_unit, rec_status,
+    rec_attempts, rec_last,
+):  # fmt: skip
+    """:func:`serve_block` for the rate model: a token bucket admits or throttles.
+
+    The units in service share one bucket (``tb``) that fills at ``rate_tps`` per unit and
+    holds ``burst`` tokens per unit; a request takes one token or is throttled at once.
+    An admitted request is served without waiting (no concurrency limit), on the unit
+    whose requests end first (``ht``/``hs``, one entry per unit, holding when its last
+    request ends). ``busy`` gains ``1 / rate_tps`` per admitted request: the share of a
+    unit's sustained rate it used, which the autoscaler's utilisation reads. Retries and
+    throttle causes work as in :func:`serve_block`; there is no queue.
+    """
+    nmin = counts.shape[0]
+    step = _hist_step(hist_min, nmin)
+    r_cap = r_t.shape[0]
+    recording = rec_start.shape[0] > 0
+    n = arrivals.shape[0]
+    max_attempts = st[ST_ATTEMPTS]
+    work = 1.0 / tb[TB_RATE]
+    i = i0
+    while True:
+        from_trace = i < n
+        if st[ST_R_N] > 0 and (not from_trace or r_t[0] < arrivals[i]):
+            if not from_trace and st[ST_MORE] == 1:
+                break  # the next block may hold earlier arrivals
+            t = r_t[0]
+            if t >= t_end:
+                break
+            service = r_s[0]
+            attempt = r_a[0]
+            gidx = r_i[0]
+            _retry_pop(r_t, r_s, r_a, r_i, st[ST_R_N])
+            st[ST_R_N] -= 1
+        elif from_trace:
+            t = arrivals[i]
+            if t >= t_end:
+                break
+            service = services[i]
+            attempt = 1
+            gidx = idx0 + i
+            i += 1
+        else:
+            break
+        minute = min(int(t / 60.0), nmin - 1)
+        counts[minute, C_OFFERED] += 1
+        if attempt > 1:
+            counts[minute, C_RETRIES] += 1
+        if recording:
+            rec_attempts[gidx] = attempt
+            rec_last[gidx] = t
+        if st[ST_HOSTED] == 0:
+            counts[minute, C_UNAVAILABLE] += 1
+            acc[ACC_FAILED] += 1.0
+            if recording:
+                rec_status[gidx] = UNAVAILABLE
+            continue
+        units = st[ST_HEAP_N]
+        refill(tb, units, t)
+        if units > 0 and tb[TB_TOKENS] >= 1.0:
+            tb[TB_TOKENS] -= 1.0
+            unit = hs[0]
+            end = t + service
+            if end > ht[0]:
+                ht[0] = end
+            _sift_down(ht, hs, units, 0)
+            _complete(service, 0.0, minute // step, hist_min, hist_all, acc)
+            busy[minute] += work
+            by_unit[unit] += 1
+            counts[minute, C_ACCEPTED] += 1
+            if st[ST_QUOTA] == 1:
+                tok = RP_TOKENS + gidx % st[ST_CLIENTS]
+                refund = rp[RP_COST] if attempt > 1 else SUCCESS_REFUND
+                rp[tok] = min(rp[tok] + refund, rp[RP_TOKENS_MAX])
+            if recording:
+                rec_start[gidx] = t
+                rec_unit[gidx] = unit
+                rec_status[gidx] = SERVED
+            continue
+        counts[minute, C_THROTTLED] += 1
+        counts[minute, C_THROTTLED_BY_CAUSE + st[ST_CAUSE]] += 1
+        if attempt == 1:
+            acc[ACC_FIRST_THROTTLED] += 1.0
+        if recording:
+            rec_status[gidx] = THROTTLED
+        if attempt < max_attempts:
+            tok = RP_TOKENS + gidx % st[ST_CLIENTS]
+            if st[ST_QUOTA] == 1 and rp[tok] < rp[RP_COST]:
+                acc[ACC_QUOTA_DENIED] += 1.0
+                acc[ACC_FAILED] += 1.0
+                continue
+            if st[ST_R_N] == r_cap:
+                st[ST_GROW] = 2
+                counts[minute, C_THROTTLED] -= 1
+                counts[minute, C_THROTTLED_BY_CAUSE + st[ST_CAUSE]] -= 1
+                if attempt == 1:
+                    acc[ACC_FIRST_THROTTLED] -= 1.0
+                # The token state is unchanged by a throttle: repeating the attempt is exact.
+                _undo(counts, minute, attempt, st, r_t, r_s, r_a, r_i, t, service, gidx)
+                return i - 1 if attempt == 1 else i
+            if st[ST_QUOTA] == 1:
+                rp[tok] -= rp[RP_COST]
+            cap = rp[RP_CAP]
+            backoff = rp[RP_BASE] * 2.0 ** (attempt - 1)
+            if backoff > cap:
+                backoff = cap
+            delay = jitter(seed, gidx, attempt) * backoff
+            _retry_push(r_t, r_s, r_a, r_i, st[ST_R_N], t + delay, service, attempt + 1, gidx)
+            st[ST_R_N] += 1
+        else:
+            acc[ACC_FAILED] += 1.0
+    return i
+
+
+@njit(cache=True, inline="always")
+def _rescale(tb, before, now, t):
+    """Units in service go from ``before`` to ``now`` at ``t`` (as in the DataPlane)."""
+    refill(tb, before, t)
+    if now > before:
+        tb[TB_TOKENS] += (now - before) * tb[TB_BURST]
+    elif before > 0:
+        tb[TB_TOKENS] *= now / before
+
+
+@njit(cache=True)
+def bucket_replay(offsets, minute_first, units_start, units_end, change_s, rate_tps, burst,
+                  throttled):  # fmt: skip
+    """Throttles per minute of a token bucket replaying arrivals, no retries (calibration).
+
+    Minute ``m``'s arrivals come ``offsets[minute_first[m]:minute_first[m + 1]]`` seconds
+    (float32, sorted) after its start. ``units_start[m]`` units serve from its start and
+    ``units_end[m]`` from ``change_s[m]`` seconds into it. The bucket behaves as in
+    :func:`serve_block_rate`: a unit added brings ``burst`` tokens, a unit removed takes
+    its share along. ``throttled[m]`` is set.
+    """
+    tb = np.zeros(N_TB)
+    tb[TB_RATE] = rate_tps
+    tb[TB_BURST] = burst
+    before = 0
+    for m in range(units_start.shape[0]):
+        t0 = m * 60.0
+        now = units_start[m]
+        if now != before:
+            _rescale(tb, before, now, t0)
+        later = units_end[m]
+        t_change = t0 + change_s[m]
+        count = 0
+        for j in range(minute_first[m], minute_first[m + 1]):
+            t = t0 + offsets[j]
+            if later != now and t >= t_change:
+                _rescale(tb, now, later, t_change)
+                now = later
+            refill(tb, now, t)
+            if now > 0 and tb[TB_TOKENS] >= 1.0:
+                tb[TB_TOKENS] -= 1.0
+            else:
+                count += 1
+        if later != now:
+            _rescale(tb, now, later, t_change)
+            now = later
+        before = now
+        throttled[m] = count
 
 
 @njit(cache=True)

@@ -244,6 +244,14 @@ def oracle_needed_units(
     once.
     """
     peak = np.zeros(minutes, np.int64)
+    if scenario.unit.throttling == "rate":
+        # The rate model: each minute's requests over what one unit admits in a minute.
+        for block, _ in blocks:
+            np.add.at(peak, np.minimum((block // 60.0).astype(np.int64), minutes - 1), 1)
+        rate_needed = np.ceil(peak / (60.0 * scenario.unit.rate_tps)).astype(np.int64)
+        upper = scenario.model.max_units or np.iinfo(np.int64).max
+        rate_clipped: npt.NDArray[np.int64] = np.clip(rate_needed, scenario.model.min_units, upper)
+        return rate_clipped
     heap = np.empty(1024)
     st = np.zeros(2, np.int64)
     for block, services in blocks:

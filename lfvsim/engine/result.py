@@ -71,6 +71,11 @@ class Summary:
     """Highest throttled / attempts over clock-aligned hours with attempts (0 if none)."""
     throttle_rate_minute_p99: float
     """99th percentile over minutes with attempts of throttled / attempts (empirical)."""
+    minute_percentile: float
+    """The percentile ``throttle_rate_minute_percentile`` is (99 unless asked otherwise)."""
+    throttle_rate_minute_percentile: float
+    """The ``minute_percentile``-th percentile over minutes with attempts of throttled /
+    attempts (empirical, exact: a rate some minute had)."""
     first_attempt_throttle_rate: float
     """First attempts throttled / requests."""
     failure_rate: float
@@ -276,13 +281,21 @@ def _scenario_notes(scenario: Scenario, trace: Trace) -> list[str]:
             f"the trace's traffic is scaled x{trace_scale:g} (--scale / traffic.scale): "
             "every figure is for the scaled traffic"
         )
-    notes.append(
-        f"{_word(scenario, 'unit.slots', 'unit.latency_mean_s')}: "
-        f"{scenario.unit.slots} slots per unit with mean latency "
-        f"{scenario.unit.latency_mean_s:g} s ({scenario.unit.nominal_tps:.3g} TPS per unit), "
-        f"requests {'throttled' if scenario.unit.when_busy == 'throttle' else 'queued'} "
-        "when every slot is busy"
-    )
+    if scenario.unit.throttling == "rate":
+        u = scenario.unit
+        notes.append(
+            f"{_word(scenario, 'unit.rate_tps', 'unit.burst')}: a token bucket per unit in "
+            f"service, {u.rate_tps:g} requests/s sustained and bursts of {u.burst:g}; requests "
+            "throttled when the units' buckets are empty, with no limit on concurrency"
+        )
+    else:
+        notes.append(
+            f"{_word(scenario, 'unit.slots', 'unit.latency_mean_s')}: "
+            f"{scenario.unit.slots} slots per unit with mean latency "
+            f"{scenario.unit.latency_mean_s:g} s ({scenario.unit.nominal_tps:.3g} TPS per unit), "
+            f"requests {'throttled' if scenario.unit.when_busy == 'throttle' else 'queued'} "
+            "when every slot is busy"
+        )
     if scenario.policy == "target_tracking":
         a = scenario.autoscaler
         word = _word(scenario, "autoscaler.target_percent", "autoscaler.provisioning_delay_s")

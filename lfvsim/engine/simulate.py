@@ -9,6 +9,7 @@ import simpy
 
 from lfvsim.budget import check_runs
 from lfvsim.engine.assemble import build_result
+from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.engine.control import Cluster, autoscaler
 from lfvsim.engine.dataplane import DataPlane
 from lfvsim.engine.operations import (
@@ -42,6 +43,7 @@ def simulate(
     record_requests: bool = False,
     progress: Callable[[float, float], None] | None = None,
     traffic: Traffic | None = None,
+    minute_percentile: float = 99.0,
     allow_large: bool = False,
 ) -> Result:
     """Replay a trace against the scenario's inference units.
@@ -63,6 +65,10 @@ def simulate(
         The run's requests drawn beforehand (:func:`lfvsim.engine.traffic.draw_traffic`
         with this trace and seed), shared by runs that differ only in Min, Max, policy or
         hosting; the result is the same as without it.
+    minute_percentile : float
+        The percentile of per-minute throttle rates the summary gives in
+        ``throttle_rate_minute_percentile`` (0 < P < 100; ``throttle_rate_minute_p99`` is
+        always there).
     allow_large : bool
         Run even past the memory and time budget (:mod:`lfvsim.budget`); never past the
         machine's memory.
@@ -76,6 +82,7 @@ def simulate(
     lfvsim.budget.BudgetError
         The run would use more than the budget (checked before anything is allocated).
     """
+    minute_percentile = check_minute_percentile(minute_percentile)
     if traffic is not None and trace is None:
         trace = traffic.trace
     read = check_runs(scenario, trace, allow_large=allow_large)
@@ -136,7 +143,7 @@ def simulate(
                 cluster,
                 policy,
                 scenario.autoscaler.metric,
-                scenario.unit.latency_mean_s,
+                scenario.unit.work_per_request_s,
                 horizon_s,
             )
         )
@@ -158,6 +165,7 @@ def simulate(
         cluster,
         policy.name,
         peak_wanted_units=getattr(policy, "peak_wanted", None),
+        minute_percentile=minute_percentile,
     )
 
 

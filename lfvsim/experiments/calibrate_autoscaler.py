@@ -90,11 +90,15 @@ def rebuild_utilisation(history: MetricHistory, unit: Unit) -> Utilisation | str
     served = frame["SuccessfulRequestCount"].to_numpy(float)
     in_service = np.where(usable, frame["InServiceInferenceUnits"].to_numpy(float), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        percent = 100.0 * served * unit.latency_mean_s / (unit.slots * 60.0 * in_service)
+        percent = 100.0 * served * unit.work_per_request_s / (unit.servers * 60.0 * in_service)
         percent[~(in_service > _TOL)] = np.nan
-        cv = _service_cv(unit)
-        # Sampling error of a sum of service times, plus requests straddling the minute.
-        rel = _Z * cv / np.sqrt(np.maximum(served, 1.0)) + _tail_s(unit) / 60.0
+        if unit.throttling == "rate":
+            # The rate model's utilisation is served / (rate x units): exact, no sampling.
+            rel = np.full_like(percent, _TOL)
+        else:
+            cv = _service_cv(unit)
+            # Sampling error of a sum of service times, plus requests straddling the minute.
+            rel = _Z * cv / np.sqrt(np.maximum(served, 1.0)) + _tail_s(unit) / 60.0
 
     def column(name: str) -> FloatArray:
         if name not in frame:

@@ -23,7 +23,7 @@ from lfvsim.experiments.calibrate import Estimate
 from lfvsim.scenario import Unit
 from lfvsim.traces.metric_history import MetricHistory
 
-__all__ = ["MAX_SLOTS", "estimate_slots"]
+__all__ = ["MAX_SLOTS", "erlang_b", "estimate_slots"]
 
 FloatArray = npt.NDArray[np.float64]
 _TOL = 1e-6
@@ -86,11 +86,11 @@ def estimate_slots(history: MetricHistory, unit: Unit) -> Estimate:
 def _log_likelihood(
     servers: FloatArray, erlangs: FloatArray, served: FloatArray, throttled: FloatArray
 ) -> float:
-    blocked = np.clip(_erlang_b(servers, erlangs), 1e-12, 1 - 1e-12)
+    blocked = np.clip(erlang_b(servers, erlangs), 1e-12, 1 - 1e-12)
     return float((throttled * np.log(blocked) + served * np.log1p(-blocked)).sum())
 
 
-def _erlang_b(servers: FloatArray, erlangs: FloatArray) -> FloatArray:
+def erlang_b(servers: FloatArray, erlangs: FloatArray) -> FloatArray:
     """Erlang's loss formula per minute (the stable recursion, vectorised over minutes)."""
     b = np.ones_like(erlangs)
     top = int(servers.max())

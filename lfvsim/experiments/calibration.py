@@ -1,14 +1,17 @@
-"""Run every direct estimator on a history and set what they inform in the scenario.
+"""Run every estimator on a history and set what they inform in the scenario.
 
-The order matters: the slots come first (given the scenario's mean latency), the
-autoscaler's utilisation is rebuilt with them, and the scale-in threshold is a fraction of
-the target found before it. Each informed value is set in the scenario and recorded in its
+The order matters: the unit's capacity comes first, in both structures of throttling (the
+slots given the scenario's mean latency, directly; the token bucket's rate and burst by
+simulation), and the one that fits better by AIC is chosen; the autoscaler's utilisation
+is rebuilt with it, and the scale-in threshold is a fraction of the target found before
+it. Both structures' fitted values are set and recorded; ``unit.throttling`` names the
+chosen one. Each informed value is set in the scenario and recorded in its
 ``calibration`` table with its source, period and interval; the rest keep their assumption.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lfvsim.experiments.calibrate import Estimate, estimate_provisioning_delay
@@ -18,6 +21,8 @@ from lfvsim.experiments.calibrate_autoscaler import (
     rebuild_utilisation,
 )
 from lfvsim.experiments.calibrate_capacity import estimate_slots
+from lfvsim.experiments.calibrate_rate import BucketFit, fit_bucket, replay_of
+from lfvsim.experiments.calibrate_structure import StructureChoice, compare_structures
 from lfvsim.scenario import Calibrated, Scenario
 from lfvsim.traces.metric_history import MetricHistory
 
@@ -42,12 +47,21 @@ class Calibration:
     estimates: list[Estimate]
     period: str
     notes: list[str] = field(default_factory=list)
+    structure: StructureChoice | None = None
+    other_structure: list[Estimate] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
+        throttling = None
+        if self.structure is not None:
+            throttling = {
+                **self.structure.to_dict(),
+                "other_estimates": [e.to_dict() for e in self.other_structure],
+            }
         return {
             "period": self.period,
             "estimates": [e.to_dict() for e in self.estimates],
+            "throttling": throttling,
             "not_estimated": list(NOT_ESTIMATED),
             "notes": self.notes,
         }
@@ -57,16 +71,33 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
     """Estimate what ``history`` shows directly and set it in a copy of ``scenario``."""
     index = history.frame.index
     period = f"{index[0]:%Y-%m-%dT%H:%MZ} to {index[-1]:%Y-%m-%dT%H:%MZ}" if len(index) else ""
-    estimates = [estimate_provisioning_delay(history), estimate_slots(history, scenario.unit)]
-    unit = scenario.unit
-    if estimates[1].informed and estimates[1].value is not None:
-        unit = unit.model_copy(update={"slots": round(estimates[1].value)})
     notes: list[str] = []
+    slots = estimate_slots(history, scenario.unit)
+    replay = replay_of(history)
+    structure: StructureChoice | None = None
+    if isinstance(replay, str):
+        bucket = None
+        notes.append(f"the token bucket is not fitted: {replay}")
+    else:
+        bucket = fit_bucket(replay)
+        structure = compare_structures(replay, scenario.unit, slots, bucket)
+    chosen = scenario.unit.throttling if structure is None else structure.chosen
+    chosen = chosen or scenario.unit.throttling
+    fits = {"slots": [slots], "rate": _bucket_estimates(bucket)}
+    other = "rate" if chosen == "slots" else "slots"
+    estimates = [estimate_provisioning_delay(history), *fits[chosen]]
+    unit = scenario.unit.model_copy(update={"throttling": chosen})
+    for e in fits["slots"] + fits["rate"]:
+        if e.informed and e.value is not None:
+            key = e.parameter.partition(".")[2]
+            unit = unit.model_copy(update={key: round(e.value) if key == "slots" else e.value})
     utilisation = rebuild_utilisation(history, unit)
     if isinstance(utilisation, str):
         notes.append(f"the autoscaler's rule is not estimated: {utilisation}")
     else:
         target, out_points = estimate_scale_out(utilisation, scenario.autoscaler)
+        if unit.throttling == "rate" and bucket is not None:
+            target = _through_rate(target, bucket)
         estimates += [target, out_points]
         if target.informed and target.value is not None:
             estimates += estimate_scale_in(utilisation, scenario.autoscaler, target.value)
@@ -74,13 +105,42 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
             notes.append("scale-in is not estimated: it is a fraction of the target")
     values: dict[str, Any] = {}
     fitted: dict[str, Calibrated] = {}
-    for e in estimates:
+    others = [] if bucket is None and other == "rate" else fits[other]
+    for e in estimates + others:
         if not e.informed or e.value is None or e.low is None or e.high is None:
             continue
         values[e.parameter] = round(e.value) if e.parameter in _WHOLE else e.value
+        method = e.detail
+        if structure is not None and e in others:
+            method = f"the {other} model, not chosen ({structure.meaning}): {method}"
+        elif structure is not None and structure.chosen is not None and e in fits[chosen]:
+            method = f"the {chosen} model, chosen ({structure.meaning}): {method}"
         fitted[e.parameter] = Calibrated(
-            source=history.source, period=period, low=e.low, high=e.high, method=e.detail
+            source=history.source, period=period, low=e.low, high=e.high, method=method
         )
+    if structure is not None and structure.chosen is not None:
+        values["unit.throttling"] = structure.chosen
     calibrated = scenario.with_overrides(values, source="calibration") if values else scenario
     calibrated = calibrated.model_copy(update={"calibration": {**scenario.calibration, **fitted}})
-    return Calibration(calibrated, estimates, period, notes)
+    return Calibration(calibrated, estimates, period, notes, structure, others)
+
+
+def _through_rate(target: Estimate, bucket: BucketFit) -> Estimate:
+    """The target's interval widened by the fitted rate's: the rate model's utilisation is
+    served / (rate_tps x units), so the rate's uncertainty carries over in proportion."""
+    rate = bucket.rate
+    t_low, t_high, r_value, r_low, r_high = target.low, target.high, rate.value, rate.low, rate.high
+    if t_low is None or t_high is None or r_value is None or r_low is None or r_high is None:
+        return target
+    return replace(
+        target,
+        low=t_low * r_value / r_high,
+        high=t_high * r_value / r_low,
+        detail=f"{target.detail}; interval widened by the fitted rate_tps's",
+    )
+
+
+def _bucket_estimates(bucket: BucketFit | None) -> list[Estimate]:
+    if bucket is None:
+        return []
+    return [bucket.rate, bucket.burst]

@@ -81,11 +81,14 @@ class Workload:
         One base scenario per variant (``--vary`` value combination).
     traces : tuple of Trace
         The trace of each variant; variants that share traffic share the object.
+    minute_percentile : float
+        The percentile of per-minute throttle rates each summary gives besides the 99th.
     """
 
     token: str
     scenarios: tuple[Scenario, ...]
     traces: tuple[Trace, ...]
+    minute_percentile: float = 99.0
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,12 @@ def run_task(
     traffic = _shared_traffic(scenario, trace, task.seed) if share_traffic else None
     with checked():  # the experiment costed its runs once, before the first
         run = simulate_summary(
-            scenario, trace=trace, seed=task.seed, traffic=traffic, engine=engine
+            scenario,
+            trace=trace,
+            seed=task.seed,
+            traffic=traffic,
+            engine=engine,
+            minute_percentile=workload.minute_percentile,
         )
     return {k: _plain(v) for k, v in asdict(run.summary).items()}
 

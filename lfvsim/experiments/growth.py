@@ -141,6 +141,8 @@ def headroom(
         ``workers``, ``dask``: passed to :func:`lfvsim.experiments.sweep`.
     """
 
+    kwargs.setdefault("minute_percentile", slo.minute_percentile)
+
     def meets(factor: float) -> bool:
         table = _runs(scenario, trace, config, factor, replications, seed, **kwargs)
         return best_cost(table, slo) is not None

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.errors import InputError
 from lfvsim.experiments.replicate import HOURS_PER_MONTH, _plain, plain_dict
 from lfvsim.experiments.stats import mean_interval, upper_bound
@@ -29,6 +30,9 @@ from lfvsim.startmodel import start_model_request
 #: Busy-hour figures of a run (engine summary fields), when the sweep has them.
 WORST_HOUR = "throttle_rate_worst_hour"
 MINUTE_P99 = "throttle_rate_minute_p99"
+#: The percentile of per-minute throttle rates a run was asked for (``minute_percentile``);
+#: in :func:`aggregate`, the one the SLO asks for.
+MINUTE = "throttle_rate_minute_percentile"
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,11 @@ class Slo:
     max_worst_hour_rate : float or None
         Throttle rate of the worst clock hour (``throttle_rate_worst_hour``).
     max_minute_rate : float or None
-        99th percentile over minutes of the per-minute throttle rate
-        (``throttle_rate_minute_p99``): "99% of minutes throttle at most this".
+        The ``minute_percentile``-th percentile over minutes of the per-minute throttle
+        rate: "99% of minutes throttle at most this".
+    minute_percentile : float
+        Which percentile of per-minute throttle rates ``max_minute_rate`` holds
+        (0 < P < 100; 99: ``throttle_rate_minute_p99``).
     """
 
     max_throttle_rate: float
@@ -55,9 +62,13 @@ class Slo:
     confidence: float = 0.95
     max_worst_hour_rate: float | None = None
     max_minute_rate: float | None = None
+    minute_percentile: float = 99.0
 
     def __post_init__(self) -> None:
         check_slo(self.max_throttle_rate, self.max_p99_latency_s, self.confidence)
+        object.__setattr__(
+            self, "minute_percentile", check_minute_percentile(self.minute_percentile)
+        )
         for name, value in (
             ("--max-worst-hour-rate", self.max_worst_hour_rate),
             ("--max-minute-rate", self.max_minute_rate),
@@ -73,6 +84,7 @@ class Slo:
             "confidence": self.confidence,
             "max_worst_hour_rate": self.max_worst_hour_rate,
             "max_minute_rate": self.max_minute_rate,
+            "minute_percentile": self.minute_percentile,
         }
 
 
@@ -84,15 +96,35 @@ __all__ = [
     "aggregate",
     "best_cost",
     "cause_remedy",
+    "check_minute_percentile",
     "check_slo",
     "dominant_cause",
+    "minute_column",
     "recommend",
+    "slo_checks",
     "store_slo",
     "stored_slo",
 ]
 
 
-def aggregate(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def minute_column(table: pd.DataFrame, percentile: float) -> str | None:
+    """The column of a sweep table holding the ``percentile``-th per-minute throttle rate.
+
+    ``throttle_rate_minute_p99`` for 99; else ``throttle_rate_minute_percentile`` when every
+    run was measured at ``percentile`` (``minute_percentile``); None when the table has
+    no such figures.
+    """
+    if percentile == 99.0:
+        return MINUTE_P99 if MINUTE_P99 in table else None
+    if MINUTE not in table or "minute_percentile" not in table or table.empty:
+        return None
+    measured = pd.to_numeric(table["minute_percentile"], errors="coerce")
+    return MINUTE if bool((measured == percentile).all()) else None
+
+
+def aggregate(
+    table: pd.DataFrame, confidence: float = 0.95, minute_percentile: float = 99.0
+) -> pd.DataFrame:
     """One row per configuration of a sweep table: means and confidence bounds.
 
     Parameters
@@ -101,6 +133,10 @@ def aggregate(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         A :func:`lfvsim.experiments.sweep` table.
     confidence : float
         Level of the intervals (two-sided) and of the upper bounds (one-sided).
+    minute_percentile : float
+        The percentile of per-minute throttle rates to give in
+        ``throttle_rate_minute_percentile`` (when the table has it: see
+        :func:`minute_column`).
 
     Returns
     -------
@@ -112,9 +148,12 @@ def aggregate(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         ``unit_hours``, ``mean_units``, ``peak_units`` (the most in any replication) and
         ``requests`` (mean offered requests: the same for every configuration). When the
         table has the busy-hour fields, also ``throttle_rate_worst_hour`` and
-        ``throttle_rate_minute_p99`` with their upper bounds (``..._upper``).
+        ``throttle_rate_minute_p99`` with their upper bounds (``..._upper``); with the
+        figures for ``minute_percentile``, ``minute_percentile`` and
+        ``throttle_rate_minute_percentile`` with its upper bound.
     """
     _check_confidence(confidence)
+    minute = minute_column(table, minute_percentile)
     keys = [*vary_columns(table), "min_units", "max_units", "oracle_bound"]
     rows = []
     for group_key, g in table.groupby(keys, dropna=False, sort=False):
@@ -142,6 +181,10 @@ def aggregate(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
             if column in g:
                 row[column] = float(g[column].mean())
                 row[f"{column}_upper"] = upper_bound(g[column], confidence)
+        if minute is not None:
+            row["minute_percentile"] = minute_percentile
+            row[MINUTE] = float(g[minute].mean())
+            row[f"{MINUTE}_upper"] = upper_bound(g[minute], confidence)
         rows.append(row)
     out = pd.DataFrame(rows)
     out["max_units"] = pd.array(list(out["max_units"]), dtype="Int64")
@@ -189,6 +232,11 @@ class Configuration:
         Mean throttle rate of the worst clock hour and its upper bound (NaN: not recorded).
     minute_p99_rate, minute_p99_rate_upper : float
         Mean 99th percentile of per-minute throttle rates and its upper bound.
+    minute_percentile : float
+        The percentile of per-minute throttle rates ``minute_rate`` is.
+    minute_rate, minute_rate_upper : float
+        Mean ``minute_percentile``-th percentile of per-minute throttle rates and its
+        upper bound (NaN: not recorded).
     """
 
     min_units: int
@@ -207,6 +255,9 @@ class Configuration:
     worst_hour_rate_upper: float = math.nan
     minute_p99_rate: float = math.nan
     minute_p99_rate_upper: float = math.nan
+    minute_percentile: float = 99.0
+    minute_rate: float = math.nan
+    minute_rate_upper: float = math.nan
 
     @classmethod
     def from_row(cls, row: pd.Series) -> Configuration:
@@ -231,6 +282,9 @@ class Configuration:
             worst_hour_rate_upper=float(row.get(f"{WORST_HOUR}_upper", math.nan)),
             minute_p99_rate=float(row.get(MINUTE_P99, math.nan)),
             minute_p99_rate_upper=float(row.get(f"{MINUTE_P99}_upper", math.nan)),
+            minute_percentile=float(row.get("minute_percentile", 99.0)),
+            minute_rate=float(row.get(MINUTE, math.nan)),
+            minute_rate_upper=float(row.get(f"{MINUTE}_upper", math.nan)),
         )
 
     @property
@@ -261,6 +315,9 @@ class Configuration:
                 "throttle_rate_worst_hour_upper": _finite(self.worst_hour_rate_upper),
                 "throttle_rate_minute_p99": _finite(self.minute_p99_rate),
                 "throttle_rate_minute_p99_upper": _finite(self.minute_p99_rate_upper),
+                "minute_percentile": self.minute_percentile,
+                "throttle_rate_minute_percentile": _finite(self.minute_rate),
+                "throttle_rate_minute_percentile_upper": _finite(self.minute_rate_upper),
             }
         )
 
@@ -357,6 +414,7 @@ class Recommendation:
     start_model_request: dict[str, Any] | None = None
     max_worst_hour_rate: float | None = None
     max_minute_rate: float | None = None
+    minute_percentile: float = 99.0
 
     @property
     def slo(self) -> Slo:
@@ -367,6 +425,7 @@ class Recommendation:
             self.confidence,
             self.max_worst_hour_rate,
             self.max_minute_rate,
+            self.minute_percentile,
         )
 
     @property
@@ -415,6 +474,8 @@ class Recommendation:
             "throttle_rate_worst_hour_upper": _finite(c.worst_hour_rate_upper) if c else None,
             "throttle_rate_minute_p99": _finite(c.minute_p99_rate) if c else None,
             "throttle_rate_minute_p99_upper": _finite(c.minute_p99_rate_upper) if c else None,
+            "throttle_rate_minute_percentile": _finite(c.minute_rate) if c else None,
+            "throttle_rate_minute_percentile_upper": _finite(c.minute_rate_upper) if c else None,
             "replications": c.replications if c else None,
             **self.slo.to_dict(),
             "hours_per_month": HOURS_PER_MONTH,
@@ -457,6 +518,7 @@ def recommend(
     scenario: Scenario | None = None,
     max_worst_hour_rate: float | None = None,
     max_minute_rate: float | None = None,
+    minute_percentile: float = 99.0,
 ) -> Recommendation:
     """The cheapest configuration of a sweep whose SLO holds at ``confidence``.
 
@@ -474,8 +536,11 @@ def recommend(
     scenario : Scenario, optional
         Gives the StartModel request for the choice.
     max_worst_hour_rate, max_minute_rate : float, optional
-        Targets for the upper bounds of the worst hour's throttle rate and of the 99th
-        percentile of per-minute throttle rates (see :class:`Slo`).
+        Targets for the upper bounds of the worst hour's throttle rate and of the
+        ``minute_percentile``-th percentile of per-minute throttle rates (see :class:`Slo`).
+    minute_percentile : float
+        Which percentile of per-minute throttle rates (0 < P < 100); the table must have
+        it (see :func:`minute_column`).
 
     Returns
     -------
@@ -485,7 +550,12 @@ def recommend(
         worst-case cost) that meets the SLO in every variant.
     """
     slo = Slo(
-        max_throttle_rate, max_p99_latency_s, confidence, max_worst_hour_rate, max_minute_rate
+        max_throttle_rate,
+        max_p99_latency_s,
+        confidence,
+        max_worst_hour_rate,
+        max_minute_rate,
+        minute_percentile,
     )
     if table.empty:
         raise InputError("the sweep has no runs; widen --min / --max")
@@ -494,7 +564,7 @@ def recommend(
             "--replications 1: an SLO bound needs at least 2 replications; use 5 or more"
         )
     _check_busy_hour_columns(table, slo)
-    agg = aggregate(table, confidence)
+    agg = aggregate(table, confidence, slo.minute_percentile)
     keys = vary_columns(table)
     if not keys:
         rec = _decide(agg, table, slo, {})
@@ -544,28 +614,53 @@ def _rank(c: Configuration) -> tuple[float, float, int, int, int]:
     )
 
 
+def slo_checks(agg: pd.DataFrame, slo: Slo) -> dict[str, pd.Series]:
+    """Per target of ``slo`` given, which rows of :func:`aggregate` meet it by upper bound.
+
+    Keys: ``throttle_rate``, then ``worst_hour``, ``minute`` and ``latency_p99`` for the
+    targets set. ``agg`` must have been aggregated at ``slo``'s confidence and minute
+    percentile. A bound that cannot be computed (NaN: one replication) does not meet.
+    """
+    checks = {"throttle_rate": agg["throttle_rate_upper"] <= slo.max_throttle_rate}
+    if slo.max_worst_hour_rate is not None:
+        checks["worst_hour"] = agg[f"{WORST_HOUR}_upper"] <= slo.max_worst_hour_rate
+    if slo.max_minute_rate is not None:
+        checks["minute"] = agg[f"{MINUTE}_upper"] <= slo.max_minute_rate
+    if slo.max_p99_latency_s is not None:
+        checks["latency_p99"] = agg["latency_p99_upper_s"] <= slo.max_p99_latency_s
+    return checks
+
+
 def _meets(agg: pd.DataFrame, slo: Slo) -> tuple[pd.Series, pd.Series]:
     """Configurations meeting the throttle targets (whole run and busy hour), and p99."""
-    ok_rate = agg["throttle_rate_upper"] <= slo.max_throttle_rate
-    if slo.max_worst_hour_rate is not None:
-        ok_rate &= agg[f"{WORST_HOUR}_upper"] <= slo.max_worst_hour_rate
-    if slo.max_minute_rate is not None:
-        ok_rate &= agg[f"{MINUTE_P99}_upper"] <= slo.max_minute_rate
-    p99 = slo.max_p99_latency_s
-    ok_p99 = agg["latency_p99_upper_s"] <= p99 if p99 is not None else ok_rate | True
+    checks = slo_checks(agg, slo)
+    ok_rate = checks["throttle_rate"]
+    for name in ("worst_hour", "minute"):
+        if name in checks:
+            ok_rate = ok_rate & checks[name]
+    ok_p99 = checks.get("latency_p99", ok_rate | True)
     return ok_rate, ok_p99
 
 
 def _check_busy_hour_columns(table: pd.DataFrame, slo: Slo) -> None:
-    for value, column, option in (
-        (slo.max_worst_hour_rate, WORST_HOUR, "--max-worst-hour-rate"),
-        (slo.max_minute_rate, MINUTE_P99, "--max-minute-rate"),
-    ):
-        if value is not None and column not in table:
-            raise InputError(
-                f"{option}: this sweep has no '{column}' figures (written by an older "
-                "lfvsim); run the sweep again"
-            )
+    if slo.max_worst_hour_rate is not None and WORST_HOUR not in table:
+        raise InputError(
+            f"--max-worst-hour-rate: this sweep has no '{WORST_HOUR}' figures (written by an "
+            "older lfvsim); run the sweep again"
+        )
+    if slo.max_minute_rate is None or minute_column(table, slo.minute_percentile) is not None:
+        return
+    p = slo.minute_percentile
+    if p == 99.0:
+        raise InputError(
+            f"--max-minute-rate: this sweep has no '{MINUTE_P99}' figures (written by an "
+            "older lfvsim); run the sweep again"
+        )
+    raise InputError(
+        f"--minute-percentile {p:g}: this sweep's runs did not measure the {p:g}th "
+        f"percentile of per-minute throttle rates; run the sweep again with "
+        f"--minute-percentile {p:g}, or use --minute-percentile 99"
+    )
 
 
 #: Columns of a sweep file that store the SLO it was searched for.
@@ -575,6 +670,7 @@ _SLO_COLUMNS = {
     "confidence": "slo_confidence",
     "max_worst_hour_rate": "slo_max_worst_hour_rate",
     "max_minute_rate": "slo_max_minute_rate",
+    "minute_percentile": "slo_minute_percentile",
 }
 
 
@@ -603,6 +699,7 @@ def stored_slo(table: pd.DataFrame) -> Slo | None:
         given["confidence"] or 0.95,
         given["max_worst_hour_rate"],
         given["max_minute_rate"],
+        given["minute_percentile"] or 99.0,
     )
 
 
@@ -615,7 +712,8 @@ def best_cost(table: pd.DataFrame, slo: Slo) -> float | None:
     table = table[~table["oracle_bound"]]
     if table.empty or int(table["replication"].nunique()) < 2:
         return None
-    agg = aggregate(table, slo.confidence)
+    _check_busy_hour_columns(table, slo)
+    agg = aggregate(table, slo.confidence, slo.minute_percentile)
     ok_rate, ok_p99 = _meets(agg, slo)
     ok = agg[ok_rate & ok_p99]
     return None if ok.empty else float(ok["monthly_cost_usd"].min())
@@ -838,6 +936,7 @@ def _empty(slo: Slo, **fields: Any) -> Recommendation:
         confidence=slo.confidence,
         max_worst_hour_rate=slo.max_worst_hour_rate,
         max_minute_rate=slo.max_minute_rate,
+        minute_percentile=slo.minute_percentile,
         **fields,
     )
 
@@ -874,6 +973,12 @@ def _robust(
                 c,
                 minute_p99_rate=float(g[MINUTE_P99].max()),
                 minute_p99_rate_upper=float(g[f"{MINUTE_P99}_upper"].max()),
+            )
+        if MINUTE in g:
+            c = replace(
+                c,
+                minute_rate=float(g[MINUTE].max()),
+                minute_rate_upper=float(g[f"{MINUTE}_upper"].max()),
             )
         candidates.append(c)
     candidates.sort(key=_rank)

@@ -45,7 +45,15 @@ __all__ = [
 SUMMARY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Summary))
 
 CONFIGURATION_FIELDS = frozenset(
-    {"price_per_unit_hour_usd", "duration_h", "min_units", "max_units", "policy", "seed"}
+    {
+        "price_per_unit_hour_usd",
+        "duration_h",
+        "min_units",
+        "max_units",
+        "policy",
+        "seed",
+        "minute_percentile",
+    }
 )
 """Summary fields that describe the run rather than measure it: no interval."""
 

@@ -38,6 +38,7 @@ from lfvsim import __version__
 from lfvsim.atomic import atomic_path, check_replaceable, clean_stale, write_text_atomic
 from lfvsim.budget import check_runs
 from lfvsim.engine import resolve_seed
+from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.errors import InputError
 from lfvsim.experiments.executors import Task, Workload, cpu_count, make_executor
 from lfvsim.experiments.replicate import (
@@ -50,7 +51,16 @@ from lfvsim.safe_output import csv_safe_frame
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["check_sweep_of", "check_vary", "configurations", "sweep", "vary_columns", "write_table"]
+__all__ = [
+    "check_sweep_of",
+    "check_vary",
+    "configurations",
+    "max_cannot_matter",
+    "run_counts",
+    "sweep",
+    "vary_columns",
+    "write_table",
+]
 
 _AXES = ("model.min_units", "model.max_units")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -110,6 +120,9 @@ def sweep(
     dask_timeout_s: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
     only: Iterable[tuple[int, int | None, bool]] | None = None,
+    minute_percentile: float = 99.0,
+    reuse: bool = True,
+    first_replication: int = 0,
     allow_large: bool = False,
 ) -> pd.DataFrame:
     """Simulate every (Min, Max) configuration, replicated with common random numbers.
@@ -149,6 +162,19 @@ def sweep(
     only : iterable of (int, int or None, bool), optional
         Run just these configurations ``(min_units, max_units, oracle_bound)`` of the grid
         (the search runs the grid a few configurations at a time).
+    minute_percentile : float
+        The percentile of per-minute throttle rates each run gives in
+        ``throttle_rate_minute_percentile`` (0 < P < 100), besides the 99th.
+    reuse : bool
+        Skip a Max that cannot change the runs: for each Min the Max values run in
+        increasing order, and once no replication at Max ``x`` wanted more than ``x`` units
+        (``peak_wanted_units``) and none throttled "at Max", every larger Max would take
+        exactly the same decisions, so its rows are copies of Max ``x``'s
+        (``reused_from_max_units`` = ``x``). False simulates them all.
+    first_replication : int
+        Run only replications ``first_replication .. replications - 1`` (with the seeds
+        they have among ``replications``): more replications for configurations already
+        run.
     allow_large : bool
         Run even past the memory and time budget (:mod:`lfvsim.budget`), checked once for
         the whole grid: every run costed as the largest configuration.
@@ -160,8 +186,11 @@ def sweep(
         each), ``min_units``, ``max_units`` (Int64; NA: no auto-scaling, or no Max for the
         oracle), ``oracle_bound``, ``replication``, ``seed`` (re-run one with
         ``lfvsim run --seed``), every :class:`lfvsim.Summary` field and
-        ``monthly_cost_usd`` (``cost_usd / duration_h x 730`` hours a month). The same for
-        any executor and number of workers. ``table.attrs["seed"]`` is the experiment seed.
+        ``monthly_cost_usd`` (``cost_usd / duration_h x 730`` hours a month) and
+        ``reused_from_max_units`` (Int64; NA: simulated). The same for any executor and
+        number of workers, and with or without ``reuse``, but for that column.
+        ``table.attrs["seed"]`` is the experiment seed; ``table.attrs["runs"]`` counts the
+        runs simulated and reused (:func:`run_counts`).
 
     Raises
     ------
@@ -172,8 +201,13 @@ def sweep(
     """
     if replications < 1:
         raise InputError(f"--replications {replications}: need at least 1")
+    if not 0 <= first_replication < replications:
+        raise InputError(
+            f"first replication {first_replication}: give one in 0..{replications - 1}"
+        )
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
+    minute_percentile = check_minute_percentile(minute_percentile)
     configs = configurations(min_units, max_units, oracle)
     if only is not None:
         wanted = set(only)
@@ -186,15 +220,28 @@ def sweep(
         for (lo, hi, _), over in zip(configs, row, strict=True):
             sc.with_overrides(dict(over), source=f"Min {lo}, Max {_max_text(hi)}")
     traces = _traces(scenario, scenarios, trace)
-    _check_budget(configs, scenarios, traces, replications, workers, dask, allow_large)
+    plan = _Plan(replications, first_replication, reuse)
+    runs = replications - first_replication
+    _check_budget(configs, scenarios, traces, runs, workers, dask, allow_large)
     if output is None:
-        return _sweep(scenario, configs, values, scenarios, overrides, traces, replications,
-                      seed, None, None, workers, dask, dask_timeout_s, progress)  # fmt: skip
+        return _sweep(scenario, configs, values, scenarios, overrides, traces, plan,
+                      seed, None, None, workers, dask, dask_timeout_s, progress,
+                      minute_percentile)  # fmt: skip
     check_replaceable([output])
     with _PartStore(output) as store:
-        table = _sweep(scenario, configs, values, scenarios, overrides, traces, replications,
-                       seed, store, fmt, workers, dask, dask_timeout_s, progress)  # fmt: skip
+        table = _sweep(scenario, configs, values, scenarios, overrides, traces, plan,
+                       seed, store, fmt, workers, dask, dask_timeout_s, progress,
+                       minute_percentile)  # fmt: skip
     return table
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which replications of each configuration to run, and whether to reuse rows."""
+
+    replications: int
+    first_replication: int
+    reuse: bool
 
 
 def _sweep(
@@ -204,7 +251,7 @@ def _sweep(
     scenarios: list[Scenario],
     overrides: list[list[tuple[tuple[str, Any], ...]]],
     traces: list[Trace],
-    replications: int,
+    plan: _Plan,
     seed: int | None,
     store: _PartStore | None,
     fmt: str | None,
@@ -212,54 +259,184 @@ def _sweep(
     dask: Any,
     dask_timeout_s: float,
     progress: Callable[[int, int], None] | None,
+    minute_percentile: float = 99.0,
 ) -> pd.DataFrame:
     if seed is None and scenario.simulation.seed is None and store is not None:
         seed = store.stored_seed()
     seed = resolve_seed(seed, scenario)
     fingerprint = _fingerprint(scenario, traces[0], seed)
+    if minute_percentile != 99.0:
+        # Runs measured at another per-minute percentile are not interchangeable (the
+        # default leaves the fingerprint as sweeps wrote it before the option existed).
+        fingerprint["minute_percentile"] = minute_percentile
     if store is not None:
         store.check(fingerprint)
 
-    seeds = replication_seeds(seed, replications)
-    points = [
-        _point(v, values[v], lo, hi, ob, k, s)
+    seeds = replication_seeds(seed, plan.replications)
+    reps = list(enumerate(seeds))[plan.first_replication :]
+    points = {
+        (v, config): [_point(v, values[v], *config, k, s) for k, s in reps]
         for v in range(len(scenarios))
-        for lo, hi, ob in configs
-        for k, s in enumerate(seeds)
-    ]
-    done = {} if store is None else store.load([p.key for p in points], fingerprint)
-    pending = [p for p in points if p.key not in done]
-    if pending:
-        executor = make_executor(workers=workers, dask=dask, dask_timeout_s=dask_timeout_s)
-        try:
-            if store is not None:
-                store.create(fingerprint)
-            config_index = {(lo, hi, ob): i for i, (lo, hi, ob) in enumerate(configs)}
-            tasks = [
-                Task(p.variant, overrides[p.variant][config_index[_config(p)]], p.seed)
-                for p in pending
-            ]
-
-            def finished(i: int, summary: dict[str, Any]) -> None:
-                done[pending[i].key] = summary
+        for config in configs
+    }
+    everything = [p for group in points.values() for p in group]
+    done = {} if store is None else store.load([p.key for p in everything], fingerprint)
+    waves = _Waves(configs, len(scenarios), plan.reuse)
+    reused: dict[str, int] = {}
+    overall = _overall(progress, len(everything))
+    executor = None
+    try:
+        config_index = {(lo, hi, ob): i for i, (lo, hi, ob) in enumerate(configs)}
+        workload = Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces), minute_percentile)
+        for wave in waves:
+            pending = [p for key in wave for p in points[key] if p.key not in done]
+            if pending and executor is None:
+                executor = make_executor(workers=workers, dask=dask, dask_timeout_s=dask_timeout_s)
                 if store is not None:
-                    store.write(pending[i].key, summary, fingerprint)
+                    store.create(fingerprint)
+            if pending:
+                assert executor is not None
+                tasks = [
+                    Task(p.variant, overrides[p.variant][config_index[_config(p)]], p.seed)
+                    for p in pending
+                ]
 
-            workload = Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces))
-            run_tasks(executor, workload, tasks, progress, finished, len(points) - len(pending))
-        finally:
-            if executor is not dask:
-                executor.close()
-    elif progress is not None:
-        progress(len(points), len(points))
-    table = _table(points, values, done)
+                def finished(
+                    i: int, summary: dict[str, Any], pending: list[_Point] = pending
+                ) -> None:
+                    done[pending[i].key] = summary
+                    if store is not None:
+                        store.write(pending[i].key, summary, fingerprint)
+
+                run_tasks(executor, workload, tasks, overall, finished, len(done))
+            for key in wave:
+                runs = [done[p.key] for p in points[key]]
+                wanted = max(int(r["peak_wanted_units"]) for r in runs)
+                at_max = sum(int(r.get("throttled_at_max", 0)) for r in runs)
+                for copy in waves.after(key, wanted, at_max):
+                    for source, target in zip(points[key], points[copy], strict=True):
+                        done[target.key] = done[source.key]
+                        reused[target.key] = source.max_units or 0
+    finally:
+        if executor is not None and executor is not dask:
+            executor.close()
+    if overall is not None:
+        overall(len(everything), len(everything))
+    table = _table(everything, values, done, reused)
     table["sweep_scenario"] = fingerprint["scenario"]
     table["sweep_trace"] = fingerprint["trace"]
     table["trace_scale"] = _scale_of(scenario)
     table.attrs["seed"] = seed
+    table.attrs["runs"] = {
+        "runs": len(everything),
+        "simulated": len(everything) - len(reused),
+        "reused": len(reused),
+        "reasons": waves.reasons,
+    }
     if store is not None:
         _write_atomic(table, store.output, fmt)
     return table
+
+
+def _overall(
+    progress: Callable[[int, int], None] | None, total: int
+) -> Callable[[int, int], None] | None:
+    """Progress over the whole sweep (reused runs count as done), each count once."""
+    if progress is None:
+        return None
+    last = [-1]
+
+    def update(finished: int, _wave_total: int) -> None:
+        if finished != last[0]:
+            last[0] = finished
+            progress(finished, total)
+
+    return update
+
+
+_Key = tuple[int, tuple[int, int | None, bool]]
+
+
+class _Waves:
+    """The order configurations run in, so that a Max that cannot matter is reused.
+
+    The first wave holds every configuration but the larger Max values of each (variant,
+    Min); each later wave the next Max of each (variant, Min) still binding. Without
+    reuse, one wave holds everything.
+    """
+
+    def __init__(
+        self, configs: list[tuple[int, int | None, bool]], variants: int, reuse: bool
+    ) -> None:
+        self.reasons: list[str] = []
+        self.axis: dict[tuple[int, int], list[int]] = {}
+        first: list[_Key] = []
+        for v in range(variants):
+            for config in configs:
+                lo, hi, oracle = config
+                if reuse and hi is not None and not oracle:
+                    maxs = self.axis.setdefault((v, lo), [])
+                    maxs.append(hi)
+                    if len(maxs) > 1:
+                        continue
+                first.append((v, config))
+        self.next: list[_Key] = first
+        self.variants = variants
+
+    def __iter__(self) -> Any:
+        while self.next:
+            wave, self.next = self.next, []
+            yield wave
+
+    def after(self, key: _Key, wanted_units: int, throttled_at_max: int) -> list[_Key]:
+        """Record that ``key`` ran; the configurations to copy from it (larger Max).
+
+        See :func:`max_cannot_matter` for the rule.
+        """
+        v, (lo, hi, oracle) = key
+        if hi is None or oracle or (v, lo) not in self.axis:
+            return []
+        maxs = self.axis[(v, lo)]
+        rest = maxs[maxs.index(hi) + 1 :]
+        if not rest:
+            return []
+        if not max_cannot_matter(wanted_units, throttled_at_max, hi):
+            self.next.append((v, (lo, rest[0], False)))
+            return []
+        where = f" (variant {v + 1})" if self.variants > 1 else ""
+        span = str(rest[0]) if len(rest) == 1 else f"{rest[0]}..{rest[-1]}"
+        self.reasons.append(
+            f"Min {lo}, Max {span}{where}: no replication wanted more than {wanted_units} "
+            f"units at Max {hi}, so a larger Max gives the same runs (rows reused from "
+            f"Max {hi})"
+        )
+        return [(v, (lo, y, False)) for y in rest]
+
+
+def max_cannot_matter(peak_wanted_units: int, throttled_at_max: int, max_units: int) -> bool:
+    """Every larger Max repeats these runs exactly, throttling causes included.
+
+    True when no replication wanted more than ``max_units`` (so a larger Max takes the
+    same decisions on the same requests) and none throttled a request "at Max": that
+    cause means the autoscaler's alarm was on with every unit up to Max in place, which a
+    larger Max would call "scaling" instead.
+    """
+    return peak_wanted_units <= max_units and throttled_at_max == 0
+
+
+def run_counts(table: pd.DataFrame) -> dict[str, Any]:
+    """Runs of a sweep table simulated and reused, and why (from ``table.attrs``).
+
+    A table read back from a file counts its ``reused_from_max_units`` rows; the reasons
+    are then not known.
+    """
+    stored = table.attrs.get("runs")
+    if stored is not None:
+        return dict(stored)
+    reused = (
+        int(table["reused_from_max_units"].notna().sum()) if "reused_from_max_units" in table else 0
+    )
+    return {"runs": len(table), "simulated": len(table) - reused, "reused": reused, "reasons": []}
 
 
 def _units(option: str, values: Iterable[int]) -> list[int]:
@@ -421,7 +598,10 @@ def _max_text(max_units: int | None) -> str:
 
 
 def _table(
-    points: list[_Point], values: list[dict[str, Any]], done: dict[str, dict[str, Any]]
+    points: list[_Point],
+    values: list[dict[str, Any]],
+    done: dict[str, dict[str, Any]],
+    reused: Mapping[str, int],
 ) -> pd.DataFrame:
     rows = []
     for p in points:
@@ -434,9 +614,11 @@ def _table(
             seed=p.seed,
         )
         row.update(summary_record(done[p.key], skip=("min_units", "max_units", "seed")))
+        row["reused_from_max_units"] = reused.get(p.key)
         rows.append(row)
     table = pd.DataFrame(rows)
     table["max_units"] = pd.array(list(table["max_units"]), dtype="Int64")
+    table["reused_from_max_units"] = pd.array(list(table["reused_from_max_units"]), dtype="Int64")
     table["oracle_bound"] = table["oracle_bound"].astype(bool)
     return table
 
@@ -632,6 +814,7 @@ class _PartStore:
             "seed": "seed",
             "lfvsim": "lfvsim version",
             "store": "file layout",
+            "minute_percentile": "--minute-percentile",
         }
         differ = [names[k] for k in names if stored.get(k) != fingerprint.get(k)]
         raise InputError(

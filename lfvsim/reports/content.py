@@ -166,6 +166,9 @@ def build_report(
     trace_source: str | None = None,
     output: str | None = None,
     output_format: str | None = None,
+    max_worst_hour_rate: float | None = None,
+    max_minute_rate: float | None = None,
+    minute_percentile: float = 99.0,
 ) -> Report:
     """Build a report of one scenario, and of a sweep when one is given.
 
@@ -191,6 +194,8 @@ def build_report(
     trace_source, output, output_format : str, optional
         The trace file that replaced the scenario's traffic, and the file and format the
         report is written to: with ``source``, they make the command under Reproduce.
+    max_worst_hour_rate, max_minute_rate, minute_percentile : float or None, float or None, float
+        The busy-hour targets of the SLO (see :class:`lfvsim.experiments.recommend.Slo`).
 
     Returns
     -------
@@ -225,6 +230,9 @@ def build_report(
                 max_p99_latency_s=max_p99_latency_s,
                 confidence=confidence,
                 scenario=scenario_for_request,
+                max_worst_hour_rate=max_worst_hour_rate,
+                max_minute_rate=max_minute_rate,
+                minute_percentile=minute_percentile,
             )
     if isinstance(run, Result):
         result = run
@@ -263,6 +271,7 @@ def build_report(
             seed=None if isinstance(run, Result) else result.summary.seed,
             title=title,
             slo=(max_throttle_rate, max_p99_latency_s, confidence),
+            busy_slo=(max_worst_hour_rate, max_minute_rate, minute_percentile),
         ),
     )
     return Report(
@@ -604,7 +613,14 @@ def _recommendation_blocks(
     reps = int(sweep["seed"].nunique())
     configs = sweep[~sweep["oracle_bound"].astype(bool)]
     n_configs = len(configs.groupby(["min_units", "max_units"], dropna=False))
-    slo_text = slo_sentence(rate, p99, "≤")
+    slo_text = slo_sentence(
+        rate,
+        p99,
+        "≤",
+        max_worst_hour_rate=None if rec is None else rec.max_worst_hour_rate,
+        max_minute_rate=None if rec is None else rec.max_minute_rate,
+        minute_percentile=99.0 if rec is None else rec.minute_percentile,
+    )
     duration = float(sweep["duration_h"].iloc[0]) if "duration_h" in sweep else math.nan
     keys = vary_columns(sweep)
     blocks: list[Block] = [
@@ -838,6 +854,7 @@ def report_command(
     seed: int | None = None,
     title: str | None = None,
     slo: tuple[float, float | None, float] = (0.001, None, 0.95),
+    busy_slo: tuple[float | None, float | None, float] = (None, None, 99.0),
 ) -> list[str]:
     """The words of the ``lfvsim report`` command that builds this report again.
 
@@ -857,6 +874,11 @@ def report_command(
     if p99 is not None:
         words += ["--max-p99-latency-s", f"{p99:g}"]
     words += ["--confidence", f"{confidence:g}"]
+    worst_hour, minute, percentile = busy_slo
+    if worst_hour is not None:
+        words += ["--max-worst-hour-rate", f"{worst_hour:g}"]
+    if minute is not None:
+        words += ["--max-minute-rate", f"{minute:g}", "--minute-percentile", f"{percentile:g}"]
     if title is not None:
         words += ["--title", title]
     if output_format is not None:

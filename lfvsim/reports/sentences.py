@@ -31,6 +31,7 @@ def slo_sentence(
     *,
     max_worst_hour_rate: float | None = None,
     max_minute_rate: float | None = None,
+    minute_percentile: float = 99.0,
 ) -> str:
     """``throttle rate <= 0.1%, worst hour <= 3% and p99 latency <= 2 s``.
 
@@ -40,7 +41,7 @@ def slo_sentence(
     if max_worst_hour_rate is not None:
         parts.append(f"worst hour {le} {percent(max_worst_hour_rate)}")
     if max_minute_rate is not None:
-        parts.append(f"99% of minutes {le} {percent(max_minute_rate)}")
+        parts.append(f"{minute_percentile:g}% of minutes {le} {percent(max_minute_rate)}")
     text = ", ".join(parts)
     if max_p99_latency_s is not None:
         text += f" and p99 latency {le} {max_p99_latency_s:g} s"

@@ -21,8 +21,9 @@ from lfvsim.experiments import (
     aggregate,
     vary_columns,
 )
-from lfvsim.experiments.recommend import MINUTE_P99, WORST_HOUR, Configuration
+from lfvsim.experiments.recommend import MINUTE, WORST_HOUR, Configuration, Slo, slo_checks
 from lfvsim.experiments.replicate import metrics
+from lfvsim.experiments.sweep import run_counts
 from lfvsim.reports.formatting import (
     CAUSE_LABELS,
     duration,
@@ -162,9 +163,22 @@ def _event_rows(result: Result) -> list[tuple[str, str]]:
     return rows
 
 
-def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | None = None) -> str:
-    """One line per configuration: monthly cost, throttle rate, p99, units (95% intervals)."""
-    agg = aggregate(table, 0.95)
+def format_sweep(
+    table: pd.DataFrame,
+    scenario: Scenario,
+    scenario_path: Path | None = None,
+    slo: Slo | None = None,
+    minute_percentile: float = 99.0,
+) -> str:
+    """One line per configuration: monthly cost, throttle rate, p99, units (95% intervals).
+
+    With an SLO, the bounds are at its confidence and one column per target says whether
+    the configuration meets it by its upper bound; the busy-minute column is the
+    ``minute_percentile``-th percentile (the SLO's when given).
+    """
+    if slo is not None:
+        minute_percentile = slo.minute_percentile
+    agg = aggregate(table, 0.95 if slo is None else slo.confidence, minute_percentile)
     keys = vary_columns(table)
     runs = len(table)
     reps = int(agg["replications"].max())
@@ -178,14 +192,29 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
         f"offered: {agg['requests'].mean():,.0f} requests a replication on average",
         f"monthly cost = simulated cost per hour x {HOURS_PER_MONTH:g} h; "
         "(low-high) are 95% confidence intervals over replications",
+        *_reuse_lines(table),
         "",
     ]
-    busy = [c for c in (WORST_HOUR, MINUTE_P99) if c in agg]
-    busy_names = {WORST_HOUR: "worst hour", MINUTE_P99: "minute p99"}
+    if slo is not None:
+        head[-1:] = [
+            f"SLO: {slo_sentence_of(slo)}; 'meets' columns compare the upper bound with each "
+            "target (n/a: the oracle, or too few replications for a bound)",
+            "",
+        ]
+    busy = [c for c in (WORST_HOUR, MINUTE) if c in agg]
+    busy_names = {WORST_HOUR: "worst hour", MINUTE: f"minute p{minute_percentile:g}"}
     columns = [*keys, "Min", "Max", "monthly cost USD", "throttle rate"]
     columns += [busy_names[c] for c in busy] + ["p99 s", "units"]
+    checks = {} if slo is None else slo_checks(agg, slo)
+    check_names = {
+        "throttle_rate": "meets rate",
+        "worst_hour": "meets hour",
+        "minute": "meets minutes",
+        "latency_p99": "meets p99",
+    }
+    columns += [check_names[c] for c in checks]
     lines = []
-    for _, r in agg.iterrows():
+    for i, r in agg.iterrows():
         max_text = (
             "oracle" if r["oracle_bound"] else "none" if pd.isna(r["max_units"]) else r["max_units"]
         )
@@ -201,9 +230,42 @@ def format_sweep(table: pd.DataFrame, scenario: Scenario, scenario_path: Path | 
                 *(f"{percent(r[c])} (bound {percent(r[f'{c}_upper'])})" for c in busy),
                 f"{r['latency_p99_s']:.3f}",
                 f"mean {r['mean_units']:.2f}, peak {r['peak_units']}",
+                *(_meets_text(r, bool(ok.loc[i])) for ok in checks.values()),
             ]
         )
     return "\n".join(head + text_columns(columns, lines))
+
+
+def _meets_text(row: pd.Series, ok: bool) -> str:
+    if row["oracle_bound"] or not math.isfinite(float(row["throttle_rate_upper"])):
+        return "n/a"
+    return "yes" if ok else "no"
+
+
+def slo_sentence_of(slo: Slo) -> str:
+    """The SLO in words with its confidence: ``throttle rate <= 1%, ..., upper bounds at
+    95% confidence``."""
+    text = slo_sentence(
+        slo.max_throttle_rate,
+        slo.max_p99_latency_s,
+        "<=",
+        max_worst_hour_rate=slo.max_worst_hour_rate,
+        max_minute_rate=slo.max_minute_rate,
+        minute_percentile=slo.minute_percentile,
+    )
+    return f"{text}, upper bounds at {100 * slo.confidence:g}% confidence"
+
+
+def _reuse_lines(table: pd.DataFrame) -> list[str]:
+    """How many runs of a sweep were simulated and how many reused, and why."""
+    counts = run_counts(table)
+    if not counts["reused"]:
+        return []
+    return [
+        f"runs: {counts['simulated']:,} simulated, {counts['reused']:,} reused (marked in "
+        "reused_from_max_units; the same seeds give exactly the same runs)",
+        *(f"  reused {r}" for r in counts["reasons"]),
+    ]
 
 
 def format_recommendation(
@@ -221,6 +283,7 @@ def format_recommendation(
         "<=",
         max_worst_hour_rate=rec.slo.max_worst_hour_rate,
         max_minute_rate=rec.slo.max_minute_rate,
+        minute_percentile=rec.slo.minute_percentile,
     )
     keys = vary_columns(table)
     lines = [
@@ -301,10 +364,14 @@ def _busy_hour_lines(c: Configuration) -> list[str]:
             f"  worst hour         throttle rate {percent(c.worst_hour_rate)}  (upper bound "
             f"{percent(c.worst_hour_rate_upper)})"
         )
-    if math.isfinite(c.minute_p99_rate):
+    rate, upper = c.minute_rate, c.minute_rate_upper
+    if not math.isfinite(rate):  # a table without the asked percentile: the 99th
+        rate, upper = c.minute_p99_rate, c.minute_p99_rate_upper
+    if math.isfinite(rate):
+        p = c.minute_percentile if math.isfinite(c.minute_rate) else 99.0
         out.append(
-            f"  worst minutes      99% of minutes throttle at most {percent(c.minute_p99_rate)}  "
-            f"(upper bound {percent(c.minute_p99_rate_upper)})"
+            f"  worst minutes      {p:g}% of minutes throttle at most {percent(rate)}  "
+            f"(upper bound {percent(upper)})"
         )
     return out
 
@@ -322,7 +389,25 @@ def format_search(searched: SearchResult) -> list[str]:
         f"{searched.grid_size} configurations simulated, {searched.skipped} skipped"
     ]
     lines += [f"  skipped {r}" for r in searched.reasons]
+    lines.append(
+        f"runs: {searched.runs_simulated:,} simulated of the full grid's "
+        f"{searched.runs_full_grid:,} ({searched.replications} replications a configuration, "
+        f"the oracle's included)"
+        + (
+            "; every configuration ran all its replications (--no-early-stop)"
+            if searched.early_stop is None
+            else f"; {searched.stopped_passing + searched.stopped_failing} configurations "
+            f"stopped early (sequential rule: looks after "
+            f"{_looks(searched.early_stop['looks'])} replications, error "
+            f"{searched.early_stop['interim_error']:g} spent on the interim looks)"
+        )
+    )
+    lines += [f"  {r}" for r in searched.stop_reasons]
     return lines
+
+
+def _looks(looks: list[int]) -> str:
+    return ", ".join(str(k) for k in looks[:-1]) + f" and {looks[-1]}"
 
 
 def format_outlook(outlook: dict[str, Any], growth: float) -> list[str]:
@@ -527,6 +612,21 @@ def format_calibration(result: Calibration) -> str:
             )
         else:
             lines.append(f"{e.parameter}: not informed ({e.detail})")
+    choice = result.structure
+    if choice is not None:
+        if choice.chosen is None:
+            lines.append(f"throttling structure: {choice.meaning}")
+        else:
+            scores = ", ".join(f"{name} {choice.aic[name]:.1f}" for name in sorted(choice.aic))
+            lines.append(f"throttling structure: {choice.chosen} (AIC {scores}): {choice.meaning}")
+        for e in result.other_structure:
+            if e.informed:
+                lines.append(
+                    f"  not chosen: {e.parameter} = {e.value:.4g}  (interval "
+                    f"{e.low:.4g}-{e.high:.4g})"
+                )
+            else:
+                lines.append(f"  not chosen: {e.parameter}: not informed")
     lines += [f"note: {note}" for note in result.notes]
     lines.append(
         "not estimated (no direct estimator; the scenario's assumptions stay): "

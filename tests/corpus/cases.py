@@ -123,6 +123,9 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("latency-mean-zero", "unit", "latency_mean_s", 0),
     ("latency-p99-below-mean", "unit", "latency_p99_s", 0.1),
     ("unit-unknown-key", "unit", "cores", 4),
+    ("throttling-unknown", "unit", "throttling", "latency"),
+    ("rate-model-zero-rate", "unit", "rate_tps", 0.0),
+    ("rate-model-burst-below-one", "unit", "burst", 0.5),
     ("price-inf", "billing", "price_per_unit_hour_usd", raw("inf")),
     ("price-nan", "billing", "price_per_unit_hour_usd", raw("nan")),
     ("price-1e300", "billing", "price_per_unit_hour_usd", raw("1e300")),
@@ -157,6 +160,7 @@ def _bad_scenarios() -> list[Case]:
         "no-traffic": scenario_toml(traffic=None),
         "traffic-not-table": 'traffic = "constant"\n',
         "model-not-table": GOOD.replace("[model]", "model = 3\n[modelx]"),
+        "rate-model-with-queue": scenario_toml(unit={"throttling": "rate", "when_busy": "queue"}),
         "duplicate-key": GOOD.replace("[simulation]", "[simulation]\nseed = 1"),
         "trace-missing-file": scenario_toml(
             traffic={"kind": "counts", "path": "nope.csv", "rate_tps": None, "duration_h": None}
@@ -610,6 +614,10 @@ def _bad_options() -> list[Case]:
         "output-txt": ("-o", "out.txt"),
         "dask-timeout-zero": ("--dask-timeout-s", "0"),
         "fill-gaps-bogus": ("--fill-gaps", "guess"),
+        "minute-percentile-100": ("--minute-percentile", "100"),
+        "minute-percentile-nan": ("--minute-percentile", "nan"),
+        "worst-hour-without-throttle": ("--max-worst-hour-rate", "0.05"),
+        "minute-rate-above-1": ("--max-throttle-rate", "0.01", "--max-minute-rate", "1.5"),
     }
     for label, opts in sweep_bad.items():
         extra = () if "workers" in label else SWEEP
@@ -624,6 +632,8 @@ def _bad_options() -> list[Case]:
         "p99-negative": ("--max-throttle-rate", "0.01", "--max-p99-latency-s", "-1"),
         "replications-one": ("--max-throttle-rate", "0.01", "--replications", "1"),
         "max-1e12": ("--max-throttle-rate", "0.01", "--max", "1..1000000000000"),
+        "minute-percentile-zero": ("--max-throttle-rate", "0.01", "--minute-percentile", "0"),
+        "minute-percentile-negative": ("--max-throttle-rate", "0.01", "--minute-percentile", "-5"),
     }
     for label, opts in rec.items():
         c.append(case(f"recommend-{label}", "recommend", "s.toml", *SWEEP, *opts, files=S))
@@ -1050,6 +1060,28 @@ def _outputs() -> list[Case]:
             "p.png",
             "--max-throttle-rate",
             "nan",
+            files={"s.csv": FIXTURE / SWEEP_CSV},
+        ),
+        case(
+            "plot-minute-percentile-150",
+            "plot",
+            "frontier",
+            "s.csv",
+            "-o",
+            "p.png",
+            "--minute-percentile",
+            "150",
+            files={"s.csv": FIXTURE / SWEEP_CSV},
+        ),
+        case(
+            "plot-trace-without-scenario",
+            "plot",
+            "frontier",
+            "s.csv",
+            "-o",
+            "p.png",
+            "--trace",
+            "s.csv",
             files={"s.csv": FIXTURE / SWEEP_CSV},
         ),
         case(

@@ -1,0 +1,139 @@
+"""Round trips of the token bucket's simulation-based fit and of the choice between the two
+structures of throttling: histories made with the rate model come back (rate and burst
+within 10 %, each inside its interval) and choose 'rate'; histories made with slots choose
+'slots'; a history never throttled leaves the bucket uninformed, with the bound it gives."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lfvsim.engine import simulate
+from lfvsim.experiments.calibrate_rate import replay_of
+from lfvsim.experiments.calibration import calibrate_scenario
+from lfvsim.scenario import load_scenario
+from tests.test_calibrate_rule import BURSTY, base, history_of, true_value
+
+#: Rate-model settings away from the defaults (rate_tps 5, burst 5), on both traffics.
+RATE_SETTINGS = [
+    ("bursty", {"unit.rate_tps": 3.0, "unit.burst": 10.0}),
+    ("factory", {"unit.rate_tps": 6.0, "unit.burst": 4.0}),
+    ("bursty", {"unit.rate_tps": 4.0, "unit.burst": 30.0}),
+    ("factory", {"unit.rate_tps": 2.5, "unit.burst": 15.0, "autoscaler.target_percent": 60.0}),
+]
+SLOTS_SETTINGS = [("bursty", {"unit.slots": 3}), ("factory", {"unit.slots": 6})]
+
+
+def made_with(traffic: str, setting: dict[str, float], throttling: str):
+    return base(traffic).with_overrides({**setting, "unit.throttling": throttling}, source="t")
+
+
+@pytest.mark.parametrize(("traffic", "setting"), RATE_SETTINGS)
+def test_a_rate_made_history_chooses_the_rate_model_and_gives_its_bucket_back(
+    tmp_path, traffic, setting
+):
+    made_by = made_with(traffic, setting, "rate")
+    history = history_of(made_by, tmp_path / "h.json")
+    result = calibrate_scenario(base(traffic), history)
+    assert result.structure is not None and result.structure.chosen == "rate"
+    assert result.structure.aic_difference > 10.0
+    by_name = {e.parameter: e for e in result.estimates}
+    for name in ("unit.rate_tps", "unit.burst"):
+        est, truth = by_name[name], true_value(made_by, name)
+        assert est.informed, est
+        assert est.low <= truth <= est.high, est
+        assert est.value == pytest.approx(truth, rel=0.10), est
+        assert result.scenario.calibration[name].low == est.low
+    # The autoscaler's rule, rebuilt with the fitted rate, comes back too.
+    for name in ("autoscaler.target_percent", "autoscaler.provisioning_delay_s"):
+        est = by_name[name]
+        if est.informed:
+            assert est.low <= true_value(made_by, name) <= est.high, est
+    assert by_name["autoscaler.target_percent"].informed
+    assert "unit.slots" not in by_name  # the structure not chosen is reported apart
+    assert [e.parameter for e in result.other_structure] == ["unit.slots"]
+    calibrated = result.scenario
+    assert calibrated.unit.throttling == "rate"
+    # Both fits are recorded; the loser's says it was not chosen.
+    assert "not chosen" in calibrated.calibration["unit.slots"].method
+    assert "chosen" in calibrated.calibration["unit.rate_tps"].method
+
+
+@pytest.mark.parametrize(("traffic", "setting"), SLOTS_SETTINGS)
+def test_a_slots_made_history_chooses_the_slots_model(tmp_path, traffic, setting):
+    made_by = made_with(traffic, setting, "slots")
+    history = history_of(made_by, tmp_path / "h.json")
+    # The scenario calibrated from says 'rate': the history overrules it.
+    assumed = base(traffic).with_overrides({"unit.throttling": "rate"}, source="t")
+    result = calibrate_scenario(assumed, history)
+    assert result.structure is not None and result.structure.chosen == "slots"
+    assert result.structure.aic_difference > 10.0
+    assert "rate fits" not in result.structure.meaning
+    assert result.scenario.unit.throttling == "slots"
+    (slots,) = [e for e in result.estimates if e.parameter == "unit.slots"]
+    assert slots.value == setting["unit.slots"]
+
+
+def test_a_history_never_throttled_leaves_the_bucket_uninformed_with_a_bound(tmp_path):
+    roomy = made_with("bursty", {"unit.rate_tps": 20.0, "model.min_units": 3}, "rate")
+    history = history_of(roomy, tmp_path / "h.json")
+    assert history.frame["ThrottledCount"].sum() == 0
+    assumed = base("bursty").with_overrides({"unit.throttling": "rate"}, source="t")
+    result = calibrate_scenario(assumed, history)
+    assert result.structure is not None and result.structure.chosen is None
+    assert "neither" in result.structure.meaning
+    for e in result.estimates:
+        if e.parameter in ("unit.rate_tps", "unit.burst"):
+            assert not e.informed and e.value is None
+            assert "nothing was ever throttled" in e.detail and "at least" in e.detail
+    # The bound is the busiest minute's admitted rate per unit.
+    frame = history.frame
+    busiest = (frame["SuccessfulRequestCount"] / (60 * frame["InServiceInferenceUnits"])).max()
+    assert f"{busiest:.3g} requests/s" in result.estimates[1].detail
+    assert result.scenario.unit.throttling == "rate"
+    assert result.scenario.unit.rate_tps == assumed.unit.rate_tps
+    assert not {"unit.rate_tps", "unit.burst", "unit.slots"} & set(result.scenario.calibration)
+
+
+def test_calibrate_from_run_cloudwatch_json_says_which_structure_fits_and_writes_it(cli, tmp_path):
+    made = tmp_path / "made.toml"
+    made.write_text(BURSTY + '[unit]\nthrottling = "rate"\nrate_tps = 3.0\nburst = 10.0\n')
+    history = tmp_path / "h.json"
+    code, _, err = cli("run", made, "--seed", "3", "--cloudwatch-json", history)
+    assert code == 0, err
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(BURSTY)
+    out = tmp_path / "c.toml"
+    code, stdout, err = cli("calibrate", scenario, "--cloudwatch", history, "-o", out, "--json")
+    assert code == 0, err
+    found = json.loads(stdout)["throttling"]
+    assert found["chosen"] == "rate" and found["aic_difference"] > 10
+    assert set(found["aic"]) == {"slots", "rate"}
+    assert found["aic"]["slots"] - found["aic"]["rate"] == pytest.approx(found["aic_difference"])
+    assert [e["parameter"] for e in found["other_estimates"]] == ["unit.slots"]
+    loaded = load_scenario(out)
+    assert loaded.unit.throttling == "rate"
+    assert loaded.unit.rate_tps == pytest.approx(3.0, rel=0.10)
+    assert {"unit.rate_tps", "unit.burst", "unit.slots"} <= set(loaded.calibration)
+    line = next(x for x in out.read_text().splitlines() if x.startswith("rate_tps"))
+    assert "calibrated from" in line and "ASSUMPTION" not in line
+    notes = simulate(loaded, seed=1).notes
+    assert any(n.startswith("calibrated: a token bucket") for n in notes)
+    # The text output names the structure, both AICs and the fit not chosen.
+    code, text, err = cli("calibrate", scenario, "--cloudwatch", history, "-o", out, "--force")
+    assert code == 0, err
+    assert "throttling structure: rate (AIC rate" in text and "not chosen: unit.slots" in text
+
+
+def test_the_rate_model_is_fitted_on_the_same_minutes_as_the_slots(tmp_path):
+    # The AIC comparison is fair only on the same minutes: those the slots are scored on.
+    made_by = made_with("bursty", {"unit.slots": 3}, "slots")
+    history = history_of(made_by, tmp_path / "h.json")
+    replay = replay_of(history)
+    assert not isinstance(replay, str)
+    frame = history.frame
+    units = frame["InServiceInferenceUnits"].to_numpy()
+    whole = (units >= 1) & (abs(units - units.round()) < 1e-6)
+    offered = (frame["SuccessfulRequestCount"] + frame["ThrottledCount"]).to_numpy()
+    assert (replay.scored == (whole & (offered > 0))).all()
