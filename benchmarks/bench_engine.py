@@ -9,7 +9,9 @@ Every speed is reported next to references measured in the same run, on the same
    agree request by request (same throttled flags, same start times), and the blocking rate
    must match Erlang B.
 2. A large per-minute counts trace (7 days at 20 TPS, ~12M requests) with target tracking
-   (Min 1, Max 12): engine requests per second, x SimPy, and % of the bare numba loop.
+   (Min 1, Max 12): engine requests per second, x SimPy, and % of the bare numba loop; the
+   summary-only fast path and the SimPy path on the same run (their summaries must be
+   equal), against the floor of drawing the requests plus the bare loop on them.
 3. The WorldCup98 trace scaled x0.01, when the file exists.
 4. Peak RSS of fresh subprocesses: one that only imports lfvsim and loads the kernels, and
    ones that run 7-day and 30-day traces (~52M requests), with the simulation's own share.
@@ -37,6 +39,7 @@ from _timing import best_of, machine_info, say, table
 from numba import njit
 
 import lfvsim
+from lfvsim.engine.fast import simulate_summary
 from lfvsim.engine.reference import simulate_reference
 from lfvsim.theory import erlang_b
 from lfvsim.traces import CountTrace, RateTrace
@@ -47,6 +50,7 @@ START = pd.Timestamp("2026-01-05", tz="UTC")
 
 # Targets the project sets itself: reported as met / not met, never a reason to fail.
 TARGET_ENGINE_RPS = 5e6
+TARGET_FAST_RPS = 25e6
 TARGET_PEAK_MIB = 1024.0
 
 UNIT = {
@@ -389,10 +393,29 @@ def bench_large(sizes: Sizes, checks: Checks, speed: list[list[str]], simpy_rps:
         f"throttled {fs.throttled:,} vs {loops[-1]:,}",
     )
 
+    # The summary-only fast path on the same run, against the floor of drawing the requests
+    # plus the bare loop on them (both part of a run's time, as in simulate).
+    t_fast, fast_runs = best_of(
+        repeats, lambda: simulate_summary(scenario, trace, seed, engine="fast")
+    )
+    t_ref, ref_runs = best_of(
+        repeats, lambda: simulate_summary(scenario, trace, seed, engine="simpy")
+    )
+    fast_same = fast_runs[-1].summary.to_dict() == ref_runs[-1].summary.to_dict() == s.to_dict()
+    checks.add("fast path summary = SimPy summary", fast_same, "every field, autoscaled run")
+    t_draw, _ = best_of(repeats, lambda: engine_arrays(trace, scenario.unit, seed))
+    floor_s = t_draw + t_loop_tt
+
     n = s.requests
     label = f"{sizes.large_days} d @ {LARGE_TPS:g} TPS"
     model = "engine, target tracking 1..12"
     speed.append(speed_row(label, model, n, t_tt, simpy_rps, t_loop_tt))
+    model = "fast path (summary only), same run"
+    speed.append(speed_row(label, model, n, t_fast, simpy_rps, floor_s))
+    model = "SimPy path (summary only), same run"
+    speed.append(speed_row(label, model, n, t_ref, simpy_rps, floor_s))
+    model = "floor: draw requests + loss loop"
+    speed.append(speed_row(label, model, n, floor_s, simpy_rps, floor_s))
     model = f"numba loss loop, {tt_slots} slots (ceiling)"
     speed.append(speed_row(label, model, n, t_loop_tt, simpy_rps, t_loop_tt))
     model = f"engine, {sizes.fixed_units} fixed units"
@@ -403,6 +426,9 @@ def bench_large(sizes: Sizes, checks: Checks, speed: list[list[str]], simpy_rps:
         "engine_rps": n / t_tt,
         "ceiling_rps": n / t_loop_tt,
         "engine_pct_ceiling": 100 * t_loop_tt / t_tt,
+        "fast_rps": n / t_fast,
+        "fast_pct_floor": 100 * floor_s / t_fast,
+        "fast_vs_simpy": t_ref / t_fast,
     }
 
 
@@ -641,6 +667,17 @@ def main(argv: list[str] | None = None) -> int:
             met[engine_rps / mmc["simpy_rps"] >= 60],
         ],
         ["engine / numba loss loop", f"{large['engine_pct_ceiling']:.0f}%", "(report only)"],
+        [
+            "fast path, target tracking >= 25 M req/s",
+            f"{large['fast_rps'] / 1e6:.2f} M req/s",
+            met[large["fast_rps"] >= TARGET_FAST_RPS],
+        ],
+        [
+            "fast path >= 60% of floor (draws + loop)",
+            f"{large['fast_pct_floor']:.0f}%",
+            met[large["fast_pct_floor"] >= 60],
+        ],
+        ["fast path vs SimPy path, same run", ratio(large["fast_vs_simpy"]), "(report only)"],
         [
             f"{memory['days']} d trace peak RSS < 1 GiB",
             f"{memory['peak_mib']:.0f} MiB",

@@ -277,3 +277,29 @@ def test_recommend_bad_input(cli, small, tmp_path):
         code, _, err = cli("recommend", small, *args, "-o", tmp_path / "never.parquet")
         assert code == 2 and message in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.toml"]
+
+
+def test_sweep_and_recommend_tables_are_byte_identical_with_engine_simpy(cli, small, tmp_path):
+    outputs = {}
+    for engine in ("auto", "simpy"):
+        out = tmp_path / f"{engine}.csv"
+        args = ("--min", "1..2", "--max", "2..3", "--replications", "2", "--workers", "1")
+        code, text, err = cli("sweep", small, *args, "--engine", engine, "-o", out)
+        assert code == 0, err
+        rec = tmp_path / f"rec-{engine}.csv"
+        code, rec_text, err = cli(
+            "recommend", small, "--max-throttle-rate", "0.01", "--replications", "2",
+            "--workers", "1", "--engine", engine, "-o", rec,
+        )  # fmt: skip
+        assert code in (0, 1), err
+        # The printed tables and recommendation, the output's name aside.
+        text, rec_text = text.replace(str(out), "OUT"), rec_text.replace(str(rec), "OUT")
+        outputs[engine] = (out.read_bytes(), text, rec.read_bytes(), rec_text)
+    assert outputs["auto"] == outputs["simpy"]
+
+
+def test_an_unknown_engine_is_one_line_exit_2(cli, small):
+    code, stdout, err = cli("sweep", small, "--max", "1..2", "--engine", "turbo")
+    assert code == 2 and stdout == ""
+    assert "turbo" in err and "auto" in err and "simpy" in err
+    assert err.count("\n") == 1 and "Traceback" not in err

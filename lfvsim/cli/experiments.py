@@ -9,6 +9,7 @@ import json
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -87,6 +88,36 @@ DaskOpt = Annotated[
 DaskTimeoutOpt = Annotated[
     float, typer.Option(min=0.1, help="Seconds to try to reach the Dask scheduler.")
 ]
+
+
+class EngineName(StrEnum):
+    """Engines a run's summary can come from (the same figures either way)."""
+
+    auto = "auto"
+    simpy = "simpy"
+
+
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(
+        help="auto: the compiled fast path where it applies (always-on hosting, no failures, "
+        "a shipped policy), else SimPy; simpy: always the SimPy reference. Same results.",
+    ),
+]
+
+
+def run_options(
+    workers: int | None, dask: str | None, dask_timeout_s: float, engine: EngineName
+) -> dict[str, Any]:
+    """``workers`` and ``dask`` for an experiment, as an executor when --engine says simpy."""
+    if engine == EngineName.auto:
+        return {"workers": workers, "dask": dask}
+    from lfvsim.experiments.executors import make_executor
+
+    executor = make_executor(workers, dask, dask_timeout_s, engine=engine.value)
+    return {"workers": None, "dask": executor}
+
+
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -209,6 +240,7 @@ def sweep_command(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
+    engine: EngineOpt = EngineName.auto,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
     no_reuse: Annotated[
@@ -263,12 +295,11 @@ def sweep_command(
                 vary=parse_vary(vary),
                 oracle=oracle,
                 output=output,
-                workers=workers,
-                dask=dask,
                 dask_timeout_s=dask_timeout_s,
                 progress=progress,
                 minute_percentile=minute_percentile,
                 reuse=not no_reuse,
+                **run_options(workers, dask, dask_timeout_s, engine),
             )
         if output is not None and slo is not None:
             table = store_slo(table, slo)
@@ -336,6 +367,7 @@ def recommend_command(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     dask_timeout_s: DaskTimeoutOpt = 10.0,
+    engine: EngineOpt = EngineName.auto,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the recommendation as one JSON object.")
     ] = False,
@@ -402,7 +434,7 @@ def recommend_command(
         factor = growth_factor(growth, months, busier_day)
         base_trace = trace_from_scenario(scenario)
         run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)
-        options: dict[str, Any] = {"workers": workers, "dask": dask}
+        options = run_options(workers, dask, dask_timeout_s, engine)
         searched: SearchResult | None = None
         # Costed just above when the ranges are given (the library does not check again);
         # a range the search derives is costed by the search, a round at a time.

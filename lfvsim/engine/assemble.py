@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,7 @@ from lfvsim.minutes import MINUTE_S, overlap_seconds_per_minute
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace
 
-__all__ = ["build_result"]
+__all__ = ["ControlRecord", "Sessions", "build_result", "build_summary"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -41,8 +42,24 @@ _EVENT_COLUMNS = [
 ]  # fmt: skip
 
 
+class ControlRecord(Protocol):
+    """What the summary reads of the control plane (a :class:`Cluster`, or the fast path's)."""
+
+    @property
+    def hosted_log(self) -> list[tuple[float, bool]]: ...
+
+    @property
+    def peak_units(self) -> int: ...
+
+    @property
+    def scale_out_events(self) -> int: ...
+
+    @property
+    def scale_in_events(self) -> int: ...
+
+
 @dataclass(frozen=True)
-class _Sessions:
+class Sessions:
     """Per-unit times (s; NaN where it did not happen) as arrays."""
 
     in_service_from: FloatArray
@@ -54,7 +71,8 @@ class _Sessions:
     serving: npt.NDArray[np.bool_]
 
     @classmethod
-    def of(cls, sessions: list[UnitSession], horizon_s: float) -> _Sessions:
+    def of(cls, sessions: list[UnitSession], horizon_s: float) -> Sessions:
+        """The arrays of ``sessions``, billed times cut at the horizon."""
         in_service_from = np.array([_nan(s.in_service_from) for s in sessions])
         # Every unit has left by now (the model is stopped at the horizon); its billed time
         # ends as lfvsim.billing.billed_until_s says, never after the horizon.
@@ -102,13 +120,13 @@ def build_result(
     ``minute_percentile`` the percentile of per-minute throttle rates the summary gives
     besides the 99th.
     """
-    sessions = _Sessions.of(cluster.sessions, horizon_s)
+    sessions = Sessions.of(cluster.sessions, horizon_s)
     per_minute = _per_minute(scenario, horizon_s, data, cluster, sessions)
     max_units = scenario.model.max_units if scenario.policy != "none" else None
     records = data.requests()
     if peak_wanted_units is None:
         peak_wanted_units = max(d for _, d in cluster.desired_log)
-    summary = _summary(
+    summary = _finished_summary(
         scenario,
         trace,
         seed,
@@ -116,11 +134,10 @@ def build_result(
         data,
         cluster,
         per_minute,
-        max_units,
         policy,
+        peak_wanted_units,
         minute_percentile,
     )
-    summary = replace(summary, peak_wanted_units=peak_wanted_units)
     return Result(
         summary=summary,
         timeline=_timeline(scenario, trace, horizon_s, data, cluster, per_minute, max_units),
@@ -134,8 +151,69 @@ def build_result(
     )
 
 
+def build_summary(
+    scenario: Scenario,
+    trace: Trace,
+    seed: int,
+    horizon_s: float,
+    data: DataPlane,
+    control: ControlRecord,
+    sessions: Sessions,
+    policy: str,
+    peak_wanted_units: int,
+    minute_percentile: float = 99.0,
+) -> Summary:
+    """The summary of a finished run alone: no timeline, units or events tables.
+
+    The same figures, by the same arithmetic, as :func:`build_result`'s summary;
+    ``peak_wanted_units`` as :attr:`Summary.peak_wanted_units` defines it and
+    ``minute_percentile`` as :func:`build_result` takes it.
+    """
+    per_minute = _per_minute(scenario, horizon_s, data, control, sessions)
+    return _finished_summary(
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        control,
+        per_minute,
+        policy,
+        peak_wanted_units,
+        minute_percentile,
+    )
+
+
+def _finished_summary(
+    scenario: Scenario,
+    trace: Trace,
+    seed: int,
+    horizon_s: float,
+    data: DataPlane,
+    control: ControlRecord,
+    per_minute: _Minutes,
+    policy: str,
+    peak_wanted_units: int,
+    minute_percentile: float = 99.0,
+) -> Summary:
+    max_units = scenario.model.max_units if scenario.policy != "none" else None
+    summary = _summary(
+        scenario,
+        trace,
+        seed,
+        horizon_s,
+        data,
+        control,
+        per_minute,
+        max_units,
+        policy,
+        minute_percentile,
+    )
+    return replace(summary, peak_wanted_units=peak_wanted_units)
+
+
 def _per_minute(
-    scenario: Scenario, horizon_s: float, data: DataPlane, cluster: Cluster, s: _Sessions
+    scenario: Scenario, horizon_s: float, data: DataPlane, cluster: ControlRecord, s: Sessions
 ) -> _Minutes:
     minutes = len(data.offered)
     billed_s, billed_units = metered_seconds(
@@ -214,7 +292,7 @@ def _summary(
     seed: int,
     horizon_s: float,
     data: DataPlane,
-    cluster: Cluster,
+    cluster: ControlRecord,
     m: _Minutes,
     max_units: int | None,
     policy: str,
@@ -284,7 +362,7 @@ def _summary(
     )
 
 
-def _units(sessions: list[UnitSession], s: _Sessions, data: DataPlane) -> pd.DataFrame:
+def _units(sessions: list[UnitSession], s: Sessions, data: DataPlane) -> pd.DataFrame:
     served = np.zeros(len(sessions))
     n_ids = min(len(sessions), len(data.served_by_unit))
     served[:n_ids] = data.served_by_unit[:n_ids]
@@ -322,7 +400,7 @@ def _events(cluster: Cluster, horizon_s: float) -> pd.DataFrame:
     )
 
 
-def _hosted_intervals(cluster: Cluster, horizon_s: float) -> tuple[FloatArray, FloatArray]:
+def _hosted_intervals(cluster: ControlRecord, horizon_s: float) -> tuple[FloatArray, FloatArray]:
     """Start and end (s) of each stretch the model was HOSTED."""
     starts: list[float] = []
     ends: list[float] = []

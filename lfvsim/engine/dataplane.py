@@ -15,6 +15,7 @@ full bucket of ``burst`` tokens; a unit taken out takes its share (tokens / unit
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,12 +25,44 @@ from lfvsim.engine.result import hist_rows
 from lfvsim.engine.traffic import TrafficBlocks, service_sampler
 from lfvsim.scenario import Unit
 
-__all__ = ["QUOTA_TOKENS", "WAITING", "DataPlane", "service_sampler"]
+__all__ = ["QUOTA_TOKENS", "WAITING", "DataPlane", "KernelArrays", "service_sampler"]
 
 #: Status of a recorded request still waiting for a batch when the run ended.
 WAITING = 4
 
 QUOTA_TOKENS = 500.0
+
+
+class KernelArrays(NamedTuple):
+    """The data plane's state as the kernel reads it: one argument for compiled callers.
+
+    The arrays after ``seed`` are :func:`lfvsim.engine.kernel.serve_block`'s, in its order.
+    """
+
+    spu: int
+    seed: np.uint64
+    ht: np.ndarray
+    hs: np.ndarray
+    st: np.ndarray
+    rp: np.ndarray
+    q_t: np.ndarray
+    q_s: np.ndarray
+    q_i: np.ndarray
+    r_t: np.ndarray
+    r_s: np.ndarray
+    r_a: np.ndarray
+    r_i: np.ndarray
+    counts: np.ndarray
+    busy: np.ndarray
+    hist_min: np.ndarray
+    hist_all: np.ndarray
+    acc: np.ndarray
+    by_unit: np.ndarray
+    rec_start: np.ndarray
+    rec_unit: np.ndarray
+    rec_status: np.ndarray
+    rec_attempts: np.ndarray
+    rec_last: np.ndarray
 
 
 class DataPlane:
@@ -260,6 +293,34 @@ class DataPlane:
             self._r_a = _grown(self._r_a, size)
             self._r_i = _grown(self._r_i, size)
         self._st[k.ST_GROW] = 0
+
+    # --- compiled callers ---------------------------------------------------------------
+
+    def kernel_arrays(self) -> KernelArrays:
+        """The arrays the kernel works on, for a compiled loop that advances them itself.
+
+        Valid until the next :meth:`grow` or :meth:`reserve`, which may replace arrays.
+        """
+        return KernelArrays(
+            self.spu, self._seed, self._ht, self._hs, self._st, self._rp, self._q_t,
+            self._q_s, self._q_i, self._r_t, self._r_s, self._r_a, self._r_i, self.counts,
+            self.busy_s, self.hist_minute, self.hist_all, self.acc, self.served_by_unit,
+            self._rec_start, self._rec_unit, self._rec_status, self._rec_attempts,
+            self._rec_last,
+        )  # fmt: skip
+
+    def grow(self) -> None:
+        """Grow the queue ring or the retry heap, as the kernel's ``ST_GROW`` asks."""
+        self._grow()
+
+    def reserve(self, units: int, unit_ids: int) -> None:
+        """Room for ``units`` units in service at once and unit ids below ``unit_ids``."""
+        need = units * self.spu
+        if need > len(self._ht):
+            self._ht = _grown(self._ht, need)
+            self._hs = _grown(self._hs, need)
+        if unit_ids > len(self.served_by_unit):
+            self.served_by_unit = _grown(self.served_by_unit, unit_ids)
 
     # --- capacity changes (control plane) -----------------------------------------------
 

@@ -32,7 +32,7 @@ from lfvsim.hosting import schedule_intervals
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["simulate"]
+__all__ = ["simulate", "unit_bounds"]
 
 
 def simulate(
@@ -118,7 +118,7 @@ def simulate(
     else:
         # The oracle's first pass reads the same requests as the run, before it.
         policy = make_policy(scenario, minutes, requests)
-    min_units, max_units = _unit_bounds(scenario)
+    min_units, max_units = unit_bounds(scenario)
     env = simpy.Environment()
     failures = scenario.failures
     cluster = Cluster(
@@ -169,7 +169,7 @@ def simulate(
     )
 
 
-def _unit_bounds(scenario: Scenario) -> tuple[int, int]:
+def unit_bounds(scenario: Scenario) -> tuple[int, int]:
     """The [Min, Max] units the cluster keeps to, with auto-scaling off meaning Max = Min."""
     min_units, max_units = scenario.model.min_units, scenario.model.max_units
     if scenario.hosting.mode == "batch":

@@ -15,6 +15,11 @@ grouped by replication, in batches, and each process keeps the requests of the l
 replication it drew (one replication's arrays per process at most, and none above
 :data:`~lfvsim.engine.traffic.DEFAULT_TRAFFIC_BUDGET_BYTES`). The results are identical
 to drawing them in every run (``share_traffic=False``, kept to check and measure that).
+
+Each run computes only its summary, by the compiled fast path when it covers the scenario
+(:func:`lfvsim.engine.fast.simulate_summary`, engine ``auto``), else by the SimPy
+reference; ``engine="simpy"`` forces the reference. The summaries, and so every table,
+are identical either way.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lfvsim.budget import checked
-from lfvsim.engine import simulate
+from lfvsim.engine.fast import ENGINES, Engine, simulate_summary
 from lfvsim.engine.traffic import Traffic, draw_traffic
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario
@@ -105,7 +110,9 @@ class Task:
     seed: int
 
 
-def run_task(workload: Workload, task: Task, share_traffic: bool = False) -> dict[str, Any]:
+def run_task(
+    workload: Workload, task: Task, share_traffic: bool = False, engine: Engine = "auto"
+) -> dict[str, Any]:
     """Simulate one task; the summary as plain Python values (NaN stays NaN).
 
     Parameters
@@ -118,6 +125,9 @@ def run_task(workload: Workload, task: Task, share_traffic: bool = False) -> dic
         Replay the requests this process drew last when they are this run's (same trace,
         seed, horizon and latency distribution), else draw them and keep them for the
         next task. The summary is the same either way.
+    engine : {"auto", "fast", "simpy"}
+        Which engine computes the summary (:func:`lfvsim.engine.fast.simulate_summary`);
+        the summary is the same either way.
 
     Returns
     -------
@@ -128,21 +138,28 @@ def run_task(workload: Workload, task: Task, share_traffic: bool = False) -> dic
     trace = workload.traces[task.variant]
     traffic = _shared_traffic(scenario, trace, task.seed) if share_traffic else None
     with checked():  # the experiment costed its runs once, before the first
-        summary = simulate(
+        run = simulate_summary(
             scenario,
             trace=trace,
             seed=task.seed,
             traffic=traffic,
+            engine=engine,
             minute_percentile=workload.minute_percentile,
-        ).summary
-    return {k: _plain(v) for k, v in asdict(summary).items()}
+        )
+    return {k: _plain(v) for k, v in asdict(run.summary).items()}
 
 
 def run_batch(
-    workload: Workload, tasks: Sequence[Task], share_traffic: bool = True
+    workload: Workload, tasks: Sequence[Task], share_traffic: bool = True, engine: Engine = "auto"
 ) -> list[dict[str, Any]]:
     """:func:`run_task` for each task of a batch, in order; the unit of work of a worker."""
-    return [run_task(workload, task, share_traffic) for task in tasks]
+    return [run_task(workload, task, share_traffic, engine) for task in tasks]
+
+
+def _checked_engine(engine: str) -> Engine:
+    if engine not in ENGINES:
+        raise InputError(f"engine '{engine}' is unknown; use one of {', '.join(ENGINES)}")
+    return engine  # type: ignore[return-value]  # checked against ENGINES
 
 
 # The requests this process drew last: one replication's arrays at most. Rebound, never
@@ -231,23 +248,26 @@ class SerialExecutor:
     share_traffic : bool
         Run the tasks replication by replication, drawing each replication's requests once
         (same results; False draws them in every run, as each run alone would).
+    engine : {"auto", "fast", "simpy"}
+        Which engine runs each task (same results; see :func:`run_task`).
     """
 
     workers = 1
 
-    def __init__(self, share_traffic: bool = True) -> None:
+    def __init__(self, share_traffic: bool = True, engine: str = "auto") -> None:
         self.share_traffic = share_traffic
+        self.engine = _checked_engine(engine)
 
     def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary: in order, or replication by replication."""
         if not self.share_traffic:
             for task in tasks:
-                yield task, run_task(workload, task)
+                yield task, run_task(workload, task, engine=self.engine)
             return
         try:
             for batch, share in batches(workload, tasks):
                 for task in batch:
-                    yield task, run_task(workload, task, share)
+                    yield task, run_task(workload, task, share, self.engine)
         finally:
             forget_traffic()
 
@@ -275,18 +295,21 @@ class LocalExecutor:
     share_traffic : bool
         Send tasks in batches grouped by replication, each process drawing a replication's
         requests once (same results; False sends one task at a time, each drawing its own).
+    engine : {"auto", "fast", "simpy"}
+        Which engine runs each task (same results; see :func:`run_task`).
     """
 
-    def __init__(self, workers: int, share_traffic: bool = True) -> None:
+    def __init__(self, workers: int, share_traffic: bool = True, engine: str = "auto") -> None:
         if workers < 1:
             raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
         self.workers = workers
         self.share_traffic = share_traffic
+        self.engine = _checked_engine(engine)
 
     def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary, as each batch finishes."""
         if self.workers == 1 or len(tasks) <= 1:
-            yield from SerialExecutor(self.share_traffic).run(workload, tasks)
+            yield from SerialExecutor(self.share_traffic, self.engine).run(workload, tasks)
             return
         work = batches(workload, tasks) if self.share_traffic else [([t], False) for t in tasks]
         pool = cf.ProcessPoolExecutor(
@@ -295,7 +318,7 @@ class LocalExecutor:
             initializer=_init_worker,
             initargs=(workload, os.getpid()),
         )
-        futures = {pool.submit(_run_in_worker, b, share): b for b, share in work}
+        futures = {pool.submit(_run_in_worker, b, share, self.engine): b for b, share in work}
         try:
             for future in cf.as_completed(futures):
                 yield from zip(futures[future], future.result(), strict=True)
@@ -381,9 +404,11 @@ def _die_with(parent_pid: int) -> None:
     threading.Thread(target=watch, name="lfvsim-parent-watch", daemon=True).start()
 
 
-def _run_in_worker(tasks: Sequence[Task], share_traffic: bool) -> list[dict[str, Any]]:
+def _run_in_worker(
+    tasks: Sequence[Task], share_traffic: bool, engine: Engine
+) -> list[dict[str, Any]]:
     assert _WORKLOAD is not None, "worker not initialized"
-    return run_batch(_WORKLOAD, tasks, share_traffic)
+    return run_batch(_WORKLOAD, tasks, share_traffic, engine)
 
 
 _DASK_ADDRESS = re.compile(r"^([a-z]+://)?[A-Za-z0-9.\-\[\]:]+:\d+/?$")
@@ -405,10 +430,19 @@ class DaskExecutor:
         Submit tasks in batches grouped by replication, each drawing a replication's
         requests once (same results; False submits one task at a time). A worker process
         keeps the last replication's requests until it runs another batch.
+    engine : {"auto", "fast", "simpy"}
+        Which engine runs each task (same results; see :func:`run_task`).
     """
 
-    def __init__(self, address: Any, timeout_s: float = 10.0, share_traffic: bool = True) -> None:
+    def __init__(
+        self,
+        address: Any,
+        timeout_s: float = 10.0,
+        share_traffic: bool = True,
+        engine: str = "auto",
+    ) -> None:
         self.share_traffic = share_traffic
+        self.engine = _checked_engine(engine)
         try:
             # Deferred: distributed is the optional 'dask' extra, and slow to import.
             from distributed import Client
@@ -448,7 +482,8 @@ class DaskExecutor:
         shared = self.client.scatter(workload, broadcast=True, hash=False)
         work = batches(workload, tasks) if self.share_traffic else [([t], False) for t in tasks]
         futures = {
-            self.client.submit(run_batch, shared, b, share, pure=False): b for b, share in work
+            self.client.submit(run_batch, shared, b, share, self.engine, pure=False): b
+            for b, share in work
         }
         try:
             done = as_completed(list(futures), loop=self.client.loop, with_results=True)
@@ -518,9 +553,12 @@ def capped_workers(workers: int) -> tuple[int, str | None]:
 
 
 def make_executor(
-    workers: int | None = None, dask: Any = None, dask_timeout_s: float = 10.0
+    workers: int | None = None,
+    dask: Any = None,
+    dask_timeout_s: float = 10.0,
+    engine: str = "auto",
 ) -> Executor:
-    """The executor for ``--workers`` / ``--dask``.
+    """The executor for ``--workers`` / ``--dask`` / ``--engine``.
 
     Parameters
     ----------
@@ -530,13 +568,16 @@ def make_executor(
         A scheduler address, a client, or one of this module's executors to use as is.
     dask_timeout_s : float
         How long to try to reach the scheduler.
+    engine : {"auto", "fast", "simpy"}
+        Which engine runs each task: ``auto`` (the compiled fast path where it applies),
+        or ``simpy`` to force the reference (same results).
     """
     if isinstance(dask, SerialExecutor | LocalExecutor | DaskExecutor):
         return dask
     if dask is not None and workers is not None:
         raise InputError("--workers and --dask exclude each other; give one of them")
     if dask is not None:
-        return DaskExecutor(dask, dask_timeout_s)
+        return DaskExecutor(dask, dask_timeout_s, engine=engine)
     if workers is None:
         workers = cpu_count()
     if workers < 1:
@@ -544,4 +585,6 @@ def make_executor(
     workers, note = capped_workers(workers)
     if note is not None:
         print(f"lfvsim: note: {note}", file=sys.stderr)
-    return SerialExecutor() if workers == 1 else LocalExecutor(workers)
+    if workers == 1:
+        return SerialExecutor(engine=engine)
+    return LocalExecutor(workers, engine=engine)
