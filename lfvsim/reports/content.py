@@ -887,7 +887,8 @@ def report_command(
 
     Every option that shapes the report is given explicitly (the seed, and with a sweep
     the SLO, even at their defaults), so the command does not depend on defaults that a
-    later version may change; the SLO is left out without a sweep, where it shapes nothing. Quote it with :func:`lfvsim.safe_output.shell_command` before printing.
+    later version may change; the SLO is left out without a sweep, where it shapes nothing.
+    Quote it with :func:`lfvsim.safe_output.shell_command` before printing.
     """
     words = ["lfvsim", "report", source or "SCENARIO.toml"]
     if sweep_source:
