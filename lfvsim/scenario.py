@@ -331,9 +331,22 @@ class Calibrated(Section):
 
     source: str = Field(description="the CloudWatch history the value was estimated from")
     period: str = Field(description="the history's first and last minute (UTC)")
-    low: float = Field(description="low end of the estimate's interval")
-    high: float = Field(description="high end of the estimate's interval")
+    low: float | None = Field(None, description="low end of the estimate's interval, if any")
+    high: float | None = Field(None, description="high end of the estimate's interval, if any")
     method: str = Field("", description="how the history gave the value")
+    chosen: bool = Field(
+        True,
+        description="false for a fit of the structure of throttling not chosen: recorded "
+        "for the reader, not set in the scenario",
+    )
+
+    @property
+    def interval(self) -> str:
+        """``'interval LOW-HIGH'``, or the method's first clause for a value with no numeric
+        interval (the structure of throttling: ``'chosen by AIC (difference D)'``)."""
+        if self.low is None or self.high is None:
+            return self.method.partition(":")[0]
+        return f"interval {self.low:.4g}-{self.high:.4g}"
 
 
 class Scenario(Section):
@@ -353,6 +366,11 @@ class Scenario(Section):
         description="provenance of values fitted to a CloudWatch history, by SECTION.KEY",
     )
     base_dir: Path = Field(Path("."), exclude=True)
+
+    @property
+    def calibrated(self) -> dict[str, Calibrated]:
+        """The calibration entries whose values the scenario uses (the chosen ones)."""
+        return {k: v for k, v in self.calibration.items() if v.chosen}
 
     @model_validator(mode="after")
     def _calibrated_keys_exist(self) -> Scenario:
@@ -538,12 +556,10 @@ def render_toml(scenario: Scenario) -> str:
                 # Relative to the scenario's folder: absolute, so the text works anywhere.
                 value = os.path.normpath(scenario.base_dir / value)
             note = field.description or ""
-            fitted = scenario.calibration.get(f"{name}.{key}")
+            fitted = scenario.calibrated.get(f"{name}.{key}")
             if fitted is not None:
-                note = (
-                    f"calibrated from {fitted.source} ({fitted.period}), interval "
-                    f"{fitted.low:.4g}-{fitted.high:.4g}: {note}"
-                )
+                interval = f", {fitted.interval}" if fitted.interval else ""
+                note = f"calibrated from {fitted.source} ({fitted.period}){interval}: {note}"
             elif (field.json_schema_extra or {}).get("assumption"):
                 note = f"ASSUMPTION: {note}"
             note = toml_comment(note)
@@ -553,7 +569,10 @@ def render_toml(scenario: Scenario) -> str:
                 comment = f"  # {note}" if note else ""
                 lines.append(f"{key} = {toml_value(value)}{comment}")
     if scenario.calibration:
-        lines += ["", "# Where each value marked 'calibrated' came from.", "[calibration]"]
+        lines += ["", "# Where each value marked 'calibrated' came from."]
+        if len(scenario.calibrated) < len(scenario.calibration):
+            lines.append("# chosen = false: fitted for the structure not chosen, not used.")
+        lines.append("[calibration]")
         lines += [f"{toml_value(k)} = {toml_value(v)}" for k, v in scenario.calibration.items()]
     lines += [
         "",

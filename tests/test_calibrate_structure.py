@@ -12,6 +12,7 @@ import pytest
 from lfvsim.engine import simulate
 from lfvsim.experiments.calibrate_rate import replay_of
 from lfvsim.experiments.calibration import calibrate_scenario
+from lfvsim.reports.history_content import calibrated_rows
 from lfvsim.scenario import load_scenario
 from tests.test_calibrate_rule import BURSTY, base, history_of, true_value
 
@@ -55,9 +56,17 @@ def test_a_rate_made_history_chooses_the_rate_model_and_gives_its_bucket_back(
     assert [e.parameter for e in result.other_structure] == ["unit.slots"]
     calibrated = result.scenario
     assert calibrated.unit.throttling == "rate"
-    # Both fits are recorded; the loser's says it was not chosen.
+    # Both fits are recorded; the loser's says it was not chosen and is not set.
     assert "not chosen" in calibrated.calibration["unit.slots"].method
+    assert not calibrated.calibration["unit.slots"].chosen
+    assert "unit.slots" not in calibrated.calibrated
+    assert calibrated.unit.slots == base(traffic).unit.slots
     assert "chosen" in calibrated.calibration["unit.rate_tps"].method
+    assert calibrated.calibration["unit.rate_tps"].chosen
+    # The structure itself is calibrated, by the AIC difference rather than an interval.
+    throttling = calibrated.calibrated["unit.throttling"]
+    assert throttling.low is None and throttling.high is None
+    assert throttling.interval.startswith("chosen by AIC (difference ")
 
 
 @pytest.mark.parametrize(("traffic", "setting"), SLOTS_SETTINGS)
@@ -116,10 +125,24 @@ def test_calibrate_from_run_cloudwatch_json_says_which_structure_fits_and_writes
     assert loaded.unit.throttling == "rate"
     assert loaded.unit.rate_tps == pytest.approx(3.0, rel=0.10)
     assert {"unit.rate_tps", "unit.burst", "unit.slots"} <= set(loaded.calibration)
-    line = next(x for x in out.read_text().splitlines() if x.startswith("rate_tps"))
+    assert not loaded.calibration["unit.slots"].chosen
+    lines = out.read_text().splitlines()
+    line = next(x for x in lines if x.startswith("rate_tps"))
     assert "calibrated from" in line and "ASSUMPTION" not in line
+    # The structure is marked calibrated; the rejected model's slots keep their assumption.
+    line = next(x for x in lines if x.startswith("throttling"))
+    assert "calibrated from" in line and "chosen by AIC (difference " in line
+    assert "ASSUMPTION" not in line
+    line = next(x for x in lines if x.startswith("slots"))
+    assert "ASSUMPTION" in line and "calibrated" not in line
     notes = simulate(loaded, seed=1).notes
     assert any(n.startswith("calibrated: a token bucket") for n in notes)
+    assert any(n.startswith("calibrated: unit.throttling = rate from ") for n in notes)
+    assert not any(n.startswith("calibrated: unit.slots") for n in notes)
+    rows = {row[0]: row for row in calibrated_rows(loaded)}
+    assert "unit.slots" not in rows and {"unit.rate_tps", "unit.burst"} <= set(rows)
+    assert rows["unit.throttling"][1] == "rate"
+    assert rows["unit.throttling"][4].startswith("chosen by AIC (difference ")
     # The text output names the structure, both AICs and the fit not chosen.
     code, text, err = cli("calibrate", scenario, "--cloudwatch", history, "-o", out, "--force")
     assert code == 0, err
@@ -137,3 +160,19 @@ def test_the_rate_model_is_fitted_on_the_same_minutes_as_the_slots(tmp_path):
     whole = (units >= 1) & (abs(units - units.round()) < 1e-6)
     offered = (frame["SuccessfulRequestCount"] + frame["ThrottledCount"]).to_numpy()
     assert (replay.scored == (whole & (offered > 0))).all()
+
+
+def test_a_note_on_values_partly_calibrated_does_not_call_them_assumed():
+    from lfvsim.engine.result import _word
+    from lfvsim.scenario import Calibrated
+
+    fitted = Calibrated(source="h.json", period="p", low=4.0, high=4.0)
+    rejected = Calibrated(source="h.json", period="p", low=2.0, high=3.0, chosen=False)
+    scenario = base("bursty").model_copy(
+        update={"calibration": {"unit.slots": fitted, "unit.rate_tps": rejected}}
+    )
+    assert _word(scenario, "unit.slots", "unit.latency_mean_s") == (
+        "calibrated unit.slots, assumed unit.latency_mean_s"
+    )
+    assert _word(scenario, "unit.slots") == "calibrated"
+    assert _word(scenario, "unit.rate_tps") == "assumed"  # fitted, but not chosen

@@ -60,9 +60,13 @@ def test_report_with_a_history_has_a_backtest_section_and_its_pictures(cli, tmp_
     scenario_part = section(markdown, "Scenario and assumptions")
     loaded = lfvsim.load_scenario(calibrated)
     assert set(loaded.calibration) >= {"autoscaler.target_percent", "unit.slots"}
+    assert "unit.throttling" in loaded.calibrated
     for key, fitted in loaded.calibration.items():
         escaped = key.replace("_", "\\_")
         row = next(line for line in scenario_part.splitlines() if line.startswith(f"| {escaped} |"))
+        if not fitted.chosen:  # the rejected structure's fit: listed among the assumptions
+            assert "h.json" not in row, row
+            continue
         assert "h.json" in row and fitted.period in row and " to " in row, row
         assert "ASSUMPTION" not in row
     assumptions = scenario_part[scenario_part.index("| assumption |") :]

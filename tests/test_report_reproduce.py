@@ -12,7 +12,7 @@ import pytest
 import lfvsim
 from lfvsim.experiments import sweep
 from lfvsim.reports import build_report
-from lfvsim.reports.content import lfvsim_version
+from lfvsim.reports.content import lfvsim_version, report_command
 from tests.conftest import small_scenario_toml
 
 GENERATED = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
@@ -76,7 +76,7 @@ def test_the_printed_command_rebuilds_the_report_apart_from_its_timestamp(
             assert (first / name).read_bytes() == (second / name).read_bytes()
 
 
-def test_the_command_keeps_a_trace_and_the_default_slo_explicit(tmp_path):
+def test_the_command_keeps_a_trace_and_leaves_out_an_slo_nothing_used(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(small_scenario_toml(duration_h=1))
     report = build_report(
@@ -84,4 +84,13 @@ def test_the_command_keeps_a_trace_and_the_default_slo_explicit(tmp_path):
     )
     code = report.to_html()
     assert "lfvsim report s.toml --trace &#x27;t r.csv&#x27; --seed " in code
-    assert "--max-throttle-rate 0.001 --confidence 0.95 -o r.md" in code
+    assert "--max-throttle-rate" not in code and "--confidence" not in code
+    assert re.search(r"--seed \d+ -o r\.md", code)
+
+
+def test_the_command_of_a_sweep_report_keeps_the_default_slo_explicit():
+    words = report_command("s.toml", sweep_source="sw.csv", seed=3, output="r.md")
+    assert words[3:] == [
+        "--sweep", "sw.csv", "--seed", "3",
+        "--max-throttle-rate", "0.001", "--confidence", "0.95", "-o", "r.md",
+    ]  # fmt: skip

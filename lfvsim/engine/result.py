@@ -253,19 +253,27 @@ def notes_for(scenario: Scenario, trace: Trace) -> list[str]:
 def _calibrated_notes(scenario: Scenario) -> list[str]:
     """One note per value fitted to a CloudWatch history, in place of its assumption."""
     notes = []
-    for dotted, fitted in scenario.calibration.items():
+    for dotted, fitted in scenario.calibrated.items():
         section, _, key = dotted.partition(".")
         value = getattr(getattr(scenario, section), key)
+        shown = f"{value:g}" if isinstance(value, int | float) else str(value)
+        interval = f", {fitted.interval}" if fitted.interval else ""
         notes.append(
-            f"calibrated: {dotted} = {value:g} from {fitted.source} ({fitted.period}), "
-            f"interval {fitted.low:.4g}-{fitted.high:.4g}"
+            f"calibrated: {dotted} = {shown} from {fitted.source} ({fitted.period}){interval}"
         )
     return notes
 
 
 def _word(scenario: Scenario, *keys: str) -> str:
-    """'calibrated' when every one of ``keys`` was fitted to a history, else 'assumed'."""
-    return "calibrated" if all(k in scenario.calibration for k in keys) else "assumed"
+    """'calibrated' when every one of ``keys`` was fitted to a history, 'assumed' when none
+    was, else which were fitted and which assumed."""
+    fitted = [k for k in keys if k in scenario.calibrated]
+    if len(fitted) == len(keys):
+        return "calibrated"
+    if not fitted:
+        return "assumed"
+    rest = [k for k in keys if k not in fitted]
+    return f"calibrated {', '.join(fitted)}, assumed {', '.join(rest)}"
 
 
 def _scenario_notes(scenario: Scenario, trace: Trace) -> list[str]:

@@ -4,9 +4,10 @@ The order matters: the unit's capacity comes first, in both structures of thrott
 slots given the scenario's mean latency, directly; the token bucket's rate and burst by
 simulation), and the one that fits better by AIC is chosen; the autoscaler's utilisation
 is rebuilt with it, and the scale-in threshold is a fraction of the target found before
-it. Both structures' fitted values are set and recorded; ``unit.throttling`` names the
-chosen one. Each informed value is set in the scenario and recorded in its
-``calibration`` table with its source, period and interval; the rest keep their assumption.
+it. ``unit.throttling`` names the chosen structure, calibrated by the AIC difference, and
+only its fitted values are set; the other's are recorded with ``chosen = false``. Each
+informed value is set in the scenario and recorded in its ``calibration`` table with its
+source, period and interval; the rest keep their assumption.
 """
 
 from __future__ import annotations
@@ -109,17 +110,33 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
     for e in estimates + others:
         if not e.informed or e.value is None or e.low is None or e.high is None:
             continue
-        values[e.parameter] = round(e.value) if e.parameter in _WHOLE else e.value
         method = e.detail
         if structure is not None and e in others:
+            # Recorded for the reader, not set: the scenario does not use the other model.
             method = f"the {other} model, not chosen ({structure.meaning}): {method}"
-        elif structure is not None and structure.chosen is not None and e in fits[chosen]:
+            fitted[e.parameter] = Calibrated(
+                source=history.source,
+                period=period,
+                low=e.low,
+                high=e.high,
+                method=method,
+                chosen=False,
+            )
+            continue
+        values[e.parameter] = round(e.value) if e.parameter in _WHOLE else e.value
+        if structure is not None and structure.chosen is not None and e in fits[chosen]:
             method = f"the {chosen} model, chosen ({structure.meaning}): {method}"
         fitted[e.parameter] = Calibrated(
             source=history.source, period=period, low=e.low, high=e.high, method=method
         )
     if structure is not None and structure.chosen is not None:
         values["unit.throttling"] = structure.chosen
+        fitted["unit.throttling"] = Calibrated(
+            source=history.source,
+            period=period,
+            method=f"chosen by AIC (difference {structure.aic_difference or 0:.1f}): "
+            f"{structure.meaning}",
+        )
     calibrated = scenario.with_overrides(values, source="calibration") if values else scenario
     calibrated = calibrated.model_copy(update={"calibration": {**scenario.calibration, **fitted}})
     return Calibration(calibrated, estimates, period, notes, structure, others)

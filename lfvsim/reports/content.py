@@ -885,9 +885,10 @@ def report_command(
 ) -> list[str]:
     """The words of the ``lfvsim report`` command that builds this report again.
 
-    Every option that shapes the report is given explicitly (the SLO and the seed even at
-    their defaults), so the command does not depend on defaults that a later version may
-    change. Quote it with :func:`lfvsim.safe_output.shell_command` before printing.
+    Every option that shapes the report is given explicitly (the seed, and with a sweep
+    the SLO, even at their defaults), so the command does not depend on defaults that a
+    later version may change; the SLO is left out without a sweep, where it shapes nothing.
+    Quote it with :func:`lfvsim.safe_output.shell_command` before printing.
     """
     words = ["lfvsim", "report", source or "SCENARIO.toml"]
     if sweep_source:
@@ -898,16 +899,20 @@ def report_command(
         words += ["--cloudwatch", export]
     if seed is not None:
         words += ["--seed", str(seed)]
-    rate, p99, confidence = slo
-    words += ["--max-throttle-rate", f"{rate:g}"]
-    if p99 is not None:
-        words += ["--max-p99-latency-s", f"{p99:g}"]
-    words += ["--confidence", f"{confidence:g}"]
-    worst_hour, minute, percentile = busy_slo
-    if worst_hour is not None:
-        words += ["--max-worst-hour-rate", f"{worst_hour:g}"]
-    if minute is not None:
-        words += ["--max-minute-rate", f"{minute:g}", "--minute-percentile", f"{percentile:g}"]
+    if sweep_source:
+        # The SLO picks the recommendation from the sweep; without one it shapes nothing.
+        rate, p99, confidence = slo
+        words += ["--max-throttle-rate", f"{rate:g}"]
+        if p99 is not None:
+            words += ["--max-p99-latency-s", f"{p99:g}"]
+        words += ["--confidence", f"{confidence:g}"]
+        worst_hour, minute, percentile = busy_slo
+        if worst_hour is not None:
+            words += ["--max-worst-hour-rate", f"{worst_hour:g}"]
+        if minute is not None:
+            words += [
+                "--max-minute-rate", f"{minute:g}", "--minute-percentile", f"{percentile:g}"
+            ]  # fmt: skip
     if title is not None:
         words += ["--title", title]
     if output_format is not None:

@@ -19,9 +19,11 @@ __all__ = ["backtest_section", "calibrated_blocks", "calibrated_rows"]
 
 
 def calibrated_rows(scenario: Scenario) -> list[tuple[str, str, str, str, str]]:
-    """``(key, value, source, period, interval)`` of every calibrated value, by key."""
+    """``(key, value, source, period, interval)`` of every calibrated value, by key (the
+    fits of the structure of throttling not chosen are left out: the scenario does not use
+    them)."""
     rows = []
-    for key, fitted in sorted(scenario.calibration.items()):
+    for key, fitted in sorted(scenario.calibrated.items()):
         section, _, name = key.partition(".")
         value = getattr(getattr(scenario, section, None), name, None)
         shown = "unset" if value is None else f"{value:.4g}" if isinstance(value, float) else value
@@ -31,7 +33,9 @@ def calibrated_rows(scenario: Scenario) -> list[tuple[str, str, str, str, str]]:
                 str(shown),
                 fitted.source,
                 fitted.period,
-                f"{fitted.low:.4g} to {fitted.high:.4g}",
+                f"{fitted.low:.4g} to {fitted.high:.4g}"
+                if fitted.low is not None and fitted.high is not None
+                else fitted.interval,
             )
         )
     return rows
@@ -42,7 +46,7 @@ def calibrated_blocks(scenario: Scenario) -> list[Block]:
     rows = calibrated_rows(scenario)
     if not rows:
         return []
-    weak = [k for k, f in sorted(scenario.calibration.items()) if "weakly informed" in f.method]
+    weak = [k for k, f in sorted(scenario.calibrated.items()) if "weakly informed" in f.method]
     blocks: list[Block] = [
         Paragraph(
             "The values below come from the model's own CloudWatch history (lfvsim "
