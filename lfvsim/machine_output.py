@@ -180,7 +180,8 @@ OUTPUTS: Mapping[str, Output] = {
         note="`simulated` and `skipped` count configurations, `runs_*` simulations; "
         "`early_stop` is the sequential rule (`looks`: the replication counts it judges at; "
         "`interim_error`: the error it spends on the interim looks), null with "
-        "`--no-early-stop`.",
+        "`--no-early-stop` and with 3 replications or fewer (no interim look: nothing "
+        "stops early).",
     ),
     "recommend-configuration": Output(
         "`runner_up` and `closest` in `lfvsim recommend --json`", _keys(_CONFIGURATION)

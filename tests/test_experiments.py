@@ -413,6 +413,41 @@ def test_recommend_reports_runner_up_next_unit_and_oracle_gap():
     assert data["max_units"] == 3 and data["runner_up"]["max_units"] == 4
 
 
+def test_runner_up_is_never_a_configuration_that_runs_like_the_choice():
+    # Max 4's rows are copies of Max 3's: the same runs, no alternative to Max 3.
+    table = synthetic(
+        {
+            (1, 3): (1000.0, [0.0004, 0.0005, 0.0006]),
+            (1, 4): (1000.0, [0.0004, 0.0005, 0.0006]),
+            (1, 5): (1200.0, [0.0001, 0.0001, 0.0001]),
+        }
+    )
+    reused = [4 if x == 4 else None for x in table["max_units"]]
+    table["reused_from_max_units"] = pd.array([3 if r else None for r in reused], dtype="Int64")
+    rec = recommend(table, 0.001)
+    assert (rec.choice.min_units, rec.choice.max_units) == (1, 3)
+    assert (rec.runner_up.min_units, rec.runner_up.max_units) == (1, 5)
+    # Max = Min holds Min units throughout, as no auto-scaling does.
+    fixed = recommend(
+        synthetic(
+            {
+                (3, None): (1000.0, [0.0004, 0.0005, 0.0006]),
+                (3, 3): (1000.0, [0.0004, 0.0005, 0.0006]),
+                (3, 4): (1100.0, [0.0001, 0.0001, 0.0001]),
+            }
+        ),
+        0.001,
+    )
+    assert (fixed.choice.min_units, fixed.choice.max_units) == (3, None)
+    assert (fixed.runner_up.min_units, fixed.runner_up.max_units) == (3, 4)
+    # A Max that never came into play, simulated: the same figures replication by replication.
+    same = synthetic(
+        {(2, 3): (1000.0, [0.004] * 3), (2, 4): (1000.0, [0.004] * 3), (2, 5): (1300.0, [0.0] * 3)}
+    )
+    rec = recommend(same, 0.01)
+    assert (rec.runner_up.min_units, rec.runner_up.max_units) == (2, 5)
+
+
 def test_recommend_with_vary_says_whether_the_max_changes():
     fast = synthetic(
         {(1, 3): (1000.0, [0.0005] * 3), (1, 4): (1100.0, [0.0001] * 3)},

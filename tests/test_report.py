@@ -164,7 +164,7 @@ def test_report_with_a_sweep_recommends_with_confidence_and_runs_the_choice(
     assert f"at most {100 * rec.choice.throttle_rate_upper:.3g}% with 95% confidence" in summary
     part = _section(html, "recommendation")
     assert '<tr class="hl"><td>recommended</td><td>Min 1, Max 3</td>' in part
-    assert "oracle lower bound" in part
+    assert "zero-throttle oracle" in part
     request = _section(html, "start-model")
     token = rec.start_model_request["ClientToken"]
     assert f"&quot;ClientToken&quot;: &quot;{token}&quot;" in request

@@ -272,3 +272,17 @@ def test_recommend_command_reports_its_runs_and_can_run_them_all(cli, tmp_path):
     data = json.loads(out)["search"]
     assert data["early_stop"] is None
     assert data["stopped_early_passing"] == data["stopped_early_failing"] == 0
+
+
+def test_three_replications_have_no_interim_look_and_no_early_stop():
+    sc = scenario_for()
+    slo = Slo(0.01)
+    got = search(
+        sc, lambda t: best_cost(t, slo), replications=3, seed=3, trace=bursty(2.0, 3),
+        workers=1, early_stop=sequential_rule(slo, 3),
+    )  # fmt: skip
+    data = got.to_dict()
+    assert data["early_stop"] is None
+    assert data["stopped_early_passing"] == data["stopped_early_failing"] == 0
+    for reason in data["reasons"]:
+        assert "more than 1 units" not in reason

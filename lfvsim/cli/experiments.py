@@ -228,7 +228,7 @@ def sweep_command(
     oracle: Annotated[
         bool,
         typer.Option(
-            "--oracle", help="Also run the oracle lower bound for each Min (oracle_bound rows)."
+            "--oracle", help="Also run the zero-throttle oracle for each Min (oracle_bound rows)."
         ),
     ] = False,
     max_throttle_rate: SweepMaxThrottleOpt = None,
@@ -504,12 +504,14 @@ def recommend_command(
         data["outlook"] = outlook
         typer.echo(json.dumps(data, indent=2))
     else:
-        text = format_recommendation(rec, table, scenario, scenario_path)
+        text = format_recommendation(rec, table, scenario, scenario_path, searched)
         extra = [traffic_line(scenario, factor, growth, months, busier_day)]
         if searched is not None:
             extra += format_search(searched)
         if outlook is not None:
-            extra += format_outlook(outlook, growth)
+            extra += format_outlook(
+                outlook, growth, None if rec.choice is None else rec.choice.max_units
+            )
         head, _, rest = text.partition("\n\n")
         typer.echo("\n".join([head, *extra, "", rest]))
     if not rec.met:

@@ -15,7 +15,7 @@ decision comes with its uncertainty:
   (replication ``k`` uses the same seed everywhere), on local processes or a Dask cluster,
   resumably into a Parquet or CSV file.
 - :func:`recommend` picks the cheapest configuration whose SLO holds at a confidence level,
-  with the runner-up, what one more unit of Max buys and the gap to the oracle lower bound.
+  with the runner-up, what one more unit of Max buys and the gap to the zero-throttle oracle.
 
 >>> from lfvsim.experiments import recommend, sweep
 >>> table = sweep(scenario, min_units=[1], max_units=range(1, 9), replications=10,

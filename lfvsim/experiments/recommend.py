@@ -227,7 +227,7 @@ class Configuration:
     peak_units : int
         Most units in service in any replication.
     oracle_bound : bool
-        The oracle lower bound rather than a configuration one can start.
+        The zero-throttle oracle rather than a configuration one can start.
     worst_hour_rate, worst_hour_rate_upper : float
         Mean throttle rate of the worst clock hour and its upper bound (NaN: not recorded).
     minute_p99_rate, minute_p99_rate_upper : float
@@ -378,7 +378,9 @@ class Recommendation:
     one_more_max_unit : Difference or None
         The choice with Max + 1 (Min + 1 for no auto-scaling) against the choice.
     oracle : Configuration or None
-        The oracle lower bound for the choice's Min (perfect foresight, no delay, no Max).
+        The zero-throttle oracle for the choice's Min (perfect foresight, no delay, no Max):
+        the least a configuration with that Min costs while throttling nothing, not a floor
+        for configurations that throttle within the SLO.
     oracle_gap : Difference or None
         The choice against the oracle (``other`` is the choice; positive: it costs more).
     closest : Configuration or None
@@ -742,13 +744,46 @@ def _decide(
     oracle = Configuration.from_row(oracle_rows.iloc[0]) if len(oracle_rows) else None
     return replace(
         base,
-        runner_up=ranked[1] if len(ranked) > 1 else None,
+        runner_up=next((c for c in ranked[1:] if not _same_runs(table, choice, c)), None),
         one_more_max_unit=(
             None if one_more is None else _difference(table, choice, one_more, slo.confidence)
         ),
         oracle=oracle,
         oracle_gap=None if oracle is None else _difference(table, oracle, choice, slo.confidence),
     )
+
+
+def _same_runs(table: pd.DataFrame, a: Configuration, b: Configuration) -> bool:
+    """True when ``a`` and ``b`` run exactly alike, so one is no alternative to the other.
+
+    Same Min and the same runs: rows reused from the same Max (``reused_from_max_units``),
+    Max equal to Min beside no auto-scaling (both hold Min units throughout), or runs whose
+    figures match replication by replication (a Max that never came into play).
+    """
+    if a.min_units != b.min_units:
+        return False
+    if _source(table, a) == _source(table, b):
+        return True
+    columns = [c for c in _SAME_RUN_COLUMNS if c in table]
+    ra, rb = (_runs(table, c).sort_index() for c in (a, b))
+    if list(ra.index) != list(rb.index):
+        return False
+    return bool((ra[columns].to_numpy() == rb[columns].to_numpy()).all())
+
+
+#: Figures of a run that two configurations with the same runs share exactly.
+_SAME_RUN_COLUMNS = ("requests", "throttled", "latency_p99_s", "unit_hours", "peak_units")
+
+
+def _source(table: pd.DataFrame, c: Configuration) -> int:
+    """The Max whose runs ``c`` has (itself unless reused; Min for no auto-scaling)."""
+    if c.max_units is None or c.max_units == c.min_units:
+        return c.min_units
+    if "reused_from_max_units" in table:
+        rows = _runs(table, c)["reused_from_max_units"].dropna()
+        if len(rows):
+            return int(rows.iloc[0])
+    return c.max_units
 
 
 def _find(agg: pd.DataFrame, min_units: int, max_units: int | None) -> Configuration | None:

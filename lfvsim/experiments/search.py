@@ -73,7 +73,8 @@ class SearchResult:
     stopped_passing, stopped_failing : int
         Configurations stopped early (sequential rule) as clearly passing, clearly failing.
     early_stop : dict or None
-        The sequential rule (:meth:`SequentialRule.to_dict`), None when it was off.
+        The sequential rule (:meth:`SequentialRule.to_dict`), None when it was off or had
+        no interim look (3 replications or fewer: nothing can stop early).
     stop_reasons : list of str
         Why configurations stopped early, with numbers.
     """
@@ -260,7 +261,7 @@ def search(
         runs_simulated=runs.simulations,
         stopped_passing=passing,
         stopped_failing=failing,
-        early_stop=None if early_stop is None else early_stop.to_dict(),
+        early_stop=None if early_stop is None or not early_stop.looks else early_stop.to_dict(),
         stop_reasons=runs.stop_reasons(),
     )
     result = _with_skipped(result)
@@ -479,8 +480,9 @@ def _max_axis(runs: _Runs, m: int, maxs: list[int]) -> tuple[int, str]:
             for y in rest:
                 runs.copy((m, x, False), (m, y, False))
             reason = (
-                f"Min {m}, Max {_span(rest)}: no replication wanted more than {wanted} units "
-                f"at Max {x}, so a larger Max gives the same runs (rows reused from Max {x})"
+                f"Min {m}, Max {_span(rest)}: no replication wanted more than "
+                f"{wanted} {'unit' if wanted == 1 else 'units'} at Max {x}, so a larger Max "
+                f"gives the same runs (rows reused from Max {x})"
             )
             return i + 1, reason
     return len(maxs), ""

@@ -86,7 +86,7 @@ def configurations(
     """The configurations of a sweep, in order: ``(min_units, max_units, oracle_bound)``.
 
     For each Min: every Max >= Min, then no auto-scaling (Max None), then with ``oracle``
-    the oracle lower bound for that Min (perfect foresight, no delay, no Max).
+    the zero-throttle oracle for that Min (perfect foresight, no delay, no Max).
     """
     mins = _units("--min", min_units)
     maxs = _units("--max", max_units)
@@ -146,7 +146,7 @@ def sweep(
         Scenario keys to vary, each with its values (``{"autoscaler.provisioning_delay_s":
         [120, 300]}``): the grid runs for every combination.
     oracle : bool
-        Also run the oracle lower bound for each Min (rows with ``oracle_bound`` True).
+        Also run the zero-throttle oracle for each Min (rows with ``oracle_bound`` True).
     output : path, optional
         ``.parquet`` or ``.csv`` file for the table (written with a last column
         ``schema_version``); makes the sweep resumable.
@@ -407,8 +407,8 @@ class _Waves:
         span = str(rest[0]) if len(rest) == 1 else f"{rest[0]}..{rest[-1]}"
         self.reasons.append(
             f"Min {lo}, Max {span}{where}: no replication wanted more than {wanted_units} "
-            f"units at Max {hi}, so a larger Max gives the same runs (rows reused from "
-            f"Max {hi})"
+            f"{'unit' if wanted_units == 1 else 'units'} at Max {hi}, so a larger Max "
+            f"gives the same runs (rows reused from Max {hi})"
         )
         return [(v, (lo, y, False)) for y in rest]
 

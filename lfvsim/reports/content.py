@@ -367,8 +367,10 @@ def _figures(
                 f"Each point is one (Min, Max) configuration over its replications, with "
                 f"{conf} confidence bars. Filled points meet the SLO (the upper {conf} bound "
                 f"of the throttle rate ≤ {percent(max_throttle_rate)}), hollow ones do not; "
-                "the star is the recommendation; grey diamonds are the oracle lower bound "
-                "(perfect foresight, no provisioning delay). Labels read Min/Max.",
+                "the star is the recommendation; grey diamonds are the zero-throttle "
+                "oracle (perfect foresight, no provisioning delay: the least cost that "
+                "throttles nothing, so a choice that throttles may cost less). "
+                "Labels read Min/Max.",
                 "Scatter plot of monthly cost against throttle rate per configuration.",
             ),
             (
@@ -711,7 +713,7 @@ def _alternatives_table(rec: Recommendation, conf: str) -> Table | None:
         what = "Max + 1" if rec.choice and rec.choice.max_units is not None else "Min + 1"
         rows.append(_config_row(what, rec.one_more_max_unit.other))
     if rec.oracle is not None:
-        rows.append(_config_row("oracle lower bound", rec.oracle))
+        rows.append(_config_row("zero-throttle oracle", rec.oracle))
     if rec.closest is not None:
         rows.append(_config_row("closest to the SLO", rec.closest))
     if not rows:

@@ -603,7 +603,7 @@ def plot_frontier(
     Filled points meet the SLO (the throttle rate's upper confidence bound is at most the
     target), hollow ones do not; the grey line joins the configurations no cheaper
     configuration beats on throttling (the frontier); the star is the recommendation; grey
-    diamonds are the oracle lower bounds. Labels read ``Min/Max`` (``no auto-scaling``: no
+    diamonds are the zero-throttle oracles. Labels read ``Min/Max`` (``no auto-scaling``: no
     Max). The throttle axis is logarithmic above its smallest non-zero value.
 
     Parameters
@@ -795,7 +795,7 @@ def _frontier_handles(
     ]
     if agg["oracle_bound"].astype(bool).any():
         handles.append(
-            Line2D([], [], ls="none", marker="D", color="0.45", label="oracle lower bound")
+            Line2D([], [], ls="none", marker="D", color="0.45", label="zero-throttle oracle")
         )
     if max_throttle_rate is not None:
         handles.append(

@@ -82,7 +82,7 @@ def one_more_unit_sentence(rec: Recommendation, *, terse: bool) -> str | None:
 
 
 def oracle_gap_sentence(rec: Recommendation, *, terse: bool) -> str | None:
-    """The recommendation against the oracle lower bound; None without an oracle."""
+    """The recommendation against the zero-throttle oracle; None without an oracle."""
     c, o, gap = rec.choice, rec.oracle, rec.oracle_gap
     if c is None or o is None or gap is None:
         return None
@@ -92,8 +92,9 @@ def oracle_gap_sentence(rec: Recommendation, *, terse: bool) -> str | None:
     if terse:
         share = 100 * gap.monthly_cost_usd / o.monthly_cost_usd if o.monthly_cost_usd else 0
         head = (
-            f"oracle lower bound (Min {o.min_units}, perfect foresight, no provisioning "
-            f"delay, no Max, throttles nothing): USD {o.monthly_cost_usd:,.0f} a month; "
+            f"zero-throttle oracle (Min {o.min_units}, perfect foresight, no provisioning "
+            f"delay, no Max: the least cost that throttles nothing): USD "
+            f"{o.monthly_cost_usd:,.0f} a month; "
         )
         if more:
             return (

@@ -273,8 +273,13 @@ def format_recommendation(
     table: pd.DataFrame,
     scenario: Scenario,
     scenario_path: Path | None = None,
+    searched: SearchResult | None = None,
 ) -> str:
-    """The recommendation as text: the choice, its cost and risk, alternatives, the request."""
+    """The recommendation as text: the choice, its cost and risk, alternatives, the request.
+
+    With ``searched`` (a pruned search), the range given is the grid searched, not only the
+    configurations simulated (:func:`format_search` says which were skipped and why).
+    """
     reps = int(table.groupby("seed").ngroups)
     conf = f"{100 * rec.confidence:g}%"
     slo = slo_sentence(
@@ -286,12 +291,15 @@ def format_recommendation(
         minute_percentile=rec.slo.minute_percentile,
     )
     keys = vary_columns(table)
+    if searched is not None:
+        mins, maxs = pd.Series(searched.min_units), pd.Series(searched.max_units)
+    else:
+        mins, maxs = table["min_units"], table["max_units"].dropna()
     lines = [
         f"{scenario.model.project} version {scenario.model.version} in "
         f"{scenario.model.region}" + (f"  ({scenario_path})" if scenario_path else ""),
         f"SLO: {slo}, held by the upper {conf} confidence bound (not the mean)",
-        f"searched: Min {span(table['min_units'])}, Max "
-        f"{span(table['max_units'].dropna())} and no auto-scaling; {reps} replications of "
+        f"searched: Min {span(mins)}, Max {span(maxs)} and no auto-scaling; {reps} replications of "
         f"{table['duration_h'].iloc[0]:g} h each, the same requests in every configuration",
         "",
     ]
@@ -329,17 +337,18 @@ def format_recommendation(
             c = rec.closest
             lines.append(
                 f"closest: {c.label}: throttle rate {percent(c.throttle_rate)} (bound "
-                f"{percent(c.throttle_rate_upper)}), p99 {c.latency_p99_s:.3f} s, USD "
+                f"{percent(c.throttle_rate_upper)}), p99 {_seconds(c.latency_p99_s)}, USD "
                 f"{c.monthly_cost_usd:,.0f} a month"
             )
         lines.append(f"try: {rec.advice}")
         if rec.variants:
             lines += ["", *_variants_text(rec, keys)]
-    notes = [
-        f"monthly figures: simulated cost per hour x {HOURS_PER_MONTH:g} h",
-        f"{CAUTION}; check it with fresh seeds (lfvsim run --replications N --seed S) "
-        "before relying on a narrow margin",
-    ]
+    notes = [f"monthly figures: simulated cost per hour x {HOURS_PER_MONTH:g} h"]
+    if rec.met:
+        notes.append(
+            f"{CAUTION}; check it with fresh seeds (lfvsim run --replications N --seed S) "
+            "before relying on a narrow margin"
+        )
     return "\n".join([*lines, "", "notes:", *(f"  - {n}" for n in notes)])
 
 
@@ -350,10 +359,15 @@ def _choice_figures(c: Configuration, conf: str) -> list[str]:
     return [
         f"  monthly cost       USD {c.monthly_cost_usd:,.2f}  ({conf} CI {lo:,.2f} to {hi:,.2f})",
         f"  throttle rate      {rate}  (upper bound {rate_up})",
-        f"  latency p99        {c.latency_p99_s:.3f} s  (upper bound {p99_up:.3f} s)",
+        f"  latency p99        {_seconds(c.latency_p99_s)}  (upper bound {_seconds(p99_up)})",
         f"  units in service   mean {c.mean_units:.2f}, peak {c.peak_units}",
         *_busy_hour_lines(c),
     ]
+
+
+def _seconds(value: float) -> str:
+    """A latency: ``0.412 s`` (milliseconds shown) below a minute, else ``9 h 18 min``."""
+    return f"{value:.3f} s" if not value >= 59.5 else duration(value)
 
 
 def _busy_hour_lines(c: Configuration) -> list[str]:
@@ -379,39 +393,57 @@ def _busy_hour_lines(c: Configuration) -> list[str]:
 def format_search(searched: SearchResult) -> list[str]:
     """How the joint Min/Max search went: its range, and what it skipped and why."""
     where = (
-        f"derived from the traffic (the oracle needs {searched.oracle_peak_units} units at peak)"
+        f"derived from the traffic (the oracle needs "
+        f"{plural(searched.oracle_peak_units or 0, 'unit')} at peak)"
         if searched.derived
         else "as given"
     )
     lines = [
-        f"search: Min {span(pd.Series(searched.min_units))}, Max "
-        f"{span(pd.Series(searched.max_units))}, {where}: {searched.simulated} of "
+        f"search: range {where}: {searched.simulated} of "
         f"{searched.grid_size} configurations simulated, {searched.skipped} skipped"
     ]
     lines += [f"  skipped {r}" for r in searched.reasons]
     lines.append(
         f"runs: {searched.runs_simulated:,} simulated of the full grid's "
         f"{searched.runs_full_grid:,} ({searched.replications} replications a configuration, "
-        f"the oracle's included)"
-        + (
-            "; every configuration ran all its replications (--no-early-stop)"
-            if searched.early_stop is None
-            else f"; {searched.stopped_passing + searched.stopped_failing} configurations "
-            f"stopped early (sequential rule: looks after "
-            f"{_looks(searched.early_stop['looks'])} replications, error "
-            f"{searched.early_stop['interim_error']:g} spent on the interim looks)"
-        )
+        f"the oracle's included)" + _early_stop_text(searched)
     )
     lines += [f"  {r}" for r in searched.stop_reasons]
     return lines
 
 
-def _looks(looks: list[int]) -> str:
-    return ", ".join(str(k) for k in looks[:-1]) + f" and {looks[-1]}"
+def _early_stop_text(searched: SearchResult) -> str:
+    """How the sequential rule went: off, no interim look, or its looks and error."""
+    rule = searched.early_stop
+    if rule is None and searched.replications <= 3:
+        return (
+            "; every configuration ran all its replications (no early stop: the sequential "
+            "rule's first interim look is at 3 replications, so it needs 4 or more)"
+        )
+    if rule is None:
+        return "; every configuration ran all its replications (--no-early-stop)"
+    looks = rule["looks"]
+    return (
+        f"; {searched.stopped_passing + searched.stopped_failing} configurations stopped "
+        f"early (sequential rule: interim {'look' if len(looks) == 2 else 'looks'} after "
+        f"{_and(looks[:-1])} replications, error {rule['interim_error']:g} spent on them; "
+        f"the rest ran all {looks[-1]})"
+    )
 
 
-def format_outlook(outlook: dict[str, Any], growth: float) -> list[str]:
-    """The choice's headroom and, with Max at the simulated peak, a busier day's throttling."""
+def _and(values: list[int]) -> str:
+    if len(values) == 1:
+        return str(values[0])
+    return ", ".join(str(k) for k in values[:-1]) + f" and {values[-1]}"
+
+
+def format_outlook(
+    outlook: dict[str, Any], growth: float, max_units: int | None = None
+) -> list[str]:
+    """The choice's headroom and, with Max at the simulated peak, a busier day's throttling.
+
+    ``max_units`` is the choice's Max (None: no auto-scaling, every fixed unit in service).
+    """
     room = outlook["headroom"]
     factor = room["traffic_factor"]
     if factor <= 0:
@@ -428,8 +460,13 @@ def format_outlook(outlook: dict[str, Any], growth: float) -> list[str]:
     out = [line]
     if "busier_day" in outlook:
         b = outlook["busier_day"]
+        full = (
+            "Max equals the most units in service"
+            if max_units is not None
+            else "every fixed unit is in service at the peak"
+        )
         out.append(
-            f"Max equals the most units in service: a day x{b['factor']:g} busier would "
+            f"{full}: a day x{b['factor']:g} busier would "
             f"throttle {percent(b['throttle_rate'])} of the requests (mean over replications)"
         )
     return out
