@@ -172,7 +172,7 @@ BAD_TRACES = {
     "bad timestamp": ("timestamp\n2026-01-01T00:00:00Z\nyesterday\n", "row 3", "ISO 8601"),
     "negative count": ("timestamp,count\n0,1\n60,-1\n", "row 3", "non-negative integer"),
     "fractional count": ("timestamp,count\n0,1\n60,1.5\n", "row 3", "non-negative integer"),
-    "gap": ("timestamp,count\n0,1\n60,2\n180,1\n", "row 4", "count 0"),
+    "gap": ("timestamp,count\n0,1\n60,2\n180,1\n", "row 4", "--fill-gaps zero"),
     "duplicate interval": ("timestamp,count\n0,1\n60,2\n60,1\n", "row 4", "duplicate"),
     "single count row": ("timestamp,count\n0,5\n", "two rows", "interval"),
 }
@@ -278,3 +278,33 @@ def test_an_output_path_under_a_file_fails_cleanly(cli, tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("x")
     assert_clean_failure(*cli("run", QUICKSTART, "--out", blocker / "sub"), "afile")
+
+
+def test_a_run_figure_of_a_sweep_table_says_it_is_a_sweep_table(cli, tmp_path):
+    table = tmp_path / "sw.parquet"
+    table.write_bytes(b"PAR1")
+    code, out, err = cli("plot", "timeline", table, "-o", tmp_path / "a.png")
+    assert_clean_failure(
+        code, out, err, "sw.parquet is a sweep table", "timeline draws a run folder"
+    )
+    assert "manifest" not in err
+
+
+def test_an_unknown_option_suggests_only_a_close_name(cli):
+    code, out, err = cli("run", QUICKSTART, "--workers", "1")
+    assert_clean_failure(code, out, err, "No such option: --workers")
+    assert "Possible options" not in err
+    code, out, err = cli("run", QUICKSTART, "--forse")
+    assert_clean_failure(code, out, err, "(Possible options: --force)")
+
+
+def test_an_unknown_choice_lists_the_choices_in_plain_words(cli, tmp_path):
+    code, out, err = cli("plot", "heatmap", tmp_path, "-o", tmp_path / "a.png")
+    assert_clean_failure(
+        code,
+        out,
+        err,
+        "KIND: 'heatmap' is not one of timeline, daily-cost, frontier, heatmap-cost, "
+        "heatmap-throttle (see",
+    )
+    assert "Value error" not in err and "Invalid value" not in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -44,3 +46,23 @@ def test_help_shows_switches_as_flags(path):
             line = next(line for line in result.output.splitlines() if f" {name} " in line)
             after = line.split(name, 1)[1].lstrip(" │")
             assert not after.startswith("<"), f"{name} shown with a value: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p) or "lfvsim")
+def test_help_at_80_columns_wraps_and_cuts_nothing(path):
+    command = dict(COMMANDS)[path]
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    for param in command.params:
+        for name in (*param.opts, *param.secondary_opts):
+            if name.startswith("--"):
+                assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", result.output), name
+
+
+def test_help_paragraphs_reflow_to_the_width():
+    """A docstring's single line breaks do not break the help mid-sentence."""
+    result = CliRunner().invoke(app, ["sweep", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "the table says which configurations meet each target" in result.output

@@ -527,7 +527,10 @@ def test_plot_command_reads_sweep_csv(cli, table, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("timeline", "{sweep}", "-o", "{out}.png"), "not a run folder"),
+        (
+            ("timeline", "{sweep}", "-o", "{out}.png"),
+            "is a sweep table; timeline draws a run folder",
+        ),
         (("frontier", "{run}", "-o", "{out}.png"), "is a folder (a run?)"),
         (("timeline", "{run}", "-o", "{out}.jpg"), "unknown image format '.jpg'"),
         (("frontier", "{missing}.parquet", "-o", "{out}.png"), "do not exist"),

@@ -8,6 +8,7 @@ when that command runs or shows its help, and ``lfvsim --help`` lists the comman
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,81 @@ def _show_flags_bare() -> None:
 
 
 _show_flags_bare()
+
+
+def _wrap_not_cut() -> None:
+    """Make rich help wrap option names and help text instead of cutting them with '…'.
+
+    typer's rich help lays the options out in a table whose columns, when the terminal is
+    narrow (80 columns when output is not a terminal), are shrunk with an ellipsis, long
+    option names included; and it keeps the docstring's single line breaks, so a
+    paragraph breaks mid-sentence. Here the names and types never shrink, help text folds
+    a word too long for its column, and a paragraph's lines join into one, which rich
+    wraps to the width. The help module is patched when help is first shown, so that
+    starting a command does not import it.
+    """
+    for cls in (TyperCommand, TyperGroup):
+        shown = cls.format_help
+        if getattr(shown, "wraps_help", False):
+            continue
+
+        def format_help(self: Any, ctx: Any, formatter: Any, shown: Any = shown) -> None:
+            _patch_rich_help()
+            shown(self, ctx, formatter)
+
+        format_help.wraps_help = True  # type: ignore[attr-defined]
+        cls.format_help = format_help  # type: ignore[method-assign]
+
+
+def _patch_rich_help() -> None:
+    from typer import rich_utils
+
+    if getattr(rich_utils, "_lfvsim_wraps", False):
+        return
+    from rich.columns import Columns
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    class WrappingTable(Table):
+        """A table whose columns (made by its first row) fold instead of cutting."""
+
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            if not self.columns:
+                last = len(renderables) - 1
+                for index in range(len(renderables)):
+                    self.columns.append(
+                        Column(
+                            _index=index,
+                            no_wrap=index < last,  # names and types keep their width
+                            overflow="fold",
+                            highlight=self.highlight,
+                        )
+                    )
+            super().add_row(*renderables, **kwargs)
+
+    def fix_linebreaks(paragraphs: list[str], markup_mode: Any) -> str:
+        return "\n\n".join(
+            paragraph
+            if paragraph.startswith("\b")
+            or any(line.lstrip().startswith(("-", "*", "•")) for line in paragraph.splitlines())
+            else paragraph.replace("\n", " ")
+            for paragraph in paragraphs
+        )
+
+    def folding_columns(items: list[Any]) -> Columns:
+        """An option's help (text, default, env var): a word too long folds, not cut."""
+        for item in items:
+            if isinstance(item, Text):
+                item.overflow = "fold"
+        return Columns(items)
+
+    rich_utils.Table = WrappingTable  # type: ignore[misc]
+    rich_utils.Columns = folding_columns  # type: ignore[misc,assignment]
+    rich_utils._fix_linebreaks = fix_linebreaks
+    rich_utils._lfvsim_wraps = True  # type: ignore[attr-defined]
+
+
+_wrap_not_cut()
 
 
 class Command(NamedTuple):
@@ -245,11 +321,48 @@ def entry_point() -> None:
             typer.echo(ctx.get_help())
             sys.exit(2)
         where = f"{ctx.command_path} --help" if ctx is not None else "lfvsim --help"
-        typer.echo(f"lfvsim: error: {exc.format_message()} (see '{where}')", err=True)
+        typer.echo(f"lfvsim: error: {_usage_message(exc, ctx)} (see '{where}')", err=True)
         sys.exit(exc.exit_code)
     if type(code).__name__ == "Abort" or (code == 130 and not _REPORTED):
         _interrupted()  # typer turns Ctrl-C into a silent exit status 130
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(exc: Any, ctx: Any) -> str:
+    """A usage error's one line, without click's and pydantic's wording where it misleads.
+
+    An unknown option suggests only options whose names (without the dashes) are close:
+    click's own match counts the shared ``--`` and so offers any option of a similar length
+    (``--workers``: "Possible options: --force"). A value that is not one of a parameter's
+    choices reads ``KIND: 'x' is not one of a, b, c``, not pydantic's "Value error, ...".
+    """
+    name = type(exc).__name__
+    if name == "NoSuchOption" and ctx is not None:
+        exc.possibilities = _close_options(str(exc.option_name), ctx)
+        return str(exc.format_message())
+    message = str(exc.format_message())
+    if name == "BadParameter" and "Value error, " in message:
+        message = message.replace("Value error, ", "").rstrip(".")
+        parsed = re.fullmatch(r"Invalid value for (.+?): (.*) is not one of (.*)", message)
+        if parsed:
+            label, value, choices = parsed.groups()
+            listed = ", ".join(choice.strip().strip("'") for choice in choices.split(","))
+            message = f"{label.strip(chr(39))}: {value} is not one of {listed}"
+    return message
+
+
+def _close_options(option: str, ctx: Any) -> list[str]:
+    """The command's long options whose names are close to ``option``'s."""
+    import difflib
+
+    known = {
+        name.lstrip("-"): name
+        for param in ctx.command.params
+        for name in (*param.opts, *param.secondary_opts)
+        if name.startswith("--")
+    }
+    close = difflib.get_close_matches(option.lstrip("-"), list(known), n=3, cutoff=0.75)
+    return [known[name] for name in close]
 
 
 _REPORTED = False

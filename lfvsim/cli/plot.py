@@ -132,6 +132,7 @@ def plot(
                     f"--scenario: '{name}' draws a finished run, which carries its own "
                     "scenario; leave --scenario out"
                 )
+            _check_run_input(name, input_path)
             if input_path.is_dir() or input_path.is_file():
                 verify_run_folder(input_path if input_path.is_dir() else input_path.parent)
             data = read_run(input_path)
@@ -308,6 +309,18 @@ def report(
     typer.echo(f"wrote {output}{extra}")
     if built.recommendation is not None and not built.recommendation.met:
         typer.echo("no configuration in the sweep meets the SLO; the report says what to try")
+
+
+def _check_run_input(kind: str, path: Path) -> None:
+    """A run kind given a file that is no run folder's (a sweep table, most likely)."""
+    from lfvsim.reports.readers import RUN_FILES
+
+    if path.is_file() and path.name not in (*RUN_FILES, "units.csv", "events.csv"):
+        what = "a sweep table" if path.suffix.lower() in (".parquet", ".csv") else "a file"
+        raise InputError(
+            f"{path.name} is {what}; {kind} draws a run folder (lfvsim run SCENARIO --out "
+            "DIR); sweep results draw as frontier, heatmap-cost or heatmap-throttle"
+        )
 
 
 def _check_sweep_input(kind: str, path: Path) -> None:

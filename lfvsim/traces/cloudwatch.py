@@ -641,7 +641,7 @@ def _add_grids(grids, names: list[str], label: str, fill_gaps: FillGaps, remarks
             raise InputError(
                 f"{label}: {who} has no datapoint at {fmt_time(lo + i * a.bin_s)} where another "
                 "metric has one (CloudWatch omits periods without requests); pass "
-                "fill_gaps = 'zero' to count it as 0"
+                "--fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count it as 0"
             )
         remarks.append(
             f"{label}: {int(lacking.sum())} periods without a datapoint of one of "

@@ -365,7 +365,7 @@ def _on_grid(
             raise InputError(
                 f"{where_text}: gap: no count for {fmt_time(at)} in a trace of "
                 f"{bin_s:g} s intervals; add the missing rows with count 0, or pass "
-                "fill_gaps = 'zero'"
+                "--fill-gaps zero (fill_gaps = 'zero' in [traffic]) to count them as 0"
             )
         remarks.append(
             f"{label}: {_n(filled, 'missing interval')} of {bin_s:g} s (first at "
