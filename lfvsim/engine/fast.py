@@ -12,24 +12,21 @@ else (the token bucket of ``throttling = "rate"`` included) runs the SimPy refer
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from lfvsim.budget import check_runs
 from lfvsim.engine import kernel as k
 from lfvsim.engine.assemble import Sessions, build_summary
 from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.engine.dataplane import DataPlane, KernelArrays
 from lfvsim.engine.policies import Oracle, TargetTracking, make_policy
 from lfvsim.engine.result import Summary
-from lfvsim.engine.seeds import resolve_seed
-from lfvsim.engine.simulate import simulate, unit_bounds
-from lfvsim.engine.traffic import Traffic, TrafficBlocks, horizon_of, run_streams, traffic_blocks
+from lfvsim.engine.simulate import run_inputs, simulate, unit_bounds
+from lfvsim.engine.traffic import Traffic, TrafficBlocks, run_streams
 from lfvsim.scenario import Scenario
-from lfvsim.traces import Trace, trace_from_scenario
+from lfvsim.traces import Trace
 
 __all__ = ["ENGINES", "Engine", "SummaryRun", "fast_path_refusal", "simulate_summary"]
 
@@ -139,22 +136,9 @@ def _fast_summary(
     allow_large: bool,
     minute_percentile: float,
 ) -> Summary:
-    if traffic is not None and trace is None:
-        trace = traffic.trace
-    read = check_runs(scenario, trace, allow_large=allow_large)  # as simulate does
-    if trace is None:
-        trace = read if read is not None else trace_from_scenario(scenario)
-    horizon_s = horizon_of(scenario, trace)
-    seed = resolve_seed(seed, scenario)
-    if traffic is not None and not traffic.fits(scenario, trace, seed):
-        raise ValueError("the traffic was drawn for another trace, seed, horizon or latency")
-    minutes = max(1, math.ceil(horizon_s / 60.0 - 1e-9))
-
-    def requests() -> TrafficBlocks:
-        if traffic is not None:
-            return traffic.blocks()
-        return traffic_blocks(trace, scenario.unit, seed, horizon_s)
-
+    trace, horizon_s, seed, minutes, requests = run_inputs(
+        scenario, trace, seed, traffic, allow_large
+    )
     jitter_rng = run_streams(seed)[3]
     data = DataPlane(
         iter(()),  # the loop below feeds the blocks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import simpy
 
@@ -32,7 +33,7 @@ from lfvsim.hosting import schedule_intervals
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace, trace_from_scenario
 
-__all__ = ["simulate", "unit_bounds"]
+__all__ = ["RunInputs", "run_inputs", "simulate", "unit_bounds"]
 
 
 def simulate(
@@ -83,23 +84,9 @@ def simulate(
         The run would use more than the budget (checked before anything is allocated).
     """
     minute_percentile = check_minute_percentile(minute_percentile)
-    if traffic is not None and trace is None:
-        trace = traffic.trace
-    read = check_runs(scenario, trace, allow_large=allow_large)
-    if trace is None:
-        trace = read if read is not None else trace_from_scenario(scenario)
-    horizon_s = horizon_of(scenario, trace)
-    seed = resolve_seed(seed, scenario)
-    if traffic is not None and not traffic.fits(scenario, trace, seed):
-        raise ValueError("the traffic was drawn for another trace, seed, horizon or latency")
-    minutes = max(1, math.ceil(horizon_s / 60.0 - 1e-9))
-
-    def requests() -> TrafficBlocks:
-        # A fresh pass over the run's requests: the shared ones, or drawn from the seed.
-        if traffic is not None:
-            return traffic.blocks()
-        return traffic_blocks(trace, scenario.unit, seed, horizon_s)
-
+    trace, horizon_s, seed, minutes, requests = run_inputs(
+        scenario, trace, seed, traffic, allow_large
+    )
     failure_rng, jitter_rng = run_streams(seed)[2:]
     batch = scenario.hosting.mode == "batch"
     data = DataPlane(
@@ -167,6 +154,53 @@ def simulate(
         peak_wanted_units=getattr(policy, "peak_wanted", None),
         minute_percentile=minute_percentile,
     )
+
+
+class RunInputs(NamedTuple):
+    """What one run starts from, resolved the same way by both engines."""
+
+    trace: Trace
+    horizon_s: float
+    seed: int
+    minutes: int
+    requests: Callable[[], TrafficBlocks]
+    """A fresh pass over the run's requests: the shared ones, or drawn from the seed."""
+
+
+def run_inputs(
+    scenario: Scenario,
+    trace: Trace | None,
+    seed: int | None,
+    traffic: Traffic | None,
+    allow_large: bool,
+) -> RunInputs:
+    """Check the run's budget, then resolve its trace, horizon, seed and requests.
+
+    Raises
+    ------
+    lfvsim.budget.BudgetError
+        The run would use more than the budget (checked before anything is allocated).
+    ValueError
+        ``traffic`` was drawn for another trace, seed, horizon or latency.
+    """
+    if traffic is not None and trace is None:
+        trace = traffic.trace
+    read = check_runs(scenario, trace, allow_large=allow_large)
+    if trace is None:
+        trace = read if read is not None else trace_from_scenario(scenario)
+    horizon_s = horizon_of(scenario, trace)
+    run_seed = resolve_seed(seed, scenario)
+    if traffic is not None and not traffic.fits(scenario, trace, run_seed):
+        raise ValueError("the traffic was drawn for another trace, seed, horizon or latency")
+    minutes = max(1, math.ceil(horizon_s / 60.0 - 1e-9))
+    run_trace = trace
+
+    def requests() -> TrafficBlocks:
+        if traffic is not None:
+            return traffic.blocks()
+        return traffic_blocks(run_trace, scenario.unit, run_seed, horizon_s)
+
+    return RunInputs(run_trace, horizon_s, run_seed, minutes, requests)
 
 
 def unit_bounds(scenario: Scenario) -> tuple[int, int]:
