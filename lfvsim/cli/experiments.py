@@ -44,7 +44,6 @@ from lfvsim.machine_output import stamped
 if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
     import pandas as pd
 
-    from lfvsim.experiments import Recommendation
     from lfvsim.experiments.recommend import Configuration, Slo
     from lfvsim.experiments.search import SearchResult
     from lfvsim.scenario import Scenario
@@ -389,7 +388,7 @@ def recommend_command(
     """
     from lfvsim.experiments import sweep
     from lfvsim.experiments.growth import growth_factor
-    from lfvsim.experiments.recommend import Slo, best_cost, store_slo
+    from lfvsim.experiments.recommend import Slo, best_cost, recommend_for, store_slo
     from lfvsim.experiments.search import add_oracle, search
     from lfvsim.experiments.sequential import sequential_rule
     from lfvsim.experiments.sweep import write_table
@@ -473,7 +472,7 @@ def recommend_command(
                     **options,
                 )
                 table = searched.table
-        rec = _recommend(table, slo, scenario)
+        rec = recommend_for(table, slo, scenario)
         if searched is not None and rec.choice is not None:
             with checked():  # one configuration of the grid costed above
                 searched = add_oracle(
@@ -485,7 +484,7 @@ def recommend_command(
                     **options,
                 )
             table = searched.table
-            rec = _recommend(table, slo, scenario)
+            rec = recommend_for(table, slo, scenario)
         if output is not None and searched is not None:
             write_table(store_slo(table, slo), output)
         outlook = None
@@ -516,21 +515,6 @@ def recommend_command(
         typer.echo("\n".join([head, *extra, "", rest]))
     if not rec.met:
         raise typer.Exit(1)
-
-
-def _recommend(table: pd.DataFrame, slo: Slo, scenario: Scenario) -> Recommendation:
-    from lfvsim.experiments import recommend
-
-    return recommend(
-        table,
-        slo.max_throttle_rate,
-        max_p99_latency_s=slo.max_p99_latency_s,
-        confidence=slo.confidence,
-        scenario=scenario,
-        max_worst_hour_rate=slo.max_worst_hour_rate,
-        max_minute_rate=slo.max_minute_rate,
-        minute_percentile=slo.minute_percentile,
-    )
 
 
 def _outlook(

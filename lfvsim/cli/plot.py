@@ -179,17 +179,9 @@ def _sweep_recommendation(table: pd.DataFrame, slo: Slo) -> Recommendation | Non
     """The recommendation the figure marks, for the whole SLO (as 'recommend' makes it)."""
     if "replication" not in table.columns or table["seed"].nunique() < 2:
         return None  # too few replications for a bound: the figure says so
-    from lfvsim.experiments.recommend import recommend
+    from lfvsim.experiments.recommend import recommend_for
 
-    return recommend(
-        table,
-        slo.max_throttle_rate,
-        max_p99_latency_s=slo.max_p99_latency_s,
-        confidence=slo.confidence,
-        max_worst_hour_rate=slo.max_worst_hour_rate,
-        max_minute_rate=slo.max_minute_rate,
-        minute_percentile=slo.minute_percentile,
-    )
+    return recommend_for(table, slo)
 
 
 @app.command()

@@ -101,6 +101,7 @@ __all__ = [
     "dominant_cause",
     "minute_column",
     "recommend",
+    "recommend_for",
     "slo_checks",
     "store_slo",
     "stored_slo",
@@ -961,6 +962,22 @@ def cause_remedy(cause: str, top_min: int, top_max: int) -> str:
     return (
         "comes from lost capacity (unit failures, zone outages): spread more units over "
         f"zones with a higher Min (try {more_min})"
+    )
+
+
+def recommend_for(
+    table: pd.DataFrame, slo: Slo, scenario: Scenario | None = None
+) -> Recommendation:
+    """:func:`recommend` for the whole of ``slo`` (busy-hour targets and percentile included)."""
+    return recommend(
+        table,
+        slo.max_throttle_rate,
+        max_p99_latency_s=slo.max_p99_latency_s,
+        confidence=slo.confidence,
+        scenario=scenario,
+        max_worst_hour_rate=slo.max_worst_hour_rate,
+        max_minute_rate=slo.max_minute_rate,
+        minute_percentile=slo.minute_percentile,
     )
 
 
