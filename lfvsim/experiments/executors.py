@@ -13,7 +13,9 @@ Runs with the same trace and seed (one replication of every configuration) repla
 same requests, so by default the executors draw them once and share them: tasks go out
 grouped by replication, in batches, and each process keeps the requests of the last
 replication it drew (one replication's arrays per process at most, and none above
-:data:`~lfvsim.engine.traffic.DEFAULT_TRAFFIC_BUDGET_BYTES`). The results are identical
+:data:`~lfvsim.engine.traffic.DEFAULT_TRAFFIC_BUDGET_BYTES`). Inside :func:`keep_traffic`
+(recommend's search, which runs one configuration after another) this process keeps every
+replication's requests up to :data:`KEPT_TRAFFIC_BYTES` instead. The results are identical
 to drawing them in every run (``share_traffic=False``, kept to check and measure that).
 
 Each run computes only its summary, by the compiled fast path when it covers the scenario
@@ -25,6 +27,7 @@ are identical either way.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import ctypes
 import ctypes.util
 import math
@@ -35,7 +38,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,7 +47,7 @@ import numpy as np
 
 from lfvsim.budget import checked
 from lfvsim.engine.fast import ENGINES, Engine, simulate_summary
-from lfvsim.engine.traffic import Traffic, draw_traffic
+from lfvsim.engine.traffic import DEFAULT_TRAFFIC_BUDGET_BYTES, Traffic, draw_traffic
 from lfvsim.errors import InputError
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace
@@ -59,6 +62,7 @@ __all__ = [
     "capped_workers",
     "cgroup_cpu_quota",
     "cpu_count",
+    "keep_traffic",
     "make_executor",
     "run_batch",
     "run_task",
@@ -162,27 +166,89 @@ def _checked_engine(engine: str) -> Engine:
     return engine  # type: ignore[return-value]  # checked against ENGINES
 
 
-# The requests this process drew last: one replication's arrays at most. Rebound, never
-# mutated, so Dask threads sharing it read a whole value.
-_TRAFFIC: Traffic | None = None
+KEPT_TRAFFIC_BYTES = DEFAULT_TRAFFIC_BUDGET_BYTES
+"""Most memory :func:`keep_traffic` holds in requests kept across configurations (1 GiB)."""
+
+
+class _TrafficCache:
+    """The requests this process drew, to replay in the next runs with the same ones.
+
+    Outside :func:`keep_traffic` it holds the last replication drawn only (a sweep's tasks
+    come replication by replication). Inside, it keeps every replication it draws while
+    their arrays fit in the budget, and draws again (without keeping) beyond it: a search
+    runs one configuration's replications after another's, so the first replications stay
+    and the rest are redrawn, where dropping the oldest would keep none that comes back.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.kept: tuple[Traffic, ...] = ()
+        self.budget_bytes = 0  # 0: the last replication only
+        self.depth = 0
+
+    def get(self, scenario: Scenario, trace: Trace, seed: int) -> Traffic | None:
+        for traffic in self.kept:
+            if traffic.fits(scenario, trace, seed):
+                return traffic
+        with self.lock:
+            if not self.budget_bytes:
+                self.kept = ()  # let the old arrays go before drawing the new ones
+        traffic = draw_traffic(scenario, trace, seed)
+        if traffic is None:
+            return None
+        with self.lock:
+            if not self.budget_bytes:
+                self.kept = (traffic,)
+            elif sum(t.nbytes for t in self.kept) + traffic.nbytes <= self.budget_bytes:
+                self.kept = (*self.kept, traffic)
+        return traffic
+
+    @property
+    def keeping(self) -> bool:
+        return self.depth > 0
+
+    def forget(self) -> None:
+        if not self.keeping:
+            self.kept = ()
+
+
+# Tuples are rebound, never mutated, so Dask threads sharing the cache read a whole value.
+_CACHE = _TrafficCache()
 
 
 def _shared_traffic(scenario: Scenario, trace: Trace, seed: int) -> Traffic | None:
-    """The requests of a run, reused from the previous task when they are the same."""
-    global _TRAFFIC
-    cached = _TRAFFIC
-    if cached is not None and cached.fits(scenario, trace, seed):
-        return cached
-    _TRAFFIC = None  # let the old arrays go before drawing the new ones
-    traffic = draw_traffic(scenario, trace, seed)
-    _TRAFFIC = traffic
-    return traffic
+    """The requests of a run, reused when this process drew them already."""
+    return _CACHE.get(scenario, trace, seed)
 
 
 def forget_traffic() -> None:
-    """Let go of the requests this process keeps for the next task."""
-    global _TRAFFIC
-    _TRAFFIC = None
+    """Let go of the requests this process keeps for the next task (not inside
+    :func:`keep_traffic`)."""
+    _CACHE.forget()
+
+
+@contextlib.contextmanager
+def keep_traffic(budget_bytes: int = KEPT_TRAFFIC_BYTES) -> Iterator[None]:
+    """Keep every replication's requests drawn in this process while the block runs.
+
+    Runs in this process (:class:`SerialExecutor`, and a pool of one) then draw each
+    replication's requests once for all the configurations run inside the block, even
+    over many experiments (a search runs one sweep per configuration), as long as they
+    fit in ``budget_bytes``; replications beyond it are drawn again in every run. Results
+    are the same either way. Worker processes do not keep requests across experiments.
+    """
+    with _CACHE.lock:
+        _CACHE.depth += 1
+        outer = _CACHE.budget_bytes
+        _CACHE.budget_bytes = max(outer, int(budget_bytes), 1)
+    try:
+        yield
+    finally:
+        with _CACHE.lock:
+            _CACHE.depth -= 1
+            _CACHE.budget_bytes = outer
+            if not _CACHE.keeping:
+                _CACHE.kept = ()
 
 
 def batches(
@@ -267,6 +333,8 @@ class SerialExecutor:
         try:
             for batch, share in batches(workload, tasks):
                 for task in batch:
+                    # Inside keep_traffic a lone task's requests may serve a later experiment.
+                    share = share or _CACHE.keeping
                     yield task, run_task(workload, task, share, self.engine)
         finally:
             forget_traffic()

@@ -33,7 +33,7 @@ import pandas as pd
 
 from lfvsim.engine import resolve_seed
 from lfvsim.errors import InputError
-from lfvsim.experiments.executors import make_executor
+from lfvsim.experiments.executors import keep_traffic, make_executor
 from lfvsim.experiments.sequential import SequentialRule, clearly_dearer, verdict
 from lfvsim.experiments.sweep import _format, _write_atomic, max_cannot_matter, sweep
 from lfvsim.scenario import Scenario
@@ -190,61 +190,63 @@ def search(
     trace = trace_from_scenario(scenario) if trace is None else trace
     executor = make_executor(workers=workers, dask=dask, dask_timeout_s=dask_timeout_s)
     counter = _Counter(progress)
-    try:
+    # Each configuration is its own sweep: keep the replications' requests across them.
+    with keep_traffic():
+        try:
 
-        def run(config: Config, first: int, upto: int) -> pd.DataFrame:
-            lo, hi, oracle = config
-            return sweep(
-                scenario,
-                min_units=[lo],
-                max_units=[hi if hi is not None else lo],
-                replications=upto,
-                first_replication=first,
-                seed=seed,
-                trace=trace,
-                oracle=oracle,
-                dask=executor,
-                progress=counter.sub(upto - first),
-                only=[config],
-                minute_percentile=minute_percentile,
-                allow_large=allow_large,
-            )
+            def run(config: Config, first: int, upto: int) -> pd.DataFrame:
+                lo, hi, oracle = config
+                return sweep(
+                    scenario,
+                    min_units=[lo],
+                    max_units=[hi if hi is not None else lo],
+                    replications=upto,
+                    first_replication=first,
+                    seed=seed,
+                    trace=trace,
+                    oracle=oracle,
+                    dask=executor,
+                    progress=counter.sub(upto - first),
+                    only=[config],
+                    minute_percentile=minute_percentile,
+                    allow_large=allow_large,
+                )
 
-        runs = _Runs(run, replications, early_stop, best_cost)
-        oracle_rows = runs.full((1, None, True))
-        derived = min_units is None or max_units is None
-        oracle_peak = int(oracle_rows["peak_units"].max())
-        mins_d, maxs_d = derived_range(scenario, oracle_peak)
-        mins = sorted({int(m) for m in min_units}) if min_units is not None else mins_d
-        maxs = sorted({int(x) for x in max_units}) if max_units is not None else maxs_d
-        if not mins or not maxs or mins[0] < 1 or maxs[0] < 1:
-            raise InputError("--min / --max: give ranges of at least 1 unit, e.g. --min 1..4")
-        simulated, reasons = 0, []
-        floor_from: tuple[int, float, float] | None = None
-        for m in mins:
-            fixed = runs.staged((m, None, False))
-            simulated += 1
-            fixed_cost = float(fixed["monthly_cost_usd"].mean())
+            runs = _Runs(run, replications, early_stop, best_cost)
+            oracle_rows = runs.full((1, None, True))
+            derived = min_units is None or max_units is None
+            oracle_peak = int(oracle_rows["peak_units"].max())
+            mins_d, maxs_d = derived_range(scenario, oracle_peak)
+            mins = sorted({int(m) for m in min_units}) if min_units is not None else mins_d
+            maxs = sorted({int(x) for x in max_units}) if max_units is not None else maxs_d
+            if not mins or not maxs or mins[0] < 1 or maxs[0] < 1:
+                raise InputError("--min / --max: give ranges of at least 1 unit, e.g. --min 1..4")
+            simulated, reasons = 0, []
+            floor_from: tuple[int, float, float] | None = None
+            for m in mins:
+                fixed = runs.staged((m, None, False))
+                simulated += 1
+                fixed_cost = float(fixed["monthly_cost_usd"].mean())
+                runs.top_up()
+                best = best_cost(runs.table())
+                if best is not None and fixed_cost > best:
+                    floor_from = (m, fixed_cost, best)
+                    break
+                sim, reason = _max_axis(runs, m, [x for x in maxs if x >= m])
+                simulated += sim
+                if reason:
+                    reasons.append(reason)
             runs.top_up()
-            best = best_cost(runs.table())
-            if best is not None and fixed_cost > best:
-                floor_from = (m, fixed_cost, best)
-                break
-            sim, reason = _max_axis(runs, m, [x for x in maxs if x >= m])
-            simulated += sim
-            if reason:
-                reasons.append(reason)
-        runs.top_up()
-        if floor_from is not None:
-            m, fixed_cost, best = floor_from
-            reasons.append(
-                f"Min {m} and above: {m} fixed units cost USD {fixed_cost:,.0f} a month, more "
-                f"than USD {best:,.0f} for a configuration that meets the SLO, and with "
-                f"auto-scaling the model never holds fewer than Min units"
-            )
-    finally:
-        if executor is not dask:
-            executor.close()
+            if floor_from is not None:
+                m, fixed_cost, best = floor_from
+                reasons.append(
+                    f"Min {m} and above: {m} fixed units cost USD {fixed_cost:,.0f} a month, more "
+                    f"than USD {best:,.0f} for a configuration that meets the SLO, and with "
+                    f"auto-scaling the model never holds fewer than Min units"
+                )
+        finally:
+            if executor is not dask:
+                executor.close()
     table = runs.table()
     table.attrs["seed"] = seed
     passing, failing = runs.stopped()
