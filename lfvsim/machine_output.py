@@ -138,7 +138,7 @@ OUTPUTS: Mapping[str, Output] = {
             schema_version"""
         ),
         optional=_keys(
-            """reused_from_max_units slo_max_throttle_rate slo_max_p99_latency_s
+            """reused_from_max_units stopped_early slo_max_throttle_rate slo_max_p99_latency_s
             slo_confidence slo_max_worst_hour_rate slo_max_minute_rate slo_minute_percentile"""
         ),
         dotted=True,
@@ -147,7 +147,11 @@ OUTPUTS: Mapping[str, Output] = {
         "fingerprints of the scenario and the traffic; `reused_from_max_units` is the Max a "
         "row was copied from (a larger Max repeats its runs exactly; empty: simulated); "
         "`recommend -o` and `sweep -o` with an SLO add it (`slo_*`), and a configuration "
-        "`recommend` stopped early has fewer replications. `throttle_rate_minute_percentile` "
+        "`recommend` or `sweep` stopped early has fewer replications; `sweep` with an SLO "
+        "(and `recommend --vary`) marks such a configuration's rows in `stopped_early`: "
+        "`pass` (clearly meets the SLO but clearly costs more than the cheapest that "
+        "does) or `fail` (clearly fails it); empty: every replication ran. "
+        "`throttle_rate_minute_percentile` "
         "is the `minute_percentile`-th percentile of per-minute throttle rates "
         "(`--minute-percentile`, 99 by default).",
     ),

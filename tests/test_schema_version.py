@@ -86,6 +86,10 @@ def produced(folder) -> dict[str, list[tuple[str, list[str], set[int]]]]:
     vary = ("--vary", "autoscaler.provisioning_delay_s=60,120")
     _cli("sweep", sc, *grid, *vary, "-o", tmp / "sweep.csv")
     table("sweep", tmp / "sweep.csv")
+    # With an SLO and interim looks the sweep says which configurations stopped early.
+    staged = ("--max", "1..2", "--replications", "4", "--workers", "1")
+    _cli("sweep", sc, *staged, "--max-throttle-rate", "0.2", "-o", tmp / "staged.csv")
+    table("sweep", tmp / "staged.csv")
     wide = ("--max", "1..4", "--replications", "2", "--workers", "1")
     met = json.loads(
         _cli(
@@ -167,6 +171,7 @@ def test_optional_and_dotted_keys_were_seen(produced):
     assert set(OUTPUTS["recommend"].optional) <= recommend_keys
     sweep_keys = {k for _, keys, _ in produced["sweep"] for k in keys}
     assert "autoscaler.provisioning_delay_s" in sweep_keys
+    assert {"stopped_early", "slo_max_throttle_rate"} <= sweep_keys
 
 
 def test_every_json_command_is_checked():

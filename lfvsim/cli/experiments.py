@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
@@ -209,6 +209,30 @@ def _interruptible(output: Path | None) -> Iterator[None]:
 # --- lfvsim sweep -------------------------------------------------------------------------
 
 
+NoEarlyStopOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-early-stop",
+        help="Run every configuration --replications times, even one that clearly "
+        "passes or fails the SLO after fewer.",
+    ),
+]
+
+
+def _early_stop(
+    slo: Slo | None, replications: int, off: bool, best_cost: Callable[..., Any]
+) -> dict[str, Any]:
+    """The sweep's early-stopping arguments: the SLO's sequential rule, unless turned off."""
+    from lfvsim.experiments.sequential import sequential_rule
+
+    if slo is None or off:
+        return {}
+    rule = sequential_rule(slo, replications)
+    if not rule.looks:  # 3 replications or fewer: nothing could stop early
+        return {}
+    return {"early_stop": rule, "best_cost": lambda table: best_cost(table, slo)}
+
+
 @app.command("sweep")
 def sweep_command(
     scenario_path: ScenarioArg,
@@ -250,15 +274,18 @@ def sweep_command(
             "smaller Max wanted (whose runs it repeats exactly).",
         ),
     ] = False,
+    no_early_stop: NoEarlyStopOpt = False,
 ) -> None:
     """Simulate every (Min, Max) configuration with replications and common random numbers.
 
     With an SLO (--max-throttle-rate and optionally the busy-hour targets) the table says
     which configurations meet each target by its upper bound, and --output stores the SLO
-    for 'lfvsim plot' and 'lfvsim report'.
+    for 'lfvsim plot' and 'lfvsim report'. With an SLO a configuration that clearly meets
+    or clearly fails it after fewer replications stops there (column stopped_early);
+    --no-early-stop runs them all.
     """
     from lfvsim.experiments import sweep
-    from lfvsim.experiments.recommend import check_minute_percentile, store_slo
+    from lfvsim.experiments.recommend import best_cost, check_minute_percentile, store_slo
     from lfvsim.experiments.sweep import write_table
     from lfvsim.reports.text import format_sweep
 
@@ -298,6 +325,7 @@ def sweep_command(
                 progress=progress,
                 minute_percentile=minute_percentile,
                 reuse=not no_reuse,
+                **_early_stop(slo, replications, no_early_stop, best_cost),
                 **run_options(workers, dask, dask_timeout_s, engine),
             )
         if output is not None and slo is not None:
@@ -372,14 +400,7 @@ def recommend_command(
     ] = False,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
-    no_early_stop: Annotated[
-        bool,
-        typer.Option(
-            "--no-early-stop",
-            help="Run every configuration --replications times, even one that clearly "
-            "passes or fails the SLO after fewer.",
-        ),
-    ] = False,
+    no_early_stop: NoEarlyStopOpt = False,
 ) -> None:
     """The cheapest Min/Max whose SLO holds at a confidence level, and its StartModel request.
 
@@ -453,6 +474,7 @@ def recommend_command(
                     dask_timeout_s=dask_timeout_s,
                     progress=progress,
                     minute_percentile=slo.minute_percentile,
+                    **_early_stop(slo, replications, no_early_stop, best_cost),
                     **options,
                 )
             else:

@@ -46,6 +46,7 @@ from lfvsim.experiments.replicate import (
     run_tasks,
     summary_record,
 )
+from lfvsim.experiments.sequential import SequentialRule, clearly_dearer, verdict
 from lfvsim.machine_output import stamped_table
 from lfvsim.safe_output import csv_safe_frame
 from lfvsim.scenario import Scenario
@@ -124,6 +125,8 @@ def sweep(
     reuse: bool = True,
     first_replication: int = 0,
     allow_large: bool = False,
+    early_stop: SequentialRule | None = None,
+    best_cost: Callable[[pd.DataFrame], float | None] | None = None,
 ) -> pd.DataFrame:
     """Simulate every (Min, Max) configuration, replicated with common random numbers.
 
@@ -178,6 +181,16 @@ def sweep(
     allow_large : bool
         Run even past the memory and time budget (:mod:`lfvsim.budget`), checked once for
         the whole grid: every run costed as the largest configuration.
+    early_stop : SequentialRule, optional
+        Run each configuration's replications look by look and stop it once its SLO
+        verdict is clear (:mod:`lfvsim.experiments.sequential`); its ``replications`` must
+        be ``replications``. The cheapest configuration meeting the SLO, and every one
+        meeting it that is not clearly dearer, still get every replication. Needs
+        ``best_cost``. None (the default) runs every replication of every configuration.
+    best_cost : callable, optional
+        ``best_cost(rows)``: the mean monthly cost of the cheapest configuration of a
+        (partial) sweep table that meets the SLO, or None
+        (:func:`lfvsim.experiments.recommend.best_cost` with the SLO).
 
     Returns
     -------
@@ -187,7 +200,10 @@ def sweep(
         oracle), ``oracle_bound``, ``replication``, ``seed`` (re-run one with
         ``lfvsim run --seed``), every :class:`lfvsim.Summary` field and
         ``monthly_cost_usd`` (``cost_usd / duration_h x 730`` hours a month) and
-        ``reused_from_max_units`` (Int64; NA: simulated). The same for any executor and
+        ``reused_from_max_units`` (Int64; NA: simulated); with ``early_stop`` also
+        ``stopped_early`` ("pass" or "fail": the configuration stopped at an interim look,
+        clearly meeting or clearly failing the SLO; NA: every replication ran), and a
+        stopped configuration has fewer rows. The same for any executor and
         number of workers, and with or without ``reuse``, but for that column.
         ``table.attrs["seed"]`` is the experiment seed; ``table.attrs["runs"]`` counts the
         runs simulated and reused (:func:`run_counts`).
@@ -207,6 +223,11 @@ def sweep(
         )
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
+    if early_stop is not None:
+        if early_stop.replications != replications or best_cost is None:
+            raise ValueError("early_stop needs best_cost and replications equal to its own")
+        if first_replication:
+            raise ValueError("early_stop runs every configuration from its first replication")
     minute_percentile = check_minute_percentile(minute_percentile)
     configs = configurations(min_units, max_units, oracle)
     if only is not None:
@@ -220,7 +241,7 @@ def sweep(
         for (lo, hi, _), over in zip(configs, row, strict=True):
             sc.with_overrides(dict(over), source=f"Min {lo}, Max {_max_text(hi)}")
     traces = _traces(scenario, scenarios, trace)
-    plan = _Plan(replications, first_replication, reuse)
+    plan = _Plan(replications, first_replication, reuse, early_stop, best_cost)
     runs = replications - first_replication
     _check_budget(configs, scenarios, traces, runs, workers, dask, allow_large)
     if output is None:
@@ -242,6 +263,8 @@ class _Plan:
     replications: int
     first_replication: int
     reuse: bool
+    early_stop: SequentialRule | None = None
+    best_cost: Callable[[pd.DataFrame], float | None] | None = None
 
 
 def _sweep(
@@ -284,58 +307,264 @@ def _sweep(
     waves = _Waves(configs, len(scenarios), plan.reuse)
     reused: dict[str, int] = {}
     overall = _overall(progress, len(everything))
-    executor = None
+    runner = _Runner(
+        workers, dask, dask_timeout_s, store, fingerprint, overall, done,
+        Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces), minute_percentile),
+        {config: i for i, config in enumerate(configs)}, overrides,
+    )  # fmt: skip
+    staged = _Staged(plan, points, values, done, reused, runner)
     try:
-        config_index = {(lo, hi, ob): i for i, (lo, hi, ob) in enumerate(configs)}
-        workload = Workload(uuid.uuid4().hex, tuple(scenarios), tuple(traces), minute_percentile)
         for wave in waves:
-            pending = [p for key in wave for p in points[key] if p.key not in done]
-            if pending and executor is None:
-                executor = make_executor(workers=workers, dask=dask, dask_timeout_s=dask_timeout_s)
-                if store is not None:
-                    store.create(fingerprint)
-            if pending:
-                assert executor is not None
-                tasks = [
-                    Task(p.variant, overrides[p.variant][config_index[_config(p)]], p.seed)
-                    for p in pending
-                ]
-
-                def finished(
-                    i: int, summary: dict[str, Any], pending: list[_Point] = pending
-                ) -> None:
-                    done[pending[i].key] = summary
-                    if store is not None:
-                        store.write(pending[i].key, summary, fingerprint)
-
-                run_tasks(executor, workload, tasks, overall, finished, len(done))
+            staged.run(wave)
             for key in wave:
-                runs = [done[p.key] for p in points[key]]
+                runs = [done[p.key] for p in staged.ran(key)]
                 wanted = max(int(r["peak_wanted_units"]) for r in runs)
                 at_max = sum(int(r.get("throttled_at_max", 0)) for r in runs)
                 for copy in waves.after(key, wanted, at_max):
-                    for source, target in zip(points[key], points[copy], strict=True):
-                        done[target.key] = done[source.key]
-                        reused[target.key] = source.max_units or 0
+                    staged.copy(key, copy)
+        staged.top_up()
     finally:
-        if executor is not None and executor is not dask:
-            executor.close()
+        runner.close()
     if overall is not None:
         overall(len(everything), len(everything))
-    table = _table(everything, values, done, reused)
+    ran = [p for key in points for p in staged.ran(key)]
+    table = _table(ran, values, done, reused)
+    if plan.early_stop is not None:
+        table["stopped_early"] = pd.array(
+            [staged.stopped(key) for key in points for _ in staged.ran(key)], dtype="string"
+        )
     table["sweep_scenario"] = fingerprint["scenario"]
     table["sweep_trace"] = fingerprint["trace"]
     table["trace_scale"] = _scale_of(scenario)
     table.attrs["seed"] = seed
     table.attrs["runs"] = {
-        "runs": len(everything),
-        "simulated": len(everything) - len(reused),
+        "runs": len(ran),
+        "simulated": len(ran) - len(reused),
         "reused": len(reused),
         "reasons": waves.reasons,
+        **staged.counts(),
     }
     if store is not None:
         _write_atomic(table, store.output, fmt)
     return table
+
+
+class _Runner:
+    """Runs a sweep's points not done yet; starts the executor at the first one."""
+
+    def __init__(
+        self,
+        workers: int | None,
+        dask: Any,
+        dask_timeout_s: float,
+        store: _PartStore | None,
+        fingerprint: dict[str, Any],
+        overall: Callable[[int, int], None] | None,
+        done: dict[str, dict[str, Any]],
+        workload: Workload,
+        config_index: dict[tuple[int, int | None, bool], int],
+        overrides: list[list[tuple[tuple[str, Any], ...]]],
+    ) -> None:
+        self.workers, self.dask, self.dask_timeout_s = workers, dask, dask_timeout_s
+        self.store, self.fingerprint, self.overall, self.done = store, fingerprint, overall, done
+        self.workload, self.config_index, self.overrides = workload, config_index, overrides
+        self.executor: Any = None
+
+    def run(self, points: list[_Point]) -> None:
+        pending = [p for p in points if p.key not in self.done]
+        if not pending:
+            return
+        if self.executor is None:
+            self.executor = make_executor(
+                workers=self.workers, dask=self.dask, dask_timeout_s=self.dask_timeout_s
+            )
+            if self.store is not None:
+                self.store.create(self.fingerprint)
+        tasks = [
+            Task(p.variant, self.overrides[p.variant][self.config_index[_config(p)]], p.seed)
+            for p in pending
+        ]
+
+        def finished(i: int, summary: dict[str, Any]) -> None:
+            self.done[pending[i].key] = summary
+            if self.store is not None:
+                self.store.write(pending[i].key, summary, self.fingerprint)
+
+        run_tasks(self.executor, self.workload, tasks, self.overall, finished, len(self.done))
+
+    def close(self) -> None:
+        if self.executor is not None and self.executor is not self.dask:
+            self.executor.close()
+
+
+class _Staged:
+    """How many replications each configuration runs: all, or look by look with a rule.
+
+    With ``plan.early_stop`` a wave's configurations run to the rule's next look together
+    (one batch of tasks, so each replication's requests are still drawn once), and a
+    configuration whose verdict is clear stops there. Oracle rows are bounds, not
+    configurations to judge: they always run every replication. :meth:`top_up` then runs
+    on the passing configurations that could be the cheapest, as the search does.
+    """
+
+    def __init__(
+        self,
+        plan: _Plan,
+        points: dict[_Key, list[_Point]],
+        values: list[dict[str, Any]],
+        done: dict[str, dict[str, Any]],
+        reused: dict[str, int],
+        runner: _Runner,
+    ) -> None:
+        self.plan, self.points, self.values = plan, points, values
+        self.done, self.reused, self.runner = done, reused, runner
+        self.n: dict[_Key, int] = {}
+        self.verdicts: dict[_Key, str] = {}
+        self._passing: dict[_Key, tuple[int, bool]] = {}
+
+    def ran(self, key: _Key) -> list[_Point]:
+        """The points of ``key`` run (or reused) so far, replication order."""
+        group = self.points[key]
+        return group[: self.n.get(key, len(group))]
+
+    def rows(self, key: _Key) -> pd.DataFrame:
+        return _table(self.ran(key), self.values, self.done, self.reused)
+
+    def run(self, wave: list[_Key]) -> None:
+        """Run the configurations of a wave: to the end, or until each is decided."""
+        rule = self.plan.early_stop
+        if rule is None:
+            self.runner.run([p for key in wave for p in self.points[key]])
+            return
+        bounds = [key for key in wave if key[1][2]]
+        self.runner.run([p for key in bounds for p in self.points[key]])
+        undecided = [key for key in wave if not key[1][2]]
+        for key in undecided:
+            self.n[key] = 0
+        while undecided:
+            for key in undecided:
+                self.n[key] = rule.next_look(self.n[key])
+            self.runner.run([p for key in undecided for p in self.ran(key)])
+            still = []
+            for key in undecided:
+                decided = verdict(self.rows(key), rule)
+                if decided is not None:
+                    self.verdicts[key] = decided
+                elif self.n[key] < rule.replications:
+                    still.append(key)
+            undecided = still
+
+    def copy(self, source: _Key, target: _Key) -> None:
+        """``target``'s runs are ``source``'s (a larger Max that cannot matter)."""
+        self.n[target] = len(self.ran(source))
+        self.verdicts.pop(target, None)
+        if source in self.verdicts:
+            self.verdicts[target] = self.verdicts[source]
+        for a, b in zip(self.ran(source), self.ran(target), strict=True):
+            self.done[b.key] = self.done[a.key]
+            self.reused[b.key] = a.max_units or 0
+
+    def top_up(self) -> None:
+        """Every replication for each passing configuration that could be the cheapest.
+
+        Per variant: the cheapest passing configuration, and every other passing one not
+        clearly dearer (:func:`clearly_dearer`), until the cheapest has every replication.
+        """
+        rule = self.plan.early_stop
+        if rule is None:
+            return
+        full = rule.replications
+        for variant in sorted({key[0] for key in self.points}):
+            keys = [k for k in self.points if k[0] == variant and not k[1][2]]
+            while True:
+                passing = [k for k in keys if self._passes(k)]
+                if not passing:
+                    break
+                cost = {k: self.rows(k)["monthly_cost_usd"].to_numpy(dtype=float) for k in passing}
+                cheapest = min(passing, key=lambda k: float(cost[k].mean()))
+                if self.n[cheapest] < full:
+                    self._extend([cheapest])
+                    continue
+                short = [
+                    k
+                    for k in passing
+                    if self.n[k] < full
+                    and not clearly_dearer(cost[k], cost[cheapest][: self.n[k]], rule)
+                ]
+                if not short:
+                    break
+                self._extend(short)
+
+    def _passes(self, key: _Key) -> bool:
+        known = self._passing.get(key)
+        if known is None or known[0] != self.n[key]:
+            assert self.plan.best_cost is not None
+            known = (self.n[key], self.plan.best_cost(self.rows(key)) is not None)
+            self._passing[key] = known
+        return known[1]
+
+    def _extend(self, keys: list[_Key]) -> None:
+        """Every replication of ``keys``: copied from their source Max while it cannot matter."""
+        assert self.plan.early_stop is not None
+        full = self.plan.early_stop.replications
+        copies = {key: self._source(key) for key in keys if self._source(key) is not None}
+        sources = [s for s in copies.values() if s is not None and self.n[s] < full]
+        self._run_all([k for k in keys if k not in copies] + list(dict.fromkeys(sources)))
+        rerun = []
+        for key, source in copies.items():
+            assert source is not None
+            runs = [self.done[p.key] for p in self.ran(source)]
+            wanted = max(int(r["peak_wanted_units"]) for r in runs)
+            at_max = sum(int(r.get("throttled_at_max", 0)) for r in runs)
+            if max_cannot_matter(wanted, at_max, int(source[1][1] or 0)):
+                self.copy(source, key)
+                continue
+            for p in self.ran(key):  # the source's later runs bind: simulate its own
+                del self.done[p.key]
+                del self.reused[p.key]
+            rerun.append(key)
+        self._run_all(rerun)
+
+    def _source(self, key: _Key) -> _Key | None:
+        """The configuration ``key``'s rows are copied from (a smaller Max), or None."""
+        x = self.reused.get(self.points[key][0].key)
+        return None if x is None else (key[0], (key[1][0], x, False))
+
+    def _run_all(self, keys: list[_Key]) -> None:
+        assert self.plan.early_stop is not None
+        for key in keys:
+            self.verdicts.pop(key, None)
+            self.n[key] = self.plan.early_stop.replications
+        self.runner.run([p for key in keys for p in self.ran(key)])
+
+    def stopped(self, key: _Key) -> str | None:
+        """ "pass" or "fail" for a configuration stopped at an interim look, else None."""
+        return self.verdicts.get(key) if len(self.ran(key)) < len(self.points[key]) else None
+
+    def counts(self) -> dict[str, Any]:
+        """Configurations stopped early and why, for ``table.attrs["runs"]``."""
+        rule = self.plan.early_stop
+        if rule is None:
+            return {}
+        out: dict[str, Any] = {"stopped_passing": 0, "stopped_failing": 0, "stop_reasons": []}
+        for kind, field, why in (
+            ("fail", "stopped_failing", "clearly failing the SLO"),
+            (
+                "pass",
+                "stopped_passing",
+                "clearly meeting the SLO and clearly dearer than the cheapest that meets it",
+            ),
+        ):
+            counts = [len(self.ran(k)) for k in self.points if self.stopped(k) == kind]
+            out[field] = len(counts)
+            if counts:
+                after = " or ".join(str(k) for k in sorted(set(counts)))
+                out["stop_reasons"].append(
+                    f"{len(counts)} configuration{'' if len(counts) == 1 else 's'} stopped "
+                    f"after {after} of {rule.replications} replications, {why}; "
+                    f"{len(counts) * rule.replications - sum(counts):,} runs not needed"
+                )
+        return out
 
 
 def _overall(
@@ -427,7 +656,9 @@ def max_cannot_matter(peak_wanted_units: int, throttled_at_max: int, max_units: 
 def run_counts(table: pd.DataFrame) -> dict[str, Any]:
     """Runs of a sweep table simulated and reused, and why (from ``table.attrs``).
 
-    A table read back from a file counts its ``reused_from_max_units`` rows; the reasons
+    With early stopping also the configurations stopped (``stopped_passing``,
+    ``stopped_failing``) and why (``stop_reasons``). A table read back from a file counts
+    its ``reused_from_max_units`` rows and ``stopped_early`` configurations; the reasons
     are then not known.
     """
     stored = table.attrs.get("runs")
@@ -436,7 +667,21 @@ def run_counts(table: pd.DataFrame) -> dict[str, Any]:
     reused = (
         int(table["reused_from_max_units"].notna().sum()) if "reused_from_max_units" in table else 0
     )
-    return {"runs": len(table), "simulated": len(table) - reused, "reused": reused, "reasons": []}
+    out: dict[str, Any] = {
+        "runs": len(table),
+        "simulated": len(table) - reused,
+        "reused": reused,
+        "reasons": [],
+    }
+    if "stopped_early" in table:
+        configs = table[table["stopped_early"].notna()].drop_duplicates(
+            [*vary_columns(table), "min_units", "max_units", "oracle_bound"]
+        )
+        kinds = configs["stopped_early"].astype(str)
+        out["stopped_passing"] = int((kinds == "pass").sum())
+        out["stopped_failing"] = int((kinds == "fail").sum())
+        out["stop_reasons"] = []
+    return out
 
 
 def _units(option: str, values: Iterable[int]) -> list[int]:

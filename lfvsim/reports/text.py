@@ -193,6 +193,7 @@ def format_sweep(
         f"monthly cost = simulated cost per hour x {HOURS_PER_MONTH:g} h; "
         "(low-high) are 95% confidence intervals over replications",
         *_reuse_lines(table),
+        *_stop_lines(table),
         "",
     ]
     if slo is not None:
@@ -213,6 +214,9 @@ def format_sweep(
         "latency_p99": "meets p99",
     }
     columns += [check_names[c] for c in checks]
+    stopped = _stopped_by_config(table, keys)
+    if stopped:
+        columns.append("stopped early")
     lines = []
     for i, r in agg.iterrows():
         max_text = (
@@ -231,9 +235,44 @@ def format_sweep(
                 f"{r['latency_p99_s']:.3f}",
                 f"mean {r['mean_units']:.2f}, peak {r['peak_units']}",
                 *(_meets_text(r, bool(ok.loc[i])) for ok in checks.values()),
+                *([_stopped_text(r, stopped, keys)] if stopped else []),
             ]
         )
     return "\n".join(head + text_columns(columns, lines))
+
+
+def _config_key(row: pd.Series, keys: list[str]) -> str:
+    return repr([str(row[k]) for k in (*keys, "min_units", "max_units", "oracle_bound")])
+
+
+def _stopped_by_config(table: pd.DataFrame, keys: list[str]) -> dict[str, str]:
+    """Configuration -> "pass" or "fail" for those a sweep stopped early (none: {})."""
+    if "stopped_early" not in table:
+        return {}
+    rows = table[table["stopped_early"].notna()]
+    return {_config_key(r, keys): str(r["stopped_early"]) for _, r in rows.iterrows()}
+
+
+def _stopped_text(row: pd.Series, stopped: dict[str, str], keys: list[str]) -> str:
+    kind = stopped.get(_config_key(row, keys))
+    if kind is None:
+        return "-"
+    return f"after {int(row['replications'])}: clearly {'meets' if kind == 'pass' else 'fails'}"
+
+
+def _stop_lines(table: pd.DataFrame) -> list[str]:
+    """How many configurations a sweep stopped early, and why."""
+    counts = run_counts(table)
+    reasons = counts.get("stop_reasons") or []
+    if not reasons and not counts.get("stopped_passing") and not counts.get("stopped_failing"):
+        return []
+    return [
+        f"stopped early (sequential rule, --no-early-stop runs every replication): "
+        f"{counts['stopped_failing']} configurations clearly failing the SLO, "
+        f"{counts['stopped_passing']} clearly meeting it but clearly dearer; their figures "
+        "use the replications they ran (stopped_early)",
+        *(f"  {r}" for r in reasons),
+    ]
 
 
 def _meets_text(row: pd.Series, ok: bool) -> str:
