@@ -187,9 +187,9 @@ class _TrafficCache:
         self.depth = 0
 
     def get(self, scenario: Scenario, trace: Trace, seed: int) -> Traffic | None:
-        for traffic in self.kept:
-            if traffic.fits(scenario, trace, seed):
-                return traffic
+        for kept in self.kept:
+            if kept.fits(scenario, trace, seed):
+                return kept
         with self.lock:
             if not self.budget_bytes:
                 self.kept = ()  # let the old arrays go before drawing the new ones
