@@ -11,7 +11,7 @@ import pytest
 import lfvsim
 from lfvsim.experiments import executors
 from lfvsim.experiments import search as search_module
-from lfvsim.experiments.executors import SerialExecutor, keep_traffic
+from lfvsim.experiments.executors import LocalExecutor, SerialExecutor, keep_traffic
 from lfvsim.experiments.recommend import Slo, best_cost
 from lfvsim.experiments.search import search
 from lfvsim.experiments.sequential import sequential_rule
@@ -110,3 +110,20 @@ def test_kept_traffic_beyond_the_budget_is_drawn_again(draws):
         assert len(executors._CACHE.kept) == len(seeds)
     assert draws[0] == len(seeds)
     assert executors._CACHE.kept == ()  # let go when the block ends
+
+
+def test_a_search_on_worker_processes_keeps_one_pool_and_gives_the_same_table():
+    serial = run_search(SerialExecutor(), early_stop=True)
+    pooled_executor = LocalExecutor(2)
+    pools = []
+    real = pooled_executor._pool_for
+
+    def counting(*args, **kwargs):
+        pools.append(args)
+        return real(*args, **kwargs)
+
+    pooled_executor._pool_for = counting  # type: ignore[method-assign]
+    pooled = run_search(pooled_executor, early_stop=True)
+    pd.testing.assert_frame_equal(serial.table, pooled.table, check_exact=True)
+    assert len(pools) == 1  # one pool for every configuration's sweep
+    assert pooled_executor._pool is None  # and stopped when the search ends

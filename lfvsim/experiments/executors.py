@@ -234,8 +234,10 @@ def keep_traffic(budget_bytes: int = KEPT_TRAFFIC_BYTES) -> Iterator[None]:
     Runs in this process (:class:`SerialExecutor`, and a pool of one) then draw each
     replication's requests once for all the configurations run inside the block, even
     over many experiments (a search runs one sweep per configuration), as long as they
-    fit in ``budget_bytes``; replications beyond it are drawn again in every run. Results
-    are the same either way. Worker processes do not keep requests across experiments.
+    fit in ``budget_bytes``; replications beyond it are drawn again in every run. A
+    :class:`LocalExecutor` keeps its pool for the next experiment on the same scenarios
+    and traces, its workers keeping the replications they draw (the budget split between
+    them), until its ``close``. Results are the same either way.
     """
     with _CACHE.lock:
         _CACHE.depth += 1
@@ -363,6 +365,9 @@ class LocalExecutor:
     share_traffic : bool
         Send tasks in batches grouped by replication, each process drawing a replication's
         requests once (same results; False sends one task at a time, each drawing its own).
+        Inside :func:`keep_traffic` the pool outlives :meth:`run` for the next experiment
+        on the same scenarios and traces (until :meth:`close`), and its workers keep the
+        replications they draw.
     engine : {"auto", "fast", "simpy"}
         Which engine runs each task (same results; see :func:`run_task`).
     """
@@ -373,6 +378,9 @@ class LocalExecutor:
         self.workers = workers
         self.share_traffic = share_traffic
         self.engine = _checked_engine(engine)
+        self._pool: cf.Executor | None = None
+        self._pool_key: tuple[Any, ...] = ()
+        self._pool_workload: Workload | None = None
 
     def run(self, workload: Workload, tasks: Sequence[Task]) -> Runs:
         """Yield each task with its summary, as each batch finishes."""
@@ -380,27 +388,56 @@ class LocalExecutor:
             yield from SerialExecutor(self.share_traffic, self.engine).run(workload, tasks)
             return
         work = batches(workload, tasks) if self.share_traffic else [([t], False) for t in tasks]
-        pool = cf.ProcessPoolExecutor(
-            max_workers=min(self.workers, len(work)),
-            mp_context=_context(),
-            initializer=_init_worker,
-            initargs=(workload, os.getpid()),
-        )
+        kept = self.share_traffic and _CACHE.keeping
+        if kept:  # lone tasks too: their requests may serve the next experiment's
+            work = [(b, True) for b, _ in work]
+        pool = self._kept_pool(workload) if kept else self._pool_for(workload, len(work), 0)
         futures = {pool.submit(_run_in_worker, b, share, self.engine): b for b, share in work}
+        finished = False
         try:
             for future in cf.as_completed(futures):
                 yield from zip(futures[future], future.result(), strict=True)
+            finished = True
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if not kept or not finished:
+                pool.shutdown(wait=True, cancel_futures=True)
+                if kept:
+                    self._pool = None
+
+    def _pool_for(self, workload: Workload, workers: int, keep_bytes: int) -> cf.Executor:
+        return cf.ProcessPoolExecutor(
+            max_workers=min(self.workers, workers),
+            mp_context=_context(),
+            initializer=_init_worker,
+            initargs=(workload, os.getpid(), keep_bytes),
+        )
+
+    def _kept_pool(self, workload: Workload) -> cf.Executor:
+        """Inside :func:`keep_traffic`: one pool for every experiment on the same workload.
+
+        A search runs one small sweep per configuration, each with its own
+        :class:`Workload` holding the same scenario and trace objects: the pool's workers,
+        which keep the replications they drew (the budget split between them), serve them
+        all. The workload the pool started with is held, so its objects' ids stay theirs.
+        """
+        key = (
+            tuple(map(id, workload.scenarios)),
+            tuple(map(id, workload.traces)),
+            workload.minute_percentile,
+        )
+        if self._pool is None or self._pool_key != key:
+            self.close()
+            budget = max(1, _CACHE.budget_bytes // self.workers)
+            self._pool = self._pool_for(workload, self.workers, budget)
+            self._pool_key, self._pool_workload = key, workload
+        return self._pool
 
     def close(self) -> None:
-        """Pools live only while :meth:`run` runs; nothing to release."""
-
-    def __enter__(self) -> LocalExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        """Stop the pool kept across experiments inside :func:`keep_traffic`, if any."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            self._pool_workload = None
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -436,11 +473,14 @@ def _start_forkserver() -> None:
 _WORKLOAD: Workload | None = None
 
 
-def _init_worker(workload: Workload, parent_pid: int) -> None:
+def _init_worker(workload: Workload, parent_pid: int, keep_bytes: int = 0) -> None:
     global _WORKLOAD
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(parent_pid)
     _WORKLOAD = workload
+    if keep_bytes:  # a pool kept across experiments: keep replications, not the last one
+        _CACHE.depth = 1
+        _CACHE.budget_bytes = keep_bytes
 
 
 def _die_with(parent_pid: int) -> None:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from lfvsim.engine import resolve_seed
 from lfvsim.errors import InputError
-from lfvsim.experiments.executors import keep_traffic, make_executor
+from lfvsim.experiments.executors import LocalExecutor, keep_traffic, make_executor
 from lfvsim.experiments.sequential import SequentialRule, clearly_dearer, verdict
 from lfvsim.experiments.sweep import _format, _write_atomic, max_cannot_matter, sweep
 from lfvsim.scenario import Scenario
@@ -245,8 +245,8 @@ def search(
                     f"auto-scaling the model never holds fewer than Min units"
                 )
         finally:
-            if executor is not dask:
-                executor.close()
+            if executor is not dask or isinstance(executor, LocalExecutor):
+                executor.close()  # a caller's LocalExecutor: only the pool kept for the search
     table = runs.table()
     table.attrs["seed"] = seed
     passing, failing = runs.stopped()
