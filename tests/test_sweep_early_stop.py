@@ -212,3 +212,18 @@ def test_recommend_vary_stops_early_unless_told_not_to(cli, tmp_path):
     assert len(staged_table) < len(everything)
     a, b = (recommend(t, 0.01) for t in (staged_table, everything))
     assert a.choice == b.choice
+
+
+def test_the_search_marks_what_it_stopped_early_as_a_sweep_does():
+    from lfvsim.experiments.search import search
+
+    slo = Slo(0.01)
+    got = search(
+        scenario_for(), lambda t: best_cost(t, slo), min_units=range(1, 4),
+        max_units=range(1, 5), replications=REPS, seed=3, trace=bursty(2.5, 3), workers=1,
+        early_stop=sequential_rule(slo, REPS),
+    )  # fmt: skip
+    sizes = got.table.groupby(["min_units", "max_units", "oracle_bound"], dropna=False)
+    marked = sizes["stopped_early"].first()
+    assert ((sizes["replication"].size() < REPS) == marked.notna()).all()
+    assert int(marked.notna().sum()) == got.stopped_passing + got.stopped_failing > 0

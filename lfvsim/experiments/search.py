@@ -55,7 +55,9 @@ class SearchResult:
         Sweep-shaped rows (one per configuration x replication run) for every
         configuration simulated or reused, plus the oracle rows; ``reused_from_max_units``
         (Int64) names the Max a reused row was copied from (NA: simulated). A
-        configuration stopped early has fewer rows than ``replications``.
+        configuration stopped early has fewer rows than ``replications``, marked in
+        ``stopped_early`` ("pass" or "fail"; NA: every replication ran), a column
+        present when the rule had an interim look.
     min_units, max_units : list of int
         The grid searched.
     derived : bool
@@ -434,6 +436,16 @@ class _Runs:
 
     def table(self) -> pd.DataFrame:
         table = pd.concat(list(self.rows.values()), ignore_index=True)
+        if self.rule is not None and self.rule.looks:
+            # As a sweep stopping early marks them: "pass" / "fail", NA when run to the end.
+            table["stopped_early"] = pd.array(
+                [
+                    self.verdicts.get(c) if len(r) < self.replications else None
+                    for c, r in self.rows.items()
+                    for _ in range(len(r))
+                ],
+                dtype="string",
+            )
         table["max_units"] = pd.array(list(table["max_units"]), dtype="Int64")
         table["reused_from_max_units"] = pd.array(
             list(table["reused_from_max_units"]), dtype="Int64"
@@ -462,6 +474,8 @@ def add_oracle(
     table = pd.concat([t, extra], ignore_index=True)
     table["max_units"] = pd.array(list(table["max_units"]), dtype="Int64")
     table["reused_from_max_units"] = pd.array(list(table["reused_from_max_units"]), dtype="Int64")
+    if "stopped_early" in table:  # the oracle rows ran every replication
+        table["stopped_early"] = table["stopped_early"].astype("string")
     table.attrs["seed"] = t.attrs["seed"]
     runs = result.runs_simulated + len(extra)
     return SearchResult(**{**result.__dict__, "table": table, "runs_simulated": runs})
