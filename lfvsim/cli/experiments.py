@@ -280,9 +280,9 @@ def sweep_command(
 
     With an SLO (--max-throttle-rate and optionally the busy-hour targets) the table says
     which configurations meet each target by its upper bound, and --output stores the SLO
-    for 'lfvsim plot' and 'lfvsim report'. With an SLO a configuration that clearly meets
-    or clearly fails it after fewer replications stops there (column stopped_early);
-    --no-early-stop runs them all.
+    for 'lfvsim plot' and 'lfvsim report'. A configuration that clearly meets or clearly
+    fails the SLO after fewer replications stops there (column stopped_early), unless
+    given --no-early-stop.
     """
     from lfvsim.experiments import sweep
     from lfvsim.experiments.recommend import best_cost, check_minute_percentile, store_slo
