@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
+
 from lfvsim.experiments import replicate
 from lfvsim.reports.formatting import percent
 from lfvsim.reports.text import format_replications
@@ -43,3 +46,18 @@ def test_replications_print_every_rate_as_a_percentage():
         assert interval == f"{percent(ci[name][0])} .. {percent(ci[name][1])}", name
     # Counts keep their plain form.
     assert not rows["throttled"][0].endswith("%")
+
+
+def test_show_config_with_json_is_refused_in_one_line(cli, tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[traffic]\nkind = "constant"\nrate_tps = 2\nduration_h = 1\n')
+    for order in (("--json", "--show-config"), ("--show-config", "--json")):
+        code, out, err = cli("run", path, *order)
+        assert (code, out) == (2, "")
+        assert err.startswith("lfvsim: error: --show-config prints the scenario as TOML")
+        assert len(err.splitlines()) == 1 and "--json" in err
+    # Each alone does what it says: TOML that loads back, or one JSON object.
+    code, out, _ = cli("run", path, "--show-config")
+    assert code == 0 and tomllib.loads(out)["traffic"]["rate_tps"] == 2
+    code, out, _ = cli("run", path, "--json")
+    assert code == 0 and json.loads(out)["requests"] > 0
