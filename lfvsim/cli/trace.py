@@ -471,7 +471,10 @@ def import_cloudwatch(
 def convert(
     paths: Annotated[
         list[Path],
-        typer.Argument(metavar="FILE...", help="Trace file to read (CloudWatch: every page)."),
+        typer.Argument(
+            metavar="FILE...",
+            help="Trace file (CSV, Parquet, CloudWatch JSON: every page), or a scenario TOML.",
+        ),
     ],
     output: Output,
     bin_s: Annotated[
