@@ -141,3 +141,24 @@ def test_placement_accepts_any_integer_counts_and_leaves_them_alone():
     a = spread_in_bins(strided, 0, 60.0, np.random.default_rng(5))
     b = reference_spread(np.ascontiguousarray(strided), 0, 60.0, np.random.default_rng(5))
     assert same_bits(a, b)
+
+
+@pytest.mark.parametrize("distribution", ["exponential", "lognormal", "constant"])
+def test_service_times_are_bit_identical_to_numpy(distribution):
+    from lfvsim.engine.traffic import service_sampler
+    from lfvsim.scenario import Unit
+
+    unit = Unit(latency_distribution=distribution, latency_mean_s=0.7)
+    sample = service_sampler(unit)
+    for seed in SEEDS:
+        new_rng, old_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        for n in (0, 1, 17, 72_000):
+            new = sample(new_rng, n)
+            if distribution == "exponential":
+                old = old_rng.exponential(0.7, n)
+            elif distribution == "lognormal":
+                old = old_rng.lognormal(*unit.lognormal_params(), n)
+            else:
+                old = np.full(n, 0.7)
+            assert same_bits(new, old), (seed, n)
+        assert new_rng.random() == old_rng.random()
