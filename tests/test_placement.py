@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from lfvsim.traces.arrivals import (
+    BatchArrivals,
     EvenArrivals,
     OnOffArrivals,
     PoissonArrivals,
@@ -162,3 +163,13 @@ def test_service_times_are_bit_identical_to_numpy(distribution):
                 old = np.full(n, 0.7)
             assert same_bits(new, old), (seed, n)
         assert new_rng.random() == old_rng.random()
+
+
+def test_negative_counts_are_refused_before_any_draw():
+    from lfvsim.errors import InputError
+
+    rng = np.random.default_rng(0)
+    for model in (PoissonArrivals(), EvenArrivals(), BatchArrivals(), OnOffArrivals()):
+        with pytest.raises(InputError, match="counts must be 0 or more"):
+            model.place(np.array([3, -1, 2]), 0, 60.0, rng)
+    assert rng.random() == np.random.default_rng(0).random()

@@ -67,7 +67,7 @@ def spread_in_bins(
     ndarray of float64
         Sorted times in seconds.
     """
-    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    counts = _counts(counts)
     n = int(counts.sum())
     if n == 0:
         return np.empty(0)
@@ -77,9 +77,17 @@ def spread_in_bins(
 
 def _sorted_uniforms(counts: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``(k, u)``: for each bin ``k``, ``counts[k]`` sorted uniforms ``u`` in [0, 1)."""
-    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    counts = _counts(counts)
     spacings = rng.standard_exponential(int(counts.sum()) + len(counts))
     return _placement().sorted_uniforms(counts, spacings)
+
+
+def _counts(counts: np.ndarray) -> np.ndarray:
+    """``counts`` as contiguous int64, checked: the compiled loops trust every count."""
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    if counts.size and int(counts.min()) < 0:
+        raise InputError(f"an interval has {int(counts.min())} requests; counts must be 0 or more")
+    return counts
 
 
 def _placement() -> ModuleType:
@@ -117,7 +125,7 @@ class EvenArrivals:
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator
     ) -> np.ndarray:
         """Sorted arrival times (s): ``c`` arrivals at ``(i + 0.5) / c`` of the bin."""
-        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        counts = _counts(counts)
         if int(counts.sum()) == 0:
             return np.empty(0)
         return _placement().even_times(counts, int(first_bin), float(bin_s))
@@ -158,7 +166,7 @@ class BatchArrivals:
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator
     ) -> np.ndarray:
         """Sorted arrival times (s) with ``counts[k]`` arrivals in bin ``first_bin + k``."""
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = _counts(counts)
         n = int(counts.sum())
         if n == 0:
             return np.empty(0)
@@ -209,7 +217,7 @@ class OnOffArrivals:
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator
     ) -> np.ndarray:
         """Sorted arrival times (s) with ``counts[k]`` arrivals in bin ``first_bin + k``."""
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = _counts(counts)
         if int(counts.sum()) == 0:
             return np.empty(0)
         nb = len(counts)
