@@ -1,4 +1,4 @@
-"""Help texts say what a command accepts and where its defaults come from."""
+"""Help texts and option messages say what a command accepts and how to fix a bad value."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lfvsim.cli import app
+from tests.test_cli import QUICKSTART, assert_clean_failure
 
 
 def _help(*path: str) -> str:
@@ -25,3 +26,12 @@ def test_trace_commands_say_they_take_a_scenario(command):
 def test_stored_slo_names_both_commands_that_store_it(command):
     # `sweep -o` with an SLO stores it as `recommend -o` does; plot and report read either
     assert "(lfvsim sweep or recommend -o)" in _help(command)
+
+
+@pytest.mark.parametrize("command", ["synth", "convert"])
+@pytest.mark.parametrize("bin_s", ["0", "-5", "nan", "inf"])
+def test_a_bad_bin_names_the_option_and_the_fix(cli, tmp_path, command, bin_s):
+    source = ("constant", "--rate-tps", "1") if command == "synth" else (QUICKSTART,)
+    result = cli("trace", command, *source, "--bin-s", bin_s, "-o", tmp_path / "o.csv")
+    assert_clean_failure(*result, f"--bin-s {bin_s}", "e.g. --bin-s 60")
+    assert not (tmp_path / "o.csv").exists()
