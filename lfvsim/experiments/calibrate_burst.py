@@ -61,6 +61,8 @@ _LR_BOUND = 1.92
 _SEED = 20_261_130
 #: Throttles a model may expect where none were seen: P(none | 3 expected) is about 5 %.
 _NONE_SEEN = 3.0
+#: An interval wider than this ratio (high / low) marks the size weakly informed.
+_WEAK_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,7 @@ def fit_burstiness(
     grid = np.array(profile)
     best_index = int(np.argmin(grid))
     size, nll, slots = _refine(objective, best_index, best_slots[best_index])
-    dispersion = minute_dispersion(
-        objective.expected(size, slots), replay, 2, objective.replicates
-    )
+    dispersion = minute_dispersion(objective.expected(size, slots), replay, 2, objective.replicates)
     bound = _LR_BOUND * dispersion * (1.0 + 1.0 / objective.replicates)
     low, high = _interval(objective, grid, size, nll + bound, slots)
     poisson_nll = float(grid[0])
@@ -160,16 +160,22 @@ def fit_burstiness(
         estimate = Estimate(name, False, None, low, None, throttled_minutes, why)
         meaning = "burstiness and capacity cannot be told apart from this history"
         return BurstFit(estimate, None, None, log_likelihood, None, dispersion, meaning)
-    estimate = Estimate(name, True, size, low, high, throttled_minutes, method)
+    weak = high / low > _WEAK_RATIO
+    if weak:
+        method = (
+            f"weakly informed: sizes from {low:.3g} to {high:.3g} fit about as well, each "
+            f"with its own slot count (burstiness and capacity partly confounded); read the "
+            f"interval and check the value with lfvsim backtest; {method}"
+        )
+    estimate = Estimate(name, True, size, low, high, throttled_minutes, method, weak)
     within = [s for z, s in zip(SIZES, best_slots, strict=True) if low <= z <= high]
-    slot_estimate = _slots_given(
-        objective, size, slots, bound, within, throttled_minutes, method
-    )
+    slot_estimate = _slots_given(objective, size, slots, bound, within, throttled_minutes, method)
+    slot_estimate = replace(slot_estimate, weak=weak)
     if low <= 1.0:
         meaning = (
-            f"Poisson arrivals fit as well as batches (the interval holds 1; batches of "
-            f"mean {size:.3g} would gain {max(-difference, -2.0) + 2.0:.1f} in likelihood "
-            "ratio, within chance): Poisson stays"
+            f"Poisson arrivals fit as well as batches: the mean size's interval "
+            f"({low:.3g}-{high:.3g}) holds 1, the best fit (mean {size:.3g}) gains only "
+            f"{difference + 2.0:.2f} in quasi-likelihood ratio; Poisson stays"
         )
         return BurstFit(
             estimate, slot_estimate, "poisson", log_likelihood, difference, dispersion, meaning
@@ -183,9 +189,7 @@ def fit_burstiness(
     )
 
 
-def with_batches(
-    structure: StructureChoice, burst: BurstFit
-) -> tuple[StructureChoice, BurstFit]:
+def with_batches(structure: StructureChoice, burst: BurstFit) -> tuple[StructureChoice, BurstFit]:
     """The structure choice with slots and batch arrivals competing too, and the burst fit
     kept only if it wins (batches were fitted under the slots model, not the bucket's).
 
