@@ -252,7 +252,7 @@ OUTPUTS: Mapping[str, Output] = {
         "Poisson, `poisson` when the interval of the batch mean size holds 1, null when not "
         "informed), `batch_mean_size` and `slots` (the slots fitted with it, null when not "
         "fitted) like `estimates`, `log_likelihood` of `poisson` and `batch`, `aic_difference` "
-        "(Poisson's quasi-AIC minus the batch model's), `dispersion` and `meaning`; "
+        "(Poisson's quasi-AIC minus the batch model's), `dispersion`, `meaning` and `replays`; "
         "`not_estimated` names the scenario keys left as assumed; `period` is "
         "the history's first and last minute, `notes` what was not estimated and why.",
     ),

@@ -74,7 +74,7 @@ class BurstFit:
     ``'batch'`` when batches fit better than Poisson beyond the interval, ``'poisson'``
     when the interval holds 1, None when the history does not inform the burstiness.
     ``aic_difference`` is Poisson's quasi-AIC minus the batch model's (positive: batches
-    fit better).
+    fit better); ``replays`` counts the candidates replayed (each over every replicate).
     """
 
     size: Estimate
@@ -84,6 +84,7 @@ class BurstFit:
     aic_difference: float | None
     dispersion: float
     meaning: str
+    replays: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -95,6 +96,7 @@ class BurstFit:
             "aic_difference": self.aic_difference,
             "dispersion": self.dispersion,
             "meaning": self.meaning,
+            "replays": self.replays,
         }
 
 
@@ -159,7 +161,9 @@ def fit_burstiness(
         )
         estimate = Estimate(name, False, None, low, None, throttled_minutes, why)
         meaning = "burstiness and capacity cannot be told apart from this history"
-        return BurstFit(estimate, None, None, log_likelihood, None, dispersion, meaning)
+        return BurstFit(
+            estimate, None, None, log_likelihood, None, dispersion, meaning, objective.calls
+        )
     weak = high / low > _WEAK_RATIO
     if weak:
         method = (
@@ -178,15 +182,17 @@ def fit_burstiness(
             f"{difference + 2.0:.2f} in quasi-likelihood ratio; Poisson stays"
         )
         return BurstFit(
-            estimate, slot_estimate, "poisson", log_likelihood, difference, dispersion, meaning
-        )
+            estimate, slot_estimate, "poisson", log_likelihood, difference, dispersion,
+            meaning, objective.calls,
+        )  # fmt: skip
     meaning = (
         f"batches of mean {size:.3g} fit better than Poisson by {difference:.1f} in "
         f"quasi-AIC ({_verdict(difference)}; approximate: the batch spread is assumed)"
     )
     return BurstFit(
-        estimate, slot_estimate, "batch", log_likelihood, difference, dispersion, meaning
-    )
+        estimate, slot_estimate, "batch", log_likelihood, difference, dispersion, meaning,
+        objective.calls,
+    )  # fmt: skip
 
 
 def with_batches(structure: StructureChoice, burst: BurstFit) -> tuple[StructureChoice, BurstFit]:
@@ -349,6 +355,7 @@ class _Profile:
         self.out = np.zeros(len(counts), np.int64)
         self.arrivals: dict[float, list[FloatArray]] = {}
         self.cache: dict[tuple[float, int], FloatArray] = {}
+        self.calls = 0
         self.profiles: dict[float, tuple[float, int]] = {}
 
     def _offsets(self, size: float) -> list[FloatArray]:
@@ -386,6 +393,7 @@ class _Profile:
                 offsets, services, self.first, r.units, r.units_end, r.change_s, slots, self.out
             )
             total += self.out
+        self.calls += 1
         mean: FloatArray = total[r.scored] / self.replicates
         self.cache[key] = mean
         return mean
