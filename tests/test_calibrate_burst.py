@@ -36,7 +36,7 @@ from tests.test_backtest import export
 from tests.test_recommend_search import WORLDCUP
 
 #: How far the fitted mean size may be from the true one (relative), where the fit is not
-#: marked weak: a six-hour history pins it to a few per cent, the slack is for the seed.
+#: marked weak: these histories pin it to a few per cent, the slack is for the seed.
 SIZE_TOLERANCE = 0.15
 
 FACTORY = """\
@@ -50,7 +50,7 @@ idle_tps = 1.0
 peak_tps = 14.0
 breaks = "10:00-10:30, 18:00-18:45"
 line_stops_per_day = 6
-duration_h = 6
+duration_h = 12
 """
 needs_worldcup = pytest.mark.skipif(not WORLDCUP.exists(), reason="WorldCup98 trace not present")
 
@@ -90,6 +90,7 @@ def test_factory_batch_histories_give_their_mean_size_back(tmp_path, truth):
     history = history_of(factory(**batches(truth)), tmp_path / "h.json")
     result = calibrate_scenario(factory(), history)
     assert_size_comes_back(result, truth)
+    assert not result.burstiness.size.weak
     assert "arrivals inside a minute: batch" in format_calibration(result)
 
 
@@ -101,12 +102,14 @@ def test_a_poisson_history_keeps_poisson(tmp_path):
     assert result.burstiness.arrivals == "poisson"
     assert result.scenario.traffic.arrivals == "poisson"  # the assumed batches are undone
     assert "traffic.batch_mean_size" not in result.scenario.calibration
+    assert all(e.parameter != "traffic.batch_mean_size" for e in result.estimates)
     assert "Poisson stays" in result.scenario.calibration["traffic.arrivals"].method
 
 
 def test_a_history_never_throttled_does_not_inform_the_size(tmp_path):
-    history = history_of(factory(**{"unit.slots": 30, **batches(3.0)}), tmp_path / "h.json")
-    result = calibrate_scenario(factory(**{"unit.slots": 30}), history)
+    roomy = {"unit.slots": 30, "traffic.duration_h": 6}
+    history = history_of(factory(**roomy, **batches(3.0)), tmp_path / "h.json")
+    result = calibrate_scenario(factory(**roomy), history)
     size = result.burstiness.size
     assert not size.informed and size.value is None
     assert "nothing was ever throttled" in size.detail
@@ -182,9 +185,11 @@ def test_the_replay_matches_a_plain_loss_loop():
 
 
 def test_calibrate_json_and_the_written_scenario_show_the_burstiness(cli, tmp_path):
-    path = export(simulate(factory(**batches(4.0)), seed=3).timeline, tmp_path / "h.json")
+    short = {"traffic.duration_h": 6}
+    made = simulate(factory(**short, **batches(4.0)), seed=3)
+    path = export(made.timeline, tmp_path / "h.json")
     scenario = tmp_path / "s.toml"
-    scenario.write_text(FACTORY)
+    scenario.write_text(FACTORY.replace("duration_h = 12", "duration_h = 6"))
     out = tmp_path / "c.toml"
     code, stdout, err = cli("calibrate", scenario, "--cloudwatch", path, "-o", out, "--json")
     assert code == 0, err

@@ -53,7 +53,7 @@ IntArray = npt.NDArray[np.int64]
 #: Batch mean sizes the profile likelihood is computed at (1: Poisson).
 SIZES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)
 #: Most replicates of the arrivals (common random numbers, fixed seeds).
-REPLICATES = 8
+REPLICATES = 32
 #: Requests one evaluation replays, over all replicates, where the history allows.
 REPLAYED_REQUESTS = 2_000_000
 #: Half the 95 % chi-square quantile with one degree of freedom: the likelihood-ratio bound.
@@ -290,7 +290,11 @@ def _interval(
     def rise(x: float) -> float:
         return objective.profile(math.exp(x), start)[0] - level
 
-    first, last = int(inside.min()), int(inside.max())
+    # The point is inside even where no grid size is (the profile dips between them).
+    first = int(inside.min()) if len(inside) else int(np.searchsorted(logs, here))
+    last = int(inside.max()) if len(inside) else int(np.searchsorted(logs, here, "right")) - 1
+    first = min(first, int(np.searchsorted(logs, here)))
+    last = max(last, int(np.searchsorted(logs, here, "right")) - 1)
     if first == 0:
         low = SIZES[0]
     else:
@@ -345,37 +349,41 @@ class _Profile:
         self.replicates = int(np.clip(REPLAYED_REQUESTS // max(total, 1), 2, REPLICATES))
         self.first = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.minute_of = np.repeat(np.arange(len(counts), dtype=np.float64), counts)
-        starts = self.first[:-1][counts > 0]
-        self.draws = []
-        for r in range(self.replicates):
-            rng = np.random.default_rng([_SEED, r])
-            marks, epochs, offsets = rng.random(total), rng.random(total), rng.random(total)
-            self.draws.append((marks, epochs, offsets, _services(unit, total, rng)))
-        self.minute_starts = starts
+        self.minute_starts = self.first[:-1][counts > 0]
+        # Service times are kept (float32); the arrivals' uniforms are drawn again from the
+        # same seeds for each size, which costs less than the sort that follows and keeps
+        # a long history's memory to a few arrays.
+        self.services = [
+            _services(unit, total, np.random.default_rng([_SEED, r, 0])).astype(np.float32)
+            for r in range(self.replicates)
+        ]
         self.out = np.zeros(len(counts), np.int64)
-        self.arrivals: dict[float, list[FloatArray]] = {}
+        self.arrivals: dict[float, list[npt.NDArray[np.float32]]] = {}
         self.cache: dict[tuple[float, int], FloatArray] = {}
         self.calls = 0
         self.profiles: dict[float, tuple[float, int]] = {}
 
-    def _offsets(self, size: float) -> list[FloatArray]:
+    def _offsets(self, size: float) -> list[npt.NDArray[np.float32]]:
         """Each replicate's arrival offsets (s into their minute, sorted) for ``size``."""
         key = round(size, 9)
         hit = self.arrivals.get(key)
         if hit is not None:
             return hit
-        index = np.arange(len(self.minute_of))
+        total = len(self.minute_of)
+        index = np.arange(total)
         out = []
-        for marks, epochs, offsets, _ in self.draws:
+        for r in range(self.replicates):
+            rng = np.random.default_rng([_SEED, r, 1])
+            marks, epochs, offsets = rng.random(total), rng.random(total), rng.random(total)
             # The same marks start a batch at every size below 1 / mark: sizes nest.
             new = marks < 1.0 / size
             new[self.minute_starts] = True
             leader = np.maximum.accumulate(np.where(new, index, 0))
             within = epochs[leader] * (60.0 - self.spread_s) + offsets * self.spread_s
             keys = np.sort(self.minute_of * 60.0 + np.minimum(within, np.nextafter(60.0, 0)))
-            out.append(keys - self.minute_of * 60.0)
-        # Only a handful of sizes are looked at again; the cache holds the last few.
-        if len(self.arrivals) >= 4:
+            out.append((keys - self.minute_of * 60.0).astype(np.float32))
+        # A size is asked about for a few slot counts in a row: the last two are kept.
+        if len(self.arrivals) >= 2:
             self.arrivals.pop(next(iter(self.arrivals)))
         self.arrivals[key] = out
         return out
@@ -388,7 +396,7 @@ class _Profile:
             return hit
         r = self.replay
         total = np.zeros(len(r.offered))
-        for offsets, (_, _, _, services) in zip(self._offsets(size), self.draws, strict=True):
+        for offsets, services in zip(self._offsets(size), self.services, strict=True):
             slots_replay(
                 offsets, services, self.first, r.units, r.units_end, r.change_s, slots, self.out
             )

@@ -152,7 +152,10 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
             f"{structure.meaning}",
         )
     if burst is not None:
-        estimates.append(burst.size)
+        if burst.arrivals == "batch" or not burst.size.informed:
+            # A size kept out (Poisson stays, or the bucket won) is in ``burstiness`` only:
+            # the estimates are what the scenario sets, or could not inform.
+            estimates.append(burst.size)
         _set_arrivals(burst, values, fitted, history.source, period)
     calibrated = scenario.with_overrides(values, source="calibration") if values else scenario
     calibrated = calibrated.model_copy(update={"calibration": {**scenario.calibration, **fitted}})
