@@ -39,6 +39,7 @@ __all__ = [
     "atomic_directory",
     "atomic_path",
     "check_output_folder",
+    "check_output_parent",
     "check_replaceable",
     "clean_stale",
     "record_written",
@@ -244,6 +245,19 @@ def record_written(paths: Iterable[str | Path], *, as_name: str | Path | None = 
 # --- single files -----------------------------------------------------------------------------
 
 
+def check_output_parent(path: str | Path) -> None:
+    """Refuse an output whose folder does not exist, rather than create a mistyped one.
+
+    Raises
+    ------
+    InputError
+        The folder of ``path`` does not exist.
+    """
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise InputError(f"output folder '{parent}' does not exist; create it first")
+
+
 @contextmanager
 def atomic_path(path: str | Path, *, ledger: bool = True) -> Iterator[Path]:
     """A temporary path beside ``path``, moved onto it when the block succeeds.
@@ -260,8 +274,7 @@ def atomic_path(path: str | Path, *, ledger: bool = True) -> Iterator[Path]:
         write (see :func:`check_replaceable`).
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"output folder '{path.parent}' does not exist; create it first")
+    check_output_parent(path)
     if ledger:
         check_replaceable([path])
     clean_stale(path.parent, path.name)

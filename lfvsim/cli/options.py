@@ -129,7 +129,7 @@ StoredMaxThrottleOpt = Annotated[
     typer.Option(
         "--max-throttle-rate",
         help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = "
-        "0.1%). Default: the SLO the sweep was searched for (lfvsim recommend -o).",
+        "0.1%). Default: the SLO stored with the sweep (lfvsim sweep or recommend -o).",
     ),
 ]
 StoredConfidenceOpt = Annotated[

@@ -14,6 +14,7 @@ import typer
 
 from lfvsim.atomic import (
     allow_replace,
+    check_output_parent,
     check_replaceable,
     record_written,
     verify_run_folder,
@@ -117,6 +118,7 @@ def plot(
     with input_errors(), allow_replace(force):
         name = kind.value
         image_format(output)  # before reading the input: fail fast
+        check_output_parent(output)
         check_replaceable([output])
         check_scale(scale, trace)
         if trace is not None and scenario_path is None:
@@ -239,6 +241,7 @@ def report(
 
     with input_errors(allow_large_option=True), allow_replace(force):
         fmt = report_format(output, None if format is None else format.value)
+        check_output_parent(output)
         check_replaceable([output])  # before the work; the images are checked below
         table = None if sweep is None else read_sweep(sweep)
         if table is None:
@@ -291,7 +294,6 @@ def report(
             history=history,
             history_sources=tuple(cloudwatch or ()),
         )
-        output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "md":
             paths = write_document(output, built.to_markdown)
         else:

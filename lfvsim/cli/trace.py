@@ -272,6 +272,7 @@ def synth(
     from lfvsim.traces.writers import output_format, write_trace
 
     with input_errors(allow_large_option=True), allow_replace(force):
+        _check_bin_s(bin_s)
         if kind not in _SYNTH_KINDS:
             raise InputError(f"unknown kind {kind!r}; use {', '.join(_SYNTH_KINDS)}")
         section_keys = {
@@ -471,7 +472,10 @@ def import_cloudwatch(
 def convert(
     paths: Annotated[
         list[Path],
-        typer.Argument(metavar="FILE...", help="Trace file to read (CloudWatch: every page)."),
+        typer.Argument(
+            metavar="FILE...",
+            help="Trace file (CSV, Parquet, CloudWatch JSON: every page), or a scenario TOML.",
+        ),
     ],
     output: Output,
     bin_s: Annotated[
@@ -503,6 +507,7 @@ def convert(
         check_trace_output(load, bin_s, requests, allow_large, read)
 
     with input_errors(allow_large_option=True), allow_replace(force):
+        _check_bin_s(bin_s)
         _not_an_input(output, paths)
         opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         trace = _load(paths, *opts, budget=budget)
@@ -628,6 +633,12 @@ def _load(
     trace = read_cloudwatch_export(files, **opts)
     budget(trace_load(trace), trace)
     return trace
+
+
+def _check_bin_s(bin_s: float) -> None:
+    """Refuse an interval that is not a positive number of seconds, naming the option."""
+    if not (bin_s > 0 and bin_s != float("inf")):
+        raise InputError(f"--bin-s {bin_s:g}: give a positive interval in seconds, e.g. --bin-s 60")
 
 
 def _options(**values: Any) -> dict[str, Any]:

@@ -75,6 +75,11 @@ def metrics(table: pd.DataFrame) -> list[str]:
     ]
 
 
+def _is_rate(metric: str) -> bool:
+    """Whether ``metric`` is a share of requests, between 0 and 1."""
+    return metric.endswith("_rate") or "_rate_" in metric
+
+
 def replication_seeds(seed: int, replications: int) -> list[int]:
     """The run seed of each replication: ``SeedSequence(seed).spawn(replications)``.
 
@@ -141,11 +146,17 @@ class Replications:
     def interval(self, confidence: float = 0.95) -> dict[str, tuple[float, float]]:
         """Two-sided Student t confidence interval of each metric's mean.
 
-        NaN bounds with a single replication.
+        Every metric is a count, time, cost or rate, so each interval is cut to what its
+        mean can be: at least 0, and at most 1 for a rate (a t interval from few
+        replications can reach below 0, e.g. -7.7 to 17.7 scale-outs; the cut keeps its
+        coverage). NaN bounds with a single replication.
         """
         out = {}
         for m in metrics(self.table):
             _, low, high = mean_interval(self.table[m].astype(float), confidence)
+            low = max(low, 0.0) if math.isfinite(low) else low
+            if _is_rate(m) and math.isfinite(high):
+                high = min(high, 1.0)
             out[m] = (low, high)
         return out
 

@@ -387,7 +387,7 @@ def cell_text(metric: str, row: pd.Series) -> str:
             text += f"\n±{half:,.0f}"
         return text
     if metric == "throttle_rate":
-        return f"{_rate_text(value)}\n≤{_rate_text(float(row['throttle_rate_upper']))}"
+        return _rate_and_bound_text(value, float(row["throttle_rate_upper"]))
     if metric == "throttle_rate_upper":
         return _rate_text(value)
     if metric == "latency_p99_s":
@@ -395,9 +395,23 @@ def cell_text(metric: str, row: pd.Series) -> str:
     return f"{value:.3g}"
 
 
-def _rate_text(rate: float) -> str:
+def _rate_text(rate: float, digits: int = 2) -> str:
     # An infinite bound (one replication) reads "inf%", as it always has in these cells.
-    return percent(rate, 2) if math.isfinite(rate) else f"{100 * rate:.2g}%"
+    return percent(rate, digits) if math.isfinite(rate) else f"{100 * rate:.2g}%"
+
+
+def _rate_and_bound_text(rate: float, bound: float) -> str:
+    """A throttle rate and, below it, its upper bound, with the digits that tell them apart.
+
+    Two significant digits keep a cell short, but can round a bound above the mean to the
+    mean's text ("1.7% / ≤1.7%"), which reads as no uncertainty at all; up to four digits
+    are used until the two differ.
+    """
+    for digits in (2, 3, 4):
+        rate_text, bound_text = _rate_text(rate, digits), _rate_text(bound, digits)
+        if rate_text != bound_text or not bound > rate:
+            break
+    return f"{rate_text}\n≤{bound_text}"
 
 
 def sweep_summary(sweep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -1033,6 +1033,7 @@ def _outputs() -> list[Case]:
         case("plot-kind-unknown", "plot", "pie", "r", "-o", "p.png", files=R),
         case("plot-output-txt", "plot", "timeline", "r", "-o", "p.txt", files=R),
         case("plot-missing-input", "plot", "timeline", "nope", "-o", "p.png"),
+        case("plot-output-in-missing-folder", "plot", "timeline", "r", "-o", "no/p.png", files=R),
         case(
             "plot-run-kind-on-sweep",
             "plot",
@@ -1108,6 +1109,7 @@ def _outputs() -> list[Case]:
         ),
         case("report-onto-scenario", "report", "s.toml", "-o", "s.toml", "--format", "md", files=S),
         case("report-missing-scenario", "report", "nope.toml", "-o", "r.md"),
+        case("report-output-in-missing-folder", "report", "s.toml", "-o", "no/r.html", files=S),
         case(
             "report-sweep-missing", "report", "s.toml", "--sweep", "nope.csv", "-o", "r.md", files=S
         ),

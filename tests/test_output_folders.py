@@ -1,0 +1,20 @@
+"""An output into a folder that does not exist is refused, never created on a typo."""
+
+from __future__ import annotations
+
+from tests.test_cli import QUICKSTART, assert_clean_failure
+
+
+def test_plot_refuses_a_missing_output_folder(cli, tmp_path):
+    target = tmp_path / "no" / "p.png"
+    # refused before the input is read: the output is the problem named
+    result = cli("plot", "timeline", tmp_path / "nope", "-o", target)
+    assert_clean_failure(*result, "output folder", "create it first")
+    assert not target.parent.exists()
+
+
+def test_report_refuses_a_missing_output_folder(cli, tmp_path):
+    target = tmp_path / "no" / "r.html"
+    result = cli("report", QUICKSTART, "-o", target)
+    assert_clean_failure(*result, "output folder", "create it first")
+    assert not target.parent.exists()
