@@ -18,3 +18,17 @@ def test_report_refuses_a_missing_output_folder(cli, tmp_path):
     result = cli("report", QUICKSTART, "-o", target)
     assert_clean_failure(*result, "output folder", "create it first")
     assert not target.parent.exists()
+
+
+def test_sweep_refuses_a_missing_output_folder(cli, tmp_path):
+    target = tmp_path / "no" / "s.csv"
+    result = cli("sweep", QUICKSTART, "--min", "1", "--max", "1..2", "-o", target)
+    assert_clean_failure(*result, "output folder", "create it first")
+    assert not target.parent.exists()
+
+
+def test_recommend_refuses_a_missing_output_folder(cli, tmp_path):
+    target = tmp_path / "no" / "r.csv"
+    result = cli("recommend", QUICKSTART, "--max-throttle-rate", "0.01", "-o", target)
+    assert_clean_failure(*result, "output folder", "create it first")
+    assert not target.parent.exists()

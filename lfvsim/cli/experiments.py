@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lfvsim.atomic import allow_replace
+from lfvsim.atomic import allow_replace, check_output_parent
 from lfvsim.budget import checked
 from lfvsim.cli.app import app, input_errors, report_interrupt
 from lfvsim.cli.budgeting import AllowLargeOpt, check_range_size, check_sweep
@@ -290,6 +290,8 @@ def sweep_command(
     from lfvsim.reports.text import format_sweep
 
     with input_errors(allow_large_option=True), _interruptible(output), allow_replace(force):
+        if output is not None:
+            check_output_parent(output)
         slo = optional_slo(
             max_throttle_rate,
             max_p99_latency_s,
@@ -423,6 +425,8 @@ def recommend_command(
     from lfvsim.traces.transforms import scale as scale_trace
 
     with input_errors(allow_large_option=True), _interruptible(output), allow_replace(force):
+        if output is not None:
+            check_output_parent(output)
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,
