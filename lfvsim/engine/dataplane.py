@@ -186,8 +186,8 @@ class DataPlane:
                 )  # fmt: skip
             else:
                 i = k.serve_block(
-                    self._arrivals, self._services, self._pos, t, self._offset, self.spu,
-                    self._seed, self._ht, self._hs, self._st, self._rp, self._q_t, self._q_s,
+                    self._arrivals, self._services, self._pos, t, self._offset, self._seed,
+                    self._ht, self._hs, self._st, self._rp, self._q_t, self._q_s,
                     self._q_i, self._r_t, self._r_s, self._r_a, self._r_i, self.counts,
                     self.busy_s, self.hist_minute, self.hist_all, self.acc,
                     self.served_by_unit, self._rec_start, self._rec_unit, self._rec_status,
@@ -246,7 +246,7 @@ class DataPlane:
     def _start_waiting(self, t: float) -> None:
         if self._st[k.ST_Q_LEN]:
             k.start_waiting(
-                t, self.spu, self._ht, self._hs, self._st, self._q_t, self._q_s, self._q_i,
+                t, self._ht, self._hs, self._st, self._q_t, self._q_s, self._q_i,
                 self.busy_s, self.hist_minute, self.hist_all, self.acc, self.served_by_unit,
                 self._rec_start, self._rec_unit,
             )  # fmt: skip
@@ -350,7 +350,7 @@ class DataPlane:
         if top >= len(self.served_by_unit):
             self.served_by_unit = _grown(self.served_by_unit, 2 * top + 2)
         self._ht[n : n + added] = t
-        self._hs[n : n + added] = (ids[:, None] * self.spu + np.arange(self.spu)).ravel()
+        self._hs[n : n + added] = np.repeat(ids, self.spu)  # each slot's unit
         self._st[k.ST_HEAP_N] = n + added
         self._reheap()
 
@@ -365,7 +365,7 @@ class DataPlane:
         unit does not change when the others' requests finish.
         """
         n = int(self._st[k.ST_HEAP_N])
-        units = self._hs[:n] // self.spu
+        units = self._hs[:n]
         ids = np.unique(units)
         drain = np.full(len(ids), -np.inf)
         np.maximum.at(drain, np.searchsorted(ids, units), self._ht[:n])
@@ -388,7 +388,7 @@ class DataPlane:
         if not len(ids):
             return np.empty(0)
         n = int(self._st[k.ST_HEAP_N])
-        units = self._hs[:n] // self.spu
+        units = self._hs[:n]
         order = np.argsort(ids, kind="stable")
         sorted_ids = ids[order]
         pos = np.minimum(np.searchsorted(sorted_ids, units), len(ids) - 1)

@@ -268,11 +268,11 @@ def _close(sessions: np.ndarray, ka: KernelArrays, horizon_s: float) -> np.ndarr
     unit's billed end (``billing.billed_until_s``, draining units cut at the horizon by
     the caller).
     """
-    spu, ht, hs = ka.spu, ka.ht, ka.hs
+    ht, hs = ka.ht, ka.hs  # hs: the unit of each slot
     n = int(ka.st[k.ST_HEAP_N])
     active = ~np.isnan(sessions[:, k.S_IN_SERVICE]) & np.isnan(sessions[:, k.S_RETIRED])
     drained = np.full(len(sessions), horizon_s)
-    np.maximum.at(drained, hs[:n] // spu, ht[:n])
+    np.maximum.at(drained, hs[:n], ht[:n])
     sessions[active, k.S_RETIRED] = horizon_s
     sessions[active, k.S_DRAINED] = drained[active]
     sessions[active, k.S_BILLED_TO] = horizon_s  # billed_until_s("end", horizon, drained)

@@ -1,0 +1,96 @@
+"""Parts of the data-plane kernel that its speed depends on, against plain references."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import lfvsim
+from lfvsim.engine import kernel
+from lfvsim.engine.dataplane import DataPlane
+from lfvsim.scenario import Unit
+
+
+def _sift_down_reference(ht: list[float], hs: list[int], n: int, i: int) -> None:
+    """The textbook sift-down, branching on the smaller child (the left one on ties)."""
+    t, s = ht[i], hs[i]
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and ht[child + 1] < ht[child]:
+            child += 1
+        if ht[child] >= t:
+            break
+        ht[i], hs[i] = ht[child], hs[child]
+        i = child
+    ht[i], hs[i] = t, s
+
+
+def test_sift_down_moves_every_entry_as_the_branching_version_does():
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 4, 5, 8, 9, 28, 44):
+        # Whole seconds: many ties, where the choice of the left child shows.
+        ht = np.sort(rng.integers(0, 6, n)).astype(float)
+        hs = rng.permutation(n).astype(np.int64)
+        ref_t, ref_s = ht.tolist(), hs.tolist()
+        for _ in range(300):
+            end = ht[0] + float(rng.integers(0, 6))
+            ht[0] = end
+            ref_t[0] = end
+            kernel._sift_down(ht, hs, n, 0)
+            _sift_down_reference(ref_t, ref_s, n, 0)
+            assert ht.tolist() == ref_t and hs.tolist() == ref_s, f"{n} slots"
+
+
+def _unit(slots: int) -> Unit:
+    return lfvsim.Scenario.model_validate(
+        {
+            "unit": {"slots": slots, "when_busy": "throttle"},
+            "traffic": {"kind": "constant", "rate_tps": 1, "duration_h": 1},
+        }
+    ).unit
+
+
+def test_latencies_binned_in_batches_fill_both_histograms_as_one_by_one():
+    # Several batches of latencies in one call and a partial one at the end, on enough
+    # slots that every request is served at once: its latency is its service time.
+    n = 3 * kernel.LAT_BATCH + 17
+    rng = np.random.default_rng(3)
+    arrivals = np.sort(rng.uniform(0.0, 600.0, n))
+    services = rng.lognormal(-1.0, 1.5, n)
+    plane = DataPlane(iter([(arrivals, services)]), _unit(4), 10)
+    plane.add_units(np.arange(n), 0.0)
+    plane.advance(600.0)
+    assert plane.accepted.sum() == n and plane.throttled.sum() == 0
+    want_all = np.zeros(kernel.HIST_ALL[2], np.int64)
+    want_min = np.zeros_like(plane.hist_minute)
+    for t, lat in zip(arrivals, services, strict=True):
+        want_all[kernel.hist_bin(lat, *_tables(kernel.HIST_ALL))] += 1
+        want_min[int(t // 60), kernel.hist_bin(lat, *_tables(kernel.HIST_MINUTE))] += 1
+    assert np.array_equal(plane.hist_all, want_all)
+    assert np.array_equal(plane.hist_minute, want_min)
+    assert plane.acc[kernel.ACC_STARTED] == n
+
+
+def _tables(hist: tuple[float, int, int]) -> tuple:
+    if hist == kernel.HIST_ALL:
+        return kernel._ALL_EDGES, kernel._ALL_FIRST, kernel._ALL_OFFSET, kernel._ALL_SHIFT
+    return kernel._MIN_EDGES, kernel._MIN_FIRST, kernel._MIN_OFFSET, kernel._MIN_SHIFT
+
+
+def test_offered_and_accepted_counts_follow_the_minute_of_each_attempt():
+    # Requests in minutes 0, 2 and 9 (the last row also takes anything later), on one slot:
+    # the minute counts are added when the minute changes and at the end of the call.
+    arrivals = np.array([1.0, 2.0, 130.0, 131.0, 132.0, 590.0])
+    services = np.array([0.5, 0.5, 5.0, 0.1, 0.1, 0.1])
+    plane = DataPlane(iter([(arrivals, services)]), _unit(1), 10)
+    plane.add_units(np.array([0]), 0.0)
+    plane.advance(100.0)  # the first call stops at minute 1
+    plane.advance(600.0)
+    offered = np.zeros(10, np.int64)
+    offered[[0, 2, 9]] = [2, 3, 1]
+    accepted = offered.copy()
+    accepted[2] = 1  # 131 and 132 s come while the 130 s request is served
+    assert np.array_equal(plane.offered, offered)
+    assert np.array_equal(plane.accepted, accepted)
+    assert plane.throttled[2] == 2 and plane.throttled.sum() == 2
