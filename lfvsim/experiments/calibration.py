@@ -22,7 +22,7 @@ from lfvsim.experiments.calibrate_autoscaler import (
     rebuild_utilisation,
 )
 from lfvsim.experiments.calibrate_capacity import estimate_slots
-from lfvsim.experiments.calibrate_rate import BucketFit, fit_bucket, replay_of
+from lfvsim.experiments.calibrate_rate import BucketFit, check_fit_budget, fit_bucket, replay_of
 from lfvsim.experiments.calibrate_structure import StructureChoice, compare_structures
 from lfvsim.scenario import Calibrated, Scenario
 from lfvsim.traces.metric_history import MetricHistory
@@ -68,8 +68,15 @@ class Calibration:
         }
 
 
-def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibration:
-    """Estimate what ``history`` shows directly and set it in a copy of ``scenario``."""
+def calibrate_scenario(
+    scenario: Scenario, history: MetricHistory, *, allow_large: bool = False
+) -> Calibration:
+    """Estimate what ``history`` shows directly and set it in a copy of ``scenario``.
+
+    ``allow_large`` lifts the memory and time budget of the token bucket's fit; past it,
+    :class:`lfvsim.budget.BudgetError` is raised before any work.
+    """
+    check_fit_budget(history, allow_large)
     index = history.frame.index
     period = f"{index[0]:%Y-%m-%dT%H:%MZ} to {index[-1]:%Y-%m-%dT%H:%MZ}" if len(index) else ""
     notes: list[str] = []
