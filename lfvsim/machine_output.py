@@ -233,8 +233,8 @@ OUTPUTS: Mapping[str, Output] = {
         "`matched` and `mean_lag_min`; relative errors are fractions, null when undefined; "
         "`flags` lists where the replay disagrees beyond its own sampling noise (a misfit); "
         "`in_service_within_replays_share` is the share of minutes whose observed units in "
-        "service lie within the range of `replications` replays, the other figures are the "
-        "first replay's.",
+        "service lie within the range of `replications` replays; unit-hours and cost are "
+        "the replays' mean, the other figures the first replay's.",
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",

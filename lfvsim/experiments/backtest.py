@@ -12,11 +12,12 @@ One replay is one draw of what the history does not record (where each request f
 its minute, each service time), and that draw moves a scale decision whose utilisation lies
 near the target by a minute or more: even the parameters that made a history replay it with
 units in service equal in only 75-99 % of the minutes. So the backtest runs
-:data:`REPLICATIONS` replays: the headline figures (errors, shares equal, scaling steps) are
-the first replay's, and ``in_service_within_replays_share`` is the share of minutes where the
-observed units in service lie within the range the replays span (to the same half unit as
-"equal"): the figure to hold against the 95 % a right scenario should reach, while a wrong
-target, delay or capacity leaves the history outside the replays' range.
+:data:`REPLICATIONS` replays: unit-hours and cost are their mean, the other figures (errors
+and shares equal per minute, throttles, scaling steps) the first replay's, and
+``in_service_within_replays_share`` is the share of minutes where the observed units in
+service lie within the range the replays span (to the same half unit as "equal"): the figure
+to hold against the 95 % a right scenario should reach, while a wrong target, delay or
+capacity leaves the history outside the replays' range.
 
 Approximate by construction: each stretch starts from MinInferenceUnits units, while the
 real model may have started a stretch with more; observed unit-hours come from
@@ -98,8 +99,9 @@ class Backtest:
         One row per minute of the history: ``offered``, ``observed_in_service``,
         ``simulated_in_service``, ``observed_desired``, ``simulated_desired``,
         ``observed_throttled``, ``simulated_throttled`` (the first replay),
-        ``simulated_in_service_low`` and ``simulated_in_service_high`` (the range over all
-        replays) and ``compared`` (whether the minute counts in the figures).
+        ``simulated_in_service_low``, ``simulated_in_service_high`` and
+        ``simulated_in_service_mean`` (over all replays) and ``compared`` (whether the
+        minute counts in the figures).
     figures : dict
         The headline figures (see :meth:`to_dict`).
     scale_outs, scale_ins : ScalingMatch
@@ -203,6 +205,7 @@ def backtest(
             "simulated_throttled": sim["throttled"],
             "simulated_in_service_low": spread.min(axis=0),
             "simulated_in_service_high": spread.max(axis=0),
+            "simulated_in_service_mean": spread.mean(axis=0),
             "compared": compared,
         },
         index=frame.index,
@@ -215,7 +218,7 @@ def backtest(
     notes.append(
         f"in_service_within_replays_share: minutes whose observed units in service lie within "
         f"the range of {replications} replays (seeds from {first}); the other figures are the "
-        "first replay's"
+        "first replay's except unit-hours and cost, the replays' mean"
     )
     outs = _match(minutes, +1)
     ins = _match(minutes, -1)
@@ -312,7 +315,7 @@ def _figures(minutes: pd.DataFrame, scenario: Scenario, notes: list[str]) -> dic
         raise InputError("no minute of the history can be compared (no unit metrics while hosted)")
     price = scenario.price_per_unit_hour_usd
     obs_uh = float(m["observed_in_service"].sum() / 60)
-    sim_uh = float(m["simulated_in_service"].sum() / 60)
+    sim_uh = float(m["simulated_in_service_mean"].sum() / 60)
     out: dict[str, Any] = {
         "minutes_compared": len(m),
         "in_service_mae_units": _mae(m["observed_in_service"], m["simulated_in_service"]),
