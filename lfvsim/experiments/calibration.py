@@ -21,7 +21,7 @@ from lfvsim.experiments.calibrate_autoscaler import (
     estimate_scale_out,
     rebuild_utilisation,
 )
-from lfvsim.experiments.calibrate_capacity import estimate_slots
+from lfvsim.experiments.calibrate_capacity import fit_slots
 from lfvsim.experiments.calibrate_rate import BucketFit, check_fit_budget, fit_bucket, replay_of
 from lfvsim.experiments.calibrate_structure import StructureChoice, compare_structures
 from lfvsim.scenario import Calibrated, Scenario
@@ -80,7 +80,12 @@ def calibrate_scenario(
     index = history.frame.index
     period = f"{index[0]:%Y-%m-%dT%H:%MZ} to {index[-1]:%Y-%m-%dT%H:%MZ}" if len(index) else ""
     notes: list[str] = []
-    slots = estimate_slots(history, scenario.unit)
+    slots_fit = fit_slots(history, scenario.unit)
+    slots = slots_fit.estimate
+    if slots_fit.misfit is not None:
+        notes.append(
+            f"the slots model misfits the history ({slots_fit.misfit}): its estimate is withdrawn"
+        )
     replay = replay_of(history)
     structure: StructureChoice | None = None
     if isinstance(replay, str):
@@ -88,7 +93,7 @@ def calibrate_scenario(
         notes.append(f"the token bucket is not fitted: {replay}")
     else:
         bucket = fit_bucket(replay)
-        structure = compare_structures(replay, scenario.unit, slots, bucket)
+        structure = compare_structures(replay, scenario.unit, slots_fit.best, bucket)
     chosen = scenario.unit.throttling if structure is None else structure.chosen
     chosen = chosen or scenario.unit.throttling
     fits = {"slots": [slots], "rate": _bucket_estimates(bucket)}
