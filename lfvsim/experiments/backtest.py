@@ -17,7 +17,7 @@ and shares equal per minute, throttles, scaling steps) the first replay's, and
 ``in_service_within_replays_share`` is the share of minutes where the observed units in
 service lie within the range the replays span (to the same half unit as "equal"): the figure
 to hold against the 95 % a right scenario should reach, while a wrong target, delay or
-capacity leaves the history outside the replays' range.
+capacity leaves the history outside the replays' range in more minutes.
 
 Approximate by construction: each stretch starts from MinInferenceUnits units, while the
 real model may have started a stretch with more; observed unit-hours come from
