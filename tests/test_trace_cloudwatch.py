@@ -352,8 +352,10 @@ def test_offered_load_is_a_chosen_sum_recorded_in_the_notes(tmp_path):
     three = T.read_cloudwatch_export(path, metric="successful+throttled+ServerErrorCount")
     np.testing.assert_array_equal(three.counts, [14, 12, 16])
     assert "SuccessfulRequestCount + ThrottledCount + ServerErrorCount" in three.source
-    # Without a namespace, what ThrottledCount counts is noted for both services.
-    assert sum("ThrottledCount (AWS/" in n for n in three.notes) == 2
+    # Without a namespace, ServerErrorCount (Rekognition's alone) tells it.
+    assert [n for n in three.notes if "ThrottledCount (AWS/" in n] == [
+        n for n in default.notes if "ThrottledCount (AWS/" in n
+    ]
     same = T.read_cloudwatch_export(path, metric="SuccessfulRequestCount + throttled")
     np.testing.assert_array_equal(same.counts, default.counts)
     for bad, needle in (("successful+", "empty term"), ("offered+throttled", "twice")):
@@ -374,6 +376,76 @@ def test_lookout_for_vision_notes_say_what_its_throttled_count_counts(tmp_path):
     assert any("ThrottledCount (AWS/LookoutVision) counts calls the model throttled" in n
                for n in t.notes)  # fmt: skip
     assert not any("AWS/Rekognition" in n for n in t.notes)
+
+
+def _throttled_notes(trace) -> list[str]:
+    return [n for n in trace.notes if n.startswith("ThrottledCount (AWS/")]
+
+
+@pytest.mark.parametrize(
+    ("own", "namespace"),
+    [
+        ("ServerErrorCount", RCL_NAMESPACE),
+        ("UserErrorCount", RCL_NAMESPACE),
+        ("ResponseTime", RCL_NAMESPACE),
+        ("InvalidImageCount", LFV_NAMESPACE),
+        ("ErrorCount", LFV_NAMESPACE),
+        ("Time", LFV_NAMESPACE),
+    ],
+)
+def test_the_namespace_is_told_by_a_metric_only_one_service_publishes(tmp_path, own, namespace):
+    times = stamps(2)
+    page = gmd_page(
+        {
+            "SuccessfulRequestCount": (times, [4, 5]),
+            "ThrottledCount": (times, [1, 1]),
+            own: (times, [0, 1]),
+        }
+    )
+    t = T.read_cloudwatch_export(dump(tmp_path / "e.json", page))
+    (note,) = _throttled_notes(t)
+    assert note.startswith(f"ThrottledCount ({namespace})")
+    assert f"namespace {namespace}, as the export's {own} series show; --namespace overrides" in (
+        t.notes
+    )
+    # Given, the namespace wins (and nothing is said about detecting it).
+    other = RCL_NAMESPACE if namespace == LFV_NAMESPACE else LFV_NAMESPACE
+    given = T.read_cloudwatch_export(tmp_path / "e.json", namespace=other)
+    (note,) = _throttled_notes(given)
+    assert note.startswith(f"ThrottledCount ({other})")
+    assert not any(n.startswith("namespace ") for n in given.notes)
+
+
+def test_the_namespace_is_told_by_the_queries_an_export_keeps(tmp_path):
+    # lfvsim's exports keep the MetricDataQueries that would fetch them; metric names alone
+    # (successful, throttled) would not tell the service.
+    times = stamps(2)
+    page = gmd_page({"SuccessfulRequestCount": (times, [4, 5]), "ThrottledCount": (times, [1, 1])})
+    page["MetricDataQueries"] = [
+        {"Id": f"m{k}", "MetricStat": {"Metric": {"Namespace": RCL_NAMESPACE, "MetricName": n}}}
+        for k, n in enumerate(("SuccessfulRequestCount", "ThrottledCount"))
+    ]
+    t = T.read_cloudwatch_export(dump(tmp_path / "q.json", page))
+    (note,) = _throttled_notes(t)
+    assert note.startswith(f"ThrottledCount ({RCL_NAMESPACE})")
+    assert any(
+        n.startswith(f"namespace {RCL_NAMESPACE}, as the export's MetricDataQueries")
+        for n in t.notes
+    )
+
+
+def test_an_export_that_does_not_tell_its_namespace_notes_both(tmp_path):
+    times = stamps(2)
+    only_common = {"SuccessfulRequestCount": (times, [4, 5]), "ThrottledCount": (times, [1, 1])}
+    both = {
+        **only_common,
+        "ServerErrorCount": (times, [0, 0]),
+        "InvalidImageCount": (times, [0, 0]),
+    }
+    for k, series in enumerate((only_common, both)):
+        t = T.read_cloudwatch_export(dump(tmp_path / f"{k}.json", gmd_page(series)))
+        assert len(_throttled_notes(t)) == 2
+        assert not any(n.startswith("namespace ") for n in t.notes)
 
 
 def test_live_pull_from_rekognition_with_a_chosen_sum(cloudwatch):
@@ -431,3 +503,13 @@ def test_import_cloudwatch_records_the_choice(cli, tmp_path):
     )
     assert (code, text) == (2, "") and len(err.strip().splitlines()) == 1
     assert "AWS/Rekognition" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_import_cloudwatch_prints_only_the_detected_services_caveat(cli, tmp_path):
+    # The export holds ServerErrorCount, which only Rekognition publishes.
+    path = rekognition_export(tmp_path)
+    code, text, err = cli("trace", "import-cloudwatch", path, "-o", tmp_path / "c.csv")
+    assert code == 0, err
+    assert "account's TPS limit" in text
+    assert "AWS/LookoutVision" not in text
+    assert "namespace AWS/Rekognition, as the export's ServerErrorCount series show" in text

@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from lfvsim import __version__
-from lfvsim.budget import allow_wording
+from lfvsim.budget import BudgetError, allow_wording
 from lfvsim.errors import InputError
 
 __all__ = [
@@ -288,13 +288,19 @@ def input_errors(allow_large_option: bool = False) -> Iterator[None]:
 
     A budget refusal inside, the library's included, names what the user can pass to lift
     it: ``--allow-large`` when the command has it (``allow_large_option``), else the
-    environment variable; never the library's keyword.
+    environment variable; never the library's keyword. Its advice names the options
+    (``--min/--max``, ``--replications``), not the library's arguments.
     """
     try:
         with allow_wording(ALLOW_OPTION if allow_large_option else ALLOW_ENV):
             yield
     except InputError as exc:
-        typer.echo(f"lfvsim: error: {exc}", err=True)
+        message = str(exc)
+        if isinstance(exc, BudgetError):  # the library's advice, in the options' words
+            from lfvsim.cli.budgeting import cli_wording
+
+            message = cli_wording(message)
+        typer.echo(f"lfvsim: error: {message}", err=True)
         raise typer.Exit(2) from None
     except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         # A path the user gave that cannot be read or written (a file where a folder must

@@ -35,6 +35,7 @@ __all__ = [
     "check_sweep",
     "check_trace_output",
     "check_trace_stats",
+    "cli_wording",
     "synthetic_or_read",
     "trace_load",
 ]
@@ -50,6 +51,26 @@ AllowLargeOpt = Annotated[
 
 #: Work estimated to take longer than this shows its estimate on stderr.
 ANNOUNCE_S = 10.0
+
+#: What the library's budget refusals advise in its callers' words (its arguments), and
+#: the same advice in a command's words (its options). The library cannot know which
+#: command called it; a refusal that reaches the command line is translated here.
+CLI_WORDS = (
+    ("min_units/max_units ranges", "--min/--max ranges"),
+    ("fewer replications", "fewer --replications"),
+    ("compare fewer modes", "compare fewer --mode values"),
+)
+
+
+def cli_wording(message: str) -> str:
+    """A budget refusal with the options a command takes in place of the library's
+    arguments (``min_units/max_units ranges`` reads ``--min/--max ranges``).
+
+    How to lift the budget is worded already (:func:`lfvsim.budget.allow_wording`).
+    """
+    for library, option in CLI_WORDS:
+        message = message.replace(library, option)
+    return message
 
 
 def synthetic_or_read(scenario: Any) -> tuple[Trace | None, TrafficLoad]:

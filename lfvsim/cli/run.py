@@ -60,7 +60,12 @@ def run(
         ),
     ] = None,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print the summary as one JSON object.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the summary as one JSON object (not with --show-config, which "
+            "prints TOML).",
+        ),
     ] = False,
     out: Annotated[
         Path | None,
@@ -78,7 +83,9 @@ def run(
         bool,
         typer.Option(
             "--show-config",
-            help="Print the resolved scenario with every default and each assumption marked.",
+            help="Print the resolved scenario as TOML, every default filled in and each "
+            "assumption marked, and run nothing (refused with --json: the marks are TOML "
+            "comments; tomllib reads the output).",
         ),
     ] = False,
     cloudwatch_json: Annotated[
@@ -97,6 +104,11 @@ def run(
     from lfvsim.scenario import render_toml
 
     with input_errors(allow_large_option=True), allow_replace(force):
+        if show_config and json_output:
+            raise InputError(
+                "--show-config prints the scenario as TOML and runs nothing, --json prints "
+                "a run's summary; give one of them (tomllib reads the TOML)"
+            )
         scenario = load_with_overrides(
             scenario_path,
             trace=trace,

@@ -441,7 +441,9 @@ def import_cloudwatch(
         str | None,
         typer.Option(
             help="Namespace of the export, AWS/LookoutVision or AWS/Rekognition: the notes "
-            "then say what its ThrottledCount counts (default: both are noted).",
+            "then say what its ThrottledCount counts (default: told by the export's "
+            "MetricDataQueries or by metrics only one service publishes; both are noted "
+            "when it cannot be told).",
             rich_help_panel=_REPAIRS,
         ),
     ] = None,

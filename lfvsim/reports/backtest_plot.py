@@ -48,6 +48,10 @@ def plot_backtest(bt: Backtest) -> Figure:
         _shade_left_out(ax, m)
     f = bt.figures
     units.set_ylabel("inference units")
+    _integer_ticks(units)
+    highest = m[[c for c in m.columns if c.endswith(("_in_service", "_desired"))]].max().max()
+    if highest > 0:  # room above the highest step for the legend (NaN: nothing drawn)
+        units.set_ylim(0, 1.45 * highest + 0.5)
     units.set_title(
         f"Backtest: units equal in {100 * (f['in_service_equal_share'] or 0):.1f}% of "
         f"{f['minutes_compared']} minutes, unit-hours {_pct(f['unit_hours_relative_error'])}"
@@ -55,6 +59,7 @@ def plot_backtest(bt: Backtest) -> Figure:
     units.legend(loc="upper left", ncols=2, fontsize="small")
     throttled.set_ylabel("throttled / min")
     throttled.legend(loc="upper left", fontsize="small")
+    _time_axis(throttled, t)
     return fig
 
 
@@ -88,7 +93,26 @@ def _shade_left_out(ax, m) -> None:
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:+.1f}%"
+    return "n/a" if x is None else f"{round(100 * x, 1) + 0.0:+.1f}%"  # + 0.0: no "-0.0%"
+
+
+def _integer_ticks(ax) -> None:
+    """Ticks on whole units only: a unit count has no fractions."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _time_axis(ax, index) -> None:
+    """Dates and times in UTC (the histories' clock), the dates spelled out in the label."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10, tz="UTC")
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz="UTC", show_offset=False))
+    first, last = index[0], index[-1]
+    dates = f"{first:%Y-%m-%d}" + ("" if first.date() == last.date() else f" to {last:%Y-%m-%d}")
+    ax.set_xlabel(f"time (UTC), {dates}")
 
 
 def plot_backtest_errors(bt: Backtest) -> Figure:
@@ -107,6 +131,9 @@ def plot_backtest_errors(bt: Backtest) -> Figure:
     diff_ax.step(t, diff, where="post", color=_SIMULATED, lw=0.9)
     diff_ax.axhline(0, color="0.4", lw=0.6)
     diff_ax.set_ylabel("simulated − observed\nunits in service")
+    _integer_ticks(diff_ax)
+    low, high = diff_ax.get_ylim()  # at least -1..1: no fractional ticks when all agree
+    diff_ax.set_ylim(min(low, -1.2), max(high, 1.2))
     f = bt.figures
     diff_ax.set_title(
         f"Backtest errors: mean absolute error {f['in_service_mae_units'] or 0:.2f} units; "
@@ -122,4 +149,5 @@ def plot_backtest_errors(bt: Backtest) -> Figure:
     hours_ax.legend(loc="upper left", fontsize="small")
     for ax in (diff_ax, hours_ax):
         _shade_left_out(ax, m)
+    _time_axis(hours_ax, t)
     return fig

@@ -554,7 +554,7 @@ def format_replications(reps: Replications, scenario_path: Path | None = None) -
 def _num(metric: str, value: float) -> str:
     if not math.isfinite(value):
         return "n/a"
-    if metric.endswith("_rate"):
+    if metric.endswith("_rate") or "_rate_" in metric:  # throttle_rate_worst_hour too
         return percent(value)
     if metric.endswith("_s"):
         return f"{value:.3f}"

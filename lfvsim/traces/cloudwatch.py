@@ -64,6 +64,7 @@ __all__ = [
     "cloudwatch_client",
     "cloudwatch_export_pages",
     "expand_paths",
+    "export_namespace",
     "get_cloudwatch_trace",
     "metric_terms",
     "read_cloudwatch_export",
@@ -87,6 +88,14 @@ _THROTTLED_NOTE = {
     RCL_NAMESPACE: "ThrottledCount (AWS/Rekognition) may count calls over the account's TPS "
     "limit rather than over the model's capacity; --metric successful gives a lower bound",
 }
+
+#: Metrics only one of the services publishes: an export holding one tells its namespace.
+_OWN_METRICS = {
+    LFV_NAMESPACE: (
+        "ProcessedImageCount", "InvalidImageCount", "DetectedAnomalyCount", "ErrorCount", "Time",
+    ),
+    RCL_NAMESPACE: ("ResponseTime", "UserErrorCount", "ServerErrorCount"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -246,8 +255,10 @@ def read_cloudwatch_export(
     tokens = []
     pages: list[_Page] = []
     notes: list[str] = []
+    queried: set[str] = set()
     for path in files:
         data = load_export(path)
+        queried |= _queried_namespaces(data)
         own: dict[str, MetricSeries] = {}
         tokens.append(add_export(path, data, own))
         pages.extend(_Page(str(path), key, series_seconds(s)) for key, s in own.items() if s.times)
@@ -262,11 +273,53 @@ def read_cloudwatch_export(
         )
     label = str(files[0]) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
     notes.extend(_missing_pages(pages, series, period_s, fill_gaps))
+    detected = None
+    if namespace is None:
+        namespace, detected = export_namespace(series, queried)
     trace = _trace_from_series(
         series, label, metric, period_s, fill_gaps, duplicates, scale, arrivals, window_s=None,
-        namespace=namespace,
+        namespace=namespace, detected=detected,
     )  # fmt: skip
     return replace(trace, remarks=(*notes, *trace.remarks)) if notes else trace
+
+
+def export_namespace(
+    series: dict[str, MetricSeries], queried: Iterable[str] = ()
+) -> tuple[str | None, str | None]:
+    """The namespace an export came from, and how that is known (None, None: unknown).
+
+    The namespace its ``MetricDataQueries`` name (lfvsim's exports keep them), else the
+    one service that publishes metrics the export holds (``ServerErrorCount``: Rekognition;
+    ``ProcessedImageCount``: Lookout for Vision). Both services, or neither: unknown.
+    """
+    known = set(queried) & set(_OWN_METRICS)
+    if len(known) == 1:
+        return known.pop(), "the export's MetricDataQueries"
+    if known:
+        return None, None
+    found = {
+        ns: [m for m in own if any(s.matches(m) for s in series.values())]
+        for ns, own in _OWN_METRICS.items()
+    }
+    found = {ns: metrics for ns, metrics in found.items() if metrics}
+    if len(found) != 1:
+        return None, None
+    ((ns, metrics),) = found.items()
+    return ns, f"the export's {', '.join(metrics)} series"
+
+
+def _queried_namespaces(data: Any) -> set[str]:
+    """Namespaces named by an export file's ``MetricDataQueries`` (kept beside the results)."""
+    queries = data.get("MetricDataQueries") if isinstance(data, dict) else None
+    if not isinstance(queries, list):
+        return set()
+    out = set()
+    for q in queries:
+        stat = q.get("MetricStat") if isinstance(q, dict) else None
+        metric = stat.get("Metric") if isinstance(stat, dict) else None
+        if isinstance(metric, dict) and isinstance(metric.get("Namespace"), str):
+            out.add(metric["Namespace"])
+    return out
 
 
 def cloudwatch_client(region: str | None) -> Any:
@@ -480,10 +533,11 @@ def _trace_from_series(
     arrivals: Arrivals | None,
     window_s: tuple[float, float] | None,
     namespace: str | None = None,
+    detected: str | None = None,
 ) -> CountTrace:
     remarks: list[str] = []
     chosen, what = _choose_series(series, label, metric, fill_gaps, remarks)
-    remarks.extend(_load_notes(chosen, what, namespace))
+    remarks.extend(_load_notes(chosen, what, namespace, detected))
     _check_datapoints(chosen, label, fill_gaps, remarks)
     grids = []
     for s in chosen:
@@ -604,12 +658,17 @@ def _summed(
     return chosen
 
 
-def _load_notes(chosen: list[MetricSeries], what: str, namespace: str | None) -> list[str]:
-    """Say which metrics the offered load is built from, and what ThrottledCount counts."""
+def _load_notes(
+    chosen: list[MetricSeries], what: str, namespace: str | None, detected: str | None = None
+) -> list[str]:
+    """Say which metrics the offered load is built from, and what ThrottledCount counts in
+    ``namespace`` (``detected``: how the export told it; unknown: both services' notes)."""
     notes = [f"offered load = {what} (Sum per period); another sum: --metric (metric in [traffic])"]
     if any(s.key == "ThrottledCount" or s.matches("ThrottledCount") for s in chosen):
         spaces = [namespace] if namespace in _THROTTLED_NOTE else list(_THROTTLED_NOTE)
         notes.extend(_THROTTLED_NOTE[ns] for ns in spaces)
+        if detected is not None and namespace is not None:
+            notes.append(f"namespace {namespace}, as {detected} show; --namespace overrides")
     return notes
 
 

@@ -579,6 +579,7 @@ def _bad_options() -> list[Case]:
             files={**S, "t.csv": DATA / "counts.csv"},
         ),
         case("run-unknown-option", "run", "s.toml", "--turbo", files=S),
+        case("run-show-config-json", "run", "s.toml", "--show-config", "--json", files=S),
         case("run-no-scenario", "run"),
         case("run-missing-scenario", "run", "nope.toml"),
         case("run-scenario-is-folder", "run", "sub", dirs=("sub",)),

@@ -1,0 +1,63 @@
+"""What ``lfvsim run`` prints: every rate the same way, and one format per invocation."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+from lfvsim.experiments import replicate
+from lfvsim.reports.formatting import percent
+from lfvsim.reports.text import format_replications
+from tests.conftest import scenario
+
+#: One unit (5 TPS nominal) offered 6 TPS: every replication throttles, hour by hour.
+BUSY = scenario(
+    model={"min_units": 1},
+    traffic={"kind": "constant", "rate_tps": 6.0, "duration_h": 2},
+)
+
+RATES = (
+    "throttle_rate",
+    "throttle_rate_worst_hour",
+    "throttle_rate_minute_p99",
+    "first_attempt_throttle_rate",
+    "failure_rate",
+)
+
+
+def _rows(text: str) -> dict[str, list[str]]:
+    """The replication table's rows: metric -> [mean, '95% CI']."""
+    rows = {}
+    for line in text.splitlines():
+        parts = line.split(maxsplit=1)
+        if len(parts) == 2 and parts[0].replace("_", "").isalnum() and "  " in parts[1]:
+            rows[parts[0]] = [p.strip() for p in parts[1].split("  ") if p.strip()]
+    return rows
+
+
+def test_replications_print_every_rate_as_a_percentage():
+    reps = replicate(BUSY, 2, seed=5)
+    means, ci = reps.mean(), reps.interval(0.95)
+    assert means["throttle_rate_worst_hour"] > means["throttle_rate"] > 0
+    rows = _rows(format_replications(reps))
+    for name in RATES:
+        mean, interval = rows[name]
+        assert mean == percent(means[name]), (name, rows[name])
+        assert interval == f"{percent(ci[name][0])} .. {percent(ci[name][1])}", name
+    # Counts keep their plain form.
+    assert not rows["throttled"][0].endswith("%")
+
+
+def test_show_config_with_json_is_refused_in_one_line(cli, tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[traffic]\nkind = "constant"\nrate_tps = 2\nduration_h = 1\n')
+    for order in (("--json", "--show-config"), ("--show-config", "--json")):
+        code, out, err = cli("run", path, *order)
+        assert (code, out) == (2, "")
+        assert err.startswith("lfvsim: error: --show-config prints the scenario as TOML")
+        assert len(err.splitlines()) == 1 and "--json" in err
+    # Each alone does what it says: TOML that loads back, or one JSON object.
+    code, out, _ = cli("run", path, "--show-config")
+    assert code == 0 and tomllib.loads(out)["traffic"]["rate_tps"] == 2
+    code, out, _ = cli("run", path, "--json")
+    assert code == 0 and json.loads(out)["requests"] > 0
