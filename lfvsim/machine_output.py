@@ -239,8 +239,8 @@ OUTPUTS: Mapping[str, Output] = {
     "calibrate": Output(
         "`lfvsim calibrate --json`",
         _keys(
-            """schema_version estimates throttling not_estimated history_notes periods period
-            notes"""
+            """schema_version estimates throttling burstiness not_estimated history_notes
+            periods period notes"""
         ),
         note="`estimates` is a list of objects with `parameter`, `informed`, `value`, `low`, "
         "`high`, `events`, `detail` and `weak` (`low`/`high` may hold a bound when `informed` "
@@ -250,7 +250,13 @@ OUTPUTS: Mapping[str, Output] = {
         "(`slots`, `rate` or null), `log_likelihood` and `aic` by structure, "
         "`aic_difference` (the other's AIC minus the chosen one's, null unless both were "
         "fitted), `meaning`, and `other_estimates` (the structure not chosen, like "
-        "`estimates`); `not_estimated` names the scenario keys left as assumed; `period` is "
+        "`estimates`); `burstiness` is the fit of arrivals inside a minute (null when the history "
+        "has no throttling metrics): `arrivals` (`batch` when batches fit better than "
+        "Poisson, `poisson` when the interval of the batch mean size holds 1, null when not "
+        "informed), `batch_mean_size` and `slots` (the slots fitted with it, null when not "
+        "fitted) like `estimates`, `log_likelihood` of `poisson` and `batch`, `aic_difference` "
+        "(Poisson's quasi-AIC minus the batch model's), `dispersion`, `meaning` and `replays`; "
+        "`not_estimated` names the scenario keys left as assumed; `period` is "
         "the history's first and last minute, `notes` what was not estimated and why.",
     ),
     "trace-counts": Output(

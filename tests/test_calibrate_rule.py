@@ -86,6 +86,8 @@ def base(traffic: str) -> Scenario:
 
 
 def true_value(scenario: Scenario, dotted: str) -> float:
+    if dotted == "traffic.batch_mean_size" and scenario.traffic.arrivals != "batch":
+        return 1.0  # Poisson arrivals: batches of one request
     section, _, key = dotted.partition(".")
     return float(getattr(getattr(scenario, section), key))
 

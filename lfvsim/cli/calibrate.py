@@ -59,6 +59,7 @@ def calibrate(
     figures = {
         "estimates": found["estimates"],
         "throttling": found["throttling"],
+        "burstiness": found["burstiness"],
         "not_estimated": found["not_estimated"],
         "history_notes": history.notes,
         "periods": [str(p) for p in history.periods],

@@ -5,7 +5,12 @@ slots given the scenario's mean latency, directly; the token bucket's rate and b
 simulation), and the one that fits better by AIC is chosen; the autoscaler's utilisation
 is rebuilt with it, and the scale-in threshold is a fraction of the target found before
 it. ``unit.throttling`` names the chosen structure, calibrated by the AIC difference, and
-only its fitted values are set; the other's are recorded with ``chosen = false``. Each
+only its fitted values are set; the other's are recorded with ``chosen = false``. With the
+slots, the burstiness of arrivals inside a minute is fitted too
+(:mod:`lfvsim.experiments.calibrate_burst`) and competes with both by AIC: where slots
+with batch arrivals fit best, ``traffic.arrivals`` becomes ``'batch'`` with the fitted
+mean size and the slots fitted with it replace the Poisson ones, before the autoscaler's
+rule is rebuilt. Each
 informed value is set in the scenario and recorded in its ``calibration`` table with its
 source, period and interval; the rest keep their assumption.
 """
@@ -21,8 +26,15 @@ from lfvsim.experiments.calibrate_autoscaler import (
     estimate_scale_out,
     rebuild_utilisation,
 )
+from lfvsim.experiments.calibrate_burst import BurstFit, fit_burstiness, with_batches
 from lfvsim.experiments.calibrate_capacity import fit_slots
-from lfvsim.experiments.calibrate_rate import BucketFit, check_fit_budget, fit_bucket, replay_of
+from lfvsim.experiments.calibrate_rate import (
+    BucketFit,
+    Replay,
+    check_fit_budget,
+    fit_bucket,
+    replay_of,
+)
 from lfvsim.experiments.calibrate_structure import StructureChoice, compare_structures
 from lfvsim.scenario import Calibrated, Scenario
 from lfvsim.traces.metric_history import MetricHistory
@@ -50,6 +62,7 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     structure: StructureChoice | None = None
     other_structure: list[Estimate] = field(default_factory=list)
+    burstiness: BurstFit | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -63,6 +76,7 @@ class Calibration:
             "period": self.period,
             "estimates": [e.to_dict() for e in self.estimates],
             "throttling": throttling,
+            "burstiness": None if self.burstiness is None else self.burstiness.to_dict(),
             "not_estimated": list(NOT_ESTIMATED),
             "notes": self.notes,
         }
@@ -82,18 +96,27 @@ def calibrate_scenario(
     notes: list[str] = []
     slots_fit = fit_slots(history, scenario.unit)
     slots = slots_fit.estimate
-    if slots_fit.misfit is not None:
-        notes.append(
-            f"the slots model misfits the history ({slots_fit.misfit}): its estimate is withdrawn"
-        )
     replay = replay_of(history)
     structure: StructureChoice | None = None
+    burst: BurstFit | None = None
     if isinstance(replay, str):
         bucket = None
         notes.append(f"the token bucket is not fitted: {replay}")
     else:
         bucket = fit_bucket(replay)
         structure = compare_structures(replay, scenario.unit, slots_fit.best, bucket)
+        burst = _burstiness(replay, scenario, slots)
+        structure, burst = with_batches(structure, burst)
+        if burst.arrivals == "batch" and burst.slots is not None:
+            # The Poisson fit read the bursts as too few slots: the joint fit replaces it.
+            slots = burst.slots
+    if slots_fit.misfit is not None:
+        notes.append(
+            f"the slots model misfits the history ({slots_fit.misfit}): its estimate is withdrawn"
+            if slots is slots_fit.estimate
+            else f"the slots model with Poisson arrivals misfits the history ({slots_fit.misfit});"
+            " the fit with bursty arrivals replaces it"
+        )
     chosen = scenario.unit.throttling if structure is None else structure.chosen
     chosen = chosen or scenario.unit.throttling
     fits = {"slots": [slots], "rate": _bucket_estimates(bucket)}
@@ -149,9 +172,46 @@ def calibrate_scenario(
             method=f"chosen by AIC (difference {structure.aic_difference or 0:.1f}): "
             f"{structure.meaning}",
         )
+    if burst is not None:
+        if burst.arrivals == "batch" or not burst.size.informed:
+            # A size kept out (Poisson stays, or the bucket won) is in ``burstiness`` only:
+            # the estimates are what the scenario sets, or could not inform.
+            estimates.append(burst.size)
+        _set_arrivals(burst, values, fitted, history.source, period)
     calibrated = scenario.with_overrides(values, source="calibration") if values else scenario
     calibrated = calibrated.model_copy(update={"calibration": {**scenario.calibration, **fitted}})
-    return Calibration(calibrated, estimates, period, notes, structure, others)
+    return Calibration(calibrated, estimates, period, notes, structure, others, burst)
+
+
+def _burstiness(replay: Replay, scenario: Scenario, slots: Estimate) -> BurstFit:
+    """The burstiness fitted with the slots (whichever structure the scenario assumes),
+    starting from the Poisson fit's slots."""
+    spread_s = float(getattr(scenario.traffic, "batch_spread_s", 0.5))
+    start = round(slots.value) if slots.informed and slots.value is not None else None
+    unit = scenario.unit.model_copy(update={"throttling": "slots"})
+    return fit_burstiness(replay, unit, spread_s, start)
+
+
+def _set_arrivals(
+    burst: BurstFit,
+    values: dict[str, Any],
+    fitted: dict[str, Calibrated],
+    source: str,
+    period: str,
+) -> None:
+    """Set the arrival model the history supports (batch, or Poisson kept), if it does."""
+    size = burst.size
+    if burst.arrivals is None or size.value is None:
+        return
+    values["traffic.arrivals"] = burst.arrivals
+    fitted["traffic.arrivals"] = Calibrated(
+        source=source, period=period, method=f"chosen by likelihood ratio: {burst.meaning}"
+    )
+    if burst.arrivals == "batch":
+        values["traffic.batch_mean_size"] = size.value
+        fitted["traffic.batch_mean_size"] = Calibrated(
+            source=source, period=period, low=size.low, high=size.high, method=size.detail
+        )
 
 
 def _through_rate(target: Estimate, bucket: BucketFit) -> Estimate:

@@ -664,6 +664,10 @@ def format_calibration(result: Calibration) -> str:
                 )
             else:
                 lines.append(f"  not chosen: {e.parameter}: not informed")
+    burst = result.burstiness
+    if burst is not None:
+        found = burst.arrivals or "not informed"
+        lines.append(f"arrivals inside a minute: {found}: {burst.meaning}")
     lines += [f"note: {note}" for note in result.notes]
     lines.append(
         "not estimated (no direct estimator; the scenario's assumptions stay): "

@@ -21,6 +21,7 @@ never on the unit configuration.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -66,25 +67,34 @@ def spread_in_bins(
     ndarray of float64
         Sorted times in seconds.
     """
-    counts = np.asarray(counts, dtype=np.int64)
-    if int(counts.sum()) == 0:
+    counts = _counts(counts)
+    n = int(counts.sum())
+    if n == 0:
         return np.empty(0)
-    bin_of, u = _sorted_uniforms(counts, rng)
-    return (first_bin + bin_of + u) * bin_s
+    spacings = rng.standard_exponential(n + len(counts))
+    return _placement().poisson_times(counts, spacings, int(first_bin), float(bin_s))
 
 
 def _sorted_uniforms(counts: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``(k, u)``: for each bin ``k``, ``counts[k]`` sorted uniforms ``u`` in [0, 1)."""
-    n, nb = int(counts.sum()), len(counts)
-    spacings = rng.standard_exponential(n + nb)
-    csum = np.cumsum(spacings)
-    seg_last = np.cumsum(counts + 1) - 1
-    before = np.concatenate(([0.0], csum[seg_last[:-1]]))
-    total = csum[seg_last] - before
-    points = np.ones(n + nb, dtype=bool)
-    points[seg_last] = False
-    bin_of = np.repeat(np.arange(nb), counts)
-    return bin_of, (csum[points] - before[bin_of]) / total[bin_of]
+    counts = _counts(counts)
+    spacings = rng.standard_exponential(int(counts.sum()) + len(counts))
+    return _placement().sorted_uniforms(counts, spacings)
+
+
+def _counts(counts: np.ndarray) -> np.ndarray:
+    """``counts`` as contiguous int64, checked: the compiled loops trust every count."""
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    if counts.size and int(counts.min()) < 0:
+        raise InputError(f"an interval has {int(counts.min())} requests; counts must be 0 or more")
+    return counts
+
+
+def _placement() -> ModuleType:
+    """The compiled placement loops, imported on first use: they load numba."""
+    from lfvsim.traces import placement
+
+    return placement
 
 
 @dataclass(frozen=True)
@@ -115,14 +125,10 @@ class EvenArrivals:
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator
     ) -> np.ndarray:
         """Sorted arrival times (s): ``c`` arrivals at ``(i + 0.5) / c`` of the bin."""
-        counts = np.asarray(counts, dtype=np.int64)
-        n = int(counts.sum())
-        if n == 0:
+        counts = _counts(counts)
+        if int(counts.sum()) == 0:
             return np.empty(0)
-        bin_of = np.repeat(np.arange(len(counts)), counts)
-        first = np.cumsum(counts) - counts
-        rank = np.arange(n) - first[bin_of]
-        return (first_bin + bin_of + (rank + 0.5) / counts[bin_of]) * bin_s
+        return _placement().even_times(counts, int(first_bin), float(bin_s))
 
     def describe(self) -> str:
         """One phrase for reports."""
@@ -160,7 +166,7 @@ class BatchArrivals:
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator
     ) -> np.ndarray:
         """Sorted arrival times (s) with ``counts[k]`` arrivals in bin ``first_bin + k``."""
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = _counts(counts)
         n = int(counts.sum())
         if n == 0:
             return np.empty(0)
@@ -211,7 +217,7 @@ class OnOffArrivals:
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator
     ) -> np.ndarray:
         """Sorted arrival times (s) with ``counts[k]`` arrivals in bin ``first_bin + k``."""
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = _counts(counts)
         if int(counts.sum()) == 0:
             return np.empty(0)
         nb = len(counts)
