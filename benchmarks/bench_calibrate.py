@@ -12,6 +12,10 @@ Run ``.venv/bin/python benchmarks/bench_calibrate.py [--quick] [--days N]``
    calibrated scenario on the same history.
 3. Checks the calibrated values against the known ones (integers exactly, the rest within
    10 %, each inside its interval).
+4. Times, in this process, the slots estimate's Erlang loss likelihood over every candidate
+   slot count two ways: one recursion over servers per candidate (as before), and the one
+   shared recursion ``erlang_b_by_slots``; the likelihoods must be identical (exit status 1
+   otherwise).
 
 The target (calibration under 2 minutes for 14 days) is printed as met / NOT MET and never
 changes the exit status; the exit status is 1 only when a known parameter does not come
@@ -121,6 +125,37 @@ def check(estimates: list[dict]) -> list[str]:
     return wrong
 
 
+def slots_likelihood_timing(export: Path) -> tuple[float, float, bool]:
+    """Seconds of the per-candidate and of the shared Erlang recursion, and whether the
+    log-likelihoods of every slot count are identical."""
+    import numpy as np
+
+    from lfvsim.experiments import calibrate_capacity as cc
+    from lfvsim.scenario import Unit
+    from lfvsim.traces.metric_history import read_metric_history
+
+    frame = read_metric_history([str(export)]).frame
+    served = frame["SuccessfulRequestCount"].to_numpy(float)
+    throttled = frame["ThrottledCount"].to_numpy(float)
+    units = frame["InServiceInferenceUnits"].to_numpy(float)
+    keep = (units >= 1) & (units == np.round(units)) & (served + throttled > 0)
+    served, throttled, units = served[keep], throttled[keep], units[keep]
+    erlangs = (served + throttled) / 60.0 * Unit().latency_mean_s
+
+    def loglik(blocked: np.ndarray) -> float:
+        b = np.clip(blocked, 1e-12, 1 - 1e-12)
+        return float((throttled * np.log(b) + served * np.log1p(-b)).sum())
+
+    t0 = time.perf_counter()
+    before = [loglik(cc.erlang_b(c * units, erlangs)) for c in range(1, cc.MAX_SLOTS + 1)]
+    before_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    table = cc.erlang_b_by_slots(units.astype(np.int64), erlangs, cc.MAX_SLOTS)
+    after = [loglik(row) for row in table]
+    after_s = time.perf_counter() - t0
+    return before_s, after_s, before == after
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 days instead of 14")
@@ -148,17 +183,28 @@ def main() -> int:
             "backtest", str(calibrated), "--cloudwatch", str(export), "--json"
         ])  # fmt: skip
         bt = json.loads(bt_out)
+        before_s, after_s, same = slots_likelihood_timing(export)
+    from lfvsim.experiments.calibrate_capacity import MAX_SLOTS
+
+    print(
+        f"  slots likelihood over {MAX_SLOTS} counts: one recursion per count {before_s:.2f} s, "
+        f"one shared recursion {after_s:.2f} s ({before_s / after_s:.1f}x); "
+        f"identical: {same}"
+    )
     for e in estimates:
         shown = f"{e['value']:g} ({e['low']:g}-{e['high']:g})" if e["informed"] else "not informed"
         print(f"    {e['parameter']:<36} {shown}{'  weak' if e.get('weak') else ''}")
     print(
         f"  backtest: unit-hours {100 * bt['unit_hours_relative_error']:+.2f}%, units in "
-        f"service equal in {100 * bt['in_service_equal_share']:.1f}% of minutes, "
-        f"flags: {bt['flags'] or 'none'}"
+        f"service equal in {100 * bt['in_service_equal_share']:.1f}% of minutes (one "
+        f"replay), within the range of {bt['replications']} replays in "
+        f"{100 * bt['in_service_within_replays_share']:.1f}%, flags: {bt['flags'] or 'none'}"
     )
     verdict = "met" if calibrate_s < TARGET_S else "NOT MET"
     print(f"target: calibrate under {TARGET_S:.0f} s: {verdict} ({calibrate_s:.1f} s)")
     wrong = check(estimates)
+    if not same:
+        wrong.append("the shared Erlang recursion's likelihoods differ from per-count ones")
     for w in wrong:
         print(f"WRONG: {w}")
     return 1 if wrong else 0

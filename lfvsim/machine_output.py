@@ -230,12 +230,15 @@ OUTPUTS: Mapping[str, Output] = {
             """schema_version minutes_compared in_service_mae_units in_service_equal_share
             desired_mae_units desired_equal_share unit_hours_observed unit_hours_simulated
             unit_hours_relative_error cost_observed_usd cost_simulated_usd cost_relative_error
-            throttled_observed throttled_simulated throttled_relative_error scale_outs
-            scale_ins flags notes"""
+            throttled_observed throttled_simulated throttled_relative_error replications
+            in_service_within_replays_share scale_outs scale_ins flags notes"""
         ),
         note="`scale_outs` and `scale_ins` are objects with `observed`, `simulated`, "
         "`matched` and `mean_lag_min`; relative errors are fractions, null when undefined; "
-        "`flags` lists where the replay disagrees beyond its own sampling noise (a misfit).",
+        "`flags` lists where the replay disagrees beyond its own sampling noise (a misfit); "
+        "`in_service_within_replays_share` is the share of minutes whose observed units in "
+        "service lie within the range of `replications` replays; unit-hours and cost are "
+        "the replays' mean, the other figures the first replay's.",
     ),
     "calibrate": Output(
         "`lfvsim calibrate --json`",

@@ -81,7 +81,11 @@ def test_the_same_scenario_replays_its_own_history_closely(same_history):
         ),
         (
             {"autoscaler.provisioning_delay_s": 900},
-            lambda f: f["in_service_equal_share"] < 0.95 and f["throttled_relative_error"] < -0.5,
+            lambda f: (
+                f["in_service_equal_share"] < 0.95
+                and f["throttled_relative_error"] < -0.5
+                and f["in_service_within_replays_share"] < 0.95
+            ),
         ),
     ],
 )
@@ -91,6 +95,36 @@ def test_a_history_made_with_other_parameters_gives_large_errors(tmp_path, made_
     f = backtest(BASE, history, seed=2).to_dict()
     assert check(f), f
     assert f["flags"], f  # a misfit is flagged, not only visible in the figures
+
+
+def test_the_replays_span_a_range_that_holds_the_first_replay_and_the_history(same_history):
+    history, _ = same_history
+    bt = backtest(BASE, history, seed=2, replications=4)
+    f, m = bt.to_dict(), bt.minutes[bt.minutes["compared"]]
+    assert f["replications"] == 4
+    assert (m["simulated_in_service_low"] <= m["simulated_in_service"]).all()
+    assert (m["simulated_in_service"] <= m["simulated_in_service_high"]).all()
+    low, high = m["simulated_in_service_low"], m["simulated_in_service_high"]
+    assert (low <= m["simulated_in_service_mean"]).all() and (
+        m["simulated_in_service_mean"] <= high
+    ).all()
+    # The replays differ (their draws do), and the range holds at least what one replay equals.
+    assert (high - low >= 0.5).any()
+    assert f["in_service_within_replays_share"] >= f["in_service_equal_share"]
+    assert f["in_service_within_replays_share"] >= 0.95
+    # Unit-hours are the replays' mean; the first replay is the one the seed names.
+    assert f["unit_hours_simulated"] == pytest.approx(m["simulated_in_service_mean"].sum() / 60)
+    one = backtest(BASE, history, seed=2, replications=1)
+    assert one.minutes["simulated_in_service"].equals(bt.minutes["simulated_in_service"])
+    assert (
+        one.to_dict()["in_service_within_replays_share"] == one.to_dict()["in_service_equal_share"]
+    )
+
+
+def test_replications_below_one_are_refused(same_history):
+    history, _ = same_history
+    with pytest.raises(InputError, match="replications 0 is below 1"):
+        backtest(BASE, history, replications=0)
 
 
 def test_stopped_stretches_are_left_out_and_bound_changes_simulated_apart(tmp_path):
@@ -167,6 +201,7 @@ def test_backtest_command_prints_json_and_draws_the_figure(cli, tmp_path):
     code, out, err = cli("backtest", scenario, "--cloudwatch", path, "--seed", "2")
     assert code == 0, err
     assert "units in service" in out and "% of minutes equal" in out
+    assert "within 10 replays" in out and "inside the replays' range" in out
 
 
 def test_backtest_command_refuses_bad_input_cleanly(cli, tmp_path):

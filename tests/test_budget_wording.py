@@ -10,7 +10,7 @@ import typer
 import lfvsim
 from lfvsim.budget import BudgetError, allow_wording
 from lfvsim.cli import app
-from lfvsim.cli.app import ALLOW_ENV, ALLOW_OPTION, input_errors
+from lfvsim.cli.app import ALLOW_ENV, ALLOW_OPTION, input_errors, load_commands
 from tests.conftest import scenario
 
 SCENARIO = '[traffic]\nkind = "constant"\nrate_tps = 2\nduration_h = 1\n'
@@ -29,7 +29,11 @@ COMMANDS: dict[str, list[str]] = {
     "trace inspect": ["trace", "inspect", "s.toml"],
     "trace convert": ["trace", "convert", "s.toml", "-o", "c.csv"],
     "trace compare-arrivals": ["trace", "compare-arrivals", "s.toml"],
+    "backtest": ["backtest", "s.toml", "--cloudwatch", "h.json", "--replications", "2"],
+    "calibrate": ["calibrate", "s.toml", "--cloudwatch", "h.json", "-o", "c.toml"],
 }  # fmt: skip
+#: A CloudWatch export of one simulated hour, for the commands that read a history.
+HISTORY_OF = {"backtest", "calibrate"}
 
 
 def _with_allow_large(group: typer.Typer, prefix: str = "") -> set[str]:
@@ -49,6 +53,7 @@ def _with_allow_large(group: typer.Typer, prefix: str = "") -> set[str]:
 
 
 def test_every_command_with_the_option_is_checked_here():
+    load_commands()  # commands are imported lazily: alone, this test would see none
     assert _with_allow_large(app) == set(COMMANDS)
 
 
@@ -56,6 +61,9 @@ def test_every_command_with_the_option_is_checked_here():
 def test_refusal_names_the_option_and_the_option_lifts_it(name, cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s.toml").write_text(SCENARIO)
+    if name in HISTORY_OF:
+        code, _out, err = cli("run", "s.toml", "--cloudwatch-json", "h.json")
+        assert code == 0, err
     monkeypatch.setenv("LFVSIM_MAX_MEMORY_GIB", "0.01")  # below any estimate
     code, out, err = cli(*COMMANDS[name])
     assert code == 2 and out == ""

@@ -56,9 +56,10 @@ def test_a_rate_made_history_chooses_the_rate_model_and_gives_its_bucket_back(
     assert [e.parameter for e in result.other_structure] == ["unit.slots"]
     calibrated = result.scenario
     assert calibrated.unit.throttling == "rate"
-    # Both fits are recorded; the loser's says it was not chosen and is not set.
-    assert "not chosen" in calibrated.calibration["unit.slots"].method
-    assert not calibrated.calibration["unit.slots"].chosen
+    # The loser's fit misfits the history: withdrawn, never recorded nor set.
+    (slots,) = result.other_structure
+    assert not slots.informed and slots.detail.startswith("misfit: ")
+    assert "unit.slots" not in calibrated.calibration
     assert "unit.slots" not in calibrated.calibrated
     assert calibrated.unit.slots == base(traffic).unit.slots
     assert "chosen" in calibrated.calibration["unit.rate_tps"].method
@@ -116,7 +117,8 @@ def test_calibrate_from_run_cloudwatch_json_says_which_structure_fits_and_writes
     out = tmp_path / "c.toml"
     code, stdout, err = cli("calibrate", scenario, "--cloudwatch", history, "-o", out, "--json")
     assert code == 0, err
-    found = json.loads(stdout)["throttling"]
+    whole = json.loads(stdout)
+    found = whole["throttling"]
     assert found["chosen"] == "rate" and found["aic_difference"] > 10
     assert set(found["aic"]) == {"slots", "rate"}
     assert found["aic"]["slots"] - found["aic"]["rate"] == pytest.approx(found["aic_difference"])
@@ -124,8 +126,10 @@ def test_calibrate_from_run_cloudwatch_json_says_which_structure_fits_and_writes
     loaded = load_scenario(out)
     assert loaded.unit.throttling == "rate"
     assert loaded.unit.rate_tps == pytest.approx(3.0, rel=0.10)
-    assert {"unit.rate_tps", "unit.burst", "unit.slots"} <= set(loaded.calibration)
-    assert not loaded.calibration["unit.slots"].chosen
+    assert {"unit.rate_tps", "unit.burst"} <= set(loaded.calibration)
+    # The slots model misfits this history: its count is withdrawn, not recorded.
+    assert "unit.slots" not in loaded.calibration
+    assert any(n.startswith("the slots model misfits the history") for n in whole["notes"])
     lines = out.read_text().splitlines()
     line = next(x for x in lines if x.startswith("rate_tps"))
     assert "calibrated from" in line and "ASSUMPTION" not in line
@@ -147,6 +151,7 @@ def test_calibrate_from_run_cloudwatch_json_says_which_structure_fits_and_writes
     code, text, err = cli("calibrate", scenario, "--cloudwatch", history, "-o", out, "--force")
     assert code == 0, err
     assert "throttling structure: rate (AIC rate" in text and "not chosen: unit.slots" in text
+    assert "note: the slots model misfits the history" in text
 
 
 def test_the_rate_model_is_fitted_on_the_same_minutes_as_the_slots(tmp_path):

@@ -10,6 +10,7 @@ import typer
 
 from lfvsim.atomic import allow_replace, check_replaceable
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import AllowLargeOpt
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import ForceOpt, RunSeedOpt, ScenarioArg
 from lfvsim.errors import InputError
@@ -30,6 +31,15 @@ def backtest(
         ),
     ],
     seed: RunSeedOpt = None,
+    replications: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            help="Replays of the history; the report gives the share of minutes whose "
+            "observed units in service lie within their range.",
+        ),
+    ] = 10,
+    allow_large: AllowLargeOpt = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
     ] = False,
@@ -40,15 +50,21 @@ def backtest(
     force: ForceOpt = False,
 ) -> None:
     """Replay the observed load with the observed Min/Max, and compare with the history."""
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         from lfvsim.experiments.backtest import backtest as run_backtest
         from lfvsim.traces.metric_history import read_metric_history
 
+        if replications < 1:
+            raise InputError(
+                f"--replications {replications} is below 1; replay the history at least once"
+            )
         if plot is not None:
             _check_plot(plot)
         scenario = load_with_overrides(scenario_path)
         history = read_metric_history(cloudwatch)
-        result = run_backtest(scenario, history, seed=seed)
+        result = run_backtest(
+            scenario, history, seed=seed, replications=replications, allow_large=allow_large
+        )
         if plot is not None:
             from lfvsim.reports.backtest_plot import save_backtest_figure
 
@@ -98,6 +114,13 @@ def format_backtest(figures: dict[str, Any], source: str) -> str:
         (
             "units in service",
             f"{mae(f['in_service_mae_units'])}, {share(f['in_service_equal_share'])}",
+        ),
+        (
+            f"within {f['replications']} replays",
+            "-"
+            if f["in_service_within_replays_share"] is None
+            else f"{100 * f['in_service_within_replays_share']:.1f}% of minutes: observed units "
+            "in service inside the replays' range",
         ),
         ("desired units", f"{mae(f['desired_mae_units'])}, {share(f['desired_equal_share'])}"),
         (

@@ -10,6 +10,7 @@ import typer
 
 from lfvsim.atomic import allow_replace, check_replaceable, write_text_atomic
 from lfvsim.cli.app import app, input_errors
+from lfvsim.cli.budgeting import AllowLargeOpt
 from lfvsim.cli.loading import load_with_overrides
 from lfvsim.cli.options import ForceOpt, ScenarioArg
 from lfvsim.errors import InputError
@@ -33,12 +34,13 @@ def calibrate(
         Path, typer.Option("--output", "-o", help="The calibrated scenario (TOML) to write.")
     ],
     force: ForceOpt = False,
+    allow_large: AllowLargeOpt = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the estimates as one JSON object.")
     ] = False,
 ) -> None:
     """Set what the history shows directly (each estimate with an interval), keep the rest."""
-    with input_errors(), allow_replace(force):
+    with input_errors(allow_large_option=True), allow_replace(force):
         from lfvsim.experiments.calibration import calibrate_scenario
         from lfvsim.reports.text import format_calibration
         from lfvsim.scenario import render_toml
@@ -50,7 +52,7 @@ def calibrate(
         check_replaceable([output])
         scenario = load_with_overrides(scenario_path)
         history = read_metric_history(cloudwatch)
-        result = calibrate_scenario(scenario, history)
+        result = calibrate_scenario(scenario, history, allow_large=allow_large)
         # render_toml passes the export's name (user text) through toml_comment.
         write_text_atomic(output, render_toml(result.scenario))
     found = result.to_dict()

@@ -29,6 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq, minimize
 
+from lfvsim.budget import BASE_BYTES, Limits, check
+from lfvsim.budget import Estimate as Work
 from lfvsim.engine.kernel import bucket_replay
 from lfvsim.experiments.calibrate import Estimate
 from lfvsim.traces.metric_history import MetricHistory
@@ -38,6 +40,7 @@ __all__ = [
     "REPLICATES",
     "BucketFit",
     "Replay",
+    "check_fit_budget",
     "fit_bucket",
     "minute_dispersion",
     "pooled_log_likelihood",
@@ -56,6 +59,14 @@ REPLICATES = 8
 REPLAYED_REQUESTS = 4_000_000
 #: Half the 95 % chi-square quantile with one degree of freedom: the likelihood-ratio bound.
 _LR_BOUND = 1.92
+#: Memory per request of the history while the arrivals are drawn (minute index, keys and
+#: sort buffer: 8 B each) and per request per replicate kept (an offset: 4 B).
+_BYTES_PER_REQUEST = 24
+_BYTES_PER_REPLICATE_REQUEST = 4
+#: Replays of the whole history one fit makes at most (starts, the search, the profiles).
+_REPLAYS_PER_FIT = 250
+#: Time per request replayed through the bucket (about 10 ns compiled), with room.
+_SECONDS_PER_REPLAYED_REQUEST = 2e-8
 _SEED = 20_260_105
 #: Pseudo-count of throttles (and of admissions) in each minute's simulated share.
 _PSEUDO = 0.02
@@ -195,6 +206,35 @@ def minute_dispersion(
     if replicates:
         chi2 /= 1.0 + 1.0 / replicates
     return max(chi2, 1.0)
+
+
+def check_fit_budget(history: MetricHistory, allow_large: bool = False) -> Work:
+    """Refuse a token bucket fit of ``history`` past the memory and time budget.
+
+    The figures are approximate: the arrivals drawn once per replicate, and at most
+    :data:`_REPLAYS_PER_FIT` replays of them through the bucket.
+
+    Raises
+    ------
+    lfvsim.budget.BudgetError
+        Over the budget (unless ``allow_large``), or over the machine's memory.
+    """
+    total = float(history.offered().sum())
+    replicates = int(np.clip(REPLAYED_REQUESTS // max(total, 1.0), 2, REPLICATES))
+    work = Work(
+        requests=total * replicates,
+        simulations=replicates,
+        memory_bytes=BASE_BYTES
+        + total * (_BYTES_PER_REQUEST + replicates * _BYTES_PER_REPLICATE_REQUEST),
+        seconds=_REPLAYS_PER_FIT * replicates * total * _SECONDS_PER_REPLAYED_REQUEST,
+        detail=f"{total:,.0f} requests in the history, {replicates} replicates of their "
+        f"arrivals replayed up to {_REPLAYS_PER_FIT} times",
+    )
+    return check(
+        work,
+        "calibrate a shorter period of the history",
+        Limits.from_env(allow_large=allow_large),
+    )
 
 
 def fit_bucket(replay: Replay) -> BucketFit:

@@ -2,7 +2,7 @@
 
 AWS does not say whether a unit refuses requests because its concurrency slots are busy or
 because it exceeds a request rate. Both structures are fitted to the same history
-(:func:`lfvsim.experiments.calibrate_capacity.estimate_slots`,
+(:func:`lfvsim.experiments.calibrate_capacity.fit_slots`,
 :func:`lfvsim.experiments.calibrate_rate.fit_bucket`) and scored by the same likelihood:
 the throttled counts of the scored minutes, pooled by load per unit, as binomial draws
 (:func:`lfvsim.experiments.calibrate_rate.pooled_log_likelihood`). The slots model's
@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from lfvsim.experiments.calibrate import Estimate
 from lfvsim.experiments.calibrate_capacity import erlang_b
 from lfvsim.experiments.calibrate_rate import BucketFit, Replay, pooled_log_likelihood
 from lfvsim.scenario import Unit
@@ -56,12 +55,17 @@ class StructureChoice:
 
 
 def compare_structures(
-    replay: Replay, unit: Unit, slots: Estimate, bucket: BucketFit
+    replay: Replay, unit: Unit, slots: float | None, bucket: BucketFit
 ) -> StructureChoice:
-    """Score both fitted structures on the same minutes and pick the lower AIC."""
+    """Score both fitted structures on the same minutes and pick the lower AIC.
+
+    ``slots`` is the best slot count (:attr:`SlotsFit.best`), None when none was fitted:
+    a count withdrawn for a misfit is still scored, so the comparison says by how much
+    the other structure fits better.
+    """
     fitted: dict[str, float] = {}
-    if slots.informed and slots.value is not None:
-        fitted["slots"] = pooled_log_likelihood(_slots_expected(replay, unit, slots.value), replay)
+    if slots is not None:
+        fitted["slots"] = pooled_log_likelihood(_slots_expected(replay, unit, slots), replay)
     if bucket.rate.informed and bucket.burst.informed:
         fitted["rate"] = bucket.log_likelihood
     aic = {name: 2.0 * PARAMETERS[name] - 2.0 * ll for name, ll in fitted.items()}

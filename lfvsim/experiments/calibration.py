@@ -27,8 +27,14 @@ from lfvsim.experiments.calibrate_autoscaler import (
     rebuild_utilisation,
 )
 from lfvsim.experiments.calibrate_burst import BurstFit, fit_burstiness, with_batches
-from lfvsim.experiments.calibrate_capacity import estimate_slots
-from lfvsim.experiments.calibrate_rate import BucketFit, Replay, fit_bucket, replay_of
+from lfvsim.experiments.calibrate_capacity import fit_slots
+from lfvsim.experiments.calibrate_rate import (
+    BucketFit,
+    Replay,
+    check_fit_budget,
+    fit_bucket,
+    replay_of,
+)
 from lfvsim.experiments.calibrate_structure import StructureChoice, compare_structures
 from lfvsim.scenario import Calibrated, Scenario
 from lfvsim.traces.metric_history import MetricHistory
@@ -76,12 +82,20 @@ class Calibration:
         }
 
 
-def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibration:
-    """Estimate what ``history`` shows directly and set it in a copy of ``scenario``."""
+def calibrate_scenario(
+    scenario: Scenario, history: MetricHistory, *, allow_large: bool = False
+) -> Calibration:
+    """Estimate what ``history`` shows directly and set it in a copy of ``scenario``.
+
+    ``allow_large`` lifts the memory and time budget of the token bucket's fit; past it,
+    :class:`lfvsim.budget.BudgetError` is raised before any work.
+    """
+    check_fit_budget(history, allow_large)
     index = history.frame.index
     period = f"{index[0]:%Y-%m-%dT%H:%MZ} to {index[-1]:%Y-%m-%dT%H:%MZ}" if len(index) else ""
     notes: list[str] = []
-    slots = estimate_slots(history, scenario.unit)
+    slots_fit = fit_slots(history, scenario.unit)
+    slots = slots_fit.estimate
     replay = replay_of(history)
     structure: StructureChoice | None = None
     burst: BurstFit | None = None
@@ -90,12 +104,19 @@ def calibrate_scenario(scenario: Scenario, history: MetricHistory) -> Calibratio
         notes.append(f"the token bucket is not fitted: {replay}")
     else:
         bucket = fit_bucket(replay)
-        structure = compare_structures(replay, scenario.unit, slots, bucket)
+        structure = compare_structures(replay, scenario.unit, slots_fit.best, bucket)
         burst = _burstiness(replay, scenario, slots)
         structure, burst = with_batches(structure, burst)
         if burst.arrivals == "batch" and burst.slots is not None:
             # The Poisson fit read the bursts as too few slots: the joint fit replaces it.
             slots = burst.slots
+    if slots_fit.misfit is not None:
+        notes.append(
+            f"the slots model misfits the history ({slots_fit.misfit}): its estimate is withdrawn"
+            if slots is slots_fit.estimate
+            else f"the slots model with Poisson arrivals misfits the history ({slots_fit.misfit});"
+            " the fit with bursty arrivals replaces it"
+        )
     chosen = scenario.unit.throttling if structure is None else structure.chosen
     chosen = chosen or scenario.unit.throttling
     fits = {"slots": [slots], "rate": _bucket_estimates(bucket)}

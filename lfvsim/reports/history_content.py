@@ -125,7 +125,12 @@ def _key_figures(f: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
         (
             "units in service",
             "n/a" if share is None else f"{100 * share:.1f}%",
-            f"of {f['minutes_compared']:,} minutes equal",
+            f"of {f['minutes_compared']:,} minutes equal (one replay)",
+        ),
+        (
+            "within the replays",
+            _share(f.get("in_service_within_replays_share")),
+            f"of minutes: observed units inside the range of {f.get('replications', 1)} replays",
         ),
         (
             "scale-outs matched",
@@ -133,6 +138,10 @@ def _key_figures(f: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
             f"{f['scale_outs']['simulated']} simulated",
         ),
     )
+
+
+def _share(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
 def _rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:

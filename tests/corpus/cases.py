@@ -1260,6 +1260,16 @@ def _history() -> list[Case]:
         ),
         case("backtest-missing-export", "backtest", "s.toml", "--cloudwatch", "nope.json", files=S),
         case(
+            "backtest-no-replication",
+            "backtest",
+            "s.toml",
+            "--cloudwatch",
+            "e.json",
+            "--replications",
+            "0",
+            files=H,
+        ),
+        case(
             "backtest-glob-matches-nothing",
             "backtest",
             "s.toml",
