@@ -105,3 +105,16 @@ def test_the_library_keeps_its_keyword_outside_commands(monkeypatch):
     # The wording is restored on the way out, even after a refusal.
     with pytest.raises(BudgetError, match=r"allow_large=True"):
         lfvsim.simulate(scenario(), seed=1)
+
+
+def test_backtest_refusal_says_what_a_backtest_can_shrink(cli, tmp_path, monkeypatch):
+    # Costed once for all its replays, in a backtest's own terms, not a scenario's horizon.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    code, _out, err = cli("run", "s.toml", "--cloudwatch-json", "h.json")
+    assert code == 0, err
+    monkeypatch.setenv("LFVSIM_MAX_MEMORY_GIB", "0.01")
+    code, out, err = cli("backtest", "s.toml", "--cloudwatch", "h.json")
+    assert code == 2 and out == ""
+    assert "shorter history or fewer --replications" in err
+    assert "horizon" not in err

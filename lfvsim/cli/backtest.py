@@ -35,7 +35,7 @@ def backtest(
         int,
         typer.Option(
             metavar="N",
-            help="Replays of the history; the report gives the share of minutes whose "
+            help="Replays of the history; the output gives the share of minutes whose "
             "observed units in service lie within their range.",
         ),
     ] = 10,

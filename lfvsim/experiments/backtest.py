@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from lfvsim.budget import check_runs, checked
 from lfvsim.engine import resolve_seed, simulate
 from lfvsim.errors import InputError
 from lfvsim.experiments.replicate import replication_seeds
@@ -176,14 +177,27 @@ def backtest(
     offered = history.offered()
     first = resolve_seed(seed, scenario)
     seeds = [first, *replication_seeds(first, replications - 1)]
+    # Costed once for every replay of the whole history, so that a refusal names what a
+    # backtest can shrink; the replays' own simulations then do not check again.
+    whole = CountTrace(frame.index[0], 60.0, offered.astype(np.int64), source=history.source)
+    check_runs(
+        scenario,
+        whole,
+        simulations=replications,
+        allow_large=allow_large,
+        how_to_shrink="give a shorter history or fewer replications",
+    )
     replays = []
-    for k, replay_seed in enumerate(seeds):
-        sim = {key: np.full(n, np.nan) for key in ("in_service", "desired", "throttled")}
-        for seg in segments:
-            # Notes of the first replay only: the others would repeat them.
-            said = notes if k == 0 else []
-            _simulate_segment(scenario, history, seg, offered, replay_seed, sim, said, allow_large)
-        replays.append(sim)
+    with checked():
+        for k, replay_seed in enumerate(seeds):
+            sim = {key: np.full(n, np.nan) for key in ("in_service", "desired", "throttled")}
+            for seg in segments:
+                # Notes of the first replay only: the others would repeat them.
+                said = notes if k == 0 else []
+                _simulate_segment(
+                    scenario, history, seg, offered, replay_seed, sim, said, allow_large
+                )
+            replays.append(sim)
     sim = replays[0]
     spread = np.array([r["in_service"] for r in replays])
     observed_in_service = frame["InServiceInferenceUnits"].to_numpy(float)
