@@ -165,6 +165,14 @@ def test_off_grid_timestamps_and_bad_options_are_errors(tmp_path):
         T.read_trace(path, period_s=60)
 
 
+def test_points_closer_than_a_microsecond_are_an_error_not_a_crash(tmp_path):
+    # Steps of 1e-9 s round to a 0 s interval, which used to divide by zero.
+    path = tmp_path / "c.csv"
+    path.write_text("timestamp,count\n0,3\n1e-9,4\n2e-9,4\n")
+    with pytest.raises(InputError, match=r"rows 1e-09 s apart, closer than the 1 us"):
+        T.read_csv_trace(path)
+
+
 def test_detect_format_by_content(tmp_path):
     (tmp_path / "a.txt").write_text("timestamp\n0\n")
     (tmp_path / "b.data").write_text('  {"Datapoints": []}')

@@ -316,7 +316,14 @@ def _interval(pts: _Points, period_s: float | None) -> float:
             "interval; add rows, or give the interval (period_s)"
         )
     # Epoch seconds carry about 0.2 us of rounding: the interval is kept to 1 us.
-    return round(float(steps.min()), 6)
+    interval_s = round(float(steps.min()), 6)
+    if interval_s <= 0:
+        # Steps under 0.5 us round to 0, which no grid can hold.
+        raise InputError(
+            f"{pts.label}: {pts.what}s {float(steps.min()):g} s apart, closer than the 1 us "
+            "lfvsim resolves; check the timestamps (epoch seconds or ISO 8601)"
+        )
+    return interval_s
 
 
 def _on_grid(
