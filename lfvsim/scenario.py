@@ -205,6 +205,20 @@ class Unit(Section):
     )
 
     @model_validator(mode="after")
+    def _latency_within_histograms(self) -> Unit:
+        # Latency percentiles come from histograms that end at 1e5 s per minute (1e6 s for
+        # the run): a longer service time would be reported as the histogram's top edge.
+        for key, top_s in (("latency_mean_s", MAX_LATENCY_MEAN_S), ("latency_p99_s", 1e5)):
+            value = getattr(self, key)
+            if value > top_s:
+                raise ValueError(
+                    f"{key} = {value:g} s is longer than the {top_s:g} s lfvsim's latency "
+                    "figures can measure; give the service time of one request in seconds "
+                    "(about 1 s is typical)"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _p99_fits_lognormal(self) -> Unit:
         if self.latency_distribution == "lognormal":
             ratio = self.latency_p99_s / self.latency_mean_s
@@ -255,6 +269,9 @@ class Unit(Section):
 
 
 _Z99 = 2.3263478740408408  # standard normal quantile at 0.99
+#: Longest mean service time: its exponential 99.99th percentile (9.2 x) stays under the
+#: 1e5 s top of the per-minute latency histogram.
+MAX_LATENCY_MEAN_S = 1e4
 
 
 class Autoscaler(Section):

@@ -332,7 +332,7 @@ def test_requests_go_round_robin_through_the_clients():
     # Every attempt fails (one slot held for the run); with two clients only request 0's
     # client spends tokens on requests 0, 2, 4, ...
     arrivals = np.array([0.0, *np.arange(1, 12) * 100.0])
-    unit = Unit(slots=1, latency_distribution="constant", latency_mean_s=1e6)
+    unit = Unit(slots=1, latency_distribution="constant", latency_mean_s=1e4)
     client = Client(retry_mode="standard", clients=2)
     data = DataPlane(constant_blocks(arrivals, unit), unit, 60, record=True, client=client)
     data.add_unit(0, 0.0)

@@ -191,7 +191,7 @@ def test_backoff_follows_its_definition():
     # End to end: with one slot held for the whole run every attempt is throttled, so the
     # last attempt comes U1 + 2 U2 + 4 U3 + 8 U4 s (legacy) after the arrival, and
     # min(U1, cap) + min(2, cap) U2 with a 1.5 s cap (standard).
-    blocked = {"slots": 1, "latency_distribution": "constant", "latency_mean_s": 1e6}
+    blocked = {"slots": 1, "latency_distribution": "constant", "latency_mean_s": 1e4}
     for client, mean, top in (
         ({"retry_mode": "legacy"}, 0.5 + 1 + 2 + 4, 15.0),
         ({"retry_mode": "standard", "max_backoff_s": 1.5, "retry_quota": False}, 0.5 + 0.75, 2.5),

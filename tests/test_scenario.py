@@ -50,6 +50,27 @@ def test_overrides_are_validated_again():
         sc.with_overrides({"max_units": 9})
 
 
+@pytest.mark.parametrize(
+    ("unit", "key"),
+    [
+        ({"latency_distribution": "exponential", "latency_mean_s": 1e9}, "latency_mean_s"),
+        ({"latency_distribution": "constant", "latency_mean_s": 2e4}, "latency_mean_s"),
+        ({"latency_mean_s": 9e3, "latency_p99_s": 1.2e5}, "latency_p99_s"),
+    ],
+)
+def test_service_times_past_the_latency_histograms_are_refused(unit, key):
+    # Longer service times would be reported as the histograms' top edge, not measured.
+    with pytest.raises(ValueError, match=rf"{key} = .* s is longer than the"):
+        scenario(unit=unit)
+
+
+def test_the_longest_accepted_service_time_still_simulates():
+    unit = {"latency_distribution": "constant", "latency_mean_s": 1e4}
+    sc = scenario(unit=unit, traffic={"kind": "constant", "rate_tps": 0.01, "duration_h": 1})
+    assert sc.unit.latency_mean_s == 1e4
+    assert lfvsim.simulate(sc, seed=1).summary.requests > 0
+
+
 def test_csv_paths_are_relative_to_the_scenario_file(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "t.csv").write_text("timestamp,count\n0,5\n60,7\n")

@@ -122,6 +122,7 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("latency-mean-nan", "unit", "latency_mean_s", raw("nan")),
     ("latency-mean-zero", "unit", "latency_mean_s", 0),
     ("latency-p99-below-mean", "unit", "latency_p99_s", 0.1),
+    ("latency-p99-1e9", "unit", "latency_p99_s", raw("1e9")),
     ("unit-unknown-key", "unit", "cores", 4),
     ("throttling-unknown", "unit", "throttling", "latency"),
     ("rate-model-zero-rate", "unit", "rate_tps", 0.0),
@@ -161,6 +162,9 @@ def _bad_scenarios() -> list[Case]:
         "traffic-not-table": 'traffic = "constant"\n',
         "model-not-table": GOOD.replace("[model]", "model = 3\n[modelx]"),
         "rate-model-with-queue": scenario_toml(unit={"throttling": "rate", "when_busy": "queue"}),
+        "latency-mean-1e9-exponential": scenario_toml(
+            unit={"latency_distribution": "exponential", "latency_mean_s": 1e9}
+        ),
         "duplicate-key": GOOD.replace("[simulation]", "[simulation]\nseed = 1"),
         "trace-missing-file": scenario_toml(
             traffic={"kind": "counts", "path": "nope.csv", "rate_tps": None, "duration_h": None}
@@ -208,6 +212,7 @@ BAD_COUNTS: dict[str, FileSpec] = {
     "span-100-years": "timestamp,count\n2000-01-01T00:00:00Z,3\n2099-01-01T00:00:00Z,4\n",
     "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
     "ragged": "timestamp,count\n2026-01-05T00:00:00Z,3,9,9\n2026-01-05T00:01:00Z\n",
+    "steps-1e-9-s": "timestamp,count\n0,3\n1e-9,4\n2e-9,4\n",
 }
 
 BAD_REQUESTS: dict[str, FileSpec] = {
