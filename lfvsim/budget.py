@@ -214,8 +214,9 @@ def synthetic_load(traffic: Any) -> TrafficLoad | None:
     days = duration_s / 86400.0
     surges = traffic.spikes_per_day * days + getattr(traffic, "line_stops_per_day", 0.0) * days
     # Overlapping surges add up; on average a share spikes_per_day x length / day of the
-    # time is surging.
-    surge_share = traffic.spikes_per_day * traffic.spike_duration_s / 86400.0
+    # time is surging. A surge ends with the trace, so no longer than the trace counts.
+    surge_s = min(traffic.spike_duration_s, duration_s)
+    surge_share = traffic.spikes_per_day * surge_s / 86400.0
     surge = 1.0 + max(traffic.spike_multiplier - 1.0, 0.0) * surge_share
     growth = (1 + traffic.growth_percent_per_month / 100.0) ** (duration_s / (30 * 86400.0))
     factor = traffic.scale * surge * max(growth, 1.0)

@@ -451,6 +451,17 @@ def test_synthetic_load_counts_rate_times_scale():
         check(trace_bins_estimate(load, 60.0), "shrink", Limits(machine_memory_gib=64))
 
 
+def test_a_surge_longer_than_the_trace_is_costed_as_ending_with_it():
+    # One 1e12 s surge a day on a 1-day trace was costed as 8e12 requests and refused.
+    traffic = {"kind": "constant", "rate_tps": 4, "duration_h": 24, "spikes_per_day": 1}
+    sc = scenario(traffic={**traffic, "spike_duration_s": 1e12})
+    long = synthetic_load(sc.traffic)
+    whole_day = synthetic_load(scenario(traffic={**traffic, "spike_duration_s": 86_400}).traffic)
+    assert long.requests == pytest.approx(whole_day.requests)
+    assert long.requests == pytest.approx(4 * 86_400 * 3)
+    check(simulation_estimate(sc, long), "shrink", Limits())
+
+
 def test_describing_a_trace_costs_its_minutes_and_its_requests():
     small = trace_stats_estimate(TrafficLoad(3600.0, 7200.0, 7200.0))
     assert small.memory_bytes < GIB and small.seconds < 10
