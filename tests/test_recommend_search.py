@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -344,6 +345,21 @@ def test_growth_factor_compounds_monthly_and_multiplies_the_busier_day():
     assert growth_factor(0, 0) == 1.0
     with pytest.raises(lfvsim.InputError, match="--busier-day"):
         growth_factor(5, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("growth", "months", "busier", "words"),
+    [
+        (1e6, 1e6, 1.0, "multiplies the traffic past any number"),  # used to overflow
+        (10, math.inf, 1.0, "--months inf: give a finite number"),
+        (10, math.nan, 1.0, "--months nan: give a finite number"),
+        (math.inf, 1, 1.0, "--growth inf: give a finite percentage"),
+        (10, 1, math.inf, "--busier-day inf"),
+    ],
+)
+def test_growth_past_any_number_is_an_input_error(growth, months, busier, words):
+    with pytest.raises(lfvsim.InputError, match=words):
+        growth_factor(growth, months, busier)
 
 
 def test_headroom_brackets_the_factor_where_the_slo_breaks():

@@ -29,13 +29,22 @@ MAX_FACTOR = 8.0
 
 def growth_factor(percent_per_month: float, months: float, busier_day: float = 1.0) -> float:
     """Traffic at the end of the horizon over today's: ``(1 + g/100) ** months x busier``."""
-    if not percent_per_month > -100:
-        raise InputError(f"--growth {percent_per_month}: give a percentage above -100")
-    if months < 0:
-        raise InputError(f"--months {months}: give 0 or more months")
-    if not busier_day > 0:
+    if not (percent_per_month > -100 and math.isfinite(percent_per_month)):
+        raise InputError(f"--growth {percent_per_month}: give a finite percentage above -100")
+    if not (months >= 0 and math.isfinite(months)):
+        raise InputError(f"--months {months}: give a finite number of months, 0 or more")
+    if not (busier_day > 0 and math.isfinite(busier_day)):
         raise InputError(f"--busier-day {busier_day}: give a positive factor, e.g. 1.25")
-    return float((1 + percent_per_month / 100.0) ** months * busier_day)
+    try:
+        factor = (1 + percent_per_month / 100.0) ** months * busier_day
+    except OverflowError:
+        factor = math.inf
+    if not math.isfinite(factor):
+        raise InputError(
+            f"--growth {percent_per_month:g} over --months {months:g} multiplies the traffic "
+            "past any number; give a smaller growth or fewer months"
+        )
+    return float(factor)
 
 
 @dataclass(frozen=True)

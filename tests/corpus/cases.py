@@ -640,6 +640,10 @@ def _bad_options() -> list[Case]:
         "max-1e12": ("--max-throttle-rate", "0.01", "--max", "1..1000000000000"),
         "minute-percentile-zero": ("--max-throttle-rate", "0.01", "--minute-percentile", "0"),
         "minute-percentile-negative": ("--max-throttle-rate", "0.01", "--minute-percentile", "-5"),
+        "growth-overflows": ("--max-throttle-rate", "0.01", "--growth", "1e6", "--months", "1e6"),
+        "months-nan": ("--max-throttle-rate", "0.01", "--growth", "10", "--months", "nan"),
+        "months-inf": ("--max-throttle-rate", "0.01", "--growth", "10", "--months", "inf"),
+        "busier-day-inf": ("--max-throttle-rate", "0.01", "--busier-day", "inf"),
     }
     for label, opts in rec.items():
         c.append(case(f"recommend-{label}", "recommend", "s.toml", *SWEEP, *opts, files=S))
