@@ -132,8 +132,12 @@ class Client(Section):
     retry_quota: bool | None = Field(
         None, description="apply botocore's retry quota; unset: on for standard only"
     )
+    # Each client keeps its own retry quota; 10^9 of them took minutes before a run began.
     clients: int = Field(
-        1, ge=1, description="caller processes, each with its own client object and retry quota"
+        1,
+        ge=1,
+        le=100_000,
+        description="caller processes, each with its own client object and retry quota",
     )
     service: Service | None = Field(
         None, description="service the callers call; unset: model.service"

@@ -27,7 +27,8 @@ class Outage(Section):
 class Failures(Section):
     """Zones, unit failures and zone outages."""
 
-    availability_zones: int = Field(3, ge=1, description="zones the units are spread over")
+    # AWS regions have 2 to 6 zones; 10^9 of them hung before the run began.
+    availability_zones: int = Field(3, ge=1, le=100, description="zones the units are spread over")
     unit_mtbf_h: float | None = assumed(
         None, "mean time between failures of one unit (h); unset: units do not fail", gt=0
     )

@@ -50,8 +50,9 @@ class Hosting(Section):
     batch_start_queue: int = Field(
         1, ge=1, description="batch mode: start when this many requests are waiting"
     )
+    # At least 1 s: a check every nanosecond is 10^14 events a day, a hang, not a model.
     batch_check_s: float = Field(
-        60.0, gt=0, description="batch mode: how often the queue is checked (s)"
+        60.0, ge=1.0, description="batch mode: how often the queue is checked (s, at least 1)"
     )
 
     @field_validator("timezone")
