@@ -66,6 +66,12 @@ def test_replicate_sweep_and_compare_refuse_before_running():
         compare_modes(huge, ["always-on", "batch"], seed=1)
 
 
+def test_compare_costs_the_mode_with_the_most_units():
+    # The scenario is small; always-on with 10^9 units is not (it used to run out of memory).
+    with pytest.raises(BudgetError, match=r"1,000,000,000 units"):
+        compare_modes(scenario(), ["always-on", "always-on:1000000000"], seed=1)
+
+
 def test_a_sweep_grid_is_costed_as_a_whole(monkeypatch, tmp_path):
     # Each run is small; 2,000 configurations x 200 replications are not.
     monkeypatch.setenv("LFVSIM_MAX_HOURS", "1")

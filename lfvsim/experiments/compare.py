@@ -85,17 +85,19 @@ def compare_modes(
     """
     if not modes:
         raise InputError("no mode to compare; give --mode at least once")
-    read = check_runs(
-        scenario, trace, len(modes), allow_large=allow_large,
-        how_to_shrink="compare fewer modes or less traffic",
-    )  # fmt: skip
-    if trace is None:
-        trace = read if read is not None else trace_from_scenario(scenario)
     variants = []
     for mode in modes:
         overrides = mode_overrides(scenario, mode)
         source = f"mode {mode!r}"
         variants.append(scenario.with_overrides(overrides, source) if overrides else scenario)
+    # Every mode costed as the one with the most units (always-on:N may add many).
+    heaviest = max(variants, key=lambda v: max(v.model.min_units, v.model.max_units or 0))
+    read = check_runs(
+        heaviest, trace, len(modes), allow_large=allow_large,
+        how_to_shrink="compare fewer modes or less traffic",
+    )  # fmt: skip
+    if trace is None:
+        trace = read if read is not None else trace_from_scenario(scenario)
     # One seed for every mode: given, else the scenario's, else fresh entropy.
     seed = resolve_seed(seed, scenario)
     rows = []
