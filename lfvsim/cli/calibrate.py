@@ -44,11 +44,16 @@ def calibrate(
         from lfvsim.experiments.calibration import calibrate_scenario
         from lfvsim.reports.text import format_calibration
         from lfvsim.scenario import render_toml
+        from lfvsim.traces.cloudwatch import expand_paths
         from lfvsim.traces.metric_history import read_metric_history
 
-        # Before the ownership check: --force must never let -o replace the input.
+        # Before the ownership check: --force must never let -o replace an input.
         if output.resolve() == scenario_path.resolve():
             raise InputError("-o names the input scenario; write the calibration to a new file")
+        if output.resolve() in {p.resolve() for p in expand_paths(cloudwatch)}:
+            raise InputError(
+                f"-o {output} is also a --cloudwatch export; write the calibration to a new file"
+            )
         check_replaceable([output])
         scenario = load_with_overrides(scenario_path)
         history = read_metric_history(cloudwatch)

@@ -175,10 +175,9 @@ def backtest(
     n = len(frame)
     notes = list(history.notes)
     offered = history.offered()
-    first = resolve_seed(seed, scenario)
-    seeds = [first, *replication_seeds(first, replications - 1)]
     # Costed once for every replay of the whole history, so that a refusal names what a
-    # backtest can shrink; the replays' own simulations then do not check again.
+    # backtest can shrink; the replays' own simulations then do not check again. Costed
+    # before the seeds are drawn: 10^9 of them alone took minutes.
     whole = CountTrace(frame.index[0], 60.0, offered.astype(np.int64), source=history.source)
     check_runs(
         scenario,
@@ -187,6 +186,8 @@ def backtest(
         allow_large=allow_large,
         how_to_shrink="give a shorter history or fewer replications",
     )
+    first = resolve_seed(seed, scenario)
+    seeds = [first, *replication_seeds(first, replications - 1)]
     replays = []
     with checked():
         for k, replay_seed in enumerate(seeds):
