@@ -20,6 +20,7 @@ never on the unit configuration.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -157,10 +158,14 @@ class BatchArrivals:
     name = "batch"
 
     def __post_init__(self) -> None:
-        if not self.mean_size >= 1:
-            raise InputError(f"batch mean size {self.mean_size} is below 1; use at least 1")
-        if not self.spread_s >= 0:
-            raise InputError(f"batch spread {self.spread_s} s is negative; use 0 or more")
+        if not (self.mean_size >= 1 and math.isfinite(self.mean_size)):
+            raise InputError(
+                f"batch mean size {self.mean_size} is not a finite number of 1 or more; e.g. use 4"
+            )
+        if not (self.spread_s >= 0 and math.isfinite(self.spread_s)):
+            raise InputError(
+                f"batch spread {self.spread_s} s is not a finite time of 0 or more; e.g. use 0.5"
+            )
 
     def place(
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator
@@ -210,8 +215,10 @@ class OnOffArrivals:
     def __post_init__(self) -> None:
         if not 0 < self.on_fraction <= 1:
             raise InputError(f"on_fraction {self.on_fraction} is outside (0, 1]; e.g. use 0.5")
-        if not self.on_mean_s > 0:
-            raise InputError(f"on_mean_s {self.on_mean_s} is not positive; e.g. use 10")
+        if not (self.on_mean_s > 0 and math.isfinite(self.on_mean_s)):
+            raise InputError(
+                f"on_mean_s {self.on_mean_s} is not a finite positive time; e.g. use 10"
+            )
 
     def place(
         self, counts: np.ndarray, first_bin: int, bin_s: float, rng: np.random.Generator

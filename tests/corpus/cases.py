@@ -957,6 +957,9 @@ def _bad_options() -> list[Case]:
         ),
         case("compare-arrivals-scenario-missing", "trace", "compare-arrivals", "nope.toml"),
     ]
+    for option in ("--batch-mean-size", "--batch-spread-s", "--on-mean-s"):
+        name = f"compare-arrivals-{option.lstrip('-')}-inf"
+        c.append(case(name, "trace", "compare-arrivals", "s.toml", option, "inf", files=T))
     return c
 
 
