@@ -23,7 +23,9 @@ def compare(
     scenario_path: ScenarioArg,
     mode: Annotated[
         list[str],
-        typer.Option("--mode", help=f"An operating mode, repeatable: {MODES_HELP}."),
+        typer.Option(
+            "--mode", metavar="MODE", help=f"An operating mode, repeatable: {MODES_HELP}."
+        ),
     ],
     trace: TraceOpt = None,
     scale: ScaleOpt = None,

@@ -112,7 +112,7 @@ Seed = Annotated[int, typer.Option(min=0, help="Seed of the sampled arrivals.")]
 
 @trace_app.command()
 def synth(
-    kind: Annotated[str, typer.Argument(help="constant, diurnal or factory.")],
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="constant, diurnal or factory.")],
     output: Output,
     rate_tps: Annotated[
         float | None,
@@ -490,7 +490,7 @@ def convert(
         int | None,
         typer.Option(
             min=0,
-            help="Seed of the sampled arrivals, as `lfvsim run --seed` uses it: the same seed "
+            help="Seed of the sampled arrivals, as 'lfvsim run --seed' uses it: the same seed "
             "draws the same requests as run (default: the scenario's simulation.seed, else 0).",
         ),
     ] = None,
@@ -506,8 +506,8 @@ def convert(
     """Convert a trace to counts, requests, another format or a CloudWatch export.
 
     Per-request rows are counted per --bin-s in one pass over the file, in bounded memory.
-    Arrivals sampled from counts or a scenario are the ones `lfvsim run` draws with the
-    same seed: replaying the --requests file with run --trace gives the same run (run
+    Arrivals sampled from counts or a scenario are the ones 'lfvsim run' draws with the
+    same seed: replaying the --requests file with 'run --trace' gives the same run (run
     stops at simulation.horizon_h; convert writes the whole trace).
     The output format follows the suffix: .csv, .parquet, or .json (CloudWatch).
     """
