@@ -286,3 +286,14 @@ def test_convert_without_a_scenario_seed_uses_seed_0(cli, tmp_path):
     assert cli("trace", "convert", path, "--requests", "-o", default)[0] == 0
     assert cli("trace", "convert", path, "--requests", "-o", zero, "--seed", "0")[0] == 0
     assert default.read_bytes() == zero.read_bytes()
+
+
+def test_inspect_describes_the_requests_run_draws(cli, tmp_path):
+    path = _converted_scenario(tmp_path, seed=5)
+    code, out, err = cli("trace", "inspect", path, "--json")
+    assert code == 0, err
+    stats = json.loads(out)
+    code, out, err = cli("run", path, "--json")
+    assert code == 0, err
+    assert stats["requests"] == json.loads(out)["requests"]
+    assert stats["seed"] == 5  # the run's seed, which the sample is drawn as

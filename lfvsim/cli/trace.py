@@ -104,7 +104,14 @@ PeriodS = Annotated[
         rich_help_panel=_REPAIRS,
     ),
 ]
-Seed = Annotated[int, typer.Option(min=0, help="Seed of the sampled arrivals.")]
+RunSeed = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Seed of the sampled arrivals, as 'lfvsim run --seed' uses it: the same seed "
+        "draws the same requests as run (default: the scenario's simulation.seed, else 0).",
+    ),
+]
 
 
 # --- synth --------------------------------------------------------------------------------
@@ -360,7 +367,7 @@ def inspect(
             help="Trace file (CSV, Parquet, CloudWatch JSON: every page), or a scenario TOML.",
         ),
     ],
-    seed: Seed = 0,
+    seed: RunSeed = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw the trace to this PNG file.")] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
@@ -385,7 +392,7 @@ def inspect(
     with input_errors(allow_large_option=True), allow_replace(force):
         opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         trace = _load(paths, *opts, budget=budget)
-        stats = describe_trace(trace, seed=seed)
+        stats = describe_trace(trace, seed=_run_arrival_seed(_default_seed(seed, paths)))
         if plot is not None:
             _plot(stats, plot)
     if json_output:
@@ -486,14 +493,7 @@ def convert(
         bool,
         typer.Option("--requests", help="Write one row per request.", rich_help_panel=_OUTPUT),
     ] = False,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Seed of the sampled arrivals, as 'lfvsim run --seed' uses it: the same seed "
-            "draws the same requests as run (default: the scenario's simulation.seed, else 0).",
-        ),
-    ] = None,
+    seed: RunSeed = None,
     fill_gaps: FillGaps = None,
     duplicates: Duplicates = None,
     unsorted: Unsorted = None,
@@ -522,14 +522,14 @@ def convert(
         _not_an_input(output, paths)
         opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         trace = _load(paths, *opts, budget=budget)
-        arrival_seed = _run_arrival_seed(_convert_seed(seed, paths))
+        arrival_seed = _run_arrival_seed(_default_seed(seed, paths))
         written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=arrival_seed)
         counts = None if requests else to_counts(trace, bin_s, seed=arrival_seed)
     typer.echo(_wrote(written, trace, counts))
     _echo_repairs(trace)
 
 
-def _convert_seed(seed: int | None, paths: list[Path]) -> int:
+def _default_seed(seed: int | None, paths: list[Path]) -> int:
     """``--seed``, else a scenario's ``simulation.seed`` (the seed ``run`` defaults to), else 0."""
     from lfvsim.scenario import load_scenario
 
