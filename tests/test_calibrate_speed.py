@@ -11,6 +11,8 @@ ones) are the slot heap's.
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pytest
 
@@ -200,3 +202,42 @@ def test_replay_from_busy_counts_equals_the_slot_heap(seed):
         assert np.array_equal(heap, fast), slots
         seen += int(heap.sum() > 0)
     assert seen >= 2  # some of the slot counts throttled
+
+
+def busy_reference(offsets, services, first) -> list[int]:
+    """Requests in service before each arrival, all admitted: a plain heap of end times."""
+    heap: list[float] = []
+    busy = []
+    for m in range(len(first) - 1):
+        for j in range(first[m], first[m + 1]):
+            t = m * 60.0 + float(offsets[j])
+            while heap and heap[0] <= t:
+                heapq.heappop(heap)
+            busy.append(len(heap))
+            heapq.heappush(heap, t + float(services[j]))
+    return busy
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_busy_counts_equal_a_heap_of_end_times(seed):
+    """Ties included: arrivals at the same moment (a batch spread over no time) and
+    requests taking no time, or ending exactly when a later one arrives."""
+    counts = random_counts(seed, minutes=60)
+    first = first_of(counts)
+    total = int(counts.sum())
+    rng = np.random.default_rng([seed, 4])
+    marks, epochs, offsets = rng.random(total), rng.random(total), rng.random(total)
+    spread_s = 0.0 if seed % 2 else 0.5
+    placed = batch_offsets(
+        first, marks, epochs, offsets, 6.0, spread_s, np.empty(total, np.float32)
+    )
+    services = (rng.standard_exponential(total) * 0.8).astype(np.float32)
+    services[rng.random(total) < 0.05] = 0.0
+    if seed % 3 == 0:
+        services[:] = np.float32(0.25)
+        placed = (np.round(placed * 8) / 8).astype(np.float32)
+    busy = np.empty(total, np.int32)
+    most = busy_before(placed, services, first, busy)
+    expected = busy_reference(placed, services, first)
+    assert busy.tolist() == expected
+    assert most == max(expected) > 3

@@ -120,23 +120,65 @@ def busy_before(offsets, services, minute_first, busy):
 
     What :func:`slots_replay` counts, with unlimited slots: a request that arrives at
     ``t`` and takes ``s`` seconds is in service until ``t + s`` (exclusive), the same
-    floating point values. ``busy[j]`` is set for every arrival ``j``; its largest value
-    is returned.
+    floating point values. The arrivals come in time order, so with the end times sorted
+    (by bucket: about one per bucket, then insertion) one pass counts, for each arrival,
+    the earlier requests that have ended; no heap. ``busy[j]`` is set for every arrival
+    ``j``; its largest value is returned.
     """
-    heap = np.empty(64)
-    n = 0
-    most = 0
+    n = offsets.shape[0]
+    if n == 0:
+        return 0
+    arrive = np.empty(n)
+    ends = np.empty(n)
     for m in range(minute_first.shape[0] - 1):
         t0 = m * 60.0
         for j in range(minute_first[m], minute_first[m + 1]):
-            t = t0 + offsets[j]
-            while n > 0 and heap[0] <= t:
-                n = _pop(heap, n)
-            busy[j] = n
-            most = max(most, n)
-            heap = _grown(heap, n)
-            n = _push(heap, n, t + services[j])
+            arrive[j] = t0 + offsets[j]
+            ends[j] = arrive[j] + services[j]
+    ordered = np.empty(n)
+    _sort_ends(ends, ordered)
+    ended = 0
+    most = 0
+    for j in range(n):
+        t = arrive[j]
+        while ended < n and ordered[ended] <= t:
+            ended += 1
+        # Requests from j on have not arrived; one of them counts as ended only if it
+        # arrives at t and takes no time (its end rounds to t).
+        later = 0
+        if ends[j] <= t or (j + 1 < n and arrive[j + 1] == t):
+            i = j
+            while i < n and arrive[i] == t:
+                if ends[i] <= t:
+                    later += 1
+                i += 1
+        busy[j] = j - (ended - later)
+        most = max(most, busy[j])
     return most
+
+
+@njit(cache=True, nogil=True)
+def _sort_ends(ends, out):
+    """``ends`` sorted into ``out``: by bucket (as many as values), then insertion."""
+    n = ends.shape[0]
+    low, high = ends.min(), ends.max()
+    scale = n / (high - low) if high > low else 0.0
+    counts = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        counts[min(int((ends[i] - low) * scale), n - 1) + 1] += 1
+    for b in range(n):
+        counts[b + 1] += counts[b]
+    for i in range(n):
+        b = min(int((ends[i] - low) * scale), n - 1)
+        out[counts[b]] = ends[i]
+        counts[b] += 1
+    for i in range(1, n):
+        value = out[i]
+        k = i - 1
+        while k >= 0 and out[k] > value:
+            out[k + 1] = out[k]
+            k -= 1
+        out[k + 1] = value
 
 
 @njit(cache=True, nogil=True)
