@@ -16,7 +16,8 @@ with the units in service each minute, for the slot counts around the best, and 
 the binned binomial likelihood of the throttled counts that the structure comparison uses
 (:func:`lfvsim.experiments.calibrate_rate.pooled_log_likelihood`). The batch marks, epochs
 and service times are drawn once from fixed seeds and reused for every candidate (common
-random numbers), so the profile likelihood of the mean size (the slots at their best for
+random numbers; replicates on threads, one per core, with the same counts as in turn), so
+the profile likelihood of the mean size (the slots at their best for
 each size) is a deterministic function; the point is refined between grid sizes with
 :func:`scipy.optimize.minimize_scalar`. The interval is the approximate profile
 likelihood interval widened by the dispersion the fit finds (about 95 %), and the

@@ -7,7 +7,9 @@ the rate and burst that make the observed ``ThrottledCount`` most likely are fou
 :func:`scipy.optimize.minimize` (Nelder-Mead on their logarithms). Arrivals inside a
 minute are Poisson given the minute's count (uniform order statistics), drawn once from
 fixed seeds and reused for every candidate (common random numbers), so the objective is a
-deterministic function of the parameters and the optimiser compares like with like.
+deterministic function of the parameters and the optimiser compares like with like. The
+replicates are placed and replayed on threads, one per core (the same counts as one after
+another: :func:`lfvsim.engine.loss_replay.summed_replicates`).
 
 The scored minutes are pooled by load per unit in service (:data:`BINS` bins, fixed by the
 history alone, finer where it throttled): a minute's own simulated count is too noisy to
