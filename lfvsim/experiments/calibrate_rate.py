@@ -322,7 +322,9 @@ class _Objective:
         def draw(r: int) -> npt.NDArray[np.float32]:
             # Uniform order statistics in each minute: Poisson given the minute's count.
             uniforms = np.random.default_rng([_SEED, r]).random(total)
-            return poisson_offsets(self.first, uniforms, np.empty(total, np.float32))
+            placed = np.empty(total, np.float32)
+            poisson_offsets(self.first, uniforms, placed)
+            return placed
 
         self.offsets = per_replicate(draw, self.replicates, workers)
         self.cache: dict[tuple[float, float], FloatArray] = {}
