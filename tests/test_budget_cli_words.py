@@ -62,3 +62,14 @@ def test_recommends_search_refused_by_the_library_names_the_options(
     assert err.startswith("lfvsim: error: this needs ") and len(err.splitlines()) == 1
     assert "give smaller --min/--max ranges or fewer --replications" in err
     assert "min_units" not in err
+
+
+def test_a_sweep_is_costed_at_its_heaviest_vary_value(cli, tmp_path, monkeypatch):
+    # 2 slots a unit fit the budget; a billion do not, and the refusal names --vary.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    args = ("sweep", "s.toml", "--min", "1", "--max", "1..2", "--replications", "2")
+    code, _, err = cli(*args, "--vary", "unit.slots=2,1000000000")
+    assert code == 2 and "lighter --vary values" in err and "1,000,000,000 slots" in err
+    code, _, err = cli(*args, "--vary", "unit.slots=2,3")
+    assert code == 0, err

@@ -102,6 +102,28 @@ def check_simulations(
     return trace
 
 
+def _heaviest_variant(largest: Any, load: TrafficLoad, vary: dict[str, list[Any]]) -> Estimate:
+    """One simulation of the sweep's costliest variant: every ``--vary`` value costed on its
+    own, then each key's costliest value together (exact for keys whose cost only grows)."""
+
+    def cost(overrides: dict[str, Any]) -> Estimate:
+        if not overrides:
+            return simulation_estimate(largest, load)
+        variant = largest.with_overrides(overrides, source="the sweep's --vary values")
+        traffic_changes = any(key.startswith("traffic.") for key in overrides)
+        return simulation_estimate(
+            variant, synthetic_or_read(variant)[1] if traffic_changes else load
+        )
+
+    def weight(estimate: Estimate) -> tuple[float, float]:
+        return (estimate.memory_bytes, estimate.seconds)
+
+    worst = {
+        key: max(values, key=lambda v, k=key: weight(cost({k: v}))) for key, values in vary.items()
+    }
+    return max(cost({}), cost(worst), key=weight)
+
+
 def check_range_size(parts: list[str], text: str, option: str) -> None:
     """Refuse a range of more than ``MAX_GRID_VALUES`` unit counts before it is listed."""
     size = 0
@@ -154,10 +176,12 @@ def check_sweep(
         source="the sweep's largest configuration",
     )
     trace, load = synthetic_or_read(largest)
-    one = simulation_estimate(largest, load)
+    one = _heaviest_variant(largest, load, vary)
     workers = min(workers or cpu_count(), cpu_count())
     estimate = repeated(one, max(runs, 1), workers, shared_traffic=configurations > 1)
     shrink = "give smaller --min/--max ranges or fewer --replications"
+    if vary:
+        shrink = "give smaller --min/--max ranges, fewer --replications or lighter --vary values"
     announce(check(estimate, shrink, Limits.from_env(allow_large=allow_large)))
     return trace
 

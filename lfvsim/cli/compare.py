@@ -36,13 +36,13 @@ def compare(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
-    from lfvsim.experiments.compare import compare_modes
+    from lfvsim.experiments.compare import compare_modes, heaviest_mode, mode_variants
     from lfvsim.reports.text import format_modes
 
     with input_errors(allow_large_option=True):
         scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
         check_simulations(
-            scenario, len(mode), allow_large=allow_large,
+            heaviest_mode(mode_variants(scenario, mode)), len(mode), allow_large=allow_large,
             how_to_shrink="compare fewer modes or less traffic",
         )  # fmt: skip
         with checked():  # costed just above

@@ -135,7 +135,7 @@ def run(
             typer.echo(render_toml(scenario), nl=False)
             return
         if cloudwatch_json is not None:
-            _check_new_file(cloudwatch_json, replications)
+            _check_new_file(cloudwatch_json, replications, inputs=[scenario_path, trace])
         if replications is not None:
             check_simulations(
                 scenario, replications, allow_large=allow_large,
@@ -175,11 +175,17 @@ def _refuse_run_only_options(given: dict[str, bool]) -> None:
         )
 
 
-def _check_new_file(path: Path, replications: int | None) -> None:
-    """Refuse, before simulating, an export that needs one run or would replace a file
-    lfvsim did not write (unless --force)."""
+def _check_new_file(path: Path, replications: int | None, inputs: list[Path | None]) -> None:
+    """Refuse, before simulating, an export that needs one run, would replace one of the
+    command's inputs (whatever --force says) or a file lfvsim did not write (unless --force)."""
     if replications is not None:
         raise InputError("--cloudwatch-json writes one run; drop --replications")
+    for given in inputs:
+        if given is not None and path.exists() and path.resolve() == given.resolve():
+            raise InputError(
+                f"--cloudwatch-json {path} is also an input of this run; write the export "
+                "to a new file"
+            )
     check_replaceable([path])
 
 

@@ -60,6 +60,22 @@ def _hosting_file(path: Path) -> dict[str, Any]:
     return {"mode": "schedule", **hosting}
 
 
+def mode_variants(scenario: Scenario, modes: list[str]) -> list[Scenario]:
+    """The scenario as each operating mode runs it."""
+    variants = []
+    for mode in modes:
+        overrides = mode_overrides(scenario, mode)
+        source = f"mode {mode!r}"
+        variants.append(scenario.with_overrides(overrides, source) if overrides else scenario)
+    return variants
+
+
+def heaviest_mode(variants: list[Scenario]) -> Scenario:
+    """The variant to cost every mode as: the one with the most units (always-on:N may
+    add many)."""
+    return max(variants, key=lambda v: max(v.model.min_units, v.model.max_units or 0))
+
+
 def compare_modes(
     scenario: Scenario,
     modes: list[str],
@@ -85,15 +101,9 @@ def compare_modes(
     """
     if not modes:
         raise InputError("no mode to compare; give --mode at least once")
-    variants = []
-    for mode in modes:
-        overrides = mode_overrides(scenario, mode)
-        source = f"mode {mode!r}"
-        variants.append(scenario.with_overrides(overrides, source) if overrides else scenario)
-    # Every mode costed as the one with the most units (always-on:N may add many).
-    heaviest = max(variants, key=lambda v: max(v.model.min_units, v.model.max_units or 0))
+    variants = mode_variants(scenario, modes)
     read = check_runs(
-        heaviest, trace, len(modes), allow_large=allow_large,
+        heaviest_mode(variants), trace, len(modes), allow_large=allow_large,
         how_to_shrink="compare fewer modes or less traffic",
     )  # fmt: skip
     if trace is None:
