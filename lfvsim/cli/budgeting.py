@@ -151,11 +151,14 @@ def check_sweep(
     oracle: bool,
     workers: int | None,
     allow_large: bool = False,
+    trace: Trace | None = None,
+    how_to_shrink: str | None = None,
 ) -> Trace | None:
     """Refuse a sweep past the budget: runs x the largest configuration's simulation.
 
     Bad ``--vary`` values and a ``--max`` wholly below ``--min`` are refused first, so that
-    the error is the only line printed.
+    the error is the only line printed. ``trace``: the traffic, when it is not the
+    scenario's (scaled by growth, for example).
     """
     from lfvsim.experiments.executors import cpu_count  # the CLI's floor may reach down
     from lfvsim.experiments.sweep import check_vary
@@ -175,13 +178,17 @@ def check_sweep(
         {"model.min_units": top_min, "model.max_units": max(max(maxs), top_min)},
         source="the sweep's largest configuration",
     )
-    trace, load = synthetic_or_read(largest)
+    if trace is not None:
+        load = trace_load(trace)
+    else:
+        trace, load = synthetic_or_read(largest)
     one = _heaviest_variant(largest, load, vary)
     workers = min(workers or cpu_count(), cpu_count())
     estimate = repeated(one, max(runs, 1), workers, shared_traffic=configurations > 1)
     shrink = "give smaller --min/--max ranges or fewer --replications"
     if vary:
         shrink = "give smaller --min/--max ranges, fewer --replications or lighter --vary values"
+    shrink = how_to_shrink or shrink
     announce(check(estimate, shrink, Limits.from_env(allow_large=allow_large)))
     return trace
 

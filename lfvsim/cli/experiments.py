@@ -452,12 +452,18 @@ def recommend_command(
         # The search's own range is known only once the oracle has run: the budget is
         # checked on the ranges given, else on the first configurations it runs.
         varied = parse_vary(vary)
-        check_sweep(
-            scenario, mins or [1], maxs or [1], replications, varied, True, workers, allow_large
-        )
         factor = growth_factor(growth, months, busier_day)
         base_trace = trace_from_scenario(scenario)
         run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)
+        # Costed on the traffic the search replays: growth may multiply it.
+        check_sweep(
+            scenario, mins or [1], maxs or [1], replications, varied, True, workers,
+            allow_large, trace=run_trace,
+            how_to_shrink=None if factor == 1.0 else (
+                "give a smaller --growth, --months or --busier-day, smaller --min/--max "
+                "ranges or fewer --replications"
+            ),
+        )  # fmt: skip
         options = run_options(workers, dask, dask_timeout_s, engine)
         searched: SearchResult | None = None
         # Costed just above when the ranges are given (the library does not check again);

@@ -666,6 +666,17 @@ def _bad_options() -> list[Case]:
         "months-nan": ("--max-throttle-rate", "0.01", "--growth", "10", "--months", "nan"),
         "months-inf": ("--max-throttle-rate", "0.01", "--growth", "10", "--months", "inf"),
         "busier-day-inf": ("--max-throttle-rate", "0.01", "--busier-day", "inf"),
+        # Given ranges, the command's own check must cost the grown traffic.
+        "busier-day-1e6-with-ranges": (
+            "--max-throttle-rate",
+            "0.01",
+            "--min",
+            "1",
+            "--max",
+            "1..3",
+            "--busier-day",
+            "1e6",
+        ),
     }
     for label, opts in rec.items():
         c.append(case(f"recommend-{label}", "recommend", "s.toml", *SWEEP, *opts, files=S))
