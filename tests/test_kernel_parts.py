@@ -194,3 +194,54 @@ def test_busy_seconds_and_latency_sums_with_a_queue_are_the_plain_sums_in_start_
     assert plane.acc[kernel.ACC_LAT_MAX] == lat_max
     assert plane.acc[kernel.ACC_WAITED] == waited
     assert plane.acc[kernel.ACC_STARTED] == n
+
+
+def _plane_run(record: bool, when_busy: str, client: dict, seed: int) -> DataPlane:
+    """Ten minutes at about the capacity of 2 then 3 units of 2 slots, with a change of
+    units, a throttle cause, several calls and times on minute starts."""
+    rng = np.random.default_rng(seed)
+    arrivals = _edge_times(rng, 3000, 9)
+    services = rng.exponential(0.8, len(arrivals))
+    scenario = lfvsim.Scenario.model_validate(
+        {
+            "unit": {"slots": 2, "when_busy": when_busy, "queue_limit": 3},
+            "client": client,
+            "traffic": {"kind": "constant", "rate_tps": 1, "duration_h": 1},
+        }
+    )
+    plane = DataPlane(
+        iter([(arrivals[:1800], services[:1800]), (arrivals[1800:], services[1800:])]),
+        scenario.unit,
+        10,
+        record=record,
+        client=scenario.client,
+        jitter_seed=seed,
+    )
+    plane.add_units(np.array([0, 1]), 0.0)
+    for t in (60.0, 200.0, 333.3):
+        plane.advance(t)
+    plane.add_units(np.array([2]), 333.3)
+    for t in (420.0, 480.0, 2000.0):
+        plane.advance(t)
+    return plane
+
+
+def test_the_loop_for_requests_served_at_once_gives_what_the_general_loop_gives():
+    # Recording requests turns that loop off: with it and without, every count, sum and
+    # histogram must be the same, with throttles, retries without a quota, and a queue.
+    cases = [
+        ("throttle", {"retry_mode": "legacy"}),
+        ("throttle", {"retry_mode": "standard", "retry_quota": False}),
+        ("queue", {}),
+        ("throttle", {}),
+    ]
+    for k, (when_busy, client) in enumerate(cases):
+        general = _plane_run(True, when_busy, client, 20 + k)
+        fast = _plane_run(False, when_busy, client, 20 + k)
+        assert general.accepted.sum() > 0 and general.throttled.sum() > 100, when_busy
+        assert np.array_equal(fast.counts, general.counts), (when_busy, client)
+        assert fast.busy_s.tolist() == general.busy_s.tolist()
+        assert np.array_equal(fast.hist_minute, general.hist_minute)
+        assert np.array_equal(fast.hist_all, general.hist_all)
+        assert fast.acc.tolist() == general.acc.tolist()
+        assert np.array_equal(fast.served_by_unit, general.served_by_unit)

@@ -448,8 +448,49 @@ def serve_block(
     m_lo = 0.0
     m_hi = -1.0  # also where _spread_busy moves to the next minute
     busy_m = 0.0
+    # The common case in a loop of its own: arrivals of the current minute that find a
+    # slot free, while no retry is pending and nobody waits (so none of their checks is
+    # needed). Each is handled exactly as the general loop below would; the first that is
+    # not (a new minute, a busy slot, the end of the block or of the call) leaves it.
+    # It took 9 ns a request off the 7-day autoscaled run (48 to 37 ns with the registers
+    # above): the general loop reloads its state after every store, as numba cannot tell
+    # the arrays apart. Not with the retry quota: its refund call in the lane cost 2.5 ns,
+    # so those runs take the general loop. `i` goes up before the work (after it: 11 ns
+    # a request more, from the compiled code's layout).
+    lane = hosted and not recording and heap_n > 0 and not quota
     i = i0
     while True:
+        if lane and st[ST_R_N] == 0 and st[ST_Q_LEN] == 0:
+            while i < n:
+                t = arrivals[i]
+                if t >= t_end or not (m_lo <= t < m_hi) or ht[0] > t:
+                    break
+                service = services[i]
+                i += 1
+                offered += 1
+                unit = hs[0]
+                ht[0] = t + service
+                _sift_down(ht, hs, heap_n, 0)
+                lat_sum += service
+                if service > lat_max:
+                    lat_max = service
+                started += 1.0
+                lat_buf[n_lat] = service
+                if row_buf.shape[0]:
+                    row_buf[n_lat] = cur // step  # cur: this minute's counts row
+                n_lat += 1
+                if n_lat == LAT_BATCH:
+                    _bin_batch(lat_buf, row_buf, n_lat, hist_min, hist_all)
+                    n_lat = 0
+                end = t + service
+                if m_cur < nmin and t < end:
+                    if end <= m_hi:
+                        busy_m += end - t
+                    else:
+                        busy_m += m_hi - t
+                        _spread_busy(busy, m_cur + 1, m_hi, end)
+                by_unit[unit] += 1
+                accepted_n += 1
         from_trace = i < n
         if st[ST_R_N] > 0 and (not from_trace or r_t[0] < arrivals[i]):
             if not from_trace and more:
