@@ -105,6 +105,89 @@ def heap2(arrivals, services, slots, units, took):
 
 
 @njit
+def heap2_floyd(arrivals, services, slots, units, took):
+    """Binary heap, Floyd's sift: the hole goes down to a leaf along the smaller children
+    without comparing with the new end time, which then goes up past every entry ``>=``
+    it: the same layout as the engine's sift-down, with one data-dependent exit."""
+    free = np.zeros(slots)
+    unit = units.copy() if units.shape[0] else np.zeros(slots, np.int64)
+    keep = took.shape[0] > 0
+    throttled = 0
+    for i in range(arrivals.shape[0]):
+        t = arrivals[i]
+        if free[0] > t:
+            throttled += 1
+            if keep:
+                took[i] = -1
+            continue
+        u = unit[0]
+        if keep:
+            took[i] = u
+        end = t + services[i]
+        j = 0
+        child = 1
+        while child + 1 < slots:
+            child += np.int64(free[child + 1] < free[child])
+            free[j] = free[child]
+            unit[j] = unit[child]
+            j = child
+            child = 2 * j + 1
+        if child < slots:
+            free[j] = free[child]
+            unit[j] = unit[child]
+            j = child
+        while j > 0:
+            parent = (j - 1) >> 1
+            if free[parent] < end:
+                break
+            free[j] = free[parent]
+            unit[j] = unit[parent]
+            j = parent
+        free[j] = end
+        unit[j] = u
+    return throttled
+
+
+@njit
+def heap2_fixed(arrivals, services, slots, units, took):
+    """Binary heap, a sift of fixed depth with no branch at all: the free times beyond the
+    heap are +inf, so a missing child is never taken, and once the new end time stops the
+    hole stays put (the same layout as the engine's sift-down)."""
+    free = np.full(2 * slots + 2, np.inf)
+    free[:slots] = 0.0
+    unit = np.zeros(2 * slots + 2, np.int64)
+    if units.shape[0]:
+        unit[:slots] = units
+    keep = took.shape[0] > 0
+    depth = 0
+    while (2 << depth) <= slots:
+        depth += 1
+    throttled = 0
+    for i in range(arrivals.shape[0]):
+        t = arrivals[i]
+        if free[0] > t:
+            throttled += 1
+            if keep:
+                took[i] = -1
+            continue
+        u = unit[0]
+        if keep:
+            took[i] = u
+        end = t + services[i]
+        j = 0
+        for _ in range(depth):
+            c = 2 * j + 1
+            c += np.int64(free[c + 1] < free[c])
+            move = free[c] < end
+            free[j] = free[c] if move else free[j]
+            unit[j] = unit[c] if move else unit[j]
+            j = c if move else j
+        free[j] = end
+        unit[j] = u
+    return throttled
+
+
+@njit
 def heap4(arrivals, services, slots, units, took):
     """4-ary heap, children contiguous, the least of four found without a branch."""
     free = np.zeros(slots)
@@ -176,6 +259,8 @@ LOOPS = {
     "binary heap, branching": heap2_branching,
     "binary heap, branch-free, no units": heap2_bare,
     "binary heap, branch-free (the engine's)": heap2,
+    "binary heap, Floyd's sift": heap2_floyd,
+    "binary heap, fixed-depth sift, no branch": heap2_fixed,
     "4-ary heap, branch-free": heap4,
     "linear scan": scan,
 }
