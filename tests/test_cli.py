@@ -96,6 +96,25 @@ def test_show_config_marks_assumptions_and_round_trips(cli, tmp_path):
     assert again.traffic == original.traffic
 
 
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (("--out", "run1"), "--out"),
+        (("--replications", "3"), "--replications"),
+        (("--cloudwatch-json", "cw.json"), "--cloudwatch-json"),
+        (("--seed", "4", "--allow-large"), "--seed, --allow-large"),
+    ],
+)
+def test_show_config_refuses_options_it_would_not_use(cli, tmp_path, monkeypatch, extra, named):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("run", QUICKSTART, "--show-config", *extra)
+    assert code == 2
+    assert out == ""
+    assert named in err and "drop --show-config to run" in err
+    assert len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_bundled_scenario_runs(cli, path):
     code, out, err = cli("run", path, "--json")

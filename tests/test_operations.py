@@ -12,6 +12,8 @@ import lfvsim
 from lfvsim.engine.kernel import jitter
 from lfvsim.errors import InputError
 from lfvsim.hosting import Hosting, parse_window, schedule_intervals
+from lfvsim.reports.formatting import percent
+from lfvsim.reports.text import format_modes
 from tests.conftest import ROOT, scenario
 from tests.test_invariants import accepting_units_at, check_invariants
 
@@ -321,6 +323,44 @@ def test_compare_puts_the_modes_side_by_side(cli, tmp_path):
     assert len({row["seed"] for row in rows.values()}) == 1
     code, out, _ = cli("compare", path, "--mode", "always-on", "--mode", "autoscaled")
     assert code == 0 and "monthly_cost_usd" in out
+
+
+def test_compare_text_reads_counts_and_rates_as_everywhere_else(cli, tmp_path):
+    schedule = tmp_path / "shift.toml"
+    schedule.write_text('[hosting]\nwindows = ["daily 06:00-22:00"]\n')
+    path = ROOT / "scenarios" / "quickstart.toml"
+    modes = ["--mode", f"schedule:{schedule}", "--mode", "batch"]
+    code, out, err = cli("compare", path, *modes, "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    code, text, err = cli("compare", path, *modes)
+    assert code == 0, err
+    lines = {line.split()[0]: line.split() for line in text.splitlines()[1:3]}
+    scheduled_row, batch_row = rows
+    assert scheduled_row["unavailable"] >= 1000  # so that the separator shows
+    assert f"{scheduled_row['unavailable']:,}" in lines[scheduled_row["mode"]]
+    for row in rows:
+        cells = lines[row["mode"]]
+        assert percent(row["throttle_rate"]) in cells
+        assert percent(row["failure_rate"]) in cells
+    assert batch_row["throttle_rate"] == 0 and "0%" in lines["batch"]
+    assert "0.000%" not in text
+
+
+def test_format_modes_separates_thousands_and_reads_tiny_rates():
+    table = pd.DataFrame(
+        {
+            "mode": ["always-on"], "min_units": [2], "max_units": [pd.NA],
+            "monthly_cost_usd": [12345.6], "cost_usd": [400.0], "unit_hours": [1234.5],
+            "hosted_h": [1500.0], "throttle_rate": [2e-8], "unavailable": [1234567],
+            "failure_rate": [0.0123], "latency_p99_s": [12345.678], "seed": [7],
+        }
+    )  # fmt: skip
+    cells = format_modes(table).splitlines()[1].split()
+    assert cells == [
+        "always-on", "2", "-", "12,346", "1,234.5", "1,500.0", "<", "0.001%", "1,234,567",
+        "1.23%", "12,345.68",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

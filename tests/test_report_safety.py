@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 
 import lfvsim
 from lfvsim.reports import build_report
-from lfvsim.reports.template import Code, Document, Section, render_markdown
+from lfvsim.reports.template import Code, Document, Paragraph, Section, Table, render_markdown
 from tests.conftest import small_scenario_toml
 
 HOSTILE_TITLES = [
@@ -109,3 +109,44 @@ def test_navigation_links_to_every_section_in_both_formats(scenario):
     markdown, _ = report.to_markdown("r")
     assert re.findall(r"\]\(#([^)]+)\)", markdown) == ids
     assert all(f'<a id="{i}"></a>' in markdown for i in ids)
+
+
+# Figures and names as reports print them, and text that would be markup if left alone.
+PLAIN_TEXTS = [
+    "1.49%", "-USD 12", "86.3% of the throttling", "0.727 / 1.480 / 1.995 s", "2026-01-05 05:33",
+    "autoscaler.target_percent=30,50", "--min 2..3", "1,234,567", "3",
+]  # fmt: skip
+MARKUP_TEXTS = [
+    "1. not a list", "2) nor this", "- nor a bullet", "+ nor this", "# nor a heading", "---",
+    "*not emphasis*", "_nor this_", "**nor bold**", "`not code`", "a | b", "~~not struck~~",
+    "[not](a-link)", "a\\b",
+]  # fmt: skip
+
+
+def _paragraph_and_cell(text: str) -> tuple[str, str, str]:
+    """The raw Markdown of ``text`` as a paragraph, and what a paragraph and a cell show."""
+    doc = Document("t", "s", (Section("x", "X", (Paragraph(text), Table(("h",), ((text,),)))),))
+    markdown = render_markdown(doc, {})
+    raw = markdown.split("## X\n\n", 1)[1].split("\n", 1)[0]
+    page = _rendered(markdown)
+    paragraph = re.findall(r"<p>(.*?)</p>", page, re.S)[-1]
+    cell = re.findall(r"<td>(.*?)</td>", page, re.S)[0]
+    return raw, _unescape(paragraph), _unescape(cell)
+
+
+@pytest.mark.parametrize("text", PLAIN_TEXTS)
+def test_figures_read_plainly_in_raw_and_rendered_markdown(text):
+    raw, paragraph, cell = _paragraph_and_cell(text)
+    assert raw == text  # no backslash before '.', '-', '_' or a digit
+    assert paragraph == cell == text
+
+
+@pytest.mark.parametrize("text", MARKUP_TEXTS)
+def test_markup_characters_still_render_as_text(text):
+    _, paragraph, cell = _paragraph_and_cell(text)
+    assert paragraph == cell == text
+
+
+def test_a_report_in_markdown_has_no_backslash_in_its_figures(scenario):
+    markdown, _ = build_report(scenario, title="t").to_markdown("r")
+    assert re.findall(r"\d\\\.|\\-\d|\w\\_\w", markdown) == []

@@ -13,6 +13,7 @@ from lfvsim.experiments.recommend import cause_remedy
 from lfvsim.reports.formatting import percent
 from lfvsim.reports.template import Document, Paragraph, Section, Table, render_markdown
 from lfvsim.reports.throttling import (
+    _summed_over,
     choice_throttling_blocks,
     dominant_cause_text,
     run_throttling_blocks,
@@ -177,11 +178,23 @@ def test_the_recommended_configuration_shows_its_worst_hour_minutes_and_causes(s
     runs = small_sweep[(small_sweep["min_units"] == c.min_units) & same_max]
     assert len(runs) == 3
     (causes,) = _tables(blocks)
+    # The counts are sums over the replications, and the table says so.
+    assert causes.header[1] == "throttled requests, summed over 3 replications"
     assert causes.rows[-1][1] == f"{int(runs['throttled'].sum()):,}"
     for row, column in zip(causes.rows, CAUSES, strict=False):
         assert row[1] == f"{int(runs[column].sum()):,}"
     assert choice_throttling_blocks(rec, None, 0.95) == []
     assert choice_throttling_blocks(recommend(small_sweep, 1e-9), small_sweep, 0.95) == []
+
+
+def test_with_varied_values_the_sum_is_over_every_run():
+    assert _summed_over(3, 3) == "summed over 3 replications"
+    assert _summed_over(6, 3) == "summed over 6 runs (every replication of every varied value)"
+
+
+def test_one_run_s_cause_table_is_not_labelled_as_a_sum(outage_run):
+    causes, _ = _tables(run_throttling_blocks(outage_run))
+    assert causes.header[1] == "throttled requests"
 
 
 def test_the_section_renders_as_text_and_tables_in_markdown(outage_run):

@@ -7,6 +7,7 @@ import re
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import lfvsim
@@ -223,3 +224,76 @@ def test_bad_scenario_traffic_keys_fail_cleanly(cli, tmp_path):
     path.write_text('[traffic]\nkind = "csv"\npath = "r.csv"\narrivals = "batch"\n')
     (tmp_path / "r.csv").write_text("timestamp\n0\n1\n")
     assert_clean_failure(*cli("run", path), "traffic.arrivals applies to counts traces")
+
+
+def _converted_scenario(tmp_path, seed: int | None = None):
+    """A constant-rate scenario with a seed, written to ``tmp_path``."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[model]\nmin_units = 1\nmax_units = 2\n"
+        '[traffic]\nkind = "constant"\nrate_tps = 3.0\nduration_h = 0.5\n'
+        + ("" if seed is None else f"[simulation]\nseed = {seed}\n")
+    )
+    return path
+
+
+def _run_arrivals(scenario: lfvsim.Scenario, seed: int | None) -> np.ndarray:
+    """The epoch seconds of the requests ``lfvsim run`` draws for ``scenario``."""
+    from lfvsim.engine.simulate import run_inputs
+
+    inputs = run_inputs(scenario, None, seed, None, False)
+    blocks = [arrivals for arrivals, _ in inputs.requests()]
+    return np.concatenate(blocks) + inputs.trace.start.timestamp()
+
+
+@pytest.mark.parametrize("seed", [None, 9])
+def test_convert_draws_the_requests_run_draws(cli, tmp_path, seed):
+    path = _converted_scenario(tmp_path, seed=5)
+    requests = tmp_path / "r.csv"
+    extra = [] if seed is None else ["--seed", str(seed)]
+    code, _, err = cli("trace", "convert", path, "--requests", "-o", requests, *extra)
+    assert code == 0, err
+    replayed = T.read_trace(requests)
+    written = np.concatenate(list(replayed.blocks(np.random.default_rng(0), 1e9)))
+    drawn = _run_arrivals(lfvsim.load_scenario(path), seed)  # seed None: the scenario's 5
+    np.testing.assert_allclose(written + replayed.start.timestamp(), drawn, rtol=0, atol=1e-6)
+    # Replayed by run, the converted requests give the run itself.
+    run_seed = ["--seed", str(seed if seed is not None else 5)]
+    code, out, err = cli("run", path, "--json", *run_seed)
+    assert code == 0, err
+    code, again, err = cli("run", path, "--trace", requests, "--json", *run_seed)
+    assert code == 0, err
+    direct, via_file = json.loads(out), json.loads(again)
+    for key in ("requests", "served", "throttled", "latency_p99_s", "unit_hours", "peak_units"):
+        assert via_file[key] == direct[key], key
+
+
+def test_converted_counts_are_the_run_s_offered_requests(cli, tmp_path):
+    path = _converted_scenario(tmp_path, seed=5)
+    counts = tmp_path / "c.csv"
+    code, _, err = cli("trace", "convert", path, "-o", counts)
+    assert code == 0, err
+    run_dir = tmp_path / "run"
+    code, _, err = cli("run", path, "--out", run_dir)
+    assert code == 0, err
+    offered = pd.read_csv(run_dir / "timeline.csv")["offered_requests"].to_numpy()
+    np.testing.assert_array_equal(T.read_csv_trace(counts).counts, offered)
+
+
+def test_convert_without_a_scenario_seed_uses_seed_0(cli, tmp_path):
+    path = _converted_scenario(tmp_path)
+    default, zero = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert cli("trace", "convert", path, "--requests", "-o", default)[0] == 0
+    assert cli("trace", "convert", path, "--requests", "-o", zero, "--seed", "0")[0] == 0
+    assert default.read_bytes() == zero.read_bytes()
+
+
+def test_inspect_describes_the_requests_run_draws(cli, tmp_path):
+    path = _converted_scenario(tmp_path, seed=5)
+    code, out, err = cli("trace", "inspect", path, "--json")
+    assert code == 0, err
+    stats = json.loads(out)
+    code, out, err = cli("run", path, "--json")
+    assert code == 0, err
+    assert stats["requests"] == json.loads(out)["requests"]
+    assert stats["seed"] == 5  # the run's seed, which the sample is drawn as

@@ -23,7 +23,9 @@ def compare(
     scenario_path: ScenarioArg,
     mode: Annotated[
         list[str],
-        typer.Option("--mode", help=f"An operating mode, repeatable: {MODES_HELP}."),
+        typer.Option(
+            "--mode", metavar="MODE", help=f"An operating mode, repeatable: {MODES_HELP}."
+        ),
     ],
     trace: TraceOpt = None,
     scale: ScaleOpt = None,
@@ -35,6 +37,7 @@ def compare(
 ) -> None:
     """Always on, auto-scaled, scheduled or batch: cost and service side by side."""
     from lfvsim.experiments.compare import compare_modes
+    from lfvsim.reports.text import format_modes
 
     with input_errors(allow_large_option=True):
         scenario = load_with_overrides(scenario_path, trace=trace, scale=scale)
@@ -48,18 +51,4 @@ def compare(
         records = [stamped(r) for r in json.loads(table.to_json(orient="records"))]
         typer.echo(json.dumps(records, indent=2))
         return
-    shown = table.assign(
-        max_units=table["max_units"].astype(object).where(table["max_units"].notna(), "-"),
-        monthly_cost_usd=table["monthly_cost_usd"].map("{:,.0f}".format),
-        unit_hours=table["unit_hours"].map("{:,.1f}".format),
-        hosted_h=table["hosted_h"].map("{:,.1f}".format),
-        throttle_rate=table["throttle_rate"].map("{:.3%}".format),
-        failure_rate=table["failure_rate"].map("{:.3%}".format),
-        latency_p99_s=table["latency_p99_s"].map("{:.2f}".format),
-    ).drop(columns=["cost_usd", "seed"])
-    typer.echo(shown.to_string(index=False))
-    typer.echo(
-        f"\nsame requests in every mode (seed {int(table['seed'].iloc[0])}); monthly cost is "
-        "the simulated cost scaled to 730 h; failure_rate counts throttled and unavailable "
-        "requests"
-    )
+    typer.echo(format_modes(table))

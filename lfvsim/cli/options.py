@@ -78,7 +78,14 @@ NoMaxUnitsOpt = Annotated[
     bool,
     typer.Option("--no-max-units", help="Unset MaxInferenceUnits: no auto-scaling."),
 ]
-RunSeedOpt = Annotated[int | None, typer.Option(min=0, help="Random seed.")]
+RunSeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Seed of the random draws (default: the scenario's simulation.seed, else a fresh "
+        "one; the output names the seed used).",
+    ),
+]
 ExperimentSeedOpt = Annotated[
     int | None,
     typer.Option(

@@ -101,8 +101,20 @@ def plot(
             "--trace and --scale: on this traffic).",
         ),
     ] = None,
-    trace: TraceOpt = None,
-    scale: ScaleOpt = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --scenario: the trace the sweep replayed instead of the scenario's "
+            "traffic; a sweep of other traffic is refused. Nothing is simulated."
+        ),
+    ] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            metavar="FACTOR",
+            help="With --scenario and --trace: the factor the sweep multiplied the trace by.",
+        ),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """Draw one figure of a run or of a sweep into an image file.

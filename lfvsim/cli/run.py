@@ -84,8 +84,9 @@ def run(
         typer.Option(
             "--show-config",
             help="Print the resolved scenario as TOML, every default filled in and each "
-            "assumption marked, and run nothing (refused with --json: the marks are TOML "
-            "comments; tomllib reads the output).",
+            "assumption marked, and run nothing; tomllib reads the output (refused with "
+            "--json, and with options that only matter when running: --out, "
+            "--replications, --cloudwatch-json, --seed, --force, --allow-large).",
         ),
     ] = False,
     cloudwatch_json: Annotated[
@@ -108,6 +109,17 @@ def run(
             raise InputError(
                 "--show-config prints the scenario as TOML and runs nothing, --json prints "
                 "a run's summary; give one of them (tomllib reads the TOML)"
+            )
+        if show_config:
+            _refuse_run_only_options(
+                {
+                    "--out": out is not None,
+                    "--replications": replications is not None,
+                    "--cloudwatch-json": cloudwatch_json is not None,
+                    "--seed": seed is not None,
+                    "--force": force,
+                    "--allow-large": allow_large,
+                }
             )
         scenario = load_with_overrides(
             scenario_path,
@@ -149,6 +161,18 @@ def run(
             typer.echo(f"\nwrote {out}/: {files}")
         if cloudwatch_json is not None:
             typer.echo(f"wrote {cloudwatch_json} (get-metric-data export of the simulated run)")
+
+
+def _refuse_run_only_options(given: dict[str, bool]) -> None:
+    """Refuse options that only matter when running, rather than ignore them silently:
+    --show-config runs nothing."""
+    names = [name for name, is_given in given.items() if is_given]
+    if names:
+        them = ", ".join(names)
+        raise InputError(
+            f"--show-config runs nothing, so {them} would not be used; drop {them}, "
+            "or drop --show-config to run"
+        )
 
 
 def _check_new_file(path: Path, replications: int | None) -> None:

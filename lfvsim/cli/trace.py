@@ -25,6 +25,7 @@ from lfvsim.errors import InputError
 from lfvsim.machine_output import stamped
 
 if TYPE_CHECKING:  # the library loads when a command runs, so that --help starts fast
+    import numpy as np
     from matplotlib.figure import Figure
 
     from lfvsim.traces.model import CountTrace, Trace
@@ -103,7 +104,14 @@ PeriodS = Annotated[
         rich_help_panel=_REPAIRS,
     ),
 ]
-Seed = Annotated[int, typer.Option(min=0, help="Seed of the sampled arrivals.")]
+RunSeed = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Seed of the sampled arrivals, as 'lfvsim run --seed' uses it: the same seed "
+        "draws the same requests as run (default: the scenario's simulation.seed, else 0).",
+    ),
+]
 
 
 # --- synth --------------------------------------------------------------------------------
@@ -111,7 +119,7 @@ Seed = Annotated[int, typer.Option(min=0, help="Seed of the sampled arrivals.")]
 
 @trace_app.command()
 def synth(
-    kind: Annotated[str, typer.Argument(help="constant, diurnal or factory.")],
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="constant, diurnal or factory.")],
     output: Output,
     rate_tps: Annotated[
         float | None,
@@ -359,7 +367,7 @@ def inspect(
             help="Trace file (CSV, Parquet, CloudWatch JSON: every page), or a scenario TOML.",
         ),
     ],
-    seed: Seed = 0,
+    seed: RunSeed = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw the trace to this PNG file.")] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
@@ -384,7 +392,7 @@ def inspect(
     with input_errors(allow_large_option=True), allow_replace(force):
         opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         trace = _load(paths, *opts, budget=budget)
-        stats = describe_trace(trace, seed=seed)
+        stats = describe_trace(trace, seed=_run_arrival_seed(_default_seed(seed, paths)))
         if plot is not None:
             _plot(stats, plot)
     if json_output:
@@ -485,7 +493,7 @@ def convert(
         bool,
         typer.Option("--requests", help="Write one row per request.", rich_help_panel=_OUTPUT),
     ] = False,
-    seed: Seed = 0,
+    seed: RunSeed = None,
     fill_gaps: FillGaps = None,
     duplicates: Duplicates = None,
     unsorted: Unsorted = None,
@@ -498,6 +506,9 @@ def convert(
     """Convert a trace to counts, requests, another format or a CloudWatch export.
 
     Per-request rows are counted per --bin-s in one pass over the file, in bounded memory.
+    Arrivals sampled from counts or a scenario are the ones 'lfvsim run' draws with the
+    same seed: replaying the --requests file with 'run --trace' gives the same run (run
+    stops at simulation.horizon_h; convert writes the whole trace).
     The output format follows the suffix: .csv, .parquet, or .json (CloudWatch).
     """
     from lfvsim.traces.transforms import to_counts
@@ -511,10 +522,32 @@ def convert(
         _not_an_input(output, paths)
         opts = (fill_gaps, duplicates, unsorted, timezone, metric, period_s)
         trace = _load(paths, *opts, budget=budget)
-        written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=seed)
-        counts = None if requests else to_counts(trace, bin_s, seed=seed)
+        arrival_seed = _run_arrival_seed(_default_seed(seed, paths))
+        written = write_trace(trace, output, requests=requests, bin_s=bin_s, seed=arrival_seed)
+        counts = None if requests else to_counts(trace, bin_s, seed=arrival_seed)
     typer.echo(_wrote(written, trace, counts))
     _echo_repairs(trace)
+
+
+def _default_seed(seed: int | None, paths: list[Path]) -> int:
+    """``--seed``, else a scenario's ``simulation.seed`` (the seed ``run`` defaults to), else 0."""
+    from lfvsim.scenario import load_scenario
+
+    if seed is not None:
+        return seed
+    if len(paths) == 1 and paths[0].suffix.lower() == ".toml":
+        scenario_seed = load_scenario(paths[0]).simulation.seed
+        if scenario_seed is not None:
+            return scenario_seed
+    return 0
+
+
+def _run_arrival_seed(seed: int) -> np.random.SeedSequence:
+    """The seed of the arrivals a run with ``seed`` draws: child 0 of its SeedSequence, as
+    :func:`lfvsim.engine.traffic.run_streams` spawns them (so convert and run agree)."""
+    import numpy as np
+
+    return np.random.SeedSequence(seed).spawn(4)[0]
 
 
 def _not_an_input(output: Path, inputs: list[Path]) -> None:

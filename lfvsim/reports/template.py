@@ -265,22 +265,32 @@ def render_markdown(doc: Document, images: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-# Markdown punctuation that can open emphasis, code, links or a table cell anywhere, and the
-# starts of a line that make a heading, a list or a quote.
-_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
-_MD_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))")
+# Markdown punctuation that can open emphasis, code, links or a table cell anywhere; an
+# underscore only where it can open or close emphasis (not inside a word, as in
+# target_percent). Numbers need none of it: "1.49%" and "-USD 12" read plainly.
+_MD_PUNCTUATION = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# The starts of a line that make a heading, a list item or a rule: "# ", "- ", "+ ", "1. ",
+# "2) ", "---". "1.5 units" or "-3%" start none of them and stay as they are.
+_MD_LINE_START = re.compile(
+    r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=\s|$)|-(?=[-\s]*$)|\d{1,9}(?=[.)](?:\s|$)))"
+)
 
 
-def _md_text(text: str) -> str:
+def _md_text(text: str, line_start: bool = True) -> str:
     """Text that renders as itself: no HTML, no Markdown markup, on one line.
 
     ``&``, ``<`` and ``>`` become character references (inert in every renderer, unlike a
-    backslash before ``<``, which some leave as raw HTML); other punctuation is escaped
-    with a backslash; line breaks, which would end a heading or a table row, become spaces.
+    backslash before ``<``, which some leave as raw HTML); punctuation that would be markup
+    is escaped with a backslash, and nothing else, so figures read the same raw and
+    rendered; line breaks, which would end a heading or a table row, become spaces.
+    ``line_start`` False (a table cell) leaves the start alone: no list or heading begins
+    inside a cell.
     """
     text = " ".join(str(text).splitlines())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_PUNCTUATION.sub(r"\\\1", text)
+    if not line_start:
+        return text
     return _MD_LINE_START.sub(lambda m: m.group(1) + _escape_start(m.group(2)), text)
 
 
@@ -331,11 +341,11 @@ def _md_table(
     header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], highlight: frozenset[int]
 ) -> str:
     lines = [
-        "| " + " | ".join(_md_text(h) for h in header) + " |",
+        "| " + " | ".join(_md_text(h, line_start=False) for h in header) + " |",
         "|" + "|".join(" --- " for _ in header) + "|",
     ]
     for i, row in enumerate(rows):
-        cells = [_md_text(c) for c in row]
+        cells = [_md_text(c, line_start=False) for c in row]
         if i in highlight:
             cells = [f"**{c}**" if c else c for c in cells]
         lines.append("| " + " | ".join(cells) + " |")

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "format_calibration",
     "format_comparison",
+    "format_modes",
     "format_outlook",
     "format_recommendation",
     "format_replications",
@@ -651,7 +652,7 @@ def format_comparison(table: pd.DataFrame) -> str:
         [
             name,
             f"{int(r.requests):,}",
-            f"{100 * r.throttle_rate:.3g}%",
+            percent(r.throttle_rate),
             number(r.latency_p99_s, 3),
             f"{r.unit_hours:,.2f}",
             f"{r.cost_usd:,.2f}",
@@ -669,12 +670,39 @@ def format_comparison(table: pd.DataFrame) -> str:
     rate = table["throttle_rate"]
     lines += [
         "",
-        f"throttled share ranges {100 * rate.min():.3g}% to {100 * rate.max():.3g}% and p99 "
+        f"throttled share ranges {percent(rate.min())} to {percent(rate.max())} and p99 "
         f"latency {table['latency_p99_s'].min():.3f} to {table['latency_p99_s'].max():.3f} s "
         "across arrival models, with the same counts per interval and the same seed.",
     ]
     lines += [f"  {name}: {r.description}" for name, r in table.iterrows()]
     return "\n".join(lines)
+
+
+def format_modes(table: pd.DataFrame) -> str:
+    """The table of :func:`~lfvsim.experiments.compare.compare_modes` as text.
+
+    Counts carry thousands separators and rates read as :func:`percent` does everywhere
+    else (``0%``, ``< 0.001%``), so a mode that never throttles does not read ``0.000%``.
+    """
+    shown = table.assign(
+        max_units=table["max_units"].astype(object).where(table["max_units"].notna(), "-"),
+        monthly_cost_usd=table["monthly_cost_usd"].map("{:,.0f}".format),
+        unit_hours=table["unit_hours"].map("{:,.1f}".format),
+        hosted_h=table["hosted_h"].map("{:,.1f}".format),
+        throttle_rate=table["throttle_rate"].map(percent),
+        unavailable=table["unavailable"].map(lambda n: f"{int(n):,}"),
+        failure_rate=table["failure_rate"].map(percent),
+        latency_p99_s=table["latency_p99_s"].map("{:,.2f}".format),
+    ).drop(columns=["cost_usd", "seed"])
+    return "\n".join(
+        [
+            shown.to_string(index=False),
+            "",
+            f"same requests in every mode (seed {int(table['seed'].iloc[0])}); monthly cost "
+            f"is the simulated cost scaled to {HOURS_PER_MONTH:g} h; failure_rate counts "
+            "throttled and unavailable requests",
+        ]
+    )
 
 
 def format_calibration(result: Calibration) -> str:

@@ -97,8 +97,16 @@ def choice_throttling_blocks(
     blocks: list[Block] = [Paragraph(text, strong="The recommended configuration.")]
     counts = _counts({col: runs[col].sum() for col in CAUSE_LABELS if col in runs})
     if counts is not None and throttled:
-        blocks.append(_cause_table(counts, throttled))
+        blocks.append(_cause_table(counts, throttled, _summed_over(len(runs), c.replications)))
     return blocks
+
+
+def _summed_over(runs: int, replications: int) -> str:
+    """What the cause table's counts add up: the replications, or with ``--vary`` every
+    replication of every varied value."""
+    if runs == replications:
+        return f"summed over {plural(runs, 'replication')}"
+    return f"summed over {plural(runs, 'run')} (every replication of every varied value)"
 
 
 def dominant_cause_text(counts: Mapping[str, int], min_units: int, max_units: int | None) -> str:
@@ -126,15 +134,24 @@ def _counts(source: Mapping[str, object]) -> dict[str, int] | None:
     return {col: int(source[col]) for col in CAUSE_LABELS}  # type: ignore[call-overload]
 
 
-def _cause_table(counts: Mapping[str, int], total: int) -> Table:
-    """Throttled requests and their share by cause, then the total they add up to."""
+def _cause_table(counts: Mapping[str, int], total: int, summed_over: str = "") -> Table:
+    """Throttled requests and their share by cause, then the total they add up to.
+
+    ``summed_over`` says, in the count column's header, what the counts add up when they
+    come from more than one run (``summed over 3 replications``).
+    """
     rows = [
         (CAUSE_LABELS[col], f"{counts[col]:,}", percent(counts[col] / total), CAUSE_MEANINGS[col])
         for col in CAUSE_LABELS
     ]
     rows.append(("total", f"{sum(counts.values()):,}", percent(1.0), ""))
     return Table(
-        ("cause", "throttled requests", "share", "when"),
+        (
+            "cause",
+            f"throttled requests, {summed_over}" if summed_over else "throttled requests",
+            "share",
+            "when",
+        ),
         tuple(rows),
         highlight=frozenset({len(rows) - 1}),
         numeric=frozenset({1, 2}),

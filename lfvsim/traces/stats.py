@@ -105,12 +105,21 @@ class TraceStats:
         return out
 
 
-def describe_trace(trace: Trace, seed: int = 0) -> TraceStats:
+def _seed_number(seed: int | np.random.SeedSequence) -> int:
+    """The int a seed was given as: a SeedSequence made from one keeps it as its entropy."""
+    if isinstance(seed, np.random.SeedSequence):
+        assert isinstance(seed.entropy, int)  # made from an int seed, as the CLI makes it
+        return seed.entropy
+    return seed
+
+
+def describe_trace(trace: Trace, seed: int | np.random.SeedSequence = 0) -> TraceStats:
     """Duration, requests, mean and peak rates at 1 s and 1 min, and burstiness.
 
     Counts and rate traces are described through one sample of their arrivals, drawn from
-    ``seed`` with the trace's arrival model. Memory is a few numbers per minute, so a
-    streamed trace of any size is described in one pass over its file.
+    ``seed`` with the trace's arrival model (an int, or a SeedSequence such as the child a
+    run draws its arrivals from, recorded by its entropy). Memory is a few numbers per
+    minute, so a streamed trace of any size is described in one pass over its file.
     """
     duration = trace.duration_s
     minutes = max(1, math.ceil(duration / 60.0 - 1e-9))
@@ -167,7 +176,7 @@ def describe_trace(trace: Trace, seed: int = 0) -> TraceStats:
         burstiness=float(burstiness),
         dispersion_1s=dispersion,
         sampled=not isinstance(trace, RequestTrace | StreamedRequestTrace),
-        seed=seed,
+        seed=_seed_number(seed),
         per_minute=acc.count,
         peak_1s_per_minute=acc.mx,
         notes=tuple(getattr(trace, "notes", ())),

@@ -240,13 +240,16 @@ def resample(trace: RateTrace | CountTrace, bin_s: float) -> RateTrace | CountTr
     )
 
 
-def to_counts(trace: Trace, bin_s: float = 60.0, seed: int = 0) -> CountTrace:
+def to_counts(
+    trace: Trace, bin_s: float = 60.0, seed: int | np.random.SeedSequence = 0
+) -> CountTrace:
     """Requests per interval of ``bin_s`` seconds.
 
     A per-request trace is counted exactly (a streamed one in one pass over its file, in
     bounded memory). Counts traces are merged exactly when ``bin_s`` is a multiple of their
     interval and their scale is 1. Anything else is drawn once from ``seed`` with the
-    trace's own arrival model, which makes a synthetic trace a fixed sample.
+    trace's own arrival model, which makes a synthetic trace a fixed sample; ``seed`` is an
+    int or a SeedSequence (named in the source by its entropy, the seed it was made from).
     """
     if not bin_s > 0:
         raise InputError(f"to_counts: bin_s = {bin_s} is not positive")
@@ -263,7 +266,8 @@ def to_counts(trace: Trace, bin_s: float = 60.0, seed: int = 0) -> CountTrace:
             idx = np.minimum((block // bin_s).astype(np.int64), n - 1)
             counts += np.bincount(idx, minlength=n)
     sampled = not isinstance(trace, RequestTrace | StreamedRequestTrace)
-    source = trace.source + (f", sampled (seed {seed})" if sampled else "")
+    named = seed.entropy if isinstance(seed, np.random.SeedSequence) else seed
+    source = trace.source + (f", sampled (seed {named})" if sampled else "")
     remarks = tuple(r for r in getattr(trace, "notes", ()) if not r.startswith(_ARRIVALS_NOTE))
     return CountTrace(trace.start, float(bin_s), counts, source=source, remarks=remarks)
 

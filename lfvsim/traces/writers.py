@@ -52,7 +52,7 @@ def write_trace(
     *,
     requests: bool = False,
     bin_s: float = 60.0,
-    seed: int = 0,
+    seed: int | np.random.SeedSequence = 0,
     metric: str = "ProcessedImageCount",
     pages: int = 1,
     omit_zeros: bool = False,
@@ -61,7 +61,8 @@ def write_trace(
     CloudWatch ``get-metric-data`` export).
 
     Counts per ``bin_s`` seconds are written unless ``requests`` asks for one row per
-    request. A synthetic trace is sampled once from ``seed``. Returns the files written.
+    request. A synthetic trace is sampled once from ``seed`` (an int, or a SeedSequence
+    such as the child a run draws its arrivals from). Returns the files written.
     """
     fmt = output_format(path)
     if requests:
@@ -106,7 +107,9 @@ def write_counts(trace: CountTrace, path: str | Path) -> None:
             )
 
 
-def write_requests(trace: Trace, path: str | Path, *, seed: int = 0) -> int:
+def write_requests(
+    trace: Trace, path: str | Path, *, seed: int | np.random.SeedSequence = 0
+) -> int:
     """Write one row per request, streaming block by block (bounded memory).
 
     CSV rows hold epoch seconds; Parquet a UTC timestamp in microseconds. Returns the
