@@ -10,12 +10,14 @@ shape of that curve separates burstiness from capacity.
 The burst model is :class:`lfvsim.traces.arrivals.BatchArrivals` (geometric batches of
 mean ``batch_mean_size``, spread over the scenario's ``batch_spread_s``; a mean of 1 is
 Poisson). For each mean size on a grid (:data:`SIZES`), the history's offered load is
-replayed through the slots (:func:`lfvsim.engine.loss_replay.slots_replay`) with the units
-in service each minute, for the slot counts around the best, and scored by the binned
-binomial likelihood of the throttled counts that the structure comparison uses
+replayed through the slots (:func:`lfvsim.engine.loss_replay.slots_replay_busy`: the
+throttles of :func:`~lfvsim.engine.loss_replay.slots_replay`, at a fraction of the cost)
+with the units in service each minute, for the slot counts around the best, and scored by
+the binned binomial likelihood of the throttled counts that the structure comparison uses
 (:func:`lfvsim.experiments.calibrate_rate.pooled_log_likelihood`). The batch marks, epochs
 and service times are drawn once from fixed seeds and reused for every candidate (common
-random numbers), so the profile likelihood of the mean size (the slots at their best for
+random numbers; replicates on threads, one per core, with the same counts as in turn), so
+the profile likelihood of the mean size (the slots at their best for
 each size) is a deterministic function; the point is refined between grid sizes with
 :func:`scipy.optimize.minimize_scalar`. The interval is the approximate profile
 likelihood interval widened by the dispersion the fit finds (about 95 %), and the
@@ -39,7 +41,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq, minimize_scalar
 
-from lfvsim.engine.loss_replay import slots_replay
+from lfvsim.engine.loss_replay import (
+    busy_before,
+    per_replicate,
+    slots_replay_busy,
+    summed_replicates,
+)
+from lfvsim.engine.minute_arrivals import batch_offsets
 from lfvsim.experiments.calibrate import Estimate
 from lfvsim.experiments.calibrate_capacity import MAX_SLOTS
 from lfvsim.experiments.calibrate_rate import Replay, minute_dispersion, pooled_log_likelihood
@@ -341,47 +349,54 @@ def _verdict(difference: float) -> str:
 class _Profile:
     """Negative log-likelihood of the scored minutes' throttles, by (size, slots), CRN."""
 
-    def __init__(self, replay: Replay, unit: Unit, spread_s: float) -> None:
+    def __init__(
+        self, replay: Replay, unit: Unit, spread_s: float, workers: int | None = None
+    ) -> None:
         self.replay = replay
         self.spread_s = min(spread_s, 60.0)
+        self.workers = workers
         counts = replay.offered
-        total = int(counts.sum())
+        self.total = int(counts.sum())
+        total = self.total
         self.replicates = int(np.clip(REPLAYED_REQUESTS // max(total, 1), 2, REPLICATES))
         self.first = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self.minute_of = np.repeat(np.arange(len(counts), dtype=np.float64), counts)
-        self.minute_starts = self.first[:-1][counts > 0]
-        # Service times are kept (float32); the arrivals' uniforms are drawn again from the
-        # same seeds for each size, which costs less than the sort that follows and keeps
-        # a long history's memory to a few arrays.
+        # Service times are kept (float32), and so are the uniforms that place the arrivals
+        # (the same for every size: only where they put the arrivals changes).
         self.services = [
             _services(unit, total, np.random.default_rng([_SEED, r, 0])).astype(np.float32)
             for r in range(self.replicates)
         ]
-        self.out = np.zeros(len(counts), np.int64)
-        self.arrivals: dict[float, list[npt.NDArray[np.float32]]] = {}
+        self.uniforms = per_replicate(self._uniforms, self.replicates, workers)
+        self.arrivals: dict[float, list[tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]]] = {}
         self.cache: dict[tuple[float, int], FloatArray] = {}
         self.calls = 0
         self.profiles: dict[float, tuple[float, int]] = {}
 
-    def _offsets(self, size: float) -> list[npt.NDArray[np.float32]]:
-        """Each replicate's arrival offsets (s into their minute, sorted) for ``size``."""
+    def _uniforms(self, r: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Replicate ``r``'s uniforms: batch marks, batch epochs, offsets inside a batch."""
+        rng = np.random.default_rng([_SEED, r, 1])
+        return rng.random(self.total), rng.random(self.total), rng.random(self.total)
+
+    def _offsets(self, size: float) -> list[tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]]:
+        """Each replicate's arrival offsets (s into their minute, sorted) for ``size``, and
+        the requests in service before each were every one admitted."""
         key = round(size, 9)
         hit = self.arrivals.get(key)
         if hit is not None:
             return hit
-        total = len(self.minute_of)
-        index = np.arange(total)
-        out = []
-        for r in range(self.replicates):
-            rng = np.random.default_rng([_SEED, r, 1])
-            marks, epochs, offsets = rng.random(total), rng.random(total), rng.random(total)
+
+        def place(r: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
             # The same marks start a batch at every size below 1 / mark: sizes nest.
-            new = marks < 1.0 / size
-            new[self.minute_starts] = True
-            leader = np.maximum.accumulate(np.where(new, index, 0))
-            within = epochs[leader] * (60.0 - self.spread_s) + offsets * self.spread_s
-            keys = np.sort(self.minute_of * 60.0 + np.minimum(within, np.nextafter(60.0, 0)))
-            out.append((keys - self.minute_of * 60.0).astype(np.float32))
+            marks, epochs, offsets = self.uniforms[r]
+            placed = np.empty(self.total, np.float32)
+            batch_offsets(self.first, marks, epochs, offsets, size, self.spread_s, placed)
+            # Requests in service before each arrival, were all admitted: every slot
+            # count's replay at this size starts from them.
+            busy = np.empty(self.total, np.int32)
+            busy_before(placed, self.services[r], self.first, busy)
+            return placed, busy
+
+        out = per_replicate(place, self.replicates, self.workers)
         # A size is asked about for a few slot counts in a row: the last two are kept.
         if len(self.arrivals) >= 2:
             self.arrivals.pop(next(iter(self.arrivals)))
@@ -395,12 +410,16 @@ class _Profile:
         if hit is not None:
             return hit
         r = self.replay
-        total = np.zeros(len(r.offered))
-        for offsets, services in zip(self._offsets(size), self.services, strict=True):
-            slots_replay(
-                offsets, services, self.first, r.units, r.units_end, r.change_s, slots, self.out
-            )
-            total += self.out
+        arrivals = self._offsets(size)
+
+        def replay_one(k: int, out: IntArray) -> None:
+            offsets, busy = arrivals[k]
+            slots_replay_busy(
+                offsets, self.services[k], busy, self.first, r.units, r.units_end, r.change_s,
+                slots, out,
+            )  # fmt: skip
+
+        total = summed_replicates(replay_one, self.replicates, len(r.offered), self.workers)
         self.calls += 1
         mean: FloatArray = total[r.scored] / self.replicates
         self.cache[key] = mean

@@ -7,7 +7,9 @@ the rate and burst that make the observed ``ThrottledCount`` most likely are fou
 :func:`scipy.optimize.minimize` (Nelder-Mead on their logarithms). Arrivals inside a
 minute are Poisson given the minute's count (uniform order statistics), drawn once from
 fixed seeds and reused for every candidate (common random numbers), so the objective is a
-deterministic function of the parameters and the optimiser compares like with like.
+deterministic function of the parameters and the optimiser compares like with like. The
+replicates are placed and replayed on threads, one per core (the same counts as one after
+another: :func:`lfvsim.engine.loss_replay.summed_replicates`).
 
 The scored minutes are pooled by load per unit in service (:data:`BINS` bins, fixed by the
 history alone, finer where it throttled): a minute's own simulated count is too noisy to
@@ -31,7 +33,8 @@ from scipy.optimize import brentq, minimize
 
 from lfvsim.budget import BASE_BYTES, Limits, check
 from lfvsim.budget import Estimate as Work
-from lfvsim.engine.kernel import bucket_replay
+from lfvsim.engine.loss_replay import bucket_replay_nogil, per_replicate, summed_replicates
+from lfvsim.engine.minute_arrivals import poisson_offsets
 from lfvsim.experiments.calibrate import Estimate
 from lfvsim.traces.metric_history import MetricHistory
 
@@ -306,22 +309,24 @@ def fit_bucket(replay: Replay) -> BucketFit:
 class _Objective:
     """Negative binomial log-likelihood of the scored minutes' throttles, CRN replay."""
 
-    def __init__(self, replay: Replay) -> None:
+    def __init__(self, replay: Replay, workers: int | None = None) -> None:
         self.replay = replay
         self.calls = 0
+        self.workers = workers
         counts = replay.offered
         total = int(counts.sum())
         # As many replicates as keep one replay near REPLAYED_REQUESTS (2 at least).
         self.replicates = int(np.clip(REPLAYED_REQUESTS // max(total, 1), 2, REPLICATES))
         self.first = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        minute_of = np.repeat(np.arange(len(counts), dtype=np.float64), counts)
-        self.offsets = []
-        for r in range(self.replicates):
-            rng = np.random.default_rng([_SEED, r])
-            # Minute index plus a uniform, sorted: uniform order statistics in each minute.
-            keys = np.sort(minute_of + rng.random(total))
-            self.offsets.append(((keys - minute_of) * 60.0).astype(np.float32))
-        self.out = np.zeros(len(counts), np.int64)
+
+        def draw(r: int) -> npt.NDArray[np.float32]:
+            # Uniform order statistics in each minute: Poisson given the minute's count.
+            uniforms = np.random.default_rng([_SEED, r]).random(total)
+            placed = np.empty(total, np.float32)
+            poisson_offsets(self.first, uniforms, placed)
+            return placed
+
+        self.offsets = per_replicate(draw, self.replicates, workers)
         self.cache: dict[tuple[float, float], FloatArray] = {}
 
     def expected(self, x: FloatArray) -> FloatArray:
@@ -331,13 +336,14 @@ class _Objective:
         if hit is not None:
             return hit
         rate, burst = params(x)
-        total = np.zeros(len(self.replay.offered))
-        for offsets in self.offsets:
-            r = self.replay
-            bucket_replay(
-                offsets, self.first, r.units, r.units_end, r.change_s, rate, burst, self.out
+        r = self.replay
+
+        def replay_one(k: int, out: IntArray) -> None:
+            bucket_replay_nogil(
+                self.offsets[k], self.first, r.units, r.units_end, r.change_s, rate, burst, out
             )
-            total += self.out
+
+        total = summed_replicates(replay_one, self.replicates, len(r.offered), self.workers)
         self.calls += 1
         mean: FloatArray = total[self.replay.scored] / self.replicates
         self.cache[key] = mean
