@@ -433,8 +433,64 @@ def serve_block(
     cur = 0
     offered = 0
     accepted_n = 0
+    # The accumulators of requests that start at once, kept in registers (with busy_m
+    # below, 2-3 ns a request less than a load and a store each): the sum is the same
+    # sequence of additions (they are written back before start_waiting adds to them).
+    lat_sum = acc[ACC_LAT]
+    lat_max = acc[ACC_LAT_MAX]
+    started = acc[ACC_STARTED]
+    # The attempt's minute, int(t / 60.0), is `m_cur` while m_lo <= t < m_hi: no division
+    # per request. Exact: t / 60.0 never rounds up to a whole number k when t < 60 k (the
+    # float below 60 k is at least 32/60 of a spacing of k away from it, after dividing).
+    # busy[m_cur] is kept in `busy_m` while m_cur < nmin and written back when the minute
+    # changes, before start_waiting and at the end: the same additions in the same order.
+    m_cur = -1
+    m_lo = 0.0
+    m_hi = -1.0  # also where _spread_busy moves to the next minute
+    busy_m = 0.0
+    # The common case in a loop of its own: arrivals of the current minute that find a
+    # slot free, while no retry is pending and nobody waits (so none of their checks is
+    # needed). Each is handled exactly as the general loop below would; the first that is
+    # not (a new minute, a busy slot, the end of the block or of the call) leaves it.
+    # It took 9 ns a request off the 7-day autoscaled run (48 to 37 ns with the registers
+    # above): the general loop reloads its state after every store, as numba cannot tell
+    # the arrays apart. Not with the retry quota: its refund call in the lane cost 2.5 ns,
+    # so those runs take the general loop. `i` goes up before the work (after it: 11 ns
+    # a request more, from the compiled code's layout).
+    lane = hosted and not recording and heap_n > 0 and not quota
     i = i0
     while True:
+        if lane and st[ST_R_N] == 0 and st[ST_Q_LEN] == 0:
+            while i < n:
+                t = arrivals[i]
+                if t >= t_end or not (m_lo <= t < m_hi) or ht[0] > t:
+                    break
+                service = services[i]
+                i += 1
+                offered += 1
+                unit = hs[0]
+                ht[0] = t + service
+                _sift_down(ht, hs, heap_n, 0)
+                lat_sum += service
+                if service > lat_max:
+                    lat_max = service
+                started += 1.0
+                lat_buf[n_lat] = service
+                if row_buf.shape[0]:
+                    row_buf[n_lat] = cur // step  # cur: this minute's counts row
+                n_lat += 1
+                if n_lat == LAT_BATCH:
+                    _bin_batch(lat_buf, row_buf, n_lat, hist_min, hist_all)
+                    n_lat = 0
+                end = t + service
+                if m_cur < nmin and t < end:
+                    if end <= m_hi:
+                        busy_m += end - t
+                    else:
+                        busy_m += m_hi - t
+                        _spread_busy(busy, m_cur + 1, m_hi, end)
+                by_unit[unit] += 1
+                accepted_n += 1
         from_trace = i < n
         if st[ST_R_N] > 0 and (not from_trace or r_t[0] < arrivals[i]):
             if not from_trace and more:
@@ -458,12 +514,28 @@ def serve_block(
         else:
             break
         if st[ST_Q_LEN] > 0:
+            acc[ACC_LAT] = lat_sum
+            acc[ACC_LAT_MAX] = lat_max
+            acc[ACC_STARTED] = started
+            if 0 <= m_cur < nmin:
+                busy[m_cur] = busy_m
             start_waiting(
                 t, ht, hs, st, q_t, q_s, q_i, busy, hist_min, hist_all, acc, by_unit,
                 rec_start, rec_unit,
             )  # fmt: skip
-        m_start = int(t / 60.0)
-        minute = min(m_start, nmin - 1)
+            lat_sum = acc[ACC_LAT]
+            lat_max = acc[ACC_LAT_MAX]
+            started = acc[ACC_STARTED]
+            if 0 <= m_cur < nmin:
+                busy_m = busy[m_cur]
+        if not (m_lo <= t < m_hi):
+            if 0 <= m_cur < nmin:
+                busy[m_cur] = busy_m
+            m_cur = int(t / 60.0)
+            m_lo = m_cur * 60.0
+            m_hi = (m_cur + 1) * 60.0
+            busy_m = busy[m_cur] if m_cur < nmin else 0.0
+        minute = min(m_cur, nmin - 1)
         if minute != cur:
             counts[cur, C_OFFERED] += offered
             counts[cur, C_ACCEPTED] += accepted_n
@@ -486,7 +558,12 @@ def serve_block(
             unit = hs[0]
             ht[0] = t + service
             _sift_down(ht, hs, heap_n, 0)
-            _count_start(service, 0.0, acc)
+            # _count_start(service, 0.0, acc) in registers; a wait of 0 adds nothing to
+            # ACC_WAIT (a sum of waits >= 0, never -0.0) nor to ACC_WAITED.
+            lat_sum += service
+            if service > lat_max:
+                lat_max = service
+            started += 1.0
             lat_buf[n_lat] = service
             if row_buf.shape[0]:
                 row_buf[n_lat] = minute // step
@@ -494,7 +571,14 @@ def serve_block(
             if n_lat == LAT_BATCH:
                 _bin_batch(lat_buf, row_buf, n_lat, hist_min, hist_all)
                 n_lat = 0
-            _spread_busy(busy, m_start, t, t + service)  # _add_busy, minute known
+            # _spread_busy(busy, m_cur, t, t + service), its first minute in busy_m
+            end = t + service
+            if m_cur < nmin and t < end:
+                if end <= m_hi:
+                    busy_m += end - t
+                else:
+                    busy_m += m_hi - t
+                    _spread_busy(busy, m_cur + 1, m_hi, end)
             by_unit[unit] += 1
             if recording:
                 rec_start[gidx] = t
@@ -528,6 +612,11 @@ def serve_block(
     if offered or accepted_n:
         counts[cur, C_OFFERED] += offered
         counts[cur, C_ACCEPTED] += accepted_n
+    acc[ACC_LAT] = lat_sum
+    acc[ACC_LAT_MAX] = lat_max
+    acc[ACC_STARTED] = started
+    if 0 <= m_cur < nmin:
+        busy[m_cur] = busy_m
     _bin_batch(lat_buf, row_buf, n_lat, hist_min, hist_all)
     return i
 
