@@ -118,9 +118,9 @@ def _heaviest_variant(largest: Any, load: TrafficLoad, vary: dict[str, list[Any]
     def weight(estimate: Estimate) -> tuple[float, float]:
         return (estimate.memory_bytes, estimate.seconds)
 
-    worst = {
-        key: max(values, key=lambda v, k=key: weight(cost({k: v}))) for key, values in vary.items()
-    }
+    worst: dict[str, Any] = {}
+    for key, values in vary.items():
+        worst[key] = max(values, key=lambda value: weight(cost({key: value})))
     return max(cost({}), cost(worst), key=weight)
 
 
