@@ -340,6 +340,14 @@ def test_scale_without_a_trace_is_refused(cli, files):
 # --- growth and headroom ------------------------------------------------------------------
 
 
+def test_months_without_growth_is_refused(cli, files):
+    # It used to be ignored: the recommendation was for today's traffic, with no word.
+    a, _, _ = files
+    code, out, err = cli("recommend", a, "--max-throttle-rate", "0.01", "--months", "12")
+    assert code == 2 and out == ""
+    assert "--months 12 grows nothing without --growth" in err, err
+
+
 def test_growth_factor_compounds_monthly_and_multiplies_the_busier_day():
     assert growth_factor(5, 12, 1.25) == pytest.approx(1.05**12 * 1.25)
     assert growth_factor(0, 0) == 1.0

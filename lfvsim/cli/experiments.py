@@ -377,7 +377,9 @@ def recommend_command(
             help="Traffic growth a month: recommend for the traffic after --months.",
         ),
     ] = 0.0,
-    months: Annotated[float, typer.Option(help="Horizon of --growth, in months.")] = 0.0,
+    months: Annotated[
+        float, typer.Option(help="Horizon of --growth, in months (needs --growth).")
+    ] = 0.0,
     busier_day: Annotated[
         float,
         typer.Option(
@@ -452,6 +454,13 @@ def recommend_command(
         # The search's own range is known only once the oracle has run: the budget is
         # checked on the ranges given, else on the first configurations it runs.
         varied = parse_vary(vary)
+        if months != 0 and growth == 0:
+            # Without a growth rate the horizon multiplies nothing: refused rather than
+            # silently recommending for today's traffic.
+            raise InputError(
+                f"--months {months:g} grows nothing without --growth; add --growth "
+                "PERCENT_PER_MONTH (e.g. --growth 5), or drop --months"
+            )
         factor = growth_factor(growth, months, busier_day)
         base_trace = trace_from_scenario(scenario)
         run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)

@@ -666,6 +666,7 @@ def _bad_options() -> list[Case]:
         "months-nan": ("--max-throttle-rate", "0.01", "--growth", "10", "--months", "nan"),
         "months-inf": ("--max-throttle-rate", "0.01", "--growth", "10", "--months", "inf"),
         "busier-day-inf": ("--max-throttle-rate", "0.01", "--busier-day", "inf"),
+        "months-without-growth": ("--max-throttle-rate", "0.01", "--months", "12"),
         # Given ranges, the command's own check must cost the grown traffic.
         "busier-day-1e6-with-ranges": (
             "--max-throttle-rate",
