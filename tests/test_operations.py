@@ -363,6 +363,36 @@ def test_format_modes_separates_thousands_and_reads_tiny_rates():
     ]  # fmt: skip
 
 
+def test_compare_schedule_takes_the_hosting_section_of_a_whole_scenario(cli, tmp_path):
+    # A scenario with a schedule used to be refused as a schedule file, though the help
+    # and README say schedule:FILE takes FILE's [hosting] section.
+    bundled = ROOT / "scenarios" / "scheduled-business-hours.toml"
+    section = tmp_path / "hosting.toml"
+    section.write_text(
+        '[hosting]\nmode = "schedule"\ntimezone = "Europe/Berlin"\n'
+        'windows = ["Mon-Fri 06:00-22:00"]\nstart_early = true\n'
+    )
+    path = ROOT / "scenarios" / "quickstart.toml"
+    rows = []
+    for schedule in (bundled, section):
+        code, out, err = cli("compare", path, "--mode", f"schedule:{schedule}", "--json")
+        assert code == 0, err
+        (row,) = json.loads(out)
+        rows.append({k: v for k, v in row.items() if k != "mode"})
+    assert rows[0] == rows[1]
+    # Only the hosting section: the model stays the compared scenario's (Max 4, not 3).
+    assert 0 < rows[0]["hosted_h"] < 24 and rows[0]["max_units"] == 4
+
+
+def test_compare_schedule_file_without_hosting_is_refused(cli, tmp_path):
+    schedule = tmp_path / "model-only.toml"
+    schedule.write_text('[model]\nproject = "p"\nversion = "1"\n')
+    path = ROOT / "scenarios" / "quickstart.toml"
+    code, out, err = cli("compare", path, "--mode", f"schedule:{schedule}")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "no [hosting] section" in err
+
+
 @pytest.mark.parametrize(
     ("mode", "needle"),
     [("sometimes", "unknown mode"), ("always-on:x", "whole number"),

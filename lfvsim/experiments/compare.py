@@ -52,10 +52,12 @@ def mode_overrides(scenario: Scenario, mode: str) -> dict[str, Any]:
 def _hosting_file(path: Path) -> dict[str, Any]:
     data = read_toml(path, "schedule file")
     hosting = data.get("hosting")
-    if not isinstance(hosting, dict) or set(data) - {"hosting"}:
+    # Only the [hosting] section is taken, so a whole scenario with a schedule (such as
+    # scenarios/scheduled-business-hours.toml) serves as well as a file of that section.
+    if not isinstance(hosting, dict):
         raise InputError(
-            f"{path}: a schedule file holds one [hosting] section, e.g. mode = 'schedule' and "
-            "windows = ['Mon-Fri 06:00-22:00']"
+            f"{path}: no [hosting] section to take the schedule from; add one, e.g. "
+            "mode = 'schedule' and windows = ['Mon-Fri 06:00-22:00']"
         )
     return {"mode": "schedule", **hosting}
 

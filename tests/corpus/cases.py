@@ -687,6 +687,14 @@ def _bad_options() -> list[Case]:
         case("compare-mode-missing", "compare", "s.toml", files=S),
         case("compare-always-on-zero", "compare", "s.toml", "--mode", "always-on:0", files=S),
         case("compare-always-on-text", "compare", "s.toml", "--mode", "always-on:x", files=S),
+        case(
+            "compare-schedule-without-hosting",
+            "compare",
+            "s.toml",
+            "--mode",
+            "schedule:w.toml",
+            files={**S, "w.toml": '[model]\nproject = "p"\n'},
+        ),
     ]
     # start-model-input
     c += [
