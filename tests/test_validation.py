@@ -321,6 +321,22 @@ def test_a_damaged_run_folder_gives_one_line(cli, tmp_path, run_folder, name, ed
     assert not out.exists()
 
 
+def test_a_replications_folder_is_named_as_such(cli, tmp_path):
+    # It used to be called "not a run folder" with advice to write one with
+    # 'lfvsim run SCENARIO --out' - which is how it was written.
+    path = tmp_path / "s.toml"
+    path.write_text(small_scenario_toml(duration_h=1), encoding="utf-8")
+    code, _, err = cli("run", path, "--replications", "2", "--out", tmp_path / "reps")
+    assert code == 0, err
+    with pytest.raises(InputError, match="holds replications"):
+        read_run(tmp_path / "reps")
+    out = tmp_path / "r.md"
+    assert_clean_failure(
+        *cli("report", tmp_path / "reps", "-o", out), "holds replications", "without --replications"
+    )
+    assert not out.exists()
+
+
 SWEEP_HEADER = (
     "min_units,max_units,oracle_bound,replication,seed,requests,throttled,throttle_rate,"
     "monthly_cost_usd,latency_p99_s,unit_hours,mean_units,peak_units\n"

@@ -79,6 +79,14 @@ def read_run(directory: str | Path) -> Result:
     if not folder.is_dir():
         raise InputError(f"run folder '{directory}' does not exist; give an lfvsim run --out DIR")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing and (folder / "replications.csv").is_file():
+        # 'run --replications N --out' writes one row per replication and no timeline:
+        # telling its author to run 'run --out' again would not say what to change.
+        raise InputError(
+            f"'{folder}' holds replications (run --replications), not one run's timeline; "
+            "write a run folder without --replications, e.g. "
+            + shell_command("lfvsim", "run", "SCENARIO", "--out", "DIR")
+        )
     if missing:
         raise InputError(
             f"'{folder}' has no {', '.join(missing)}: it is not a run folder; write one with "
