@@ -208,13 +208,16 @@ class Unit(Section):
     def _latency_within_histograms(self) -> Unit:
         # Latency percentiles come from histograms that end at 1e5 s per minute (1e6 s for
         # the run): a longer service time would be reported as the histogram's top edge.
+        what = {
+            "latency_mean_s": "the mean service time of one request",
+            "latency_p99_s": "the 99th percentile of one request's service time",
+        }
         for key, top_s in (("latency_mean_s", MAX_LATENCY_MEAN_S), ("latency_p99_s", 1e5)):
             value = getattr(self, key)
             if value > top_s:
                 raise ValueError(
                     f"{key} = {value:g} s is longer than the {top_s:g} s lfvsim's latency "
-                    "figures can measure; give the service time of one request in seconds "
-                    "(about 1 s is typical)"
+                    f"figures can measure; give {what[key]} in seconds (about 1 s is typical)"
                 )
         return self
 

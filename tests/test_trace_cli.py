@@ -99,6 +99,16 @@ def test_convert_requests_to_counts(cli, tmp_path):
     assert back.bin_s == 10.0 and back.counts.sum() == len(T.read_trace(req).times_s)
 
 
+def test_convert_into_one_interval_says_interval(cli, tmp_path):
+    req = tmp_path / "r.csv"
+    code, _, err = cli("trace", "synth", "constant", "--rate-tps", "1", "--duration-h", "0.1",
+                       "--requests", "-o", req)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("trace", "convert", req, "-o", tmp_path / "c.csv", "--bin-s", "3600")
+    assert code == 0, err
+    assert " in 1 interval of 3600 s" in out
+
+
 def test_compare_arrivals_shows_how_much_the_answer_moves(cli):
     code, text, err = cli("trace", "compare-arrivals", QUICKSTART, "--json")
     assert code == 0, err

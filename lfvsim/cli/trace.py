@@ -349,9 +349,10 @@ def _wrote(paths: list[Path], trace: Trace, counts: CountTrace | None) -> str:
     span = f"from {fmt_time(trace.start.timestamp())}, {duration(trace.duration_s)}"
     if counts is None:
         return f"wrote {names}: one row per request, {span}"
+    intervals = len(counts.counts)
     return (
-        f"wrote {names}: {int(counts.counts.sum()):,} requests in {len(counts.counts):,} "
-        f"intervals of {counts.bin_s:g} s, {span}"
+        f"wrote {names}: {int(counts.counts.sum()):,} requests in {intervals:,} "
+        f"interval{'' if intervals == 1 else 's'} of {counts.bin_s:g} s, {span}"
     )
 
 
