@@ -21,7 +21,7 @@ import pytest
 
 import lfvsim
 from lfvsim.engine import simulate
-from lfvsim.engine.loss_replay import slots_replay
+from lfvsim.engine.loss_replay import busy_before, slots_replay_busy
 from lfvsim.experiments.calibrate import Estimate
 from lfvsim.experiments.calibrate_burst import BurstFit, fit_burstiness, with_batches
 from lfvsim.experiments.calibrate_rate import replay_of
@@ -165,19 +165,21 @@ def test_the_replay_matches_a_plain_loss_loop():
     units = rng.integers(1, 3, 30)
     units_end = np.where(rng.random(30) < 0.3, units + 1, units)
     change_s = np.where(units_end != units, rng.random(30) * 60.0, 60.0)
-    got = slots_replay(
-        offsets, services, first, units, units_end, change_s, 2, np.zeros(30, np.int64)
+    busy = np.empty(len(offsets), np.int32)
+    busy_before(offsets, services, first, busy)
+    got = slots_replay_busy(
+        offsets, services, busy, first, units, units_end, change_s, 2, np.zeros(30, np.int64)
     )
-    busy: list[float] = []
+    in_service: list[float] = []
     want = np.zeros(30, np.int64)
     for m in range(30):
         for j in range(first[m], first[m + 1]):
             t = 60.0 * m + offsets[j]
-            while busy and busy[0] <= t:
-                heapq.heappop(busy)
+            while in_service and in_service[0] <= t:
+                heapq.heappop(in_service)
             servers = 2 * (units_end[m] if offsets[j] >= change_s[m] else units[m])
-            if len(busy) < servers:
-                heapq.heappush(busy, t + services[j])
+            if len(in_service) < servers:
+                heapq.heappush(in_service, t + services[j])
             else:
                 want[m] += 1
     assert want.sum() > 0

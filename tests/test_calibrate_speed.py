@@ -20,7 +20,6 @@ from lfvsim.engine.loss_replay import (
     bucket_replay_nogil,
     busy_before,
     per_replicate,
-    slots_replay,
     slots_replay_busy,
     summed_replicates,
 )
@@ -28,6 +27,7 @@ from lfvsim.engine.minute_arrivals import batch_offsets, poisson_offsets
 from lfvsim.experiments import calibrate_burst, calibrate_rate
 from lfvsim.experiments.calibrate_rate import Replay
 from lfvsim.scenario import Unit
+from tests.slots_reference import slots_replay
 
 
 def random_counts(seed: int, minutes: int = 400) -> np.ndarray:

@@ -29,7 +29,6 @@ __all__ = [
     "busy_before",
     "default_workers",
     "per_replicate",
-    "slots_replay",
     "slots_replay_busy",
     "summed_replicates",
 ]
@@ -73,38 +72,6 @@ def _pop(heap, n):
 
 
 @njit(cache=True, nogil=True)
-def slots_replay(offsets, services, minute_first, units_start, units_end, change_s, slots,
-                 throttled):  # fmt: skip
-    """Throttles per minute of ``slots`` slots per unit in service, no retries.
-
-    Minute ``m``'s arrivals come ``offsets[minute_first[m]:minute_first[m + 1]]`` seconds
-    (sorted) after its start, and each takes ``services[j]`` seconds once admitted.
-    ``units_start[m]`` units serve from the minute's start and ``units_end[m]`` from
-    ``change_s[m]`` seconds into it; a unit removed lets its requests finish. ``throttled[m]``
-    is set.
-    """
-    most = int(units_start.max()) if units_start.shape[0] else 0
-    most = max(most, int(units_end.max()) if units_end.shape[0] else 0)
-    heap = np.empty(most * slots + 1)
-    n = 0
-    for m in range(units_start.shape[0]):
-        t0 = m * 60.0
-        t_change = t0 + change_s[m]
-        count = 0
-        for j in range(minute_first[m], minute_first[m + 1]):
-            t = t0 + offsets[j]
-            units = units_end[m] if t >= t_change else units_start[m]
-            while n > 0 and heap[0] <= t:
-                n = _pop(heap, n)
-            if n < units * slots:
-                n = _push(heap, n, t + services[j])
-            else:
-                count += 1
-        throttled[m] = count
-    return throttled
-
-
-@njit(cache=True, nogil=True)
 def _grown(heap, n):
     """``heap`` with room for one more entry than ``n`` (doubled when full)."""
     if n < heap.shape[0]:
@@ -118,7 +85,7 @@ def _grown(heap, n):
 def busy_before(offsets, services, minute_first, busy):
     """Requests in service just before each arrival were every request admitted.
 
-    What :func:`slots_replay` counts, with unlimited slots: a request that arrives at
+    What a replay through the slots counts, with unlimited slots: a request that arrives at
     ``t`` and takes ``s`` seconds is in service until ``t + s`` (exclusive), the same
     floating point values. The arrivals come in time order, so with the end times sorted
     (by bucket: about one per bucket, then insertion) one pass counts, for each arrival,
@@ -184,7 +151,8 @@ def _sort_ends(ends, out):
 @njit(cache=True, nogil=True)
 def slots_replay_busy(offsets, services, busy, minute_first, units_start, units_end, change_s,
                       slots, throttled):  # fmt: skip
-    """:func:`slots_replay`, the same throttles, from :func:`busy_before`'s counts.
+    """Throttles per minute of ``slots`` slots per unit in service, no retries, from
+    :func:`busy_before`'s counts.
 
     The requests in service under limited slots are those of unlimited slots less the
     throttled ones still within their service time (a throttled request would have

@@ -11,7 +11,7 @@ The burst model is :class:`lfvsim.traces.arrivals.BatchArrivals` (geometric batc
 mean ``batch_mean_size``, spread over the scenario's ``batch_spread_s``; a mean of 1 is
 Poisson). For each mean size on a grid (:data:`SIZES`), the history's offered load is
 replayed through the slots (:func:`lfvsim.engine.loss_replay.slots_replay_busy`: the
-throttles of :func:`~lfvsim.engine.loss_replay.slots_replay`, at a fraction of the cost)
+throttles of a heap of every admitted request, at a fraction of the cost)
 with the units in service each minute, for the slot counts around the best, and scored by
 the binned binomial likelihood of the throttled counts that the structure comparison uses
 (:func:`lfvsim.experiments.calibrate_rate.pooled_log_likelihood`). The batch marks, epochs
