@@ -21,12 +21,12 @@ import time
 import tomllib
 from pathlib import Path
 
-from lfvsim.engine import simulate
+from bench_calibrate_structure import TRAFFIC, make_history
+
 from lfvsim.experiments.calibrate_burst import fit_burstiness
 from lfvsim.experiments.calibrate_rate import replay_of
 from lfvsim.experiments.calibration import calibrate_scenario
 from lfvsim.scenario import Scenario
-from lfvsim.traces.metric_export import metric_data_export
 from lfvsim.traces.metric_history import read_metric_history
 
 SCENARIO = """\
@@ -34,17 +34,8 @@ SCENARIO = """\
 project = "line-7"
 min_units = 1
 max_units = 8
-[traffic]
-kind = "diurnal"
-mean_tps = 5.0
-peak_to_trough = 5.0
-peak_hour_utc = 6
-noise_cv = 0.3
-spikes_per_day = 12
-spike_multiplier = 2.0
-spike_duration_s = 900
-duration_h = {hours}
 """
+SCENARIO += TRAFFIC
 
 
 def bench(days: float, size: float, folder: Path) -> dict[str, object]:
@@ -52,12 +43,8 @@ def bench(days: float, size: float, folder: Path) -> dict[str, object]:
     assumed = Scenario.model_validate(tomllib.loads(SCENARIO.format(hours=days * 24)))
     arrivals = {"traffic.arrivals": "batch", "traffic.batch_mean_size": size}
     made_by = assumed.with_overrides(arrivals if size > 1 else {}, source="bench")
-    made = simulate(made_by, seed=3)
-    (page,) = metric_data_export(
-        made.timeline, service="lookoutvision", project="line-7", version="1"
-    )
     path = folder / "history.json"
-    path.write_text(json.dumps(page))
+    made = make_history(made_by, path)
     history = read_metric_history([str(path)])
     t0 = time.perf_counter()
     result = calibrate_scenario(assumed, history)

@@ -21,7 +21,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from lfvsim.engine import simulate
+from lfvsim.engine import Result, simulate
 from lfvsim.experiments.calibrate_rate import fit_bucket, replay_of
 from lfvsim.experiments.calibration import calibrate_scenario
 from lfvsim.scenario import Scenario
@@ -37,6 +37,9 @@ max_units = 8
 throttling = "{throttling}"
 rate_tps = 3.0
 burst = 10.0
+"""
+# Bursty diurnal traffic of about 6 requests/s, shared with bench_calibrate_burst.py.
+TRAFFIC = """\
 [traffic]
 kind = "diurnal"
 mean_tps = 5.0
@@ -48,6 +51,18 @@ spike_multiplier = 2.0
 spike_duration_s = 900
 duration_h = {hours}
 """
+SCENARIO += TRAFFIC
+
+
+def make_history(made_by: Scenario, path: Path) -> Result:
+    """Simulate ``made_by`` (seed 3) and export it to ``path`` as ``run --cloudwatch-json``
+    does."""
+    made = simulate(made_by, seed=3)
+    (page,) = metric_data_export(
+        made.timeline, service="lookoutvision", project="line-7", version="1"
+    )
+    path.write_text(json.dumps(page))
+    return made
 
 
 def bench(throttling: str, days: float, folder: Path) -> dict[str, object]:
@@ -56,12 +71,8 @@ def bench(throttling: str, days: float, folder: Path) -> dict[str, object]:
     made_by = Scenario.model_validate(
         tomllib.loads(SCENARIO.format(throttling=throttling, hours=hours))
     )
-    made = simulate(made_by, seed=3)
-    (page,) = metric_data_export(
-        made.timeline, service="lookoutvision", project="line-7", version="1"
-    )
     path = folder / f"{throttling}.json"
-    path.write_text(json.dumps(page))
+    made = make_history(made_by, path)
     assumed = Scenario.model_validate(
         tomllib.loads(SCENARIO.format(throttling="slots", hours=hours))
     )
