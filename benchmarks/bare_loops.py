@@ -20,7 +20,7 @@ from lfvsim.engine.kernel import _sift_down
 
 
 @njit(inline="always")
-def _take_earliest(free, slots, end):
+def take_earliest(free, slots, end):
     """Replace the root of the min-heap ``free`` (the earliest-free slot) by ``end``."""
     j = 0
     while True:
@@ -46,7 +46,7 @@ def heap2_branching(arrivals, services, slots, units, took):
         if free[0] > t:
             throttled += 1
         else:
-            _take_earliest(free, slots, t + services[i])
+            take_earliest(free, slots, t + services[i])
     return throttled
 
 

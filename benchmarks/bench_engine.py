@@ -39,6 +39,7 @@ import bare_loops
 import numpy as np
 import pandas as pd
 from _timing import best_of, machine_info, say, table
+from bare_loops import take_earliest
 from numba import njit
 
 import lfvsim
@@ -104,23 +105,6 @@ QUICK = Sizes(20_000, 7.0, 2, 1, 4, (1, 2), repeats=2, simpy_repeats=1)
 # --- the ceiling: a bare loss-queue loop --------------------------------------------------
 
 
-@njit(inline="always")
-def _take_earliest(free, slots, end):
-    """Replace the root of the min-heap ``free`` (the earliest-free slot) by ``end``."""
-    j = 0
-    while True:
-        child = 2 * j + 1
-        if child >= slots:
-            break
-        if child + 1 < slots and free[child + 1] < free[child]:
-            child += 1
-        if free[child] >= end:
-            break
-        free[j] = free[child]
-        j = child
-    free[j] = end
-
-
 @njit
 def loss_loop(arrivals, services, slots):
     """Throttled requests of an M/G/c/c system: the speed ceiling for the engine.
@@ -135,7 +119,7 @@ def loss_loop(arrivals, services, slots):
         if free[0] > t:
             throttled += 1
         else:
-            _take_earliest(free, slots, t + services[i])
+            take_earliest(free, slots, t + services[i])
     return throttled
 
 
@@ -148,7 +132,7 @@ def loss_loop_flags(arrivals, services, slots, throttled):
         if free[0] > t:
             throttled[i] = True
         else:
-            _take_earliest(free, slots, t + services[i])
+            take_earliest(free, slots, t + services[i])
 
 
 # --- helpers ------------------------------------------------------------------------------
