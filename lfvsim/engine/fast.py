@@ -24,7 +24,7 @@ from lfvsim.engine.dataplane import DataPlane, KernelArrays
 from lfvsim.engine.policies import Oracle, TargetTracking, make_policy
 from lfvsim.engine.result import Summary
 from lfvsim.engine.simulate import run_inputs, simulate, unit_bounds
-from lfvsim.engine.traffic import Traffic, TrafficBlocks, run_streams
+from lfvsim.engine.traffic import Traffic, TrafficBlocks, prefetched, run_streams
 from lfvsim.scenario import Scenario
 from lfvsim.traces import Trace
 
@@ -197,7 +197,8 @@ def _fast_summary(
     cs[k.CS_PEAK_DESIRED] = max(initial, 0)
     k.control_add_units(ka, cs, cf, sessions, initial, 0.0, 0.0)
 
-    blocks = requests()
+    # A run drawing its own requests draws the next block while the kernel serves this one.
+    blocks = requests() if traffic is not None else prefetched(requests())
     arrivals, services = _next_block(blocks, ka.st)
     idx0 = 0
     while True:

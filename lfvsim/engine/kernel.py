@@ -270,7 +270,7 @@ def _spread_busy(busy, m, t, end):
         m += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def start_waiting(
     t_limit, ht, hs, st, q_t, q_s, q_i, busy, hist_min, hist_all, acc, by_unit, rec_start,
     rec_unit,
@@ -398,7 +398,7 @@ def _refund(attempt, gidx, st, rp):
     rp[tok] = min(rp[tok] + refund, rp[RP_TOKENS_MAX])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def serve_block(
     arrivals, services, i0, t_end, idx0, seed, ht, hs, st, rp, q_t, q_s, q_i, r_t, r_s,
     r_a, r_i, counts, busy, hist_min, hist_all, acc, by_unit, rec_start, rec_unit, rec_status,
@@ -630,7 +630,7 @@ def refill(tb, units, t):
     tb[TB_LAST] = t
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def serve_block_rate(
     arrivals, services, i0, t_end, idx0, seed, ht, hs, st, rp, tb, r_t, r_s, r_a, r_i,
     counts, busy, hist_min, hist_all, acc, by_unit, rec_start, rec_unit, rec_status,
@@ -1147,7 +1147,7 @@ def _provisioned(ka, cs, cf, prov, sessions, ended, now):
         cs[CS_SESSIONS] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_control(arrivals, services, idx0, ka, cs, cf, prov, sessions, ended, needed):
     """Advance the run, control event by control event, to the horizon.
 

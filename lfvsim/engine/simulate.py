@@ -26,6 +26,7 @@ from lfvsim.engine.traffic import (
     Traffic,
     TrafficBlocks,
     horizon_of,
+    prefetched,
     run_streams,
     traffic_blocks,
 )
@@ -90,7 +91,8 @@ def simulate(
     failure_rng, jitter_rng = run_streams(seed)[2:]
     batch = scenario.hosting.mode == "batch"
     data = DataPlane(
-        requests(),
+        # Drawing its own requests, the run draws the next block while it serves this one.
+        requests() if traffic is not None else prefetched(requests()),
         scenario.unit,
         minutes,
         record=record_requests,

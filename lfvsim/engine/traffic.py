@@ -9,6 +9,7 @@ get exactly the results it would get drawing its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -23,6 +24,7 @@ __all__ = [
     "TrafficBlocks",
     "draw_traffic",
     "horizon_of",
+    "prefetched",
     "run_streams",
     "service_sampler",
     "traffic_blocks",
@@ -89,6 +91,21 @@ def traffic_blocks(trace: Trace, unit: Unit, seed: int, horizon_s: float) -> Tra
     sample = service_sampler(unit)
     for block in trace.blocks(arrival_rng, horizon_s):
         yield block, sample(service_rng, len(block))
+
+
+def prefetched(blocks: TrafficBlocks) -> TrafficBlocks:
+    """The same blocks, each drawn on a second thread while the caller serves the one before.
+
+    Only that thread advances ``blocks`` (and so the random streams), one block after
+    another, so every block is exactly what iterating ``blocks`` directly gives. Drawing
+    overlaps serving only where the caller's work releases the interpreter lock (the
+    compiled kernels do, and so do numpy's bulk draws). One block more is held in memory.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="lfvsim-draw") as drawer:
+        ahead = drawer.submit(next, blocks, None)
+        while (block := ahead.result()) is not None:
+            ahead = drawer.submit(next, blocks, None)
+            yield block
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,7 +19,7 @@ from numba import njit
 __all__ = ["even_times", "poisson_times", "sorted_uniforms"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def poisson_times(counts, spacings, first_bin, bin_s):  # pragma: no cover - compiled
     """Sorted arrival times, written over ``spacings``; returns the first ``n`` of them.
 
@@ -52,7 +52,7 @@ def poisson_times(counts, spacings, first_bin, bin_s):  # pragma: no cover - com
     return spacings[:i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sorted_uniforms(counts, spacings):  # pragma: no cover - compiled
     """``(k, u)``: for each bin ``k``, ``counts[k]`` sorted uniforms ``u`` in [0, 1).
 
@@ -82,7 +82,7 @@ def sorted_uniforms(counts, spacings):  # pragma: no cover - compiled
     return bin_of, spacings[:i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def even_times(counts, first_bin, bin_s):  # pragma: no cover - compiled
     """``counts[k]`` evenly spaced times in bin ``k``: at ``(r + 0.5) / counts[k]`` of it."""
     n = 0
