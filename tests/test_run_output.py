@@ -61,3 +61,31 @@ def test_show_config_with_json_is_refused_in_one_line(cli, tmp_path):
     assert code == 0 and tomllib.loads(out)["traffic"]["rate_tps"] == 2
     code, out, _ = cli("run", path, "--json")
     assert code == 0 and json.loads(out)["requests"] > 0
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def test_replications_print_each_metric_at_one_precision_as_run_does():
+    reps = replicate(BUSY, 2, seed=5)
+    rows = _rows(format_replications(reps))
+    # run prints these with a fixed number of decimals; a mean over replications too
+    as_run = {
+        "cost_usd": 2,
+        "unit_hours": 2,
+        "hosted_h": 2,
+        "mean_units": 2,
+        "monthly_cost_usd": 2,
+        "cost_per_1000_images_usd": 4,
+        "latency_p99_s": 3,
+        "wait_mean_s": 3,
+    }
+    for name, digits in as_run.items():
+        assert _decimals(rows[name][0]) == digits, (name, rows[name])
+    for name, (mean, *interval) in rows.items():
+        if "_rate" in name or name == "metric" or not interval:
+            continue
+        low, high = interval[0].split(" .. ")
+        # a mean and its bounds read alike: never '860.3' beside '1,095'
+        assert _decimals(mean) == _decimals(low) == _decimals(high), (name, rows[name])

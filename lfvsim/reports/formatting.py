@@ -20,6 +20,7 @@ __all__ = [
     "amount",
     "config_label",
     "duration",
+    "metric_texts",
     "number",
     "percent",
     "percent_tick",
@@ -102,6 +103,34 @@ def amount(value: float) -> str:
 def number(value: float | None, digits: int = 3) -> str:
     """``digits`` significant digits; ``n/a`` when not a number."""
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}g}"
+
+
+#: Summary metrics that ``lfvsim run`` prints with two decimals (hours, dollars, mean units).
+_TWO_DECIMALS = ("_usd", "_h", "unit_hours", "mean_units")
+
+
+def metric_texts(metric: str, *values: float) -> list[str]:
+    """A summary metric's values (a mean and its interval bounds) at one precision.
+
+    The precision is the one ``lfvsim run`` prints the metric with: rates as percentages,
+    seconds to the millisecond, cost per 1,000 images to 4 decimals, dollars, hours and mean
+    units to 2. Counts, whole in one run, are means over replications here: whole numbers
+    when all are whole or the first is 100 or more, else one decimal, so that a mean and its
+    bounds read alike (not ``860.3 .. 1,095``). Not a number reads ``n/a``.
+    """
+    if metric.endswith("_rate") or "_rate_" in metric:  # throttle_rate_worst_hour too
+        return [percent(v) for v in values]
+    if metric.endswith("_s"):
+        digits = 3
+    elif metric == "cost_per_1000_images_usd":
+        digits = 4
+    elif metric.endswith(_TWO_DECIMALS):
+        digits = 2
+    else:
+        first = values[0] if values else math.nan
+        whole = all(float(v).is_integer() for v in values if math.isfinite(v))
+        digits = 0 if whole or (math.isfinite(first) and abs(first) >= 100) else 1
+    return [f"{v:,.{digits}f}" if math.isfinite(v) else "n/a" for v in values]
 
 
 def ratio(value: float) -> str:
