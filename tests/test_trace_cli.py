@@ -195,7 +195,7 @@ BAD_DATA = {
         ["Datapoints[0]", "not a whole count"],
     ),
     "truncated json": ("e.json", '{"MetricDataResults": [', ["not valid JSON", "line 1"]),
-    "bad parquet": ("p.parquet", "PAR1 but not really", ["not a readable Parquet"]),
+    "bad parquet": ("p.parquet", "PAR1 but not really", ["a truncated Parquet file"]),
 }  # fmt: skip
 
 
