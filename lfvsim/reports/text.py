@@ -32,6 +32,7 @@ from lfvsim.reports.formatting import (
     percent,
     plural,
     ratio,
+    seconds,
     signed_usd,
     span,
     text_columns,
@@ -82,12 +83,16 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
         (
             "latency p50/p95/p99",
             (
-                f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s"
+                " / ".join(
+                    seconds(v, like=s.latency_p50_s)
+                    for v in (s.latency_p50_s, s.latency_p95_s, s.latency_p99_s)
+                )
+                + " s"
                 if s.served
                 else "- (nothing served)"
             ),
         ),
-        ("mean wait", f"{s.wait_mean_s:.3f} s" if s.served else "-"),
+        ("mean wait", f"{seconds(s.wait_mean_s)} s" if s.served else "-"),
         ("inference-unit hours", f"{s.unit_hours:,.2f}"),
         ("cost", f"USD {s.cost_usd:,.2f}  (USD {s.price_per_unit_hour_usd:.2f} per unit-hour)"),
         (
