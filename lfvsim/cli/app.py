@@ -90,7 +90,7 @@ def _human_help_types() -> None:
 
     option_type.in_words = True  # type: ignore[attr-defined]
     TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
-    TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign,assignment]
     TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
 
 
