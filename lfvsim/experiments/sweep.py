@@ -375,8 +375,12 @@ class _Runner:
         if not pending:
             return
         if self.executor is None:
+            # One pool for every wave and early-stopping look: closed by close().
             self.executor = make_executor(
-                workers=self.workers, dask=self.dask, dask_timeout_s=self.dask_timeout_s
+                workers=self.workers,
+                dask=self.dask,
+                dask_timeout_s=self.dask_timeout_s,
+                reuse_pool=True,
             )
             if self.store is not None:
                 self.store.create(self.fingerprint)
