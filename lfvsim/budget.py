@@ -44,6 +44,7 @@ __all__ = [
     "checked",
     "describe",
     "grid_size",
+    "kept_traffic_bytes",
     "repeated",
     "simulation_estimate",
     "synthetic_load",
@@ -340,6 +341,35 @@ def repeated(
         detail=f"{simulations:,} runs on {workers} worker{'s' if workers > 1 else ''}; "
         f"each {one.detail}",
     )
+
+
+def kept_traffic_bytes(
+    scenario: Any,
+    trace: Trace | None,
+    replications: int,
+    workers: int = 1,
+    limits: Limits | None = None,
+) -> int:
+    """Most bytes of requests a search may keep across its configurations.
+
+    Every replication's requests (:data:`BYTES_PER_SHARED_REQUEST` each), at most
+    :data:`SHARED_TRAFFIC_MAX_BYTES`, and no more than the memory budget leaves beside
+    the runs themselves (``replications`` runs of ``scenario``, ``workers`` at a time):
+    what is not kept is drawn again (same results), so keeping never makes work refused
+    or past the budget. With large work allowed, the machine's memory is the limit.
+    """
+    limits = Limits.from_env() if limits is None else limits
+    _, load = traffic_load(scenario, trace)
+    one = simulation_estimate(scenario, load)
+    replications = max(replications, 1)
+    runs = repeated(one, replications, workers, shared_traffic=True)
+    limit_gib = limits.machine_memory_gib
+    if not limits.allow_large:
+        limit_gib = min(limit_gib, limits.memory_gib)
+    room = limit_gib * GIB - runs.memory_bytes
+    # A replication's random count may exceed the expectation: room for a quarter more.
+    wanted = replications * (1.25 * one.requests + 1024) * BYTES_PER_SHARED_REQUEST
+    return int(max(0.0, min(room, wanted, SHARED_TRAFFIC_MAX_BYTES)))
 
 
 def trace_bins_estimate(
