@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -41,11 +41,13 @@ __all__ = [
     "allow_wording",
     "check",
     "check_runs",
+    "check_variant_runs",
     "checked",
     "describe",
     "grid_size",
     "kept_traffic_bytes",
     "repeated",
+    "repeated_variants",
     "simulation_estimate",
     "synthetic_load",
     "trace_bins_estimate",
@@ -343,6 +345,33 @@ def repeated(
     )
 
 
+def repeated_variants(
+    ones: Sequence[Estimate], simulations_each: int, workers: int = 1, shared_traffic: bool = False
+) -> Estimate:
+    """``simulations_each`` runs of each variant in ``ones`` (a sweep's ``--vary``
+    combinations), ``workers`` at a time.
+
+    Requests and time are summed over the variants; memory is the heaviest variant's, its
+    runs on every worker at once (a worker runs one variant at a time), plus every row.
+    So a variant too big alone is refused, and light variants are not costed as heavy.
+    """
+    if len(ones) == 1:
+        return repeated(ones[0], simulations_each, workers, shared_traffic)
+    each = [repeated(one, simulations_each, workers, shared_traffic) for one in ones]
+    rows_each = simulations_each * BYTES_PER_RESULT_ROW
+    heaviest = max(range(len(ones)), key=lambda i: each[i].memory_bytes)
+    total = simulations_each * len(ones)
+    workers = max(1, min(workers, total))
+    return Estimate(
+        requests=sum(e.requests for e in each),
+        simulations=sum(e.simulations for e in each),
+        memory_bytes=each[heaviest].memory_bytes - rows_each + total * BYTES_PER_RESULT_ROW,
+        seconds=sum(e.seconds for e in each),
+        detail=f"{total:,} runs of {len(ones):,} variants on {workers} worker"
+        f"{'s' if workers > 1 else ''}; the heaviest each {ones[heaviest].detail}",
+    )
+
+
 def kept_traffic_bytes(
     scenario: Any,
     trace: Trace | None,
@@ -587,6 +616,36 @@ def check_runs(
         estimate = repeated(one, max(simulations, 1), workers, shared_traffic)
     check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large))
     return read
+
+
+def check_variant_runs(
+    scenarios: Sequence[Any],
+    traces: Sequence[Trace],
+    simulations_each: int,
+    workers: int = 1,
+    *,
+    shared_traffic: bool = False,
+    allow_large: bool = False,
+    how_to_shrink: str = "simulate a shorter horizon (simulation.horizon_h) or fewer units",
+) -> None:
+    """Refuse ``simulations_each`` runs of every scenario (on its trace) past the budget,
+    costed together (:func:`repeated_variants`); nothing is checked inside :func:`checked`.
+
+    Raises
+    ------
+    BudgetError
+        Over the budget; the message gives the estimate and how to proceed.
+    """
+    if _CHECKED.get():
+        return
+    ones = [
+        simulation_estimate(sc, trace_load(trace))
+        for sc, trace in zip(scenarios, traces, strict=True)
+    ]
+    estimate = ones[0] if len(ones) == 1 and simulations_each == workers == 1 else None
+    if estimate is None:
+        estimate = repeated_variants(ones, max(simulations_each, 1), workers, shared_traffic)
+    check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large))
 
 
 def _count(n: float) -> str:
