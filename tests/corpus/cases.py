@@ -327,6 +327,11 @@ BAD_CLOUDWATCH: dict[str, FileSpec] = {
         }
     ),
     "cw-not-json": "{ this is not json",
+    # Files that are no JSON text at all: named for what they are.
+    "cw-empty-file": b"",
+    "cw-gzipped": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+    "cw-parquet": b"PAR1\x15\x04\x15\x80\x01",
+    "cw-binary": bytes(range(256)) * 4,
     "cw-root-list": "[1, 2, 3]",
     "cw-empty-object": "{}",
     "cw-results-not-list": json.dumps({"MetricDataResults": {"Id": "m1"}}),
@@ -1296,6 +1301,8 @@ def _history() -> list[Case]:
         "cw-partial-data",
         "cw-epoch-ms",
         "cw-empty-object",
+        "cw-empty-file",
+        "cw-gzipped",
     ):
         files = {"s.toml": GOOD, "e.json": BAD_CLOUDWATCH[label]}
         c.append(
