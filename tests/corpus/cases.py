@@ -149,6 +149,8 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("seed-float", "simulation", "seed", 1.5),
     ("clients-1e9", "client", "clients", raw("1000000000")),
     ("availability-zones-1e9", "failures", "availability_zones", raw("1000000000")),
+    ("unit-mtbf-1e-9", "failures", "unit_mtbf_h", raw("1e-9")),
+    ("unit-mtbf-0.0001", "failures", "unit_mtbf_h", 0.0001),
     ("batch-check-1e-9", "hosting", "batch_check_s", raw("1e-9")),
     ("horizon-inf", "simulation", "horizon_h", raw("inf")),
     ("horizon-zero", "simulation", "horizon_h", 0),
