@@ -618,7 +618,7 @@ def render_toml(scenario: Scenario) -> str:
             value = getattr(section, key)
             if name == "traffic" and key == "path" and not Path(value).is_absolute():
                 # Relative to the scenario's folder: absolute, so the text works anywhere.
-                value = os.path.normpath(scenario.base_dir / value)
+                value = os.path.abspath(scenario.base_dir / value)
             note = field.description or ""
             fitted = scenario.calibrated.get(f"{name}.{key}")
             if fitted is not None:
