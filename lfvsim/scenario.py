@@ -516,9 +516,10 @@ def _validate(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:
 def _describe(error: Mapping[str, Any]) -> str:
     """One validation error as 'key: what is wrong'."""
     loc = [str(p) for p in error["loc"] if str(p) not in TRAFFIC_KINDS]
+    kind = next((str(p) for p in error["loc"] if str(p) in TRAFFIC_KINDS), None)
     key = ".".join(loc) or "scenario"
     if error["type"] == "extra_forbidden":
-        return f"unknown key '{key}'" + _suggest(loc)
+        return f"unknown key '{key}'" + _suggest(loc, kind)
     if error["type"] == "missing":
         return f"missing required key '{key}'"
     kinds = ", ".join(repr(k) for k in TRAFFIC_KINDS)
@@ -534,7 +535,7 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{key}: {msg} (got {error.get('input')!r})"
 
 
-def _suggest(loc: list[str]) -> str:
+def _suggest(loc: list[str], kind: str | None = None) -> str:
     section: dict[str, type[Section]] = {
         "model": Model,
         "unit": Unit,
@@ -550,6 +551,11 @@ def _suggest(loc: list[str]) -> str:
     elif loc[0] in section:
         known = list(section[loc[0]].model_fields)
     elif loc[0] == "traffic":
+        # A key of another kind is no typo: name the kinds that take it.
+        takers = [c for c in TRAFFIC_SECTION_CLASSES if loc[-1] in c.model_fields]
+        if kind is not None and takers:
+            names = " or ".join(repr(c.model_fields["kind"].default) for c in takers)
+            return f"; it applies to kind {names}, not {kind!r}: remove it"
         known = sorted({k for m in TRAFFIC_SECTION_CLASSES for k in m.model_fields})
     else:
         return ""
