@@ -38,7 +38,7 @@ def test_an_error_naming_only_the_temporary_in_its_text_is_the_outputs(tmp_path:
 
 def test_an_error_about_something_else_passes_through(tmp_path: Path) -> None:
     # An input that vanished mid-write is not the output's problem.
-    with pytest.raises(FileNotFoundError, match="input.csv"):
+    with pytest.raises(FileNotFoundError, match=r"input\.csv"):
         with atomic_path(tmp_path / "o.csv"):
             raise FileNotFoundError(errno.ENOENT, "No such file or directory", "input.csv")
 

@@ -1,0 +1,85 @@
+"""Inputs at the edges that used to pass, mislead or name the wrong thing."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from lfvsim.errors import InputError
+from lfvsim.experiments.recommend import Slo, _throttle_upper
+from tests.test_cli import assert_clean_failure
+
+SCENARIO = """\
+[model]
+project = "p"
+min_units = 1
+max_units = 2
+[traffic]
+kind = "{kind}"
+{keys}
+"""
+
+
+def test_a_zero_throttle_target_is_refused_because_no_bound_reaches_it() -> None:
+    # With no throttle at all the bound is -ln(1 - confidence) / requests, still above 0:
+    # a zero target is met by no configuration, whatever the replications.
+    runs = pd.DataFrame({"requests": [7_200] * 10, "throttled": 0, "throttle_rate": 0.0})
+    upper = _throttle_upper(runs, 0.95)
+    assert upper == pytest.approx(-math.log(0.05) / 72_000) and upper > 0
+    with pytest.raises(InputError, match=r"--max-throttle-rate 0: .*give a positive fraction"):
+        Slo(0.0)
+    assert Slo(1e-6).max_throttle_rate == 1e-6
+
+
+def test_recommend_with_a_zero_target_is_refused_before_simulating(cli, tmp_path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(kind="constant", keys="rate_tps = 2\nduration_h = 1"))
+    code, out, err = cli("recommend", path, "--max-throttle-rate", "0")
+    assert_clean_failure(code, out, err, "--max-throttle-rate 0", "positive fraction")
+
+
+@pytest.mark.parametrize(
+    ("kind", "keys", "needle"),
+    [
+        ("csv", 'path = "t.csv"\nperiod_s = 60', "it applies to kind 'cloudwatch', not 'csv'"),
+        ("constant", "rate_tps = 2\nmean_tps = 3", "it applies to kind 'diurnal', not 'constant'"),
+        (
+            "constant",
+            "rate_tps = 2\nbreaks = '12:00-12:30'",
+            "it applies to kind 'factory', not 'constant'",
+        ),
+    ],
+)
+def test_a_traffic_key_of_another_kind_names_the_kinds_that_take_it(
+    cli, tmp_path, kind: str, keys: str, needle: str
+) -> None:
+    (tmp_path / "t.csv").write_text("timestamp\n2026-01-05T00:00:00Z\n")
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(kind=kind, keys=keys))
+    code, out, err = cli("run", path)
+    assert_clean_failure(code, out, err, needle)
+    assert "did you mean" not in err  # the key is spelled right: it is in the wrong kind
+
+
+def test_a_misspelt_traffic_key_still_gets_a_suggestion(cli, tmp_path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(kind="constant", keys="rat_tps = 2"))
+    code, out, err = cli("run", path)
+    assert_clean_failure(code, out, err, "unknown key 'traffic.rat_tps'; did you mean 'rate_tps'?")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--start", "1900-01-01"), "start 1900-01-01T00:00:00+00:00 is outside 1970-2200"),
+        (("--start", "2199-12-31", "--duration-h", "100"), "duration_h = 100 ends the trace"),
+    ],
+)
+def test_synth_names_start_and_duration_not_kind(cli, tmp_path, args, needle: str) -> None:
+    out_path = tmp_path / "o.csv"
+    code, out, err = cli("trace", "synth", "constant", "--rate-tps", "1", *args, "-o", out_path)
+    assert_clean_failure(code, out, err, "--start/--duration-h: " + needle)
+    assert "--kind" not in err
+    assert not out_path.exists()
