@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -83,3 +84,24 @@ def test_synth_names_start_and_duration_not_kind(cli, tmp_path, args, needle: st
     assert_clean_failure(code, out, err, "--start/--duration-h: " + needle)
     assert "--kind" not in err
     assert not out_path.exists()
+
+
+@pytest.mark.parametrize("mode", [None, "always_on", "batch"])
+def test_schedule_windows_in_a_mode_that_ignores_them_are_refused(cli, tmp_path, mode) -> None:
+    # Without mode = 'schedule' the windows were ignored: hosted and billed all day.
+    path = tmp_path / "s.toml"
+    hosting = "[hosting]\n" + ("" if mode is None else f'mode = "{mode}"\n')
+    hosting += 'windows = ["Mon-Fri 06:00-08:00"]\n'
+    path.write_text(SCENARIO.format(kind="constant", keys="rate_tps = 2") + hosting)
+    code, out, err = cli("run", path)
+    assert_clean_failure(code, out, err, "hosting.windows is set", "add mode = 'schedule'")
+    assert ("(the default)" in err) == (mode is None)
+
+
+def test_compare_still_switches_a_scheduled_scenario_to_other_modes(cli) -> None:
+    from tests.conftest import ROOT
+
+    path = ROOT / "scenarios" / "scheduled-business-hours.toml"
+    code, out, err = cli("compare", path, "--mode", "always-on", "--mode", "batch", "--json")
+    assert code == 0, err
+    assert [row["mode"] for row in json.loads(out)] == ["always-on", "batch"]

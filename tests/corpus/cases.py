@@ -149,6 +149,7 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("simulation-unknown-key", "simulation", "replications", 5),
     ("unknown-section", "speed", "fast", True),
     ("traffic-key-of-another-kind", "traffic", "mean_tps", 3.0),
+    ("hosting-windows-without-schedule", "hosting", "windows", ["daily 06:00-22:00"]),
 ]
 
 
