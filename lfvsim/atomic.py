@@ -464,8 +464,10 @@ def check_output_folder(directory: str | Path) -> list[str]:
     if directory.exists() and not directory.is_dir():
         raise InputError(f"output '{directory}' is a file; give a folder path")
     foreign = _foreign_entries(directory) if directory.is_dir() else []
-    if foreign and not _FORCE.get():
-        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+    # The ledger is lfvsim's own record of the other files: kept, never a reason to refuse.
+    blocking = [n for n in foreign if n != LEDGER]
+    if blocking and not _FORCE.get():
+        shown = ", ".join(blocking[:3]) + (", ..." if len(blocking) > 3 else "")
         raise InputError(
             f"output folder '{directory}' holds files lfvsim did not write or that changed "
             f"since ({shown}); choose another folder, or add --force to replace its lfvsim "

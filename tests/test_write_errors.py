@@ -61,3 +61,23 @@ def test_a_failed_cleanup_does_not_hide_the_first_error(
     with pytest.raises(InputError, match="Read-only file system"):
         with atomic_path(tmp_path / "o.png") as tmp:
             raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp))
+
+
+def test_a_folder_holding_only_lfvsims_ledger_is_not_someone_elses(tmp_path: Path) -> None:
+    # A plot written into the folder and deleted leaves the ledger: lfvsim's own record.
+    from lfvsim.atomic import LEDGER, atomic_directory, check_output_folder
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    write_text_atomic(folder / "kept.txt", "mine\n")
+    (folder / "kept.txt").unlink()
+    assert (folder / LEDGER).exists()
+    assert check_output_folder(folder) == [LEDGER]  # not refused: kept on replacement
+    with atomic_directory(folder) as staged:
+        (staged / "summary.json").write_text("{}\n", encoding="utf-8")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [LEDGER, "lfvsim-manifest.json", "summary.json"]
+    )
+    (folder / "user.txt").write_text("theirs\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"\(user\.txt\)"):  # the ledger is never named
+        check_output_folder(folder)
