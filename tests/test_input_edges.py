@@ -105,3 +105,16 @@ def test_compare_still_switches_a_scheduled_scenario_to_other_modes(cli) -> None
     code, out, err = cli("compare", path, "--mode", "always-on", "--mode", "batch", "--json")
     assert code == 0, err
     assert [row["mode"] for row in json.loads(out)] == ["always-on", "batch"]
+
+
+def test_the_same_export_page_given_twice_is_named_not_summed(cli, tmp_path) -> None:
+    # Read twice, a page's datapoints are duplicates, and duplicates = 'sum' doubles them.
+    code, _, err = cli("trace", "synth", "constant", "--rate-tps", "1", "--duration-h", "1",
+                       "-o", tmp_path / "cw.json")  # fmt: skip
+    assert code == 0, err
+    pattern = str(tmp_path / "c*.json")
+    for pages in ([tmp_path / "cw.json", tmp_path / "cw.json"], [tmp_path / "cw.json", pattern]):
+        code, out, err = cli("trace", "import-cloudwatch", *pages, "-o", tmp_path / "o.csv")
+        assert_clean_failure(code, out, err, "the same file is given twice", "each page")
+        assert "duplicate" not in err
+    assert not (tmp_path / "o.csv").exists()
