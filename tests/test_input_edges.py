@@ -118,3 +118,12 @@ def test_the_same_export_page_given_twice_is_named_not_summed(cli, tmp_path) -> 
         assert_clean_failure(code, out, err, "the same file is given twice", "each page")
         assert "duplicate" not in err
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("factor", ["0.5", "0.999"])
+def test_a_busier_day_below_one_is_refused(cli, tmp_path, factor: str) -> None:
+    # It was run as a quieter day and printed as "a day x0.5 busier".
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(kind="constant", keys="rate_tps = 2\nduration_h = 1"))
+    code, out, err = cli("recommend", path, "--max-throttle-rate", "0.01", "--busier-day", factor)
+    assert_clean_failure(code, out, err, f"--busier-day {factor}: give a factor of 1 or more")

@@ -1560,6 +1560,8 @@ def _one_interval_and_unreachable() -> list[Case]:
              files=t),
         case("seed-into-proc", "seed", "d.json", "-o", "/proc/lfvsim-o.toml",
              files={"d.json": DATA / "describe-ok.json"}),
+        case("recommend-busier-day-below-one", "recommend", "s.toml", "--max-throttle-rate",
+             "0.01", "--busier-day", "0.5", files=S),
         case("import-cloudwatch-same-page-twice", "trace", "import-cloudwatch", "cw.json",
              "./cw.json", "-o", "o.csv", files={"cw.json": DATA / "cw-ok.json"}),
     ]  # fmt: skip
