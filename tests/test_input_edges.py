@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
 
 import pandas as pd
 import pytest
 
+import lfvsim
 from lfvsim.errors import InputError
 from lfvsim.experiments.recommend import Slo, _throttle_upper
 from tests.test_cli import assert_clean_failure
@@ -127,3 +129,19 @@ def test_a_busier_day_below_one_is_refused(cli, tmp_path, factor: str) -> None:
     path.write_text(SCENARIO.format(kind="constant", keys="rate_tps = 2\nduration_h = 1"))
     code, out, err = cli("recommend", path, "--max-throttle-rate", "0.01", "--busier-day", factor)
     assert_clean_failure(code, out, err, f"--busier-day {factor}: give a factor of 1 or more")
+
+
+def test_a_horizon_or_outage_past_the_end_is_said_in_the_notes() -> None:
+    text = SCENARIO.format(kind="constant", keys="rate_tps = 2\nduration_h = 1")
+    sc = lfvsim.Scenario.model_validate(
+        {
+            **tomllib.loads(text),
+            "simulation": {"seed": 1, "horizon_h": 1e9},
+            "failures": {"outages": [{"zone": 0, "start_h": 5, "duration_h": 1}]},
+        }
+    )
+    notes = lfvsim.simulate(sc).notes
+    assert "simulation.horizon_h = 1e+09 is past the end of the traffic: 1 h simulated" in notes
+    assert "1 zone outage starting at 5 h, at or after the 1 h simulated, does not happen" in notes
+    inside = sc.with_overrides({"simulation.horizon_h": 0.5, "failures.outages": []})
+    assert not [n for n in lfvsim.simulate(inside).notes if "past the end" in n or "outage" in n]
