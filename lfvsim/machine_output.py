@@ -215,6 +215,8 @@ OUTPUTS: Mapping[str, Output] = {
             peak_1min_at peak_tps_1s peak_1s_at peak_to_mean_1min peak_to_mean_1s burstiness
             dispersion_1s sampled seed notes"""
         ),
+        note="`seed` is the seed of the sampled arrivals, null when `sampled` is false (a "
+        "trace of requests: nothing was drawn).",
     ),
     "compare-arrivals": Output(
         "`lfvsim trace compare-arrivals --json`: a list, one object per arrival model",

@@ -314,6 +314,37 @@ class Autoscaler(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _alarms_within_a_day(self) -> Autoscaler:
+        # CloudWatch, which the policy's alarms run on, refuses an alarm whose evaluation
+        # periods x period exceed one day [doc, PutMetricAlarm]; more datapoints than that
+        # would also never fire in any trace lfvsim can replay in a budget.
+        period = self.evaluation_period_s
+        if period > MAX_ALARM_S:
+            raise ValueError(
+                f"evaluation_period_s = {period:,} s is longer than one day ({MAX_ALARM_S:,} s), "
+                "past any CloudWatch alarm period; use 60 (one datapoint a minute) or a few "
+                "minutes"
+            )
+        for key in ("scale_out_datapoints", "scale_in_datapoints"):
+            points = getattr(self, key)
+            if points * period > MAX_ALARM_S:
+                raise ValueError(
+                    f"{key} = {points} datapoints of evaluation_period_s = {period} s span "
+                    f"{points * period:,} s, more than the one day ({MAX_ALARM_S:,} s) a "
+                    f"CloudWatch alarm can evaluate; give at most {MAX_ALARM_S // period:,} "
+                    f"datapoints of {period} s"
+                )
+        return self
+
+
+#: Longest span (s) a CloudWatch alarm evaluates: EvaluationPeriods x Period <= one day.
+MAX_ALARM_S = 86_400
+#: Longest metering interval (s): one day. Per-second metering is 1 s and hourly 3600 s;
+#: up to a day is allowed for what-if studies, and a longer interval would bill each unit
+#: for time far past any run (1e12 s billed 555 million unit-hours for 2 hours of traffic).
+MAX_METERING_S = 86_400.0
+
 
 class Billing(Section):
     """Metering and price."""
@@ -324,11 +355,24 @@ class Billing(Section):
         gt=0,
     )
     metering_granularity_s: float = Field(
-        60.0, gt=0, description="each unit is billed in whole intervals of this length (s)"
+        60.0,
+        gt=0,
+        description="each unit is billed in whole intervals of this length (s): 1 per second, "
+        "3600 per hour, at most 86400 (one day)",
     )
     bill_provisioning: bool = assumed(
         False, "bill a new unit from the scale-out decision rather than from when it serves"
     )
+
+    @field_validator("metering_granularity_s")
+    @classmethod
+    def _metering_at_most_a_day(cls, value: float) -> float:
+        if value > MAX_METERING_S:
+            raise ValueError(
+                f"{value:g} s is longer than one day; give the interval each unit is billed "
+                f"in, in seconds (1: per second, 3600: per hour, at most {MAX_METERING_S:g})"
+            )
+        return value
 
 
 class Simulation(Section):

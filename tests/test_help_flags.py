@@ -66,3 +66,33 @@ def test_help_paragraphs_reflow_to_the_width():
     result = CliRunner().invoke(app, ["sweep", "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     assert "the table says which configurations meet each target" in result.output
+
+
+#: What typer prints for a parameter without a metavar: a Python type, not a word.
+PYTHON_TYPES = re.compile(r"list\[|<class|Path\]|<(str|int|float|path|bool)\b|\{[A-Z][A-Z.]*\}")
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p) or "lfvsim")
+def test_help_names_values_in_words_not_python_types(path):
+    """``FILE...``, ``FOLDER``, ``INTEGER``: never ``<list[Path]>``, ``<int range>``, ``{X}``."""
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    found = PYTHON_TYPES.search(result.output)
+    assert found is None, f"{found.group()} in: {result.output[found.start() - 60 : found.end()]}"
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p) or "lfvsim")
+def test_every_argument_has_its_help_beside_it(path):
+    """An argument's help text is shown, not squeezed out by a long type column."""
+    command = dict(COMMANDS)[path]
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    text = " ".join(result.output.replace("│", " ").split())
+    for param in command.params:
+        if param.param_type_name == "argument" and param.help:
+            assert " ".join(param.help.split()[:3]) in text, param.help
+
+
+def test_a_repeatable_argument_reads_file_dots_once():
+    result = CliRunner().invoke(app, ["trace", "inspect", "--help"], terminal_width=100)
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert usage.rstrip().endswith("[OPTIONS] FILE..."), usage

@@ -97,3 +97,32 @@ def test_a_region_without_a_listed_price_needs_an_explicit_price():
     priced = scenario(model=model, billing={"price_per_unit_hour_usd": 4.2})
     result = lfvsim.simulate(priced, seed=1)
     assert result.summary.cost_usd == pytest.approx(4.2)
+
+
+@pytest.mark.parametrize(
+    ("sections", "says"),
+    [
+        ({"billing": {"metering_granularity_s": 1e12}}, "longer than one day"),
+        ({"billing": {"metering_granularity_s": 86_401}}, "at most 86400"),
+        ({"autoscaler": {"evaluation_period_s": 60_000_000_000}}, "longer than one day"),
+        ({"autoscaler": {"scale_in_datapoints": 1_000_000_000}}, "at most 1,440 datapoints"),
+        (
+            {"autoscaler": {"evaluation_period_s": 3600, "scale_out_datapoints": 25}},
+            "at most 24 datapoints of 3600 s",
+        ),
+    ],
+)
+def test_durations_past_a_day_that_would_make_a_run_absurd_are_refused(sections, says):
+    # 1e12 s metering billed 555 million unit-hours for two hours of traffic; an alarm
+    # spanning more than a day is one CloudWatch refuses and that never fires in a run.
+    with pytest.raises(ValueError, match=says):
+        scenario(**sections)
+
+
+def test_a_day_is_the_longest_metering_interval_and_alarm_span():
+    sc = scenario(
+        billing={"metering_granularity_s": 86_400},
+        autoscaler={"evaluation_period_s": 3600, "scale_in_datapoints": 24},
+    )
+    assert sc.billing.metering_granularity_s == 86_400
+    assert sc.autoscaler.scale_in_datapoints * sc.autoscaler.evaluation_period_s == 86_400

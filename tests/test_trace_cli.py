@@ -212,7 +212,7 @@ BAD_DATA = {
         ["Datapoints[0]", "not a whole count"],
     ),
     "truncated json": ("e.json", '{"MetricDataResults": [', ["not valid JSON", "line 1"]),
-    "bad parquet": ("p.parquet", "PAR1 but not really", ["not a readable Parquet"]),
+    "bad parquet": ("p.parquet", "PAR1 but not really", ["a truncated Parquet file"]),
 }  # fmt: skip
 
 
@@ -324,3 +324,17 @@ def test_inspect_describes_the_requests_run_draws(cli, tmp_path):
     assert code == 0, err
     assert stats["requests"] == json.loads(out)["requests"]
     assert stats["seed"] == 5  # the run's seed, which the sample is drawn as
+
+
+def test_inspect_of_requests_names_no_seed(cli, tmp_path):
+    """A trace of requests is described as it is: no sample drawn, so no seed."""
+    path = tmp_path / "requests.csv"
+    path.write_text("timestamp\n2024-01-01T00:00:00Z\n2024-01-01T00:00:01.5Z\n")
+    code, out, err = cli("trace", "inspect", path, "--json")
+    assert code == 0, err
+    stats = json.loads(out)
+    assert stats["sampled"] is False
+    assert stats["seed"] is None
+    code, out, err = cli("trace", "inspect", path)
+    assert code == 0, err
+    assert "seed" not in out

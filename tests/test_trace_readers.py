@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -260,3 +262,46 @@ def test_the_interval_needs_two_points_or_a_positive_period():
 def test_points_outside_the_window_are_an_error():
     with pytest.raises(InputError, match=r"t\.csv: rows outside the requested time range"):
         _grid([0, 60], [1, 1], window_s=(60.0, 600.0))
+
+
+GARBAGE = bytes(range(256)) * 4  # NUL bytes and invalid UTF-8: no text format
+#: A file that is no trace, its name, and what the one-line refusal must say.
+UNREADABLE = [
+    ("x.parquet", GARBAGE, "not a Parquet file"),
+    ("x.parquet", b"", "the file is empty, not Parquet"),
+    ("x.parquet", b"PAR1\x15\x04\x15\x80", "a truncated Parquet file"),
+    ("x.csv", GARBAGE, "not CSV text (binary data, not UTF-8)"),
+    ("x.json", GARBAGE, "not JSON (binary data"),
+    ("x.json", b"", "the file is empty, not CloudWatch JSON"),
+    ("x.dat", GARBAGE, "binary data, neither Parquet nor CSV text"),
+    ("x.csv.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", "a gzip-compressed file"),
+    ("x.xlsx", b"PK\x03\x04\x14\x00\x06\x00", "a ZIP archive or an Excel workbook"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "says"), UNREADABLE)
+def test_a_file_that_is_no_trace_is_named_for_what_it_is(tmp_path, name, content, says):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(says)) as raised:
+        T.read_trace(path)
+    assert "not a readable CSV" not in str(raised.value)
+    if not content.startswith(b"PAR1"):  # the readers a scenario's traffic.kind names
+        for reader in (T.read_csv_trace, T.read_parquet_trace):
+            with pytest.raises(InputError, match=re.escape(says)):
+                reader(path)
+
+
+def test_the_csv_reader_names_a_parquet_file(tmp_path):
+    pq.write_table(pa.table({"timestamp": [0.0]}), tmp_path / "t.csv")
+    with pytest.raises(InputError, match="a Parquet file, not CSV"):
+        T.read_csv_trace(tmp_path / "t.csv")
+
+
+def test_a_multibyte_character_cut_by_the_sniffed_head_is_still_text(tmp_path):
+    path = tmp_path / "t.csv"
+    # the header pads the first 4,096 bytes so that 'é' (2 bytes) straddles their end
+    header = "timestamp,count," + "a" * (4095 - len("timestamp,count,")) + "é\n"
+    path.write_text(header + "2026-01-05T00:00:00Z,1\n", encoding="utf-8")
+    assert path.read_bytes()[:4096].endswith(b"\xc3")
+    assert T.detect_trace_format(path) == "csv"

@@ -39,27 +39,62 @@ ALLOW_OPTION = "--allow-large (LFVSIM_ALLOW_LARGE=1)"
 ALLOW_ENV = "LFVSIM_ALLOW_LARGE=1"
 
 
-def _show_flags_bare() -> None:
-    """Show boolean switches as flags in ``--help``: ``--json``, not ``--json <bool>``.
+#: The word ``--help`` shows for an option's value when the option names none (metavar).
+_VALUE_WORDS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT"}
 
-    typer's rich help (0.2x, with its vendored click) prints the value type after every
-    option, flags included, as if ``--json`` or ``--help`` took a value; click's own help
-    shows flags bare. Only the help text changes: parsing already treats them as flags.
+
+def _human_help_types() -> None:
+    """Show every parameter's value in words in ``--help``, never as a Python type.
+
+    typer's rich help (0.2x, with its vendored click) prints the annotation: ``<int range>``,
+    ``<path>``, ``<list[Path]>`` beside an argument already named ``FILE``, and a type after
+    every flag, as if ``--json`` took a value. Here a flag shows none (click's own help
+    shows flags bare); an argument its metavar alone, in the name column (its help lists
+    any choices, which beside it left the help no room); an option its metavar, else its
+    choices, else a word (FILE, INTEGER, NUMBER, TEXT). The usage line names a required
+    argument as click does (``SCENARIO``, not ``{SCENARIO}``) and marks a repeatable one
+    with one ``...``. Only the help text changes, never the parsing.
     """
-    from typer.core import TyperOption
+    from typer.core import TyperArgument, TyperOption
 
-    shown = TyperOption.display_type_rich
-    if getattr(shown, "bare_flags", False):
+    if getattr(TyperOption.display_type_rich, "in_words", False):
         return
 
-    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
-        return None if self.is_flag else shown(self, ctx)
+    def choices(param: Any) -> str | None:
+        values = param.type_descriptor.choices
+        return None if values is None else "|".join(str(getattr(v, "value", v)) for v in values)
 
-    display_type_rich.bare_flags = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    def option_type(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag:
+            return None
+        if self.metavar is not None:
+            return str(self.metavar)
+        listed = choices(self)
+        if listed is not None:
+            return listed
+        descriptor = self.type_descriptor
+        if descriptor.is_path:
+            return "FILE"
+        annotation = descriptor.annotation
+        return _VALUE_WORDS.get(getattr(annotation, "__name__", ""), "VALUE")
+
+    def argument_type(self: TyperArgument, ctx: Any) -> str | None:
+        return None if self.metavar is not None else option_type(self, ctx)  # type: ignore[arg-type]
+
+    def usage_name(self: TyperArgument) -> str:
+        name = str(self.display_name_raw)
+        name = name if self.required else f"[{name}]"
+        if self.nargs != 1 and not name.rstrip("]").endswith("..."):
+            name += "..."
+        return name
+
+    option_type.in_words = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign,assignment]
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
 
 
-_show_flags_bare()
+_human_help_types()
 
 
 def _wrap_not_cut() -> None:

@@ -64,16 +64,20 @@ def seed(
         str | None,
         typer.Option(
             "--version",
+            metavar="VERSION",
             help="Model version: picks one of several Rekognition versions; required for a "
             "live Lookout for Vision read.",
         ),
     ] = None,
     project: Annotated[
         str | None,
-        typer.Option(help="Read the model live through boto3 instead of from a file."),
+        typer.Option(
+            metavar="PROJECT", help="Read the model live through boto3 instead of from a file."
+        ),
     ] = None,
     region: Annotated[
-        str | None, typer.Option(help="AWS region of a live read (default: boto3's).")
+        str | None,
+        typer.Option(metavar="REGION", help="AWS region of a live read (default: boto3's)."),
     ] = None,
     service: Annotated[
         ServiceName | None, typer.Option(help="Service of a live read (default: lookoutvision).")
@@ -194,6 +198,7 @@ def start_model_input(
     token_suffix: Annotated[
         str | None,
         typer.Option(
+            metavar="SUFFIX",
             help="Part of the ClientToken (1-16 of a-z, A-Z, 0-9, -): a new start of the same "
             "plan on the same day, such as after StopModel, needs a new suffix, or StartModel "
             "takes it for a retry of the first start and starts nothing.",

@@ -40,8 +40,9 @@ ScenarioArg = Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario 
 TraceOpt = Annotated[
     Path | None,
     typer.Option(
+        metavar="TRACE",
         help="Replay this trace (CSV, Parquet or CloudWatch JSON) instead of the scenario's "
-        "traffic."
+        "traffic.",
     ),
 ]
 FillGapsOpt = Annotated[
@@ -95,19 +96,27 @@ ExperimentSeedOpt = Annotated[
 MaxThrottleOpt = Annotated[
     float,
     typer.Option(
-        help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = 0.1%)."
+        metavar="RATE",
+        help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = 0.1%).",
     ),
 ]
-MaxP99Opt = Annotated[float | None, typer.Option(help="SLO: upper bound of the p99 latency (s).")]
+MaxP99Opt = Annotated[
+    float | None,
+    typer.Option(metavar="SECONDS", help="SLO: upper bound of the p99 latency (s)."),
+]
 MaxWorstHourOpt = Annotated[
     float | None,
-    typer.Option(help="SLO: upper bound of the throttle rate in the worst clock hour (0.03 = 3%)."),
+    typer.Option(
+        metavar="RATE",
+        help="SLO: upper bound of the throttle rate in the worst clock hour (0.03 = 3%).",
+    ),
 ]
 MaxMinuteOpt = Annotated[
     float | None,
     typer.Option(
+        metavar="RATE",
         help="SLO: upper bound of the --minute-percentile (default 99th) percentile of "
-        "per-minute throttle rates (0.05: 99% of minutes throttle at most 5%)."
+        "per-minute throttle rates (0.05: 99% of minutes throttle at most 5%).",
     ),
 ]
 MinutePercentileOpt = Annotated[
@@ -123,18 +132,24 @@ SweepMaxThrottleOpt = Annotated[
     float | None,
     typer.Option(
         "--max-throttle-rate",
+        metavar="RATE",
         help="SLO: show whether each configuration's throttle-rate upper bound is at most "
         "this (0.001 = 0.1%), and store the SLO in the --output file for plot and report.",
     ),
 ]
 ConfidenceOpt = Annotated[
-    float, typer.Option(help="Confidence the SLO bounds and intervals hold at (one-sided bounds).")
+    float,
+    typer.Option(
+        metavar="LEVEL",
+        help="Confidence the SLO bounds and intervals hold at (one-sided bounds).",
+    ),
 ]
 #: ``plot`` and ``report``: the SLO a figure or report draws; unset, the sweep's stored SLO.
 StoredMaxThrottleOpt = Annotated[
     float | None,
     typer.Option(
         "--max-throttle-rate",
+        metavar="RATE",
         help="SLO: the throttle rate's upper confidence bound must be at most this (0.001 = "
         "0.1%). Default: the SLO stored with the sweep (lfvsim sweep or recommend -o).",
     ),
@@ -143,6 +158,7 @@ StoredConfidenceOpt = Annotated[
     float | None,
     typer.Option(
         "--confidence",
+        metavar="LEVEL",
         help="Confidence of the bounds and intervals (one-sided bounds). Default: the "
         "sweep's, else 0.95.",
     ),

@@ -235,7 +235,7 @@ def report(
     trace: TraceOpt = None,
     scale: ScaleOpt = None,
     seed: RunSeedOpt = None,
-    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+    title: Annotated[str | None, typer.Option(metavar="TITLE", help="Title of the report.")] = None,
     cloudwatch: Annotated[
         list[str] | None,
         typer.Option(

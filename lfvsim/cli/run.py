@@ -69,7 +69,10 @@ def run(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write timeline, units, events, summary and scenario files here."),
+        typer.Option(
+            metavar="FOLDER",
+            help="Write timeline, units, events, summary and scenario files into this folder.",
+        ),
     ] = None,
     force: Annotated[
         bool,

@@ -62,6 +62,7 @@ Output = Annotated[
 FillGaps = Annotated[
     str | None,
     typer.Option(
+        metavar="error|zero",
         help="Missing intervals or counts: 'error' (default) or 'zero' (reported).",
         rich_help_panel=_REPAIRS,
     ),
@@ -69,6 +70,7 @@ FillGaps = Annotated[
 Duplicates = Annotated[
     str | None,
     typer.Option(
+        metavar="error|sum|first",
         help="A timestamp twice: 'error' (default), 'sum' or 'first' (reported).",
         rich_help_panel=_REPAIRS,
     ),
@@ -76,6 +78,7 @@ Duplicates = Annotated[
 Unsorted = Annotated[
     str | None,
     typer.Option(
+        metavar="error|sort",
         help="Rows out of time order: 'error' (default) or 'sort' (reported).",
         rich_help_panel=_REPAIRS,
     ),
@@ -83,6 +86,7 @@ Unsorted = Annotated[
 Timezone = Annotated[
     str | None,
     typer.Option(
+        metavar="ZONE",
         help="IANA time zone of timestamps without an offset (default: UTC, reported).",
         rich_help_panel=_REPAIRS,
     ),
@@ -90,6 +94,7 @@ Timezone = Annotated[
 Metric = Annotated[
     str | None,
     typer.Option(
+        metavar="METRIC",
         help="CloudWatch: the offered load: 'ProcessedImageCount', 'offered' "
         "(SuccessfulRequestCount + ThrottledCount), a series' Label or Id, a sum such as "
         "'successful+throttled' or 'successful', or 'auto' (default: ProcessedImageCount, "
@@ -100,6 +105,7 @@ Metric = Annotated[
 PeriodS = Annotated[
     float | None,
     typer.Option(
+        metavar="SECONDS",
         help="CloudWatch: period of the datapoints in seconds (default: the smallest step).",
         rich_help_panel=_REPAIRS,
     ),
@@ -165,7 +171,11 @@ def synth(
     ] = None,
     timezone: Annotated[
         str | None,
-        typer.Option(help="factory: IANA zone of the calendar (UTC).", rich_help_panel="factory"),
+        typer.Option(
+            metavar="ZONE",
+            help="factory: IANA zone of the calendar (UTC).",
+            rich_help_panel="factory",
+        ),
     ] = None,
     idle_tps: Annotated[
         float | None,

@@ -43,6 +43,7 @@ from lfvsim.reports.formatting import (
     duration,
     percent,
     plural,
+    seconds,
     span,
     units_sentence,
     usd,
@@ -811,10 +812,17 @@ def _run_blocks(result: Result, run_what: str) -> list[Block]:
     rows += [
         (
             "latency p50 / p95 / p99",
-            f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s",
+            " / ".join(
+                seconds(v, like=s.latency_p50_s)
+                for v in (s.latency_p50_s, s.latency_p95_s, s.latency_p99_s)
+            )
+            + " s",
         ),
-        ("latency mean / max", f"{s.latency_mean_s:.3f} / {s.latency_max_s:.3f} s"),
-        ("mean wait for a slot", f"{s.wait_mean_s:.3f} s"),
+        (
+            "latency mean / max",
+            f"{seconds(s.latency_mean_s)} / {seconds(s.latency_max_s, like=s.latency_mean_s)} s",
+        ),
+        ("mean wait for a slot", f"{seconds(s.wait_mean_s)} s"),
         ("inference-unit hours", f"{s.unit_hours:,.2f}"),
         ("cost", f"USD {s.cost_usd:,.2f} at USD {s.price_per_unit_hour_usd:.2f} per unit-hour"),
         ("cost per 1,000 images", usd(s.cost_per_1000_images_usd, 4)),

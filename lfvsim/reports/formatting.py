@@ -20,11 +20,13 @@ __all__ = [
     "amount",
     "config_label",
     "duration",
+    "metric_texts",
     "number",
     "percent",
     "percent_tick",
     "plural",
     "ratio",
+    "seconds",
     "signed_usd",
     "span",
     "text_columns",
@@ -102,6 +104,52 @@ def amount(value: float) -> str:
 def number(value: float | None, digits: int = 3) -> str:
     """``digits`` significant digits; ``n/a`` when not a number."""
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}g}"
+
+
+#: Summary metrics that ``lfvsim run`` prints with two decimals (hours, dollars, mean units).
+_TWO_DECIMALS = ("_usd", "_h", "unit_hours", "mean_units")
+
+
+def metric_texts(metric: str, *values: float) -> list[str]:
+    """A summary metric's values (a mean and its interval bounds) at one precision.
+
+    The precision is the one ``lfvsim run`` prints the metric with: rates as percentages,
+    seconds as :func:`seconds`, cost per 1,000 images to 4 decimals, dollars, hours and mean
+    units to 2. Counts, whole in one run, are means over replications here: whole numbers
+    when all are whole or the first is 100 or more, else one decimal, so that a mean and its
+    bounds read alike (not ``860.3 .. 1,095``). Not a number reads ``n/a``.
+    """
+    if metric.endswith("_rate") or "_rate_" in metric:  # throttle_rate_worst_hour too
+        return [percent(v) for v in values]
+    if metric.endswith("_s"):
+        return [seconds(v, like=values[0]) for v in values]
+    if metric == "cost_per_1000_images_usd":
+        digits = 4
+    elif metric.endswith(_TWO_DECIMALS):
+        digits = 2
+    else:
+        first = values[0] if values else math.nan
+        whole = all(float(v).is_integer() for v in values if math.isfinite(v))
+        digits = 0 if whole or (math.isfinite(first) and abs(first) >= 100) else 1
+    return [f"{v:,.{digits}f}" if math.isfinite(v) else "n/a" for v in values]
+
+
+#: From this many seconds up, a time reads in whole seconds: milliseconds of an hour-long
+#: wait (a batch's) are noise, and ``24728.494`` is hard to read beside ``0.727``.
+WHOLE_SECONDS_FROM = 100.0
+
+
+def seconds(value: float, like: float | None = None) -> str:
+    """A latency or wait in seconds, without the unit: ``0.727``, ``24,728``.
+
+    Milliseconds below 100 s, whole seconds with thousands separators from there; ``like``
+    picks the precision instead (a mean's, for its interval bounds). ``n/a`` when not a
+    number.
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    scale = value if like is None or not math.isfinite(like) else like
+    return f"{value:,.0f}" if abs(scale) >= WHOLE_SECONDS_FROM else f"{value:.3f}"
 
 
 def ratio(value: float) -> str:

@@ -27,10 +27,12 @@ from lfvsim.experiments.sweep import run_counts
 from lfvsim.reports.formatting import (
     CAUSE_LABELS,
     duration,
+    metric_texts,
     number,
     percent,
     plural,
     ratio,
+    seconds,
     signed_usd,
     span,
     text_columns,
@@ -81,12 +83,16 @@ def format_summary(result: Result, scenario_path: Path | None = None) -> str:
         (
             "latency p50/p95/p99",
             (
-                f"{s.latency_p50_s:.3f} / {s.latency_p95_s:.3f} / {s.latency_p99_s:.3f} s"
+                " / ".join(
+                    seconds(v, like=s.latency_p50_s)
+                    for v in (s.latency_p50_s, s.latency_p95_s, s.latency_p99_s)
+                )
+                + " s"
                 if s.served
                 else "- (nothing served)"
             ),
         ),
-        ("mean wait", f"{s.wait_mean_s:.3f} s" if s.served else "-"),
+        ("mean wait", f"{seconds(s.wait_mean_s)} s" if s.served else "-"),
         ("inference-unit hours", f"{s.unit_hours:,.2f}"),
         ("cost", f"USD {s.cost_usd:,.2f}  (USD {s.price_per_unit_hour_usd:.2f} per unit-hour)"),
         (
@@ -576,8 +582,8 @@ def format_replications(reps: Replications, scenario_path: Path | None = None) -
     rows = []
     for m in metrics(t):
         lo, hi = ci[m]
-        rows.append([m, _num(m, means[m]), "" if math.isnan(lo) else f"{_num(m, lo)} .. "
-                     f"{_num(m, hi)}"])  # fmt: skip
+        mean, low, high = metric_texts(m, means[m], lo, hi)
+        rows.append([m, mean, "" if math.isnan(lo) else f"{low} .. {high}"])
     body = text_columns(["metric", "mean", "95% CI"], rows)
     seeds = ", ".join(str(s) for s in t["seed"][:5]) + (", ..." if len(t) > 5 else "")
     tail = [
@@ -589,20 +595,6 @@ def format_replications(reps: Replications, scenario_path: Path | None = None) -
         *(f"  - {n}" for n in reps.notes),
     ]
     return "\n".join(head + body + tail)
-
-
-def _num(metric: str, value: float) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    if metric.endswith("_rate") or "_rate_" in metric:  # throttle_rate_worst_hour too
-        return percent(value)
-    if metric.endswith("_s"):
-        return f"{value:.3f}"
-    if metric.endswith("_usd") and abs(value) < 10:
-        return f"{value:.4f}"
-    if metric.endswith("_usd") or metric.endswith("_h") or metric.endswith("hours"):
-        return f"{value:,.2f}"
-    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 def format_stats(stats: TraceStats, width: int = 60) -> str:

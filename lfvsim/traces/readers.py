@@ -73,16 +73,100 @@ _MISSING = ("", "nan", "na", "n/a", "null", "none")
 
 
 def detect_trace_format(path: str | Path) -> str:
-    """``'csv'``, ``'parquet'`` or ``'cloudwatch'`` (JSON), from the file's first bytes."""
+    """``'csv'``, ``'parquet'`` or ``'cloudwatch'`` (JSON), from the file's first bytes.
+
+    A file that is none of them (binary but not Parquet, compressed, empty where its suffix
+    promises Parquet or JSON) is an InputError naming what it is and the fix.
+    """
     path = Path(path)
     _check_file(path)
-    with path.open("rb") as f:
-        head = f.read(4096)
+    head = _head(path)
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
         return "cloudwatch"
+    _refuse_unless_text(path, head)
     return "csv"
+
+
+#: Suffixes that promise a Parquet file or a JSON export, for the error about one that is not.
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_JSON_SUFFIXES = (".json",)
+#: First bytes of compressed files and archives people may pass instead of the trace inside.
+_COMPRESSED: dict[tuple[bytes, ...], str] = {
+    (b"\x1f\x8b",): "a gzip-compressed file",
+    (b"PK\x03\x04",): "a ZIP archive or an Excel workbook",
+    tuple(b"BZh%d" % level for level in range(1, 10)): "a bzip2-compressed file",
+    (b"\xfd7zXZ\x00",): "an xz-compressed file",
+    (b"\x28\xb5\x2f\xfd",): "a zstd-compressed file",
+}
+
+
+#: How much of a file its kind is told from.
+_HEAD_BYTES = 4096
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(_HEAD_BYTES)
+
+
+def _tail(path: Path) -> bytes:
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 4))
+        return f.read()
+
+
+def _refuse_unless_text(path: Path, head: bytes) -> None:
+    """An InputError naming what ``path`` is when it cannot be a CSV trace (binary data).
+
+    The message follows the suffix: a ``.parquet`` file without Parquet's leading 'PAR1'
+    is a damaged or truncated Parquet file, not an unreadable CSV.
+    """
+    suffix = path.suffix.lower()
+    if not head and suffix in _PARQUET_SUFFIXES + _JSON_SUFFIXES:
+        kind = "Parquet" if suffix in _PARQUET_SUFFIXES else "CloudWatch JSON"
+        raise InputError(f"{path}: the file is empty, not {kind}; write or export it again")
+    packed = next((name for magic, name in _COMPRESSED.items() if head.startswith(magic)), None)
+    if packed is not None:
+        raise InputError(
+            f"{path}: {packed}, not a trace; extract the CSV, Parquet or CloudWatch JSON "
+            "inside it (a workbook: save the sheet as CSV) and give that"
+        )
+    if not _is_binary(head):
+        return
+    if suffix in _PARQUET_SUFFIXES:
+        raise InputError(
+            f"{path}: not a Parquet file (it does not start with Parquet's 'PAR1' signature: "
+            "truncated, damaged or another format); write it again, e.g. with "
+            "pandas.DataFrame.to_parquet"
+        )
+    if suffix == ".csv":
+        raise InputError(f"{path}: not CSV text (binary data, not UTF-8); save it as UTF-8 CSV")
+    if suffix in _JSON_SUFFIXES:
+        raise InputError(
+            f"{path}: not JSON (binary data, not text); save the AWS CLI's output as is "
+            "(--output json)"
+        )
+    raise InputError(
+        f"{path}: binary data, neither Parquet nor CSV text; give a CSV (UTF-8), Parquet or "
+        "CloudWatch JSON trace"
+    )
+
+
+def _is_binary(head: bytes) -> bool:
+    """Whether the first bytes of a file are not UTF-8 text (a NUL byte, or bad UTF-8).
+
+    A multi-byte character cut by the end of ``head`` (a file's first bytes, not all of it)
+    is still text.
+    """
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return len(head) < _HEAD_BYTES or exc.start < len(head) - 3
+    return False
 
 
 def read_trace(path: str | Path, **options: Any):
@@ -161,6 +245,10 @@ def read_csv_trace(
     """
     path = Path(path)
     _check_file(path)
+    head = _head(path)
+    if head.startswith(b"PAR1"):
+        raise InputError(f"{path}: a Parquet file, not CSV; read it as Parquet (kind 'parquet')")
+    _refuse_unless_text(path, head)
     names = _csv_header(path)
     norm = {n.strip().lower(): n for n in names}
     time_col = _time_column(path, list(norm))
@@ -203,6 +291,14 @@ def read_parquet_trace(
     """
     path = Path(path)
     _check_file(path)
+    head = _head(path)
+    if not head.startswith(b"PAR1"):
+        _refuse_unless_text(path, head)  # names a binary non-Parquet file for what it is
+    elif not _tail(path).endswith(b"PAR1"):
+        raise InputError(
+            f"{path}: a truncated Parquet file (it starts as Parquet but lacks the 'PAR1' "
+            "that ends one: a copy or download stopped early); copy or write it again"
+        )
     file = _arrow_call(path, "Parquet", lambda: pq.ParquetFile(path))
     names = file.schema_arrow.names
     norm = {n.strip().lower(): n for n in names}

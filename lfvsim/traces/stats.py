@@ -57,8 +57,8 @@ class TraceStats:
     sampled : bool
         The arrival times were drawn (counts or rate traces), so second-level figures
         depend on ``seed`` and the arrival model.
-    seed : int
-        Seed of the sample.
+    seed : int or None
+        Seed of the sample; None when nothing was sampled (a trace of requests).
     per_minute : ndarray of int64
         Requests in each minute.
     peak_1s_per_minute : ndarray of int64
@@ -82,7 +82,7 @@ class TraceStats:
     burstiness: float
     dispersion_1s: float
     sampled: bool
-    seed: int
+    seed: int | None
     per_minute: np.ndarray = field(repr=False)
     peak_1s_per_minute: np.ndarray = field(repr=False)
     notes: tuple[str, ...] = ()
@@ -159,6 +159,7 @@ def describe_trace(trace: Trace, seed: int | np.random.SeedSequence = 0) -> Trac
         dispersion = float(var.sum() / (c / L).sum())
     else:
         dispersion = math.nan
+    sampled = not isinstance(trace, RequestTrace | StreamedRequestTrace)
     at = lambda s: trace.start + pd.Timedelta(seconds=float(s))  # noqa: E731
     return TraceStats(
         source=trace.source,
@@ -175,8 +176,8 @@ def describe_trace(trace: Trace, seed: int | np.random.SeedSequence = 0) -> Trac
         peak_to_mean_1s=float(acc.best / mean) if mean > 0 else math.nan,
         burstiness=float(burstiness),
         dispersion_1s=dispersion,
-        sampled=not isinstance(trace, RequestTrace | StreamedRequestTrace),
-        seed=_seed_number(seed),
+        sampled=sampled,
+        seed=_seed_number(seed) if sampled else None,
         per_minute=acc.count,
         peak_1s_per_minute=acc.mx,
         notes=tuple(getattr(trace, "notes", ())),

@@ -133,6 +133,12 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("price-negative", "billing", "price_per_unit_hour_usd", -4.0),
     ("metering-zero", "billing", "metering_granularity_s", 0),
     ("metering-inf", "billing", "metering_granularity_s", raw("inf")),
+    ("metering-1e12", "billing", "metering_granularity_s", raw("1e12")),
+    ("metering-two-days", "billing", "metering_granularity_s", 172800),
+    ("evaluation-period-1e10", "autoscaler", "evaluation_period_s", 60_000_000_000),
+    ("evaluation-period-two-days", "autoscaler", "evaluation_period_s", 172800),
+    ("scale-in-datapoints-1e9", "autoscaler", "scale_in_datapoints", 1_000_000_000),
+    ("scale-out-datapoints-1441", "autoscaler", "scale_out_datapoints", 1441),
     ("billing-unknown-key", "billing", "currency", "EUR"),
     ("target-percent-200", "autoscaler", "target_percent", 200),
     ("evaluation-period-30", "autoscaler", "evaluation_period_s", 30),
@@ -224,6 +230,19 @@ BAD_REQUESTS: dict[str, FileSpec] = {
     "requests-unsorted": "timestamp\n2026-01-05T00:00:02Z\n2026-01-05T00:00:01Z\n",
     "requests-nan": "timestamp\nnan\n2026-01-05T00:00:01Z\n",
     "requests-negative-epoch": "timestamp\n-5\n-4\n",
+}
+
+#: Files that are no trace at all, by name: garbage, truncated or compressed, of each suffix.
+UNREADABLE_FILES: dict[str, FileSpec] = {
+    "garbage.parquet": bytes(range(256)) * 4,
+    "garbage.csv": bytes(range(256)) * 4,
+    "garbage.json": bytes(range(256)) * 4,
+    "garbage.bin": bytes(range(256)) * 4,
+    "empty.parquet": b"",
+    "empty.json": b"",
+    "head-only.parquet": b"PAR1\x15\x04\x15\x80\x01",
+    "gzipped.csv.gz": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+    "workbook.xlsx": b"PK\x03\x04\x14\x00\x06\x00",
 }
 
 BAD_CLOUDWATCH: dict[str, FileSpec] = {
@@ -408,6 +427,13 @@ def _bad_traces() -> list[Case]:
     for label, content in BAD_REQUESTS.items():
         cases.append(
             case(f"inspect-{label}", "trace", "inspect", "r.csv", files={"r.csv": content})
+        )
+    for name, content in UNREADABLE_FILES.items():
+        label = name.replace(".", "-")
+        files = {"s.toml": GOOD, name: content}
+        cases.append(case(f"inspect-unreadable-{label}", "trace", "inspect", name, files=files))
+        cases.append(
+            case(f"run-trace-unreadable-{label}", "run", "s.toml", "--trace", name, files=files)
         )
     for label, content in BAD_CLOUDWATCH.items():
         files = {"e.json": content, "s.toml": GOOD}
