@@ -145,3 +145,14 @@ def test_a_horizon_or_outage_past_the_end_is_said_in_the_notes() -> None:
     assert "1 zone outage starting at 5 h, at or after the 1 h simulated, does not happen" in notes
     inside = sc.with_overrides({"simulation.horizon_h": 0.5, "failures.outages": []})
     assert not [n for n in lfvsim.simulate(inside).notes if "past the end" in n or "outage" in n]
+
+
+def test_compare_refuses_a_mode_given_twice(cli, tmp_path) -> None:
+    # It ran the same requests twice and printed two identical rows.
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(kind="constant", keys="rate_tps = 2\nduration_h = 1"))
+    modes = ["--mode", "autoscaled", "--mode", "batch", "--mode", "autoscaled"]
+    code, out, err = cli("compare", path, *modes)
+    assert_clean_failure(code, out, err, "--mode autoscaled is given twice")
+    code, out, err = cli("compare", path, "--mode", "always-on", "--mode", "no-auto-scaling")
+    assert_clean_failure(code, out, err, "--mode no-auto-scaling runs as --mode always-on does")

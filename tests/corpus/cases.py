@@ -1588,6 +1588,8 @@ def _one_interval_and_unreachable() -> list[Case]:
              files={"d.json": DATA / "describe-ok.json"}),
         case("recommend-busier-day-below-one", "recommend", "s.toml", "--max-throttle-rate",
              "0.01", "--busier-day", "0.5", files=S),
+        case("compare-mode-given-twice", "compare", "s.toml", "--mode", "autoscaled",
+             "--mode", "autoscaled", files=S),
         case("import-cloudwatch-same-page-twice", "trace", "import-cloudwatch", "cw.json",
              "./cw.json", "-o", "o.csv", files={"cw.json": DATA / "cw-ok.json"}),
     ]  # fmt: skip
