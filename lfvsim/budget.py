@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -41,10 +41,13 @@ __all__ = [
     "allow_wording",
     "check",
     "check_runs",
+    "check_variant_runs",
     "checked",
     "describe",
     "grid_size",
+    "kept_traffic_bytes",
     "repeated",
+    "repeated_variants",
     "simulation_estimate",
     "synthetic_load",
     "trace_bins_estimate",
@@ -342,6 +345,62 @@ def repeated(
     )
 
 
+def repeated_variants(
+    ones: Sequence[Estimate], simulations_each: int, workers: int = 1, shared_traffic: bool = False
+) -> Estimate:
+    """``simulations_each`` runs of each variant in ``ones`` (a sweep's ``--vary``
+    combinations), ``workers`` at a time.
+
+    Requests and time are summed over the variants; memory is the heaviest variant's, its
+    runs on every worker at once (a worker runs one variant at a time), plus every row.
+    So a variant too big alone is refused, and light variants are not costed as heavy.
+    """
+    if len(ones) == 1:
+        return repeated(ones[0], simulations_each, workers, shared_traffic)
+    each = [repeated(one, simulations_each, workers, shared_traffic) for one in ones]
+    rows_each = simulations_each * BYTES_PER_RESULT_ROW
+    heaviest = max(range(len(ones)), key=lambda i: each[i].memory_bytes)
+    total = simulations_each * len(ones)
+    workers = max(1, min(workers, total))
+    return Estimate(
+        requests=sum(e.requests for e in each),
+        simulations=sum(e.simulations for e in each),
+        memory_bytes=each[heaviest].memory_bytes - rows_each + total * BYTES_PER_RESULT_ROW,
+        seconds=sum(e.seconds for e in each),
+        detail=f"{total:,} runs of {len(ones):,} variants on {workers} worker"
+        f"{'s' if workers > 1 else ''}; the heaviest each {ones[heaviest].detail}",
+    )
+
+
+def kept_traffic_bytes(
+    scenario: Any,
+    trace: Trace | None,
+    replications: int,
+    workers: int = 1,
+    limits: Limits | None = None,
+) -> int:
+    """Most bytes of requests a search may keep across its configurations.
+
+    Every replication's requests (:data:`BYTES_PER_SHARED_REQUEST` each), at most
+    :data:`SHARED_TRAFFIC_MAX_BYTES`, and no more than the memory budget leaves beside
+    the runs themselves (``replications`` runs of ``scenario``, ``workers`` at a time):
+    what is not kept is drawn again (same results), so keeping never makes work refused
+    or past the budget. With large work allowed, the machine's memory is the limit.
+    """
+    limits = Limits.from_env() if limits is None else limits
+    _, load = traffic_load(scenario, trace)
+    one = simulation_estimate(scenario, load)
+    replications = max(replications, 1)
+    runs = repeated(one, replications, workers, shared_traffic=True)
+    limit_gib = limits.machine_memory_gib
+    if not limits.allow_large:
+        limit_gib = min(limit_gib, limits.memory_gib)
+    room = limit_gib * GIB - runs.memory_bytes
+    # A replication's random count may exceed the expectation: room for a quarter more.
+    wanted = replications * (1.25 * one.requests + 1024) * BYTES_PER_SHARED_REQUEST
+    return int(max(0.0, min(room, wanted, SHARED_TRAFFIC_MAX_BYTES)))
+
+
 def trace_bins_estimate(
     load: TrafficLoad,
     bin_s: float,
@@ -557,6 +616,36 @@ def check_runs(
         estimate = repeated(one, max(simulations, 1), workers, shared_traffic)
     check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large))
     return read
+
+
+def check_variant_runs(
+    scenarios: Sequence[Any],
+    traces: Sequence[Trace],
+    simulations_each: int,
+    workers: int = 1,
+    *,
+    shared_traffic: bool = False,
+    allow_large: bool = False,
+    how_to_shrink: str = "simulate a shorter horizon (simulation.horizon_h) or fewer units",
+) -> None:
+    """Refuse ``simulations_each`` runs of every scenario (on its trace) past the budget,
+    costed together (:func:`repeated_variants`); nothing is checked inside :func:`checked`.
+
+    Raises
+    ------
+    BudgetError
+        Over the budget; the message gives the estimate and how to proceed.
+    """
+    if _CHECKED.get():
+        return
+    ones = [
+        simulation_estimate(sc, trace_load(trace))
+        for sc, trace in zip(scenarios, traces, strict=True)
+    ]
+    estimate = ones[0] if len(ones) == 1 and simulations_each == workers == 1 else None
+    if estimate is None:
+        estimate = repeated_variants(ones, max(simulations_each, 1), workers, shared_traffic)
+    check(estimate, how_to_shrink, Limits.from_env(allow_large=allow_large))
 
 
 def _count(n: float) -> str:

@@ -127,3 +127,23 @@ def test_a_search_on_worker_processes_keeps_one_pool_and_gives_the_same_table():
     pd.testing.assert_frame_equal(serial.table, pooled.table, check_exact=True)
     assert len(pools) == 1  # one pool for every configuration's sweep
     assert pooled_executor._pool is None  # and stopped when the search ends
+
+
+def test_search_keeps_no_more_than_the_budget_leaves(draws, monkeypatch):
+    full = run_search(SerialExecutor())
+    assert draws[0] == REPLICATIONS
+    asked = []
+    one_replication = executors.draw_traffic(scenario(), trace(), 1).nbytes
+    real = search_module.kept_traffic_bytes
+
+    def room_for_one(*args, **kwargs):
+        asked.append(real(*args, **kwargs))
+        return int(1.5 * one_replication)  # what a tight budget leaves beside the runs
+
+    monkeypatch.setattr(search_module, "kept_traffic_bytes", room_for_one)
+    draws[0] = 0
+    tight = run_search(SerialExecutor())
+    assert asked and asked[0] > 4 * one_replication  # the real budget would keep them all
+    # One replication kept, the others drawn again for every configuration: same table.
+    assert draws[0] > 2 * REPLICATIONS
+    pd.testing.assert_frame_equal(full.table, tight.table, check_exact=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +17,7 @@ from lfvsim.budget import (
     check,
     describe,
     repeated,
+    repeated_variants,
     simulation_estimate,
     trace_bins_estimate,
     trace_load,
@@ -102,26 +104,47 @@ def check_simulations(
     return trace
 
 
-def _heaviest_variant(largest: Any, load: TrafficLoad, vary: dict[str, list[Any]]) -> Estimate:
-    """One simulation of the sweep's costliest variant: every ``--vary`` value costed on its
-    own, then each key's costliest value together (exact for keys whose cost only grows)."""
+#: Most ``--vary`` combinations costed one by one; past it every run is costed as the
+#: costliest combination (an upper bound, without listing them all).
+MAX_COSTED_VARIANTS = 10_000
+
+
+def _variant_estimates(
+    largest: Any, load: TrafficLoad, vary: dict[str, list[Any]]
+) -> list[Estimate]:
+    """One simulation of each ``--vary`` combination of the sweep's largest configuration.
+
+    Past :data:`MAX_COSTED_VARIANTS` combinations: the costliest alone (every key's
+    costliest value together, exact for keys whose cost only grows), to stand for each.
+    """
+
+    loads: dict[tuple[tuple[str, str], ...], TrafficLoad] = {(): load}
 
     def cost(overrides: dict[str, Any]) -> Estimate:
         if not overrides:
             return simulation_estimate(largest, load)
         variant = largest.with_overrides(overrides, source="the sweep's --vary values")
-        traffic_changes = any(key.startswith("traffic.") for key in overrides)
-        return simulation_estimate(
-            variant, synthetic_or_read(variant)[1] if traffic_changes else load
+        # Traffic keys change the load: read (or cost) each distinct traffic once.
+        traffic = tuple(
+            sorted((k, repr(v)) for k, v in overrides.items() if k.startswith("traffic."))
         )
+        if traffic not in loads:
+            loads[traffic] = synthetic_or_read(variant)[1]
+        return simulation_estimate(variant, loads[traffic])
 
     def weight(estimate: Estimate) -> tuple[float, float]:
         return (estimate.memory_bytes, estimate.seconds)
 
+    keys = list(vary)
+    if math.prod(len(values) for values in vary.values()) <= MAX_COSTED_VARIANTS:
+        return [
+            cost(dict(zip(keys, combo, strict=True)))
+            for combo in itertools.product(*(vary[k] for k in keys))
+        ]
     worst: dict[str, Any] = {}
     for key, values in vary.items():
         worst[key] = max(values, key=lambda value: weight(cost({key: value})))
-    return max(cost({}), cost(worst), key=weight)
+    return [max(cost({}), cost(worst), key=weight)]
 
 
 def check_range_size(parts: list[str], text: str, option: str) -> None:
@@ -154,7 +177,8 @@ def check_sweep(
     trace: Trace | None = None,
     how_to_shrink: str | None = None,
 ) -> Trace | None:
-    """Refuse a sweep past the budget: runs x the largest configuration's simulation.
+    """Refuse a sweep past the budget: each ``--vary`` combination's runs costed as its
+    largest configuration, summed over the combinations.
 
     Bad ``--vary`` values and a ``--max`` wholly below ``--min`` are refused first, so that
     the error is the only line printed. ``trace``: the traffic, when it is not the
@@ -170,9 +194,9 @@ def check_sweep(
         )
     check_vary(scenario, vary)
 
-    configurations = sum(sum(1 for x in maxs if x >= m) + 1 + int(oracle) for m in mins)
-    configurations *= math.prod(len(values) for values in vary.values())
-    runs = configurations * max(replications, 0)
+    per_variant = sum(sum(1 for x in maxs if x >= m) + 1 + int(oracle) for m in mins)
+    variants = math.prod(len(values) for values in vary.values())
+    configurations = per_variant * variants
     top_min = max(mins)
     largest = scenario.with_overrides(
         {"model.min_units": top_min, "model.max_units": max(max(maxs), top_min)},
@@ -182,9 +206,14 @@ def check_sweep(
         load = trace_load(trace)
     else:
         trace, load = synthetic_or_read(largest)
-    one = _heaviest_variant(largest, load, vary)
+    ones = _variant_estimates(largest, load, vary)
     workers = min(workers or cpu_count(), cpu_count())
-    estimate = repeated(one, max(runs, 1), workers, shared_traffic=configurations > 1)
+    # Each variant's runs costed on its own and summed; past MAX_COSTED_VARIANTS (or with
+    # one variant) ones holds a single estimate that stands for every run.
+    runs_each = per_variant * max(replications, 0)
+    if len(ones) == 1:
+        runs_each *= variants
+    estimate = repeated_variants(ones, max(runs_each, 1), workers, configurations > 1)
     shrink = "give smaller --min/--max ranges or fewer --replications"
     if vary:
         shrink = "give smaller --min/--max ranges, fewer --replications or lighter --vary values"

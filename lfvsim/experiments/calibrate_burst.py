@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq, minimize_scalar
 
+from lfvsim.budget import Estimate as Work
 from lfvsim.engine.loss_replay import (
     busy_before,
     per_replicate,
@@ -54,7 +55,15 @@ from lfvsim.experiments.calibrate_rate import Replay, minute_dispersion, pooled_
 from lfvsim.experiments.calibrate_structure import PARAMETERS, StructureChoice
 from lfvsim.scenario import Unit
 
-__all__ = ["SIZES", "BurstFit", "fit_burstiness", "with_batches"]
+__all__ = [
+    "BYTES_PER_REPLAYED_REQUEST",
+    "SIZES",
+    "BurstFit",
+    "fit_burstiness",
+    "fit_work",
+    "replicates_for",
+    "with_batches",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -71,6 +80,39 @@ _SEED = 20_261_130
 _NONE_SEEN = 3.0
 #: An interval wider than this ratio (high / low) marks the size weakly informed.
 _WEAK_RATIO = 1.5
+#: Peak memory per request of the history per replicate while the fit runs: its service
+#: time, the three uniforms that place it, its arrival offset and busy count at the sizes
+#: kept and the one being placed, and the temporaries that make them. Measured 75 to
+#: 115 B above 300 MiB (``lfvsim calibrate``'s peak resident memory on 1, 3, 7 and 14 days
+#: of history, two runs: ``benchmarks/bench_calibrate_memory.py``), rounded up.
+BYTES_PER_REPLAYED_REQUEST = 128
+#: Replays of the history one fit makes at most (about 80 measured on bursty history).
+_REPLAYS_PER_FIT = 150
+#: Time per request per replay: placing the arrivals and replaying them through the slots
+#: (tens of ns compiled), with room.
+_SECONDS_PER_REPLAYED_REQUEST = 5e-8
+
+
+def replicates_for(requests: float) -> int:
+    """Replicates of the arrivals a history of ``requests`` offered requests gets: as many
+    as keep one replay near :data:`REPLAYED_REQUESTS` (2 at least)."""
+    return int(np.clip(REPLAYED_REQUESTS // max(requests, 1.0), 2, REPLICATES))
+
+
+def fit_work(requests: float) -> Work:
+    """What a burstiness fit of a history of ``requests`` offered requests uses, beyond the
+    interpreter (approximate): every replicate's arrivals and service times held at once,
+    replayed up to :data:`_REPLAYS_PER_FIT` times."""
+    replicates = replicates_for(requests)
+    replayed = requests * replicates
+    return Work(
+        requests=replayed,
+        simulations=replicates,
+        memory_bytes=replayed * BYTES_PER_REPLAYED_REQUEST,
+        seconds=_REPLAYS_PER_FIT * replayed * _SECONDS_PER_REPLAYED_REQUEST,
+        detail=f"{replicates} replicates of the burstiness fit's arrivals replayed up to "
+        f"{_REPLAYS_PER_FIT} times",
+    )
 
 
 @dataclass(frozen=True)
@@ -358,7 +400,7 @@ class _Profile:
         counts = replay.offered
         self.total = int(counts.sum())
         total = self.total
-        self.replicates = int(np.clip(REPLAYED_REQUESTS // max(total, 1), 2, REPLICATES))
+        self.replicates = replicates_for(total)
         self.first = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         # Service times are kept (float32), and so are the uniforms that place the arrivals
         # (the same for every size: only where they put the arrivals changes).

@@ -31,7 +31,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq, minimize
 
-from lfvsim.budget import BASE_BYTES, Limits, check
 from lfvsim.budget import Estimate as Work
 from lfvsim.engine.loss_replay import bucket_replay_nogil, per_replicate, summed_replicates
 from lfvsim.engine.minute_arrivals import poisson_offsets
@@ -43,8 +42,8 @@ __all__ = [
     "REPLICATES",
     "BucketFit",
     "Replay",
-    "check_fit_budget",
     "fit_bucket",
+    "fit_work",
     "minute_dispersion",
     "pooled_log_likelihood",
     "replay_of",
@@ -211,32 +210,18 @@ def minute_dispersion(
     return max(chi2, 1.0)
 
 
-def check_fit_budget(history: MetricHistory, allow_large: bool = False) -> Work:
-    """Refuse a token bucket fit of ``history`` past the memory and time budget.
-
-    The figures are approximate: the arrivals drawn once per replicate, and at most
-    :data:`_REPLAYS_PER_FIT` replays of them through the bucket.
-
-    Raises
-    ------
-    lfvsim.budget.BudgetError
-        Over the budget (unless ``allow_large``), or over the machine's memory.
-    """
-    total = float(history.offered().sum())
-    replicates = int(np.clip(REPLAYED_REQUESTS // max(total, 1.0), 2, REPLICATES))
-    work = Work(
-        requests=total * replicates,
+def fit_work(requests: float) -> Work:
+    """What a token bucket fit of a history of ``requests`` offered requests uses, beyond
+    the interpreter (approximate): the arrivals drawn once per replicate, and at most
+    :data:`_REPLAYS_PER_FIT` replays of them through the bucket."""
+    replicates = int(np.clip(REPLAYED_REQUESTS // max(requests, 1.0), 2, REPLICATES))
+    return Work(
+        requests=requests * replicates,
         simulations=replicates,
-        memory_bytes=BASE_BYTES
-        + total * (_BYTES_PER_REQUEST + replicates * _BYTES_PER_REPLICATE_REQUEST),
-        seconds=_REPLAYS_PER_FIT * replicates * total * _SECONDS_PER_REPLAYED_REQUEST,
-        detail=f"{total:,.0f} requests in the history, {replicates} replicates of their "
-        f"arrivals replayed up to {_REPLAYS_PER_FIT} times",
-    )
-    return check(
-        work,
-        "calibrate a shorter period of the history",
-        Limits.from_env(allow_large=allow_large),
+        memory_bytes=requests * (_BYTES_PER_REQUEST + replicates * _BYTES_PER_REPLICATE_REQUEST),
+        seconds=_REPLAYS_PER_FIT * replicates * requests * _SECONDS_PER_REPLAYED_REQUEST,
+        detail=f"{replicates} replicates of the token bucket's arrivals replayed up to "
+        f"{_REPLAYS_PER_FIT} times",
     )
 
 

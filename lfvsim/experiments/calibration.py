@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from lfvsim.budget import BASE_BYTES, Limits, check
+from lfvsim.budget import Estimate as Work
+from lfvsim.experiments import calibrate_burst, calibrate_rate
 from lfvsim.experiments.calibrate import Estimate, estimate_provisioning_delay
 from lfvsim.experiments.calibrate_autoscaler import (
     estimate_scale_in,
@@ -31,7 +34,6 @@ from lfvsim.experiments.calibrate_capacity import fit_slots
 from lfvsim.experiments.calibrate_rate import (
     BucketFit,
     Replay,
-    check_fit_budget,
     fit_bucket,
     replay_of,
 )
@@ -39,7 +41,13 @@ from lfvsim.experiments.calibrate_structure import StructureChoice, compare_stru
 from lfvsim.scenario import Calibrated, Scenario
 from lfvsim.traces.metric_history import MetricHistory
 
-__all__ = ["NOT_ESTIMATED", "Calibration", "calibrate_scenario"]
+__all__ = [
+    "NOT_ESTIMATED",
+    "Calibration",
+    "calibrate_scenario",
+    "calibration_work",
+    "check_calibration_budget",
+]
 
 #: Parameters no direct estimator informs: they keep the scenario's assumption.
 NOT_ESTIMATED = (
@@ -82,15 +90,57 @@ class Calibration:
         }
 
 
+#: Memory per minute of history: the frame read, the replay's arrays and the rebuilt
+#: utilisation (a few hundred bytes).
+_BYTES_PER_HISTORY_MINUTE = 1_000
+
+
+def calibration_work(requests: float, minutes: int) -> Work:
+    """What calibrating a history of ``requests`` offered requests over ``minutes`` uses
+    (approximate, erring on the large side: ``benchmarks/bench_calibrate_memory.py``).
+
+    The two simulation-based fits dominate: the token bucket's, then the burstiness's
+    (one after the other, so memory is the larger of the two and time their sum).
+    """
+    rate = calibrate_rate.fit_work(requests)
+    burst = calibrate_burst.fit_work(requests)
+    # No requests or simulations in the message: the detail says what is replayed.
+    return Work(
+        requests=0.0,
+        simulations=0,
+        memory_bytes=BASE_BYTES
+        + minutes * _BYTES_PER_HISTORY_MINUTE
+        + max(rate.memory_bytes, burst.memory_bytes),
+        seconds=rate.seconds + burst.seconds,
+        detail=f"{requests:,.0f} requests in the history; {rate.detail}; {burst.detail}",
+    )
+
+
+def check_calibration_budget(history: MetricHistory, allow_large: bool = False) -> Work:
+    """Refuse calibrating ``history`` past the memory and time budget, before any work
+    (:func:`calibration_work`).
+
+    Raises
+    ------
+    lfvsim.budget.BudgetError
+        Over the budget (unless ``allow_large``), or over the machine's memory.
+    """
+    work = calibration_work(float(history.offered().sum()), len(history.frame))
+    return check(
+        work, "calibrate a shorter period of the history", Limits.from_env(allow_large=allow_large)
+    )
+
+
 def calibrate_scenario(
     scenario: Scenario, history: MetricHistory, *, allow_large: bool = False
 ) -> Calibration:
     """Estimate what ``history`` shows directly and set it in a copy of ``scenario``.
 
-    ``allow_large`` lifts the memory and time budget of the token bucket's fit; past it,
-    :class:`lfvsim.budget.BudgetError` is raised before any work.
+    ``allow_large`` lifts the memory and time budget of the fits; past it,
+    :class:`lfvsim.budget.BudgetError` is raised before any work
+    (:func:`check_calibration_budget`).
     """
-    check_fit_budget(history, allow_large)
+    check_calibration_budget(history, allow_large)
     index = history.frame.index
     period = f"{index[0]:%Y-%m-%dT%H:%MZ} to {index[-1]:%Y-%m-%dT%H:%MZ}" if len(index) else ""
     notes: list[str] = []

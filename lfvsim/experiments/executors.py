@@ -370,14 +370,25 @@ class LocalExecutor:
         replications they draw.
     engine : {"auto", "fast", "simpy"}
         Which engine runs each task (same results; see :func:`run_task`).
+    reuse_pool : bool
+        Keep the pool after :meth:`run` for the next call on the same workload (a sweep's
+        waves and early-stopping looks), until :meth:`close`: processes start once, not
+        once per call. The caller must call :meth:`close`.
     """
 
-    def __init__(self, workers: int, share_traffic: bool = True, engine: str = "auto") -> None:
+    def __init__(
+        self,
+        workers: int,
+        share_traffic: bool = True,
+        engine: str = "auto",
+        reuse_pool: bool = False,
+    ) -> None:
         if workers < 1:
             raise InputError(f"--workers {workers}: need at least one worker; use --workers 1")
         self.workers = workers
         self.share_traffic = share_traffic
         self.engine = _checked_engine(engine)
+        self.reuse_pool = reuse_pool
         self._pool: cf.Executor | None = None
         self._pool_key: tuple[Any, ...] = ()
         self._pool_workload: Workload | None = None
@@ -391,7 +402,11 @@ class LocalExecutor:
         kept = self.share_traffic and _CACHE.keeping
         if kept:  # lone tasks too: their requests may serve the next experiment's
             work = [(b, True) for b, _ in work]
-        pool = self._kept_pool(workload) if kept else self._pool_for(workload, len(work), 0)
+        reuse = kept or self.reuse_pool
+        if reuse:
+            pool = self._kept_pool(workload, _CACHE.budget_bytes if kept else 0)
+        else:
+            pool = self._pool_for(workload, len(work), 0)
         futures = {pool.submit(_run_in_worker, b, share, self.engine): b for b, share in work}
         finished = False
         try:
@@ -399,10 +414,11 @@ class LocalExecutor:
                 yield from zip(futures[future], future.result(), strict=True)
             finished = True
         finally:
-            if not kept or not finished:
+            if not reuse or not finished:
                 pool.shutdown(wait=True, cancel_futures=True)
-                if kept:
+                if reuse:
                     self._pool = None
+                    self._pool_workload = None
 
     def _pool_for(self, workload: Workload, workers: int, keep_bytes: int) -> cf.Executor:
         return cf.ProcessPoolExecutor(
@@ -412,28 +428,32 @@ class LocalExecutor:
             initargs=(workload, os.getpid(), keep_bytes),
         )
 
-    def _kept_pool(self, workload: Workload) -> cf.Executor:
-        """Inside :func:`keep_traffic`: one pool for every experiment on the same workload.
+    def _kept_pool(self, workload: Workload, keep_bytes: int) -> cf.Executor:
+        """One pool for every call on the same workload (kept until :meth:`close`).
 
-        A search runs one small sweep per configuration, each with its own
-        :class:`Workload` holding the same scenario and trace objects: the pool's workers,
-        which keep the replications they drew (the budget split between them), serve them
-        all. The workload the pool started with is held, so its objects' ids stay theirs.
+        Inside :func:`keep_traffic` (``keep_bytes`` > 0) a search runs one small sweep per
+        configuration, each with its own :class:`Workload` holding the same scenario and
+        trace objects: the pool's workers, which keep the replications they drew (the
+        budget split between them), serve them all. With ``reuse_pool`` (``keep_bytes``
+        0) a sweep's waves and looks share it, each worker keeping the last replication
+        it drew. The workload the pool started with is held, so its objects' ids stay
+        theirs.
         """
         key = (
             tuple(map(id, workload.scenarios)),
             tuple(map(id, workload.traces)),
             workload.minute_percentile,
+            keep_bytes > 0,
         )
         if self._pool is None or self._pool_key != key:
             self.close()
-            budget = max(1, _CACHE.budget_bytes // self.workers)
+            budget = max(1, keep_bytes // self.workers) if keep_bytes > 0 else 0
             self._pool = self._pool_for(workload, self.workers, budget)
             self._pool_key, self._pool_workload = key, workload
         return self._pool
 
     def close(self) -> None:
-        """Stop the pool kept across experiments inside :func:`keep_traffic`, if any."""
+        """Stop the pool kept across calls (``reuse_pool``, :func:`keep_traffic`), if any."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -665,6 +685,7 @@ def make_executor(
     dask: Any = None,
     dask_timeout_s: float = 10.0,
     engine: str = "auto",
+    reuse_pool: bool = False,
 ) -> Executor:
     """The executor for ``--workers`` / ``--dask`` / ``--engine``.
 
@@ -679,6 +700,9 @@ def make_executor(
     engine : {"auto", "fast", "simpy"}
         Which engine runs each task: ``auto`` (the compiled fast path where it applies),
         or ``simpy`` to force the reference (same results).
+    reuse_pool : bool
+        Local processes start once for every :meth:`Executor.run` until ``close`` (see
+        :class:`LocalExecutor`); an executor passed as ``dask`` is used as it is.
     """
     if isinstance(dask, SerialExecutor | LocalExecutor | DaskExecutor):
         return dask
@@ -695,4 +719,4 @@ def make_executor(
         print(f"lfvsim: note: {note}", file=sys.stderr)
     if workers == 1:
         return SerialExecutor(engine=engine)
-    return LocalExecutor(workers, engine=engine)
+    return LocalExecutor(workers, engine=engine, reuse_pool=reuse_pool)

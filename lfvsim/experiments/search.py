@@ -31,9 +31,15 @@ from typing import Any
 
 import pandas as pd
 
+from lfvsim.budget import Limits, kept_traffic_bytes
 from lfvsim.engine import resolve_seed
 from lfvsim.errors import InputError
-from lfvsim.experiments.executors import LocalExecutor, keep_traffic, make_executor
+from lfvsim.experiments.executors import (
+    KEPT_TRAFFIC_BYTES,
+    LocalExecutor,
+    keep_traffic,
+    make_executor,
+)
 from lfvsim.experiments.sequential import SequentialRule, clearly_dearer, verdict
 from lfvsim.experiments.sweep import _format, _write_atomic, max_cannot_matter, sweep
 from lfvsim.scenario import Scenario
@@ -192,8 +198,19 @@ def search(
     trace = trace_from_scenario(scenario) if trace is None else trace
     executor = make_executor(workers=workers, dask=dask, dask_timeout_s=dask_timeout_s)
     counter = _Counter(progress)
-    # Each configuration is its own sweep: keep the replications' requests across them.
-    with keep_traffic():
+    # Each configuration is its own sweep: keep the replications' requests across them,
+    # as far as the memory budget leaves room beside the runs (the rest are redrawn).
+    max_units = None if max_units is None else list(max_units)  # read twice
+    largest = scenario
+    if max_units:
+        top = max(int(x) for x in max_units)
+        largest = scenario.with_overrides(
+            {"model.max_units": max(top, scenario.model.min_units)}, source="the search's ranges"
+        )
+    keep_bytes = kept_traffic_bytes(
+        largest, trace, replications, executor.workers, Limits.from_env(allow_large=allow_large)
+    )
+    with keep_traffic(min(keep_bytes, KEPT_TRAFFIC_BYTES)):
         try:
 
             def run(config: Config, first: int, upto: int) -> pd.DataFrame:

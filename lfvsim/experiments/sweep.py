@@ -36,7 +36,7 @@ import pandas as pd
 
 from lfvsim import __version__
 from lfvsim.atomic import atomic_path, check_replaceable, clean_stale, write_text_atomic
-from lfvsim.budget import check_runs
+from lfvsim.budget import check_variant_runs
 from lfvsim.engine import resolve_seed
 from lfvsim.engine.busy import check_minute_percentile
 from lfvsim.errors import InputError
@@ -375,8 +375,12 @@ class _Runner:
         if not pending:
             return
         if self.executor is None:
+            # One pool for every wave and early-stopping look: closed by close().
             self.executor = make_executor(
-                workers=self.workers, dask=self.dask, dask_timeout_s=self.dask_timeout_s
+                workers=self.workers,
+                dask=self.dask,
+                dask_timeout_s=self.dask_timeout_s,
+                reuse_pool=True,
             )
             if self.store is not None:
                 self.store.create(self.fingerprint)
@@ -771,24 +775,25 @@ def _check_budget(
     dask: Any,
     allow_large: bool,
 ) -> None:
-    """Refuse a grid past the budget, once for the sweep: every run costed as the largest
-    configuration of the heaviest variant."""
+    """Refuse a grid past the budget, once for the sweep: each variant's runs costed as its
+    largest configuration, summed over the variants."""
     if not configs:
         return
     top_min = max(c[0] for c in configs)
     top_max = max(max(c[1] or c[0] for c in configs), top_min)
-    runs = len(configs) * len(scenarios) * replications
     parallel = cpu_count() if workers is None or dask is not None else min(workers, cpu_count())
-    for sc, trace in zip(scenarios, traces, strict=True):
-        largest = sc.with_overrides(
+    largest = [
+        sc.with_overrides(
             {"model.min_units": top_min, "model.max_units": top_max},
             source="the sweep's largest configuration",
         )
-        check_runs(
-            largest, trace, runs, parallel, shared_traffic=len(configs) > 1,
-            allow_large=allow_large,
-            how_to_shrink="give smaller min_units/max_units ranges or fewer replications",
-        )  # fmt: skip
+        for sc in scenarios
+    ]
+    check_variant_runs(
+        largest, traces, len(configs) * replications, parallel, shared_traffic=len(configs) > 1,
+        allow_large=allow_large,
+        how_to_shrink="give smaller min_units/max_units ranges or fewer replications",
+    )  # fmt: skip
 
 
 def _traces(scenario: Scenario, scenarios: list[Scenario], trace: Trace | None) -> list[Trace]:

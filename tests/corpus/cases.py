@@ -1288,6 +1288,21 @@ def _outputs() -> list[Case]:
     return c
 
 
+def _busy_history(per_minute: int) -> str:
+    """A CloudWatch export of one hour with ``per_minute`` requests each minute, 1 unit."""
+    stamps = [f"2026-01-05T00:{m:02d}:00+00:00" for m in range(60)]
+    metrics = {
+        "SuccessfulRequestCount": per_minute,
+        "ThrottledCount": 0,
+        "InServiceInferenceUnits": 1,
+    }
+    results = [
+        {"Id": f"m{i}", "Label": label, "Timestamps": stamps, "Values": [value] * 60}
+        for i, (label, value) in enumerate(metrics.items())
+    ]
+    return json.dumps({"MetricDataResults": results, "Messages": []})
+
+
 def _history() -> list[Case]:
     """backtest, calibrate and run --cloudwatch-json: CloudWatch history in and out."""
     H = {"s.toml": GOOD, "e.json": DATA / "cw-ok.json"}
@@ -1428,6 +1443,17 @@ def _history() -> list[Case]:
             "-o",
             "s.toml",
             files=H,
+        ),
+        # 18 million requests in an hour: the burstiness fit alone would need about 4 GiB.
+        case(
+            "calibrate-history-past-memory-budget",
+            "calibrate",
+            "s.toml",
+            "--cloudwatch",
+            "e.json",
+            "-o",
+            "c.toml",
+            files={"s.toml": GOOD, "e.json": _busy_history(300_000)},
         ),
         case(
             "calibrate-missing-scenario",
