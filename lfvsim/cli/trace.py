@@ -360,6 +360,9 @@ def _section(data: dict[str, Any]) -> Any:
         for e in exc.errors():
             loc = [str(p) for p in e["loc"][1:]] or ["kind"]
             option = "--" + loc[-1].replace("_", "-")
+            if not e["loc"][1:] and e["type"] == "value_error":
+                # The one check across keys: the trace's span (start + duration) in years.
+                option = "--start/--duration-h"
             if e["type"] == "extra_forbidden":
                 problems.append(f"{option} does not apply to kind {data['kind']!r}")
             elif e["type"] == "missing":

@@ -156,6 +156,8 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("horizon-zero", "simulation", "horizon_h", 0),
     ("simulation-unknown-key", "simulation", "replications", 5),
     ("unknown-section", "speed", "fast", True),
+    ("traffic-key-of-another-kind", "traffic", "mean_tps", 3.0),
+    ("hosting-windows-without-schedule", "hosting", "windows", ["daily 06:00-22:00"]),
 ]
 
 
@@ -1595,6 +1597,39 @@ def _fixed_late() -> list[Case]:
     ]
 
 
+def _one_interval_and_unreachable() -> list[Case]:
+    """Counts files no reader could read back, SLOs no run could meet, and outputs into a
+    folder that takes no files (Linux's /proc)."""
+    t = {"t.csv": DATA / "counts.csv"}
+    one = {"one.csv": "timestamp\n2026-01-05T00:00:00Z\n"}
+    return [
+        case("convert-into-one-interval", "trace", "convert", "t.csv", "-o", "o.csv",
+             "--bin-s", "1e12", files=t),
+        case("convert-one-request-to-counts", "trace", "convert", "one.csv", "-o", "o.parquet",
+             files=one),
+        case("synth-one-interval-export", "trace", "synth", "constant", "--rate-tps", "1",
+             "--duration-h", "1", "--bin-s", "3600", "-o", "o.json"),
+        case("recommend-throttle-rate-zero", "recommend", "s.toml", "--max-throttle-rate", "0",
+             files=S),
+        case("sweep-throttle-rate-zero", "sweep", "s.toml", *SWEEP, "--min", "1", "--max", "1",
+             "--max-throttle-rate", "0", files=S),
+        case("synth-start-before-1970", "trace", "synth", "constant", "--rate-tps", "1",
+             "--start", "1900-01-01", "-o", "o.csv"),
+        case("synth-into-proc", "trace", "synth", "constant", "--rate-tps", "1", "-o",
+             "/proc/lfvsim-o.csv"),
+        case("convert-into-proc", "trace", "convert", "t.csv", "-o", "/proc/lfvsim-o.parquet",
+             files=t),
+        case("seed-into-proc", "seed", "d.json", "-o", "/proc/lfvsim-o.toml",
+             files={"d.json": DATA / "describe-ok.json"}),
+        case("recommend-busier-day-below-one", "recommend", "s.toml", "--max-throttle-rate",
+             "0.01", "--busier-day", "0.5", files=S),
+        case("compare-mode-given-twice", "compare", "s.toml", "--mode", "autoscaled",
+             "--mode", "autoscaled", files=S),
+        case("import-cloudwatch-same-page-twice", "trace", "import-cloudwatch", "cw.json",
+             "./cw.json", "-o", "o.csv", files={"cw.json": DATA / "cw-ok.json"}),
+    ]  # fmt: skip
+
+
 CASES: list[Case] = [
     *_history(),
     *_bad_scenarios(),
@@ -1604,6 +1639,7 @@ CASES: list[Case] = [
     *_outputs(),
     *_budget_paths(),
     *_fixed_late(),
+    *_one_interval_and_unreachable(),
 ]
 
 # Cases that still fail the standard, each with what it does instead. The test checks
