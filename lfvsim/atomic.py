@@ -238,7 +238,7 @@ def record_written(paths: Iterable[str | Path], *, as_name: str | Path | None = 
                 os.chmod(tmp, FILE_MODE)
                 os.replace(tmp, folder / LEDGER)
             except BaseException:
-                tmp.unlink(missing_ok=True)
+                _discard(tmp)
                 raise
 
 
@@ -286,10 +286,39 @@ def atomic_path(path: str | Path, *, ledger: bool = True) -> Iterator[Path]:
             record_written([tmp], as_name=path)
         _step()
         os.replace(tmp, path)
+    except OSError as exc:
+        _discard(tmp)
+        if exc.errno in _CANNOT_WRITE or str(tmp) in str(exc):
+            # pyarrow, matplotlib and open() raise these bare, naming the temporary file
+            # if anything: name the output instead.
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise InputError(
+                f"cannot write '{path}': {reason}; write elsewhere, or free the folder "
+                "(space, permission) first"
+            ) from None
+        raise
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     _step()
+
+
+#: Errors of writing into a folder, as opposed to reading an input: the output's problem.
+_CANNOT_WRITE = frozenset(
+    {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM}
+)
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temporary file on the way out of a failed write, keeping the first error.
+
+    On a read-only or full file system the unlink fails too (EROFS, not ENOENT); that
+    second error would hide the first one.
+    """
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def write_text_atomic(path: str | Path, text: str, *, ledger: bool = True) -> None:
@@ -435,8 +464,10 @@ def check_output_folder(directory: str | Path) -> list[str]:
     if directory.exists() and not directory.is_dir():
         raise InputError(f"output '{directory}' is a file; give a folder path")
     foreign = _foreign_entries(directory) if directory.is_dir() else []
-    if foreign and not _FORCE.get():
-        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+    # The ledger is lfvsim's own record of the other files: kept, never a reason to refuse.
+    blocking = [n for n in foreign if n != LEDGER]
+    if blocking and not _FORCE.get():
+        shown = ", ".join(blocking[:3]) + (", ..." if len(blocking) > 3 else "")
         raise InputError(
             f"output folder '{directory}' holds files lfvsim did not write or that changed "
             f"since ({shown}); choose another folder, or add --force to replace its lfvsim "

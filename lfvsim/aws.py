@@ -31,6 +31,7 @@ from lfvsim.billing import PRICE_TABLE_USD_PER_UNIT_HOUR, REGIONS
 from lfvsim.errors import InputError, require_file
 from lfvsim.safe_output import toml_comment
 from lfvsim.scenario import RCL_PROJECT_VERSION_ARN, RCL_REGIONS, Scenario, render_toml
+from lfvsim.traces.filekind import HEAD_BYTES, UTF16_BOMS, refuse_unless_json_text
 from lfvsim.traces.schema import ConstantTraffic
 
 __all__ = [
@@ -298,8 +299,11 @@ def read_model_description(path: str | Path, version: str | None = None) -> Mode
     path = Path(path)
     require_file(path, "describe-model file")
     raw = path.read_bytes()
+    refuse_unless_json_text(
+        path, raw[:HEAD_BYTES], "describe-model JSON", "save the command's JSON output as is"
+    )
     # Windows PowerShell 5 redirects command output as UTF-16 with a byte-order mark.
-    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    encoding = "utf-16" if raw.startswith(UTF16_BOMS) else "utf-8-sig"
     try:
         data = json.loads(raw.decode(encoding))
     except UnicodeDecodeError:

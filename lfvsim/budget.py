@@ -102,6 +102,11 @@ BYTES_PER_RESULT_ROW = 2_000
 SECONDS_PER_SURGE = 5e-6
 #: Memory per random traffic surge drawn (start times, sorted: 16 B).
 BYTES_PER_SURGE = 16
+#: Time per random unit failure simulated: the failure, its replacement and its event
+#: record in SimPy (134 us).
+SECONDS_PER_FAILURE = 2e-4
+#: Memory per random unit failure simulated: its event record and row (1.3 KB).
+BYTES_PER_FAILURE = 2_000
 
 #: Most unit counts one --min or --max range may list (a grid is their pairs).
 MAX_GRID_VALUES = 100_000
@@ -299,6 +304,7 @@ def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
     units = float(max(model.min_units, model.max_units or 0))
     unit = scenario.unit
     queue = unit.queue_limit if unit.when_busy == "queue" and unit.queue_limit else 0
+    failures = _unit_failures(scenario, units, horizon_s)
     memory = (
         BASE_BYTES
         + minutes * BYTES_PER_MINUTE
@@ -307,6 +313,7 @@ def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
         + min(load.peak_requests_per_hour, requests) * BYTES_PER_BLOCK_REQUEST
         + load.bins * BYTES_PER_TRACE_BIN
         + load.surges * BYTES_PER_SURGE
+        + failures * BYTES_PER_FAILURE
     )
     seconds = (
         SECONDS_PER_SIMULATION
@@ -315,12 +322,21 @@ def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
         + units * SECONDS_PER_UNIT
         + load.bins * SECONDS_PER_TRACE_BIN
         + load.surges * SECONDS_PER_SURGE
+        + failures * SECONDS_PER_FAILURE
     )
     plural = "s" if units != 1 else ""
     detail = f"{minutes:,.0f} simulated minutes, {units:,.0f} unit{plural} x {unit.slots:,} slots"
     if queue:
         detail += f", a queue of {queue:,}"
+    if failures >= 1:
+        detail += f", about {failures:,.0f} unit failures"
     return Estimate(requests, 1, memory, seconds, detail)
+
+
+def _unit_failures(scenario: Any, units: float, horizon_s: float) -> float:
+    """Random unit failures expected in a run, as if every unit served throughout."""
+    mtbf_h = scenario.failures.unit_mtbf_h
+    return 0.0 if mtbf_h is None else units * horizon_s / (mtbf_h * 3600.0)
 
 
 def repeated(

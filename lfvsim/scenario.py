@@ -534,7 +534,27 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     data = read_toml(path, "scenario file")
+    _check_windows_hosted(data.get("hosting"), str(path))
     return _validate(data, base_dir=path.resolve().parent, source=str(path))
+
+
+def _check_windows_hosted(hosting: object, source: str) -> None:
+    """Refuse schedule windows in a file whose hosting mode ignores them.
+
+    Forgetting ``mode = 'schedule'`` would otherwise host the model all the time and bill
+    every hour, with no word said. Only files are held to this: ``compare`` and ``--vary``
+    switch the mode of a scheduled scenario on purpose.
+    """
+    if not isinstance(hosting, dict) or not hosting.get("windows"):
+        return
+    mode = hosting.get("mode", "always_on")
+    if mode in ("always_on", "batch"):
+        default = " (the default)" if "mode" not in hosting else ""
+        raise InputError(
+            f"{source}: hosting.windows is set but hosting.mode is {mode!r}{default}, which "
+            "ignores them; add mode = 'schedule' to host the model in the windows only, or "
+            "remove windows"
+        )
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
@@ -560,9 +580,10 @@ def _validate(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:
 def _describe(error: Mapping[str, Any]) -> str:
     """One validation error as 'key: what is wrong'."""
     loc = [str(p) for p in error["loc"] if str(p) not in TRAFFIC_KINDS]
+    kind = next((str(p) for p in error["loc"] if str(p) in TRAFFIC_KINDS), None)
     key = ".".join(loc) or "scenario"
     if error["type"] == "extra_forbidden":
-        return f"unknown key '{key}'" + _suggest(loc)
+        return f"unknown key '{key}'" + _suggest(loc, kind)
     if error["type"] == "missing":
         return f"missing required key '{key}'"
     kinds = ", ".join(repr(k) for k in TRAFFIC_KINDS)
@@ -578,7 +599,7 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{key}: {msg} (got {error.get('input')!r})"
 
 
-def _suggest(loc: list[str]) -> str:
+def _suggest(loc: list[str], kind: str | None = None) -> str:
     section: dict[str, type[Section]] = {
         "model": Model,
         "unit": Unit,
@@ -594,6 +615,12 @@ def _suggest(loc: list[str]) -> str:
     elif loc[0] in section:
         known = list(section[loc[0]].model_fields)
     elif loc[0] == "traffic":
+        # A key of another kind is no typo: name the kinds that take it.
+        takers = [c for c in TRAFFIC_SECTION_CLASSES if loc[-1] in c.model_fields]
+        if kind is not None and takers:
+            names = ", ".join(repr(c.model_fields["kind"].default) for c in takers)
+            kinds = "kind" if len(takers) == 1 else "kinds"
+            return f"; it applies to {kinds} {names}, not {kind!r}: remove it"
         known = sorted({k for m in TRAFFIC_SECTION_CLASSES for k in m.model_fields})
     else:
         return ""
@@ -618,7 +645,7 @@ def render_toml(scenario: Scenario) -> str:
             value = getattr(section, key)
             if name == "traffic" and key == "path" and not Path(value).is_absolute():
                 # Relative to the scenario's folder: absolute, so the text works anywhere.
-                value = os.path.normpath(scenario.base_dir / value)
+                value = os.path.abspath(scenario.base_dir / value)
             note = field.description or ""
             fitted = scenario.calibrated.get(f"{name}.{key}")
             if fitted is not None:

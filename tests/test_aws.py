@@ -106,7 +106,10 @@ def rcl_file(*versions):
 def write(tmp_path):
     def write(text, name="describe.json"):
         path = tmp_path / name
-        path.write_text(text)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
         return path
 
     return write
@@ -286,7 +289,8 @@ def test_content_moderation_adapter_is_refused():
 BAD = {
     "not json": ('{"ModelDescription": {"ModelArn": ', "not valid JSON", "line 1"),
     "python repr": ("{'ModelDescription': {}}", "not valid JSON", "default=str"),
-    "empty": ("", "not valid JSON", "describe-model"),
+    "empty": ("", "the file is empty, not describe-model JSON"),
+    "gzipped": (b"\x1f\x8b\x08\x00\x00\x00", "a gzip-compressed file, not describe-model JSON"),
     "a list": ("[1, 2]", "expected a JSON object", "a list"),
     "unrelated": ('{"Projects": []}', "neither describe-model", "Projects"),
     "no arn": (

@@ -96,3 +96,12 @@ def test_a_repeatable_argument_reads_file_dots_once():
     result = CliRunner().invoke(app, ["trace", "inspect", "--help"], terminal_width=100)
     usage = next(line for line in result.output.splitlines() if "Usage:" in line)
     assert usage.rstrip().endswith("[OPTIONS] FILE..."), usage
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p) or "lfvsim")
+def test_text_options_name_what_they_take(path):
+    """``--start TIME``, ``--weekday-shifts SHIFTS``: never click's bare ``TEXT``."""
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    found = re.search(r"--[\w-]+\s+TEXT\b", result.output)
+    assert found is None, found.group()

@@ -99,14 +99,31 @@ def test_convert_requests_to_counts(cli, tmp_path):
     assert back.bin_s == 10.0 and back.counts.sum() == len(T.read_trace(req).times_s)
 
 
-def test_convert_into_one_interval_says_interval(cli, tmp_path):
+def test_convert_into_one_interval_is_refused(cli, tmp_path):
+    # A counts file's interval is the step between its rows: one row reads back as nothing.
     req = tmp_path / "r.csv"
     code, _, err = cli("trace", "synth", "constant", "--rate-tps", "1", "--duration-h", "0.1",
                        "--requests", "-o", req)  # fmt: skip
     assert code == 0, err
-    code, out, err = cli("trace", "convert", req, "-o", tmp_path / "c.csv", "--bin-s", "3600")
+    for name in ("c.csv", "c.parquet", "c.json"):
+        code, out, err = cli("trace", "convert", req, "-o", tmp_path / name, "--bin-s", "3600")
+        assert_clean_failure(code, out, err, "fills one interval of 3600 s", "--bin-s shorter")
+        assert ("--requests" in err) == (name != "c.json")  # an export holds counts only
+        assert not (tmp_path / name).exists()
+    code, out, err = cli("trace", "convert", req, "-o", tmp_path / "c.csv", "--bin-s", "180")
     assert code == 0, err
-    assert " in 1 interval of 3600 s" in out
+    assert " in 2 intervals of 180 s" in out
+    code, out, err = cli("trace", "inspect", tmp_path / "c.csv")
+    assert code == 0, err
+
+
+def test_a_one_row_counts_file_is_not_told_to_give_period_s(cli, tmp_path):
+    # period_s is a CloudWatch key: a CSV or Parquet file cannot take it.
+    one = tmp_path / "one.csv"
+    one.write_text("timestamp,count\n2026-01-05T00:00:00Z,5\n", encoding="utf-8")
+    code, out, err = cli("trace", "inspect", one)
+    assert_clean_failure(code, out, err, "needs at least two rows", "add rows")
+    assert "period_s" not in err
 
 
 def test_compare_arrivals_shows_how_much_the_answer_moves(cli):

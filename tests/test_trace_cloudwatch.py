@@ -4,6 +4,7 @@ Stubber against the real CloudWatch service model (no network)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -513,3 +514,33 @@ def test_import_cloudwatch_prints_only_the_detected_services_caveat(cli, tmp_pat
     assert "account's TPS limit" in text
     assert "AWS/LookoutVision" not in text
     assert "namespace AWS/Rekognition, as the export's ServerErrorCount series show" in text
+
+
+#: A file that is no CloudWatch export, and what the one-line refusal must say.
+NOT_AN_EXPORT = [
+    (b"", "the file is empty, not CloudWatch JSON"),
+    (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", "a gzip-compressed file, not CloudWatch JSON"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "a ZIP archive or an Excel workbook, not CloudWatch JSON"),
+    (b"PAR1\x15\x04\x15\x80\x01", "a Parquet file, not CloudWatch JSON"),
+    (bytes(range(256)) * 4, "binary data, not CloudWatch JSON"),
+]
+
+
+@pytest.mark.parametrize(("content", "says"), NOT_AN_EXPORT)
+def test_a_file_that_is_no_export_is_named_for_what_it_is(tmp_path, content, says):
+    """Traffic exports and a model's history share the reader: both name the file's kind."""
+    from lfvsim.traces.metric_history import read_metric_history
+
+    path = tmp_path / "e.json"
+    path.write_bytes(content)
+    for read in (T.read_cloudwatch_export, read_metric_history):
+        with pytest.raises(InputError, match=re.escape(says)) as raised:
+            read(path)
+        assert str(raised.value).startswith(f"{path}: ")
+
+
+def test_a_utf16_export_from_powershell_is_read(tmp_path):
+    doc = gmd_page({"ProcessedImageCount": (stamps(3), [1, 2, 3])})
+    path = tmp_path / "e.json"
+    path.write_bytes(json.dumps(doc).encode("utf-16"))  # with a byte-order mark
+    np.testing.assert_array_equal(T.read_cloudwatch_export(path).counts, [1, 2, 3])

@@ -104,7 +104,8 @@ def load_with_overrides(
         options: dict[str, Any] = {} if fill_gaps is None else {"fill_gaps": fill_gaps}
         if scale is not None:
             options["scale"] = scale
-        overrides["traffic"] = traffic_for_file(trace, **options)
+        # The path as typed, so that messages name the file as the user did.
+        overrides["traffic"] = {**traffic_for_file(trace, **options), "path": str(trace)}
     if min_units is not None:
         overrides["model.min_units"] = min_units
     if max_units is not None:
@@ -113,4 +114,8 @@ def load_with_overrides(
         overrides["model.max_units"] = None
     if not overrides:
         return scenario
-    return scenario.with_overrides(overrides, source="command-line options")
+    scenario = scenario.with_overrides(overrides, source="command-line options")
+    if trace is not None:
+        # --trace is relative to where the command runs, not to the scenario's folder.
+        scenario = scenario.model_copy(update={"base_dir": Path(".")})
+    return scenario

@@ -150,24 +150,37 @@ def synth(
     weekday_shifts: Annotated[
         str | None,
         typer.Option(
+            metavar="SHIFTS",
             help="factory: Monday-Friday shifts, local HH:MM-HH:MM[@factor],... "
             "('06:00-14:00,14:00-22:00').",
             rich_help_panel="factory",
         ),
     ] = None,
     saturday_shifts: Annotated[
-        str | None, typer.Option(help="factory: Saturday shifts (none).", rich_help_panel="factory")
+        str | None,
+        typer.Option(
+            metavar="SHIFTS", help="factory: Saturday shifts (none).", rich_help_panel="factory"
+        ),
     ] = None,
     sunday_shifts: Annotated[
-        str | None, typer.Option(help="factory: Sunday shifts (none).", rich_help_panel="factory")
+        str | None,
+        typer.Option(
+            metavar="SHIFTS", help="factory: Sunday shifts (none).", rich_help_panel="factory"
+        ),
     ] = None,
     breaks: Annotated[
         str | None,
-        typer.Option(help="factory: daily stops, HH:MM-HH:MM,...", rich_help_panel="factory"),
+        typer.Option(
+            metavar="TIMES",
+            help="factory: daily stops, HH:MM-HH:MM,...",
+            rich_help_panel="factory",
+        ),
     ] = None,
     holidays: Annotated[
         str | None,
-        typer.Option(help="factory: closed days, YYYY-MM-DD,...", rich_help_panel="factory"),
+        typer.Option(
+            metavar="DATES", help="factory: closed days, YYYY-MM-DD,...", rich_help_panel="factory"
+        ),
     ] = None,
     timezone: Annotated[
         str | None,
@@ -201,7 +214,11 @@ def synth(
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option(help="Start, ISO 8601 (2026-01-05T00:00Z, a Monday).", rich_help_panel=_SHAPE),
+        typer.Option(
+            metavar="TIME",
+            help="Start, ISO 8601 (2026-01-05T00:00Z, a Monday).",
+            rich_help_panel=_SHAPE,
+        ),
     ] = None,
     scale: Annotated[
         float | None, typer.Option(help="Multiply the traffic.", rich_help_panel=_SHAPE)
@@ -226,6 +243,7 @@ def synth(
     arrivals: Annotated[
         str | None,
         typer.Option(
+            metavar="KIND",
             help="poisson (default), even, batch or onoff; used with --requests.",
             rich_help_panel=_ARRIVALS,
         ),
@@ -273,7 +291,8 @@ def synth(
         ),
     ] = False,
     metric: Annotated[
-        str, typer.Option(help=".json: the metric's label.", rich_help_panel=_OUTPUT)
+        str,
+        typer.Option(metavar="LABEL", help=".json: the metric's label.", rich_help_panel=_OUTPUT),
     ] = "ProcessedImageCount",
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
@@ -341,6 +360,9 @@ def _section(data: dict[str, Any]) -> Any:
         for e in exc.errors():
             loc = [str(p) for p in e["loc"][1:]] or ["kind"]
             option = "--" + loc[-1].replace("_", "-")
+            if not e["loc"][1:] and e["type"] == "value_error":
+                # The one check across keys: the trace's span (start + duration) in years.
+                option = "--start/--duration-h"
             if e["type"] == "extra_forbidden":
                 problems.append(f"{option} does not apply to kind {data['kind']!r}")
             elif e["type"] == "missing":
@@ -460,6 +482,7 @@ def import_cloudwatch(
     namespace: Annotated[
         str | None,
         typer.Option(
+            metavar="NAMESPACE",
             help="Namespace of the export, AWS/LookoutVision or AWS/Rekognition: the notes "
             "then say what its ThrottledCount counts (default: told by the export's "
             "MetricDataQueries or by metrics only one service publishes; both are noted "

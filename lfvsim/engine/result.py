@@ -276,8 +276,29 @@ def _word(scenario: Scenario, *keys: str) -> str:
     return f"calibrated {', '.join(fitted)}, assumed {', '.join(rest)}"
 
 
+def _past_the_end(scenario: Scenario, trace: Trace) -> list[str]:
+    """What the scenario asks for after the simulated span ends, and so does not happen."""
+    notes = []
+    simulated_h = horizon_of(scenario, trace) / 3600.0
+    horizon_h = scenario.simulation.horizon_h
+    if horizon_h is not None and horizon_h > simulated_h * (1 + 1e-9):
+        notes.append(
+            f"simulation.horizon_h = {horizon_h:g} is past the end of the traffic: "
+            f"{simulated_h:.4g} h simulated"
+        )
+    late = [o for o in scenario.failures.outages if o.start_h >= simulated_h]
+    if late:
+        starts = ", ".join(f"{o.start_h:g} h" for o in late)
+        notes.append(
+            f"{len(late)} zone outage{'s' if len(late) > 1 else ''} starting at {starts}, "
+            f"at or after the {simulated_h:.4g} h simulated, "
+            f"{'do' if len(late) > 1 else 'does'} not happen"
+        )
+    return notes
+
+
 def _scenario_notes(scenario: Scenario, trace: Trace) -> list[str]:
-    notes = [LATENCY_NOTE, *_calibrated_notes(scenario)]
+    notes = [LATENCY_NOTE, *_calibrated_notes(scenario), *_past_the_end(scenario, trace)]
     if horizon_of(scenario, trace) > HOURLY_HIST_AFTER_MINUTES * 60.0:
         notes.append(
             f"runs longer than {HOURLY_HIST_AFTER_MINUTES // 1440} days keep latency "

@@ -64,9 +64,18 @@ def _hosting_file(path: Path) -> dict[str, Any]:
 
 def mode_variants(scenario: Scenario, modes: list[str]) -> list[Scenario]:
     """The scenario as each operating mode runs it."""
+    twice = sorted({m for m in modes if modes.count(m) > 1})
+    if twice:
+        # Same seed, same requests: a second row would repeat the first, figure for figure.
+        raise InputError(f"--mode {twice[0]} is given twice; give each mode once")
     variants = []
+    seen: list[tuple[str, dict[str, Any]]] = []
     for mode in modes:
         overrides = mode_overrides(scenario, mode)
+        same = next((m for m, o in seen if o == overrides), None)
+        if same is not None:  # always-on is no-auto-scaling by another name
+            raise InputError(f"--mode {mode} runs as --mode {same} does; give each mode once")
+        seen.append((mode, overrides))
         source = f"mode {mode!r}"
         variants.append(scenario.with_overrides(overrides, source) if overrides else scenario)
     return variants

@@ -33,8 +33,12 @@ def growth_factor(percent_per_month: float, months: float, busier_day: float = 1
         raise InputError(f"--growth {percent_per_month}: give a finite percentage above -100")
     if not (months >= 0 and math.isfinite(months)):
         raise InputError(f"--months {months}: give a finite number of months, 0 or more")
-    if not (busier_day > 0 and math.isfinite(busier_day)):
-        raise InputError(f"--busier-day {busier_day}: give a positive factor, e.g. 1.25")
+    if not (busier_day >= 1 and math.isfinite(busier_day)):
+        # Below 1 the day is quieter, yet the outlook would still call it busier.
+        raise InputError(
+            f"--busier-day {busier_day:g}: give a factor of 1 or more, e.g. 1.25 for a day a "
+            "quarter busier; for less traffic give --growth below 0 with --months"
+        )
     try:
         factor = (1 + percent_per_month / 100.0) ** months * busier_day
     except OverflowError:

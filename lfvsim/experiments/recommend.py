@@ -66,6 +66,13 @@ class Slo:
 
     def __post_init__(self) -> None:
         check_slo(self.max_throttle_rate, self.max_p99_latency_s, self.confidence)
+        if self.max_throttle_rate == 0:
+            # With no throttle seen the bound is -ln(1 - confidence) / requests, above 0.
+            raise InputError(
+                "--max-throttle-rate 0: no number of replications can bound the throttle "
+                "rate at 0, so no configuration would meet it; give a positive fraction, "
+                "e.g. 0.0001 for 0.01%"
+            )
         object.__setattr__(
             self, "minute_percentile", check_minute_percentile(self.minute_percentile)
         )

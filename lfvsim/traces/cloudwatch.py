@@ -200,6 +200,15 @@ def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
             out.append(Path(text))
     if not out:
         raise InputError("no CloudWatch export given; name at least one JSON file")
+    seen: dict[Path, Path] = {}
+    for path in out:
+        # A page read twice would read as duplicate datapoints, whose repair (sum) doubles it.
+        first = seen.setdefault(path.resolve(), path)
+        if first is not path:
+            same = f"'{path}'" if str(first) == str(path) else f"'{first}' and '{path}'"
+            raise InputError(
+                f"{same}: the same file is given twice; give each page of the export once"
+            )
     return out
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lfvsim.errors import InputError, require_file
+from lfvsim.traces.filekind import HEAD_BYTES, UTF16_BOMS, refuse_unless_json_text
 from lfvsim.traces.points import check_epochs
 
 __all__ = [
@@ -60,15 +61,22 @@ class MetricSeries:
 def load_export(path: Path) -> Any:
     """The JSON of one export file; unreadable or invalid JSON is an :class:`InputError`."""
     require_file(path, "CloudWatch export")
+    raw = path.read_bytes()
+    refuse_unless_json_text(path, raw[:HEAD_BYTES], "CloudWatch JSON", _SAVE_AS_IS)
+    # Windows PowerShell 5 redirects the AWS CLI's output as UTF-16 with a byte-order mark.
+    encoding = "utf-16" if raw.startswith(UTF16_BOMS) else "utf-8-sig"
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(raw.decode(encoding))
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "save the AWS CLI's output as is (--output json)"
+            f"{_SAVE_AS_IS}"
         ) from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save the AWS CLI's JSON output") from None
+        raise InputError(f"{path}: not UTF-8 text past its start; {_SAVE_AS_IS}") from None
+
+
+_SAVE_AS_IS = "save the AWS CLI's output as is (--output json)"
 
 
 def add_export(path: Path, data: Any, series: dict[str, MetricSeries]) -> str | None:

@@ -311,9 +311,11 @@ def _interval(pts: _Points, period_s: float | None) -> float:
         return float(period_s)
     steps = np.diff(pts.seconds)
     if len(steps) == 0:
+        # Only a CloudWatch export takes its period from the user (period_s, --period-s).
+        given = " or give the interval (period_s)" if pts.what == "datapoint" else ""
         raise InputError(
             f"{pts.label}: a counts trace needs at least two {pts.what}s to know its "
-            "interval; add rows, or give the interval (period_s)"
+            f"interval; add {pts.what}s{given}"
         )
     # Epoch seconds carry about 0.2 us of rounding: the interval is kept to 1 us.
     interval_s = round(float(steps.min()), 6)

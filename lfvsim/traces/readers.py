@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from lfvsim.errors import InputError, require_file
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
 from lfvsim.traces.cloudwatch import read_cloudwatch_export
+from lfvsim.traces.filekind import is_binary, packed_kind, read_head
 from lfvsim.traces.generators import zone
 from lfvsim.traces.model import (
     CountTrace,
@@ -80,7 +81,7 @@ def detect_trace_format(path: str | Path) -> str:
     """
     path = Path(path)
     _check_file(path)
-    head = _head(path)
+    head = read_head(path)
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
@@ -92,23 +93,6 @@ def detect_trace_format(path: str | Path) -> str:
 #: Suffixes that promise a Parquet file or a JSON export, for the error about one that is not.
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _JSON_SUFFIXES = (".json",)
-#: First bytes of compressed files and archives people may pass instead of the trace inside.
-_COMPRESSED: dict[tuple[bytes, ...], str] = {
-    (b"\x1f\x8b",): "a gzip-compressed file",
-    (b"PK\x03\x04",): "a ZIP archive or an Excel workbook",
-    tuple(b"BZh%d" % level for level in range(1, 10)): "a bzip2-compressed file",
-    (b"\xfd7zXZ\x00",): "an xz-compressed file",
-    (b"\x28\xb5\x2f\xfd",): "a zstd-compressed file",
-}
-
-
-#: How much of a file its kind is told from.
-_HEAD_BYTES = 4096
-
-
-def _head(path: Path) -> bytes:
-    with path.open("rb") as f:
-        return f.read(_HEAD_BYTES)
 
 
 def _tail(path: Path) -> bytes:
@@ -127,13 +111,13 @@ def _refuse_unless_text(path: Path, head: bytes) -> None:
     if not head and suffix in _PARQUET_SUFFIXES + _JSON_SUFFIXES:
         kind = "Parquet" if suffix in _PARQUET_SUFFIXES else "CloudWatch JSON"
         raise InputError(f"{path}: the file is empty, not {kind}; write or export it again")
-    packed = next((name for magic, name in _COMPRESSED.items() if head.startswith(magic)), None)
+    packed = packed_kind(head)
     if packed is not None:
         raise InputError(
             f"{path}: {packed}, not a trace; extract the CSV, Parquet or CloudWatch JSON "
             "inside it (a workbook: save the sheet as CSV) and give that"
         )
-    if not _is_binary(head):
+    if not is_binary(head):
         return
     if suffix in _PARQUET_SUFFIXES:
         raise InputError(
@@ -152,21 +136,6 @@ def _refuse_unless_text(path: Path, head: bytes) -> None:
         f"{path}: binary data, neither Parquet nor CSV text; give a CSV (UTF-8), Parquet or "
         "CloudWatch JSON trace"
     )
-
-
-def _is_binary(head: bytes) -> bool:
-    """Whether the first bytes of a file are not UTF-8 text (a NUL byte, or bad UTF-8).
-
-    A multi-byte character cut by the end of ``head`` (a file's first bytes, not all of it)
-    is still text.
-    """
-    if b"\x00" in head:
-        return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return len(head) < _HEAD_BYTES or exc.start < len(head) - 3
-    return False
 
 
 def read_trace(path: str | Path, **options: Any):
@@ -245,7 +214,7 @@ def read_csv_trace(
     """
     path = Path(path)
     _check_file(path)
-    head = _head(path)
+    head = read_head(path)
     if head.startswith(b"PAR1"):
         raise InputError(f"{path}: a Parquet file, not CSV; read it as Parquet (kind 'parquet')")
     _refuse_unless_text(path, head)
@@ -291,7 +260,7 @@ def read_parquet_trace(
     """
     path = Path(path)
     _check_file(path)
-    head = _head(path)
+    head = read_head(path)
     if not head.startswith(b"PAR1"):
         _refuse_unless_text(path, head)  # names a binary non-Parquet file for what it is
     elif not _tail(path).endswith(b"PAR1"):

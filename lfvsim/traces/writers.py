@@ -71,6 +71,14 @@ def write_trace(
         write_requests(trace, path, seed=seed)
         return [Path(path)]
     counts = to_counts(trace, bin_s, seed=seed)
+    if len(counts.counts) < 2:
+        # A counts file's interval is the step between its rows: one row cannot tell it.
+        raise InputError(
+            f"{path}: the trace ({trace.duration_s:g} s) fills one interval of {bin_s:g} s, "
+            "and a counts file of one row cannot be read back (its interval is the step "
+            "between rows); give a --bin-s shorter than the trace"
+            + ("" if fmt == "cloudwatch" else ", or write one row per request (--requests)")
+        )
     if fmt == "cloudwatch":
         return write_cloudwatch_export(
             counts, path, metric=metric, pages=pages, omit_zeros=omit_zeros

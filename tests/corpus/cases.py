@@ -149,11 +149,15 @@ BAD_SCENARIO_VALUES: list[tuple[str, str, str, object]] = [
     ("seed-float", "simulation", "seed", 1.5),
     ("clients-1e9", "client", "clients", raw("1000000000")),
     ("availability-zones-1e9", "failures", "availability_zones", raw("1000000000")),
+    ("unit-mtbf-1e-9", "failures", "unit_mtbf_h", raw("1e-9")),
+    ("unit-mtbf-0.0001", "failures", "unit_mtbf_h", 0.0001),
     ("batch-check-1e-9", "hosting", "batch_check_s", raw("1e-9")),
     ("horizon-inf", "simulation", "horizon_h", raw("inf")),
     ("horizon-zero", "simulation", "horizon_h", 0),
     ("simulation-unknown-key", "simulation", "replications", 5),
     ("unknown-section", "speed", "fast", True),
+    ("traffic-key-of-another-kind", "traffic", "mean_tps", 3.0),
+    ("hosting-windows-without-schedule", "hosting", "windows", ["daily 06:00-22:00"]),
 ]
 
 
@@ -327,6 +331,11 @@ BAD_CLOUDWATCH: dict[str, FileSpec] = {
         }
     ),
     "cw-not-json": "{ this is not json",
+    # Files that are no JSON text at all: named for what they are.
+    "cw-empty-file": b"",
+    "cw-gzipped": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+    "cw-parquet": b"PAR1\x15\x04\x15\x80\x01",
+    "cw-binary": bytes(range(256)) * 4,
     "cw-root-list": "[1, 2, 3]",
     "cw-empty-object": "{}",
     "cw-results-not-list": json.dumps({"MetricDataResults": {"Id": "m1"}}),
@@ -1311,6 +1320,8 @@ def _history() -> list[Case]:
         "cw-partial-data",
         "cw-epoch-ms",
         "cw-empty-object",
+        "cw-empty-file",
+        "cw-gzipped",
     ):
         files = {"s.toml": GOOD, "e.json": BAD_CLOUDWATCH[label]}
         c.append(
@@ -1586,6 +1597,39 @@ def _fixed_late() -> list[Case]:
     ]
 
 
+def _one_interval_and_unreachable() -> list[Case]:
+    """Counts files no reader could read back, SLOs no run could meet, and outputs into a
+    folder that takes no files (Linux's /proc)."""
+    t = {"t.csv": DATA / "counts.csv"}
+    one = {"one.csv": "timestamp\n2026-01-05T00:00:00Z\n"}
+    return [
+        case("convert-into-one-interval", "trace", "convert", "t.csv", "-o", "o.csv",
+             "--bin-s", "1e12", files=t),
+        case("convert-one-request-to-counts", "trace", "convert", "one.csv", "-o", "o.parquet",
+             files=one),
+        case("synth-one-interval-export", "trace", "synth", "constant", "--rate-tps", "1",
+             "--duration-h", "1", "--bin-s", "3600", "-o", "o.json"),
+        case("recommend-throttle-rate-zero", "recommend", "s.toml", "--max-throttle-rate", "0",
+             files=S),
+        case("sweep-throttle-rate-zero", "sweep", "s.toml", *SWEEP, "--min", "1", "--max", "1",
+             "--max-throttle-rate", "0", files=S),
+        case("synth-start-before-1970", "trace", "synth", "constant", "--rate-tps", "1",
+             "--start", "1900-01-01", "-o", "o.csv"),
+        case("synth-into-proc", "trace", "synth", "constant", "--rate-tps", "1", "-o",
+             "/proc/lfvsim-o.csv"),
+        case("convert-into-proc", "trace", "convert", "t.csv", "-o", "/proc/lfvsim-o.parquet",
+             files=t),
+        case("seed-into-proc", "seed", "d.json", "-o", "/proc/lfvsim-o.toml",
+             files={"d.json": DATA / "describe-ok.json"}),
+        case("recommend-busier-day-below-one", "recommend", "s.toml", "--max-throttle-rate",
+             "0.01", "--busier-day", "0.5", files=S),
+        case("compare-mode-given-twice", "compare", "s.toml", "--mode", "autoscaled",
+             "--mode", "autoscaled", files=S),
+        case("import-cloudwatch-same-page-twice", "trace", "import-cloudwatch", "cw.json",
+             "./cw.json", "-o", "o.csv", files={"cw.json": DATA / "cw-ok.json"}),
+    ]  # fmt: skip
+
+
 CASES: list[Case] = [
     *_history(),
     *_bad_scenarios(),
@@ -1595,6 +1639,7 @@ CASES: list[Case] = [
     *_outputs(),
     *_budget_paths(),
     *_fixed_late(),
+    *_one_interval_and_unreachable(),
 ]
 
 # Cases that still fail the standard, each with what it does instead. The test checks
