@@ -14,8 +14,9 @@ Every speed is reported next to references measured in the same run, on the same
    equal), against the floor of drawing the requests plus the bare loop on them (one after
    the other, and overlapped: the slower of the two). The fast path draws the next block
    on a second thread while it serves one; it is timed that way, drawing in line (one
-   thread), and in CPU time over both threads. The time to draw the requests alone, in ns per request (arrivals, service times, and with the
-   default lognormal service times).
+   thread), and in CPU time over both threads. The time to draw the requests alone, in
+   ns per request (arrivals, service times, and with the default lognormal service
+   times).
 3. The WorldCup98 trace scaled x0.01, when the file exists.
 4. Peak RSS of fresh subprocesses: one that only imports lfvsim and loads the kernels, and
    ones that run 7-day and 30-day traces (~52M requests), with the simulation's own share.
