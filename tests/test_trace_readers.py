@@ -305,3 +305,46 @@ def test_a_multibyte_character_cut_by_the_sniffed_head_is_still_text(tmp_path):
     path.write_text(header + "2026-01-05T00:00:00Z,1\n", encoding="utf-8")
     assert path.read_bytes()[:4096].endswith(b"\xc3")
     assert T.detect_trace_format(path) == "csv"
+
+
+def _timeline(tmp_path, suffix):
+    """A small run's own timeline, written as ``run --out`` writes it."""
+    result = lfvsim.simulate(scenario(model={"project": "p", "min_units": 1, "max_units": 2}))
+    result.write(tmp_path / "run")
+    timeline = pd.read_csv(tmp_path / "run" / "timeline.csv")
+    path = tmp_path / f"timeline{suffix}"
+    if suffix == ".parquet":
+        timeline.to_parquet(path)
+    return path if suffix == ".parquet" else tmp_path / "run" / "timeline.csv"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_runs_own_timeline_is_refused_not_read_as_one_request_per_minute(tmp_path, suffix):
+    path = _timeline(tmp_path, suffix)
+    with pytest.raises(InputError, match=r"lfvsim output \(timeline\.csv in a run --out"):
+        T.read_trace(path)
+
+
+def test_a_runs_summary_is_refused_as_lfvsim_output(tmp_path):
+    _timeline(tmp_path, ".csv")
+    with pytest.raises(InputError, match=r"lfvsim output .*schema_version"):
+        T.read_trace(tmp_path / "run" / "summary.json")
+
+
+@pytest.mark.parametrize("column", ["requests", "RequestCount", "value", "n"])
+def test_a_count_column_under_another_name_is_refused(tmp_path, column):
+    path = tmp_path / "t.csv"
+    path.write_text(f"timestamp,{column}\n2026-01-05T00:00:00Z,5\n")
+    with pytest.raises(InputError, match=f"column '{column.lower()}' looks like requests"):
+        T.read_trace(path)
+
+
+def test_per_request_files_with_unrelated_columns_and_lfvsim_traces_still_read(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("timestamp,image_id\n2026-01-05T00:00:00Z,a\n2026-01-05T00:00:01Z,b\n")
+    assert T.read_trace(extra).expected_requests == 2
+    versioned = tmp_path / "counts.csv"
+    versioned.write_text(
+        "timestamp,count,schema_version\n2026-01-05T00:00:00Z,7,1\n2026-01-05T00:01:00Z,3,1\n"
+    )
+    assert T.read_trace(versioned).expected_requests == 10

@@ -117,6 +117,11 @@ def add_export(path: Path, data: Any, series: dict[str, MetricSeries]) -> str | 
             s.values.append(p["Sum"])
             s.where.append(f"{path}: Datapoints[{i}]")
         return None
+    if isinstance(data, dict) and "schema_version" in data:
+        raise InputError(
+            f"{path}: lfvsim output (it has a schema_version), not a trace or CloudWatch export; "
+            "give the trace file itself, or the export of aws cloudwatch get-metric-data"
+        )
     raise InputError(
         f"{path}: not a CloudWatch export (no MetricDataResults or Datapoints); save the "
         "output of aws cloudwatch get-metric-data or get-metric-statistics"

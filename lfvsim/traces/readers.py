@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lfvsim.errors import InputError, require_file
+from lfvsim.machine_output import OUTPUTS
 from lfvsim.traces.arrivals import Arrivals, PoissonArrivals
 from lfvsim.traces.cloudwatch import read_cloudwatch_export
 from lfvsim.traces.filekind import is_binary, packed_kind, read_head
@@ -220,6 +221,7 @@ def read_csv_trace(
     _refuse_unless_text(path, head)
     names = _csv_header(path)
     norm = {n.strip().lower(): n for n in names}
+    _refuse_non_trace(path, list(norm))
     time_col = _time_column(path, list(norm))
     parser = _TimeParser(path, timezone, row_base=2)
     convert = pacsv.ConvertOptions(
@@ -271,6 +273,7 @@ def read_parquet_trace(
     file = _arrow_call(path, "Parquet", lambda: pq.ParquetFile(path))
     names = file.schema_arrow.names
     norm = {n.strip().lower(): n for n in names}
+    _refuse_non_trace(path, list(norm))
     time_col = _time_column(path, list(norm))
     parser = _TimeParser(path, timezone, row_base=1)
     if "count" in norm:
@@ -686,6 +689,42 @@ def _csv_header(path: Path) -> list[str]:
     if not line.strip():
         raise InputError(f"{path}: not a readable CSV (no header line); check the file")
     return [n for n in next(csv.reader([line])) if n.strip()]
+
+
+#: lfvsim's own tables that are not traces, by lower-cased column (the trace outputs excluded).
+_OUTPUT_COLUMNS = {
+    name: frozenset(key.lower() for key in output.keys) - {"timestamp", "schema_version"}
+    for name, output in OUTPUTS.items()
+    if not name.startswith("trace-")
+}
+#: Column names that hold requests per interval under another name than ``count``.
+_COUNT_LIKE = re.compile(r"count|request|^(value|values|sum|total|n|rate|tps|hits|calls)$")
+
+
+def _refuse_non_trace(path: Path, names: list[str]) -> None:
+    """Refuse lfvsim's own outputs and tables whose columns do not describe a trace.
+
+    Without a ``count`` column every row is one request, so a table of counts under another
+    column name (a run's ``timeline.csv`` among them) would be read silently as a few
+    requests per interval.
+    """
+    others = set(names) - {*_TIME_COLUMNS, "count", "schema_version"}
+    matched = {name: len(others & keys) for name, keys in _OUTPUT_COLUMNS.items()}
+    best = max(matched, key=lambda name: matched[name])
+    if matched[best] >= 2:
+        where = OUTPUTS[best].where.replace("`", "").split(";")[0]
+        raise InputError(
+            f"{path}: lfvsim output ({where}), not a trace; give the trace file itself "
+            "(columns timestamp, or timestamp,count)"
+        )
+    if "count" not in names:
+        like = sorted(n for n in others if _COUNT_LIKE.search(n))
+        if like:
+            raise InputError(
+                f"{path}: column '{like[0]}' looks like requests per interval, but without a "
+                "'count' column every row is read as one request; rename it 'count', or "
+                "drop it for a trace of one row per request"
+            )
 
 
 def _time_column(path: Path, names: list[str]) -> str:
