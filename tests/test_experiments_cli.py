@@ -279,6 +279,14 @@ def test_recommend_bad_input(cli, small, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.toml"]
 
 
+def test_recommend_refuses_a_trace_without_requests_instead_of_nan_latencies(cli, small, tmp_path):
+    zero = tmp_path / "zero.csv"
+    zero.write_text("timestamp,count\n2026-01-05T00:00:00Z,0\n2026-01-05T00:01:00Z,0\n")
+    code, out, err = cli("recommend", small, "--max-throttle-rate", "0.01", "--trace", zero)
+    assert (code, out) == (2, "")
+    assert "has no requests" in err and "nan" not in err and len(err.splitlines()) == 1
+
+
 def test_sweep_and_recommend_tables_are_byte_identical_with_engine_simpy(cli, small, tmp_path):
     outputs = {}
     for engine in ("auto", "simpy"):

@@ -463,6 +463,13 @@ def recommend_command(
             )
         factor = growth_factor(growth, months, busier_day)
         base_trace = trace_from_scenario(scenario)
+        if base_trace.expected_requests == 0:
+            # Nothing to size units for: every configuration would tie at no throttling,
+            # with latencies of no request (nan) and a headroom bounded only by the search.
+            raise InputError(
+                f"{base_trace.source}: the traffic has no requests (every count is 0), so "
+                "there is nothing to size units for; give a trace or traffic with requests"
+            )
         run_trace = base_trace if factor == 1.0 else scale_trace(base_trace, factor)
         # Costed on the traffic the search replays: growth may multiply it.
         check_sweep(

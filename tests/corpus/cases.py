@@ -1630,6 +1630,25 @@ def _one_interval_and_unreachable() -> list[Case]:
     ]  # fmt: skip
 
 
+def _outputs_as_traces() -> list[Case]:
+    """lfvsim's own outputs, and a table of counts under another name, given as traces."""
+    run = _run_folder()
+    return [
+        case("run-trace-is-timeline", "run", "s.toml", "--trace", "r/timeline.csv",
+             files={"s.toml": GOOD, **run}),
+        case("run-trace-is-summary", "run", "s.toml", "--trace", "r/summary.json",
+             files={"s.toml": GOOD, **run}),
+        case("inspect-units-table", "trace", "inspect", "r/units.csv", files=run),
+        case("run-trace-is-sweep-table", "run", "s.toml", "--trace", "s.csv",
+             files={"s.toml": GOOD, "s.csv": FIXTURE / SWEEP_CSV}),
+        case("run-trace-requests-column", "run", "s.toml", "--trace", "t.csv",
+             files={"s.toml": GOOD, "t.csv": "timestamp,requests\n2026-01-05T00:00:00Z,5\n"}),
+        case("recommend-trace-without-requests", "recommend", "s.toml", "--trace", "z.csv",
+             files={"s.toml": GOOD, "z.csv": "timestamp,count\n2026-01-05T00:00:00Z,0\n"
+                    "2026-01-05T00:01:00Z,0\n"}),
+    ]  # fmt: skip
+
+
 CASES: list[Case] = [
     *_history(),
     *_bad_scenarios(),
@@ -1640,6 +1659,7 @@ CASES: list[Case] = [
     *_budget_paths(),
     *_fixed_late(),
     *_one_interval_and_unreachable(),
+    *_outputs_as_traces(),
 ]
 
 # Cases that still fail the standard, each with what it does instead. The test checks
