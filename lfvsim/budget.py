@@ -135,6 +135,10 @@ class Estimate:
         Wall-clock time.
     detail : str
         What drives the figures, for the message (e.g. "5,256,000 simulated minutes").
+    memory_driver, time_driver : str
+        The term that weighs most in the memory and in the time of one simulation
+        ("requests", "failures", "minutes" or "units"; "" when not known), so that a
+        refusal names the change that helps most.
     """
 
     requests: float
@@ -142,6 +146,8 @@ class Estimate:
     memory_bytes: float
     seconds: float
     detail: str = ""
+    memory_driver: str = ""
+    time_driver: str = ""
 
 
 @dataclass(frozen=True)
@@ -305,32 +311,40 @@ def simulation_estimate(scenario: Any, load: TrafficLoad) -> Estimate:
     unit = scenario.unit
     queue = unit.queue_limit if unit.when_busy == "queue" and unit.queue_limit else 0
     failures = _unit_failures(scenario, units, horizon_s)
-    memory = (
-        BASE_BYTES
-        + minutes * BYTES_PER_MINUTE
-        + units * (BYTES_PER_UNIT + unit.slots * BYTES_PER_SLOT)
-        + queue * BYTES_PER_QUEUE_PLACE
-        + min(load.peak_requests_per_hour, requests) * BYTES_PER_BLOCK_REQUEST
+    memory_terms = {
+        "minutes": minutes * BYTES_PER_MINUTE,
+        "units": units * (BYTES_PER_UNIT + unit.slots * BYTES_PER_SLOT)
+        + queue * BYTES_PER_QUEUE_PLACE,
+        "requests": min(load.peak_requests_per_hour, requests) * BYTES_PER_BLOCK_REQUEST
         + load.bins * BYTES_PER_TRACE_BIN
-        + load.surges * BYTES_PER_SURGE
-        + failures * BYTES_PER_FAILURE
-    )
-    seconds = (
-        SECONDS_PER_SIMULATION
-        + minutes * SECONDS_PER_MINUTE
-        + requests * SECONDS_PER_REQUEST
-        + units * SECONDS_PER_UNIT
+        + load.surges * BYTES_PER_SURGE,
+        "failures": failures * BYTES_PER_FAILURE,
+    }
+    time_terms = {
+        "minutes": minutes * SECONDS_PER_MINUTE,
+        "units": units * SECONDS_PER_UNIT,
+        "requests": requests * SECONDS_PER_REQUEST
         + load.bins * SECONDS_PER_TRACE_BIN
-        + load.surges * SECONDS_PER_SURGE
-        + failures * SECONDS_PER_FAILURE
-    )
+        + load.surges * SECONDS_PER_SURGE,
+        "failures": failures * SECONDS_PER_FAILURE,
+    }
+    memory = BASE_BYTES + sum(memory_terms.values())
+    seconds = SECONDS_PER_SIMULATION + sum(time_terms.values())
     plural = "s" if units != 1 else ""
     detail = f"{minutes:,.0f} simulated minutes, {units:,.0f} unit{plural} x {unit.slots:,} slots"
     if queue:
         detail += f", a queue of {queue:,}"
     if failures >= 1:
         detail += f", about {failures:,.0f} unit failures"
-    return Estimate(requests, 1, memory, seconds, detail)
+    return Estimate(
+        requests,
+        1,
+        memory,
+        seconds,
+        detail,
+        memory_driver=max(memory_terms, key=lambda k: memory_terms[k]),
+        time_driver=max(time_terms, key=lambda k: time_terms[k]),
+    )
 
 
 def _unit_failures(scenario: Any, units: float, horizon_s: float) -> float:
@@ -358,6 +372,8 @@ def repeated(
         seconds=one.seconds * math.ceil(simulations / workers),
         detail=f"{simulations:,} runs on {workers} worker{'s' if workers > 1 else ''}; "
         f"each {one.detail}",
+        memory_driver=one.memory_driver,
+        time_driver=one.time_driver,
     )
 
 
@@ -385,6 +401,8 @@ def repeated_variants(
         seconds=sum(e.seconds for e in each),
         detail=f"{total:,} runs of {len(ones):,} variants on {workers} worker"
         f"{'s' if workers > 1 else ''}; the heaviest each {ones[heaviest].detail}",
+        memory_driver=ones[heaviest].memory_driver,
+        time_driver=ones[heaviest].time_driver,
     )
 
 
@@ -547,6 +565,7 @@ def check(
     memory_gib = estimate.memory_bytes / GIB
     hours = estimate.seconds / 3600.0
     if not memory_gib <= limits.machine_memory_gib:
+        how_to_shrink = _driver_first(estimate.memory_driver, how_to_shrink)
         raise BudgetError(
             f"this needs {describe(estimate)}, more than this machine's "
             f"{limits.machine_memory_gib:,.0f} GiB; {how_to_shrink}"
@@ -559,11 +578,36 @@ def check(
     if not hours <= limits.hours:
         over.append(f"the {limits.hours:g} h time budget (LFVSIM_MAX_HOURS)")
     if over:
+        driver = estimate.memory_driver if memory_gib > limits.memory_gib else ""
+        how_to_shrink = _driver_first(driver or estimate.time_driver, how_to_shrink)
         raise BudgetError(
             f"this needs {describe(estimate)}, over {' and '.join(over)}; {how_to_shrink}, "
             f"or allow it with {how_to_allow} or a larger budget"
         )
     return estimate
+
+
+#: What shrinks each driver of an estimate, and the words that show the caller's advice
+#: says it already.
+_DRIVER_ADVICE = {
+    "requests": (
+        "most of it is the traffic: replay less of it (a --scale below 1, traffic.scale, "
+        "or a shorter trace)",
+        ("traffic", "scale"),
+    ),
+    "failures": (
+        "most of it is unit failures: give a longer failures.unit_mtbf_h",
+        ("unit_mtbf_h",),
+    ),
+}
+
+
+def _driver_first(driver: str, how_to_shrink: str) -> str:
+    """``how_to_shrink``, led by what shrinks the dominant term unless it says it already."""
+    advice, words = _DRIVER_ADVICE.get(driver, ("", ()))
+    if not advice or any(word in how_to_shrink for word in words):
+        return how_to_shrink
+    return f"{advice}; else {how_to_shrink}"
 
 
 # --- library entry points ---------------------------------------------------------------
