@@ -29,6 +29,9 @@ def require_file(path: str | Path, what: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise InputError(f"'{path}' is a folder, not a {what}; give the file inside it")
+    if path.exists() and not path.is_file():
+        # /dev/null, a pipe or a socket: there is something, but not a file to read.
+        raise InputError(f"'{path}' is not a regular file; give the {what} itself")
     if not path.is_file():
         raise InputError(f"{what} '{path}' does not exist; check the path")
     return path

@@ -358,9 +358,12 @@ def test_format_modes_separates_thousands_and_reads_tiny_rates():
     )  # fmt: skip
     cells = format_modes(table).splitlines()[1].split()
     assert cells == [
-        "always-on", "2", "-", "12,346", "1,234.5", "1,500.0", "<", "0.001%", "1,234,567",
+        "always-on", "2", "-", "12,346", "1,234.50", "1,500.00", "<", "0.001%", "1,234,567",
         "1.23%", "12,345.68",
     ]  # fmt: skip
+    # A run of minutes: its unit-hours read at lfvsim run's precision, not 0.0.
+    short = table.assign(unit_hours=[0.02], hosted_h=[0.01])
+    assert format_modes(short).splitlines()[1].split()[4:6] == ["0.02", "0.01"]
 
 
 def test_compare_schedule_takes_the_hosting_section_of_a_whole_scenario(cli, tmp_path):

@@ -88,6 +88,12 @@ def test_a_folder_given_as_trace_or_description_is_named_as_a_folder(cli, tmp_pa
     assert_clean_failure(*cli("seed", tmp_path), "is a folder, not a describe-model file")
 
 
+def test_a_device_given_as_trace_is_named_as_not_a_file_not_as_missing(cli):
+    code, out, err = cli("trace", "inspect", "/dev/null")
+    assert_clean_failure(code, out, err, "'/dev/null' is not a regular file")
+    assert "does not exist" not in err
+
+
 # --- trace timestamps and counts -----------------------------------------------------------------
 
 

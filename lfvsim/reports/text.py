@@ -679,8 +679,9 @@ def format_modes(table: pd.DataFrame) -> str:
     shown = table.assign(
         max_units=table["max_units"].astype(object).where(table["max_units"].notna(), "-"),
         monthly_cost_usd=table["monthly_cost_usd"].map("{:,.0f}".format),
-        unit_hours=table["unit_hours"].map("{:,.1f}".format),
-        hosted_h=table["hosted_h"].map("{:,.1f}".format),
+        # At lfvsim run's precision: a run of minutes reads 0.02 unit-hours, not 0.0.
+        unit_hours=table["unit_hours"].map(lambda v: metric_texts("unit_hours", v)[0]),
+        hosted_h=table["hosted_h"].map(lambda v: metric_texts("hosted_h", v)[0]),
         throttle_rate=table["throttle_rate"].map(percent),
         unavailable=table["unavailable"].map(lambda n: f"{int(n):,}"),
         failure_rate=table["failure_rate"].map(percent),

@@ -1643,6 +1643,7 @@ def _outputs_as_traces() -> list[Case]:
              files={"s.toml": GOOD, "s.csv": FIXTURE / SWEEP_CSV}),
         case("run-trace-requests-column", "run", "s.toml", "--trace", "t.csv",
              files={"s.toml": GOOD, "t.csv": "timestamp,requests\n2026-01-05T00:00:00Z,5\n"}),
+        case("inspect-dev-null", "trace", "inspect", "/dev/null"),
         case("recommend-trace-without-requests", "recommend", "s.toml", "--trace", "z.csv",
              files={"s.toml": GOOD, "z.csv": "timestamp,count\n2026-01-05T00:00:00Z,0\n"
                     "2026-01-05T00:01:00Z,0\n"}),
