@@ -331,7 +331,9 @@ def test_a_runs_summary_is_refused_as_lfvsim_output(tmp_path):
         T.read_trace(tmp_path / "run" / "summary.json")
 
 
-@pytest.mark.parametrize("column", ["requests", "RequestCount", "value", "n"])
+@pytest.mark.parametrize(
+    "column", ["requests", "RequestCount", "ProcessedImageCount", "request_count", "value", "n"]
+)
 def test_a_count_column_under_another_name_is_refused(tmp_path, column):
     path = tmp_path / "t.csv"
     path.write_text(f"timestamp,{column}\n2026-01-05T00:00:00Z,5\n")
@@ -341,7 +343,10 @@ def test_a_count_column_under_another_name_is_refused(tmp_path, column):
 
 def test_per_request_files_with_unrelated_columns_and_lfvsim_traces_still_read(tmp_path):
     extra = tmp_path / "extra.csv"
-    extra.write_text("timestamp,image_id\n2026-01-05T00:00:00Z,a\n2026-01-05T00:00:01Z,b\n")
+    extra.write_text(
+        "timestamp,request_id,country,account\n"
+        "2026-01-05T00:00:00Z,a,de,1\n2026-01-05T00:00:01Z,b,fr,2\n"
+    )
     assert T.read_trace(extra).expected_requests == 2
     versioned = tmp_path / "counts.csv"
     versioned.write_text(

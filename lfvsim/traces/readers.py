@@ -697,8 +697,15 @@ _OUTPUT_COLUMNS = {
     for name, output in OUTPUTS.items()
     if not name.startswith("trace-")
 }
-#: Column names that hold requests per interval under another name than ``count``.
-_COUNT_LIKE = re.compile(r"count|request|^(value|values|sum|total|n|rate|tps|hits|calls)$")
+#: Words of column names that hold requests per interval under another name than
+#: ``count`` (``requests``, ``RequestCount``, ``n``), but not ``request_id`` or ``country``.
+_COUNT_WORDS = frozenset("requests value values sum total n rate tps hits calls".split())
+_COUNT_WORD = re.compile(r"(\w*(request|image|call|hit)s?)?counts?")
+
+
+def _count_like(name: str) -> bool:
+    words = re.split(r"[^a-z0-9]+", name)
+    return any(w in _COUNT_WORDS or _COUNT_WORD.fullmatch(w) for w in words)
 
 
 def _refuse_non_trace(path: Path, names: list[str]) -> None:
@@ -718,7 +725,7 @@ def _refuse_non_trace(path: Path, names: list[str]) -> None:
             "(columns timestamp, or timestamp,count)"
         )
     if "count" not in names:
-        like = sorted(n for n in others if _COUNT_LIKE.search(n))
+        like = sorted(n for n in others if _count_like(n))
         if like:
             raise InputError(
                 f"{path}: column '{like[0]}' looks like requests per interval, but without a "
