@@ -37,6 +37,7 @@ FLOOR_OF_PREFIX = {
     "lfvsim.aws": "scenario",
     "lfvsim.theory": "scenario",
     "lfvsim.modes": "scenario",
+    "lfvsim.ignored": "scenario",
     "lfvsim.engine": "engine",
     "lfvsim.experiments": "experiments",
     "lfvsim.reports": "reports",

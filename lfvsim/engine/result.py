@@ -16,6 +16,7 @@ import pandas as pd
 
 from lfvsim.atomic import atomic_directory
 from lfvsim.engine.traffic import horizon_of
+from lfvsim.ignored import ignored_notes
 from lfvsim.machine_output import stamped, stamped_table
 from lfvsim.scenario import Scenario, render_toml
 from lfvsim.traces import Trace
@@ -298,7 +299,12 @@ def _past_the_end(scenario: Scenario, trace: Trace) -> list[str]:
 
 
 def _scenario_notes(scenario: Scenario, trace: Trace) -> list[str]:
-    notes = [LATENCY_NOTE, *_calibrated_notes(scenario), *_past_the_end(scenario, trace)]
+    notes = [
+        LATENCY_NOTE,
+        *ignored_notes(scenario),
+        *_calibrated_notes(scenario),
+        *_past_the_end(scenario, trace),
+    ]
     if horizon_of(scenario, trace) > HOURLY_HIST_AFTER_MINUTES * 60.0:
         notes.append(
             f"runs longer than {HOURLY_HIST_AFTER_MINUTES // 1440} days keep latency "
