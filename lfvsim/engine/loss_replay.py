@@ -23,6 +23,7 @@ import numpy.typing as npt
 from numba import njit
 
 from lfvsim.engine.kernel import bucket_replay
+from lfvsim.engine.minute_arrivals import sort_spread
 
 __all__ = [
     "bucket_replay_nogil",
@@ -103,7 +104,8 @@ def busy_before(offsets, services, minute_first, busy):
             arrive[j] = t0 + offsets[j]
             ends[j] = arrive[j] + services[j]
     ordered = np.empty(n)
-    _sort_ends(ends, ordered)
+    low, high = ends.min(), ends.max()
+    sort_spread(ends, n, low, high - low if high > low else 1.0, ordered, np.empty(n + 1, np.int64))
     ended = 0
     most = 0
     for j in range(n):
@@ -122,30 +124,6 @@ def busy_before(offsets, services, minute_first, busy):
         busy[j] = j - (ended - later)
         most = max(most, busy[j])
     return most
-
-
-@njit(cache=True, nogil=True)
-def _sort_ends(ends, out):
-    """``ends`` sorted into ``out``: by bucket (as many as values), then insertion."""
-    n = ends.shape[0]
-    low, high = ends.min(), ends.max()
-    scale = n / (high - low) if high > low else 0.0
-    counts = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        counts[min(int((ends[i] - low) * scale), n - 1) + 1] += 1
-    for b in range(n):
-        counts[b + 1] += counts[b]
-    for i in range(n):
-        b = min(int((ends[i] - low) * scale), n - 1)
-        out[counts[b]] = ends[i]
-        counts[b] += 1
-    for i in range(1, n):
-        value = out[i]
-        k = i - 1
-        while k >= 0 and out[k] > value:
-            out[k + 1] = out[k]
-            k -= 1
-        out[k + 1] = value
 
 
 @njit(cache=True, nogil=True)
